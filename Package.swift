@@ -1,0 +1,108 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+/// A service is a library with all its code and a tiny executable that runs it.
+func service(_ name: String, executable: String, extra: [Target.Dependency] = []) -> [Target] {
+    [
+        .target(
+            name: "\(name)App",
+            dependencies: ["TierdeskKit", "TierdeskModels"] + extra,
+            path: "Services/\(name)/App",
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "\(name)Main",
+            dependencies: [.target(name: "\(name)App"), "TierdeskKit"],
+            path: "Services/\(name)/Main",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+let package = Package(
+    name: "tierdesk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TierdeskModels", targets: ["TierdeskModels"]),
+        .executable(name: "intake", targets: ["IntakeMain"]),
+        .executable(name: "triage", targets: ["TriageMain"]),
+        .executable(name: "tier-queue", targets: ["TierQueueMain"]),
+        .executable(name: "vendor-bridge", targets: ["VendorBridgeMain"]),
+        .executable(name: "tierdesk", targets: ["Admin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "TierdeskModels",
+            path: "Shared/TierdeskModels",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TierdeskKit",
+            dependencies: [
+                "TierdeskModels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            path: "Shared/TierdeskKit",
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+        + service("Intake", executable: "intake")
+        + service("Triage", executable: "triage")
+        + service("TierQueue", executable: "tier-queue")
+        + service("VendorBridge", executable: "vendor-bridge")
+        + [
+            .executableTarget(
+                name: "Admin",
+                dependencies: [
+                    "TierdeskKit", "TierdeskModels", "IntakeApp", "TriageApp", "TierQueueApp", "VendorBridgeApp",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                ],
+                path: "Services/Admin",
+                swiftSettings: swiftSettings
+            ),
+            .target(
+                name: "TierdeskTestSupport",
+                dependencies: [
+                    "TierdeskKit", "TierdeskModels",
+                    .product(name: "HummingbirdTesting", package: "hummingbird"),
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                ],
+                path: "Tests/Support",
+                swiftSettings: swiftSettings
+            ),
+            .testTarget(name: "TierdeskModelsTests", dependencies: ["TierdeskModels"], path: "Tests/TierdeskModelsTests"),
+            .testTarget(name: "TierdeskKitTests", dependencies: ["TierdeskKit", "TierdeskTestSupport"], path: "Tests/TierdeskKitTests"),
+            .testTarget(name: "IntakeTests", dependencies: ["IntakeApp", "TierdeskTestSupport"], path: "Tests/IntakeTests"),
+            .testTarget(name: "TriageTests", dependencies: ["TriageApp", "TierdeskTestSupport"], path: "Tests/TriageTests"),
+            .testTarget(name: "TierQueueTests", dependencies: ["TierQueueApp", "TierdeskTestSupport"], path: "Tests/TierQueueTests"),
+            .testTarget(name: "VendorBridgeTests", dependencies: ["VendorBridgeApp", "TierdeskTestSupport"], path: "Tests/VendorBridgeTests"),
+            .testTarget(name: "EndToEndTests", dependencies: ["TierdeskTestSupport", "TierdeskModels"], path: "Tests/EndToEndTests"),
+            .testTarget(name: "DeployTests", dependencies: ["TierdeskKit"], path: "Tests/DeployTests"),
+        ]
+)

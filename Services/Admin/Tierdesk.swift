@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import TierQueueApp
+import TierdeskKit
+import TierdeskModels
+import VendorBridgeApp
+
+@main
+struct Tierdesk: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tierdesk",
+        abstract: "Tierdesk administration: schema migrations, demo data, agents and vendors.",
+        discussion: "Reads TIERDESK_DATABASE_URL (and TIERDESK_SECRET for vendors) from the environment.",
+        subcommands: [Migrate.self, SeedDemo.self, CreateAgent.self, CreateVendor.self])
+}
+
+/// The database and logger every subcommand uses, opened for the duration of `body`.
+func withDatabase<T: Sendable>(_ body: @Sendable (PostgresClient, Logger) async throws -> T) async throws -> T {
+    var logger = Logger(label: "tierdesk")
+    logger.logLevel = .notice
+    guard let url = ProcessInfo.processInfo.environment["TIERDESK_DATABASE_URL"], !url.isEmpty else {
+        throw ValidationError("TIERDESK_DATABASE_URL is required")
+    }
+    let client = try DatabaseSettings(url: url).makeClient(poolSize: 4, logger: logger)
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask {
+            await client.run()
+            return nil
+        }
+        defer { group.cancelAll() }
+        return try await body(client, logger)
+    }
+}
+
+func environmentSecret() throws -> String {
+    guard let secret = ProcessInfo.processInfo.environment["TIERDESK_SECRET"], secret.count >= 16 else {
+        throw ValidationError("TIERDESK_SECRET is required (at least 16 characters)")
+    }
+    return secret
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bring the database to the schema of this build (safe to run again, and concurrently).")
+
+    @Flag(help: "Only print the current and the latest schema version.") var status = false
+
+    func run() async throws {
+        let status = status
+        try await withDatabase { client, logger in
+            let migrator = Migrator()
+            if status {
+                print("schema version \(try await migrator.currentVersion(client: client, logger: logger)); this build needs \(migrator.latestVersion)")
+                return
+            }
+            let applied = try await migrator.migrate(client: client, logger: logger)
+            print(applied.isEmpty ? "schema is current (version \(migrator.latestVersion))" : "applied \(applied.joined(separator: ", "))")
+        }
+    }
+}
+
+struct CreateAgent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create an agent and print its token (shown once).")
+
+    @Option var name: String
+    @Option var email: String
+    @Option(help: "Levels, e.g. 1,2") var tiers: String
+    @Option(help: "Skills, e.g. network,accounts") var skills: String = ""
+    @Option var wipLimit: Int?
+
+    func run() async throws {
+        let input = CreateAgentRequest(
+            name: name, email: email, tiers: tiers.split(separator: ",").compactMap { Int($0) },
+            skills: skills.split(separator: ",").map(String.init), wipLimit: wipLimit)
+        try input.validate()
+        let agent = try await withDatabase { client, logger in try await AgentStore().create(input, on: client, now: Date(), logger: logger) }
+        print("agent \(agent.id) \(agent.email)\ntoken \(agent.token ?? "")")
+    }
+}
+
+struct CreateVendor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Register a vendor and print its API key and signing secret (shown once).")
+
+    @Option var name: String
+    @Option var webhookUrl: String
+    @Option(help: "Categories, e.g. network,hardware") var categories: String = ""
+
+    func run() async throws {
+        let input = CreateVendorRequest(name: name, webhookUrl: webhookUrl, categories: categories.split(separator: ",").map(String.init))
+        try input.validate()
+        let store = VendorStore(secret: try environmentSecret())
+        let vendor = try await withDatabase { client, logger in try await store.create(input, on: client, now: Date(), logger: logger) }
+        print("vendor \(vendor.id) \(vendor.name)\napiKey \(vendor.apiKey ?? "")\nsigningSecret \(vendor.signingSecret ?? "")")
+    }
+}

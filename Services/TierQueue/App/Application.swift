@@ -1,0 +1,82 @@
+import Configuration
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import TierdeskKit
+import TierdeskModels
+
+/// tier-queue's own settings beside the shared ones.
+public struct TierQueueConfiguration: Sendable {
+    /// The levels this instance serves (`TIERDESK_TIERS`, default `1,2,3`).
+    public let tiers: Set<Tier>
+
+    public init(reader: ConfigReader) throws(ConfigurationError) {
+        let text = reader.string(forKey: "tierdesk.tiers", default: "1,2,3")
+        guard let tiers = Tier.parseList(text), tiers.isSubset(of: Set(Tier.agentTiers)) else {
+            throw ConfigurationError(key: "tierdesk.tiers", problem: "must list levels 1, 2 or 3 separated by commas, not '\(text)'")
+        }
+        self.tiers = tiers
+    }
+
+    public init(tiers: Set<Tier>) { self.tiers = tiers }
+}
+
+/// What tier-queue's controllers need; only `buildApplication` creates it.
+public struct TierQueueDependencies: Sendable {
+    public let runtime: ServiceRuntime
+    public let configuration: TierQueueConfiguration
+    public let agents: AgentStore
+    public let vendorBridge: any VendorBridgeClient
+
+    public init(runtime: ServiceRuntime, configuration: TierQueueConfiguration, vendorBridge: any VendorBridgeClient) {
+        self.runtime = runtime
+        self.configuration = configuration
+        self.agents = AgentStore()
+        self.vendorBridge = vendorBridge
+    }
+}
+
+public enum TierQueue {
+    public static let serviceName = "tier-queue"
+    public static let defaultPort = 8082
+
+    public static let openAPI: String = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
+        return text
+    }()
+}
+
+public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
+    let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
+    let runtime = try ServiceRuntime(configuration: configuration)
+    let deps = TierQueueDependencies(
+        runtime: runtime, configuration: try TierQueueConfiguration(reader: reader),
+        vendorBridge: HTTPVendorBridgeClient(baseURL: configuration.peers.baseURL(for: "vendor-bridge")!, internalToken: configuration.internalToken))
+    return runtime.makeApplication(router: buildRouter(deps))
+}
+
+public func buildRouter(_ deps: TierQueueDependencies) -> Router<AppRequestContext> {
+    let router = deps.runtime.makeRouter(openAPI: TierQueue.openAPI)
+    AgentController(deps: deps).addRoutes(to: router)
+    QueueController(deps: deps).addRoutes(to: router)
+    TicketWorkController(deps: deps).addRoutes(to: router)
+    deps.runtime.addEventReceiver(to: router, consumer: TierQueue.serviceName, handler: TierQueueEventHandler(deps: deps))
+    return router
+}
+
+/// Puts triaged tickets in the queue of their level.
+struct TierQueueEventHandler: EventHandler {
+    let deps: TierQueueDependencies
+
+    func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
+        guard event.type == .ticketTriaged, let ticketID = event.ticketId else { return }
+        let tickets = deps.runtime.tickets
+        guard let ticket = try await tickets.find(ticketID, on: connection, logger: logger), ticket.status == .triaged else { return }
+        let tier = ticket.tier ?? .firstLine
+        let draft = EventDraft(type: .ticketQueued, actor: "system:tier-queue", data: ["tier": .optional(tier.rawValue)])
+        _ = try await tickets.update(ticketID, event: draft, on: connection, now: Date(), logger: logger) { ticket in
+            ticket.requeue(tier: tier, now: ticket.createdAt)
+        }
+    }
+}

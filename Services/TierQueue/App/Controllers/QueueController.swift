@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import TierdeskKit
+import TierdeskModels
+
+/// The queue of a level: list it, claim from it.
+struct QueueController: Sendable {
+    let deps: TierQueueDependencies
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("v1/queues/{tier}", use: list)
+        router.post("v1/queues/{tier}/claim", use: claim)
+    }
+
+    /// The queue by priority, then due time; `?limit=` (1-200, default 50) and `?cursor=`.
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<TicketSummary>> {
+        let tier = try servedTier(context)
+        switch try context.authenticated() {
+        case .admin: break
+        case .agent(let agent) where agent.tiers.contains(tier): break
+        default: throw Problem.forbidden("only agents of level \(tier.rawValue) and the admin see its queue")
+        }
+        let limit = try Pagination.limit(request)
+        let cursor = try request.uri.queryParameters["cursor"].map { value throws(Problem) in
+            guard let cursor = QueueCursor(encoded: String(value)) else { throw Problem.validation([FieldError(field: "cursor", message: "is not a cursor this service handed out")]) }
+            return cursor
+        }
+        let page = try await deps.runtime.tickets.queue(tier: tier, limit: limit, after: cursor, on: deps.runtime.postgres, logger: context.logger)
+        return JSONResponse(page)
+    }
+
+    /// The next ticket this agent may take, now `in_progress` and theirs; 204 when none.
+    @Sendable func claim(request: Request, context: AppRequestContext) async throws -> Response {
+        let tier = try servedTier(context)
+        let agent = try context.requireAgent()
+        guard agent.tiers.contains(tier) else { throw Problem.forbidden("you are not an agent of level \(tier.rawValue)") }
+        let runtime = deps.runtime
+        let ticket = try await runtime.postgres.withTransaction(logger: context.logger) { connection in
+            try await runtime.tickets.claim(tier: tier, agent: agent, on: connection, now: Date(), logger: context.logger)
+        }
+        guard let ticket else { return Response(status: .noContent) }
+        context.logger.debug("ticket claimed", metadata: ["ticket.id": "\(ticket.id)", "tier": "\(tier.rawValue)"])
+        return try JSONResponse(ticket).response(from: request, context: context)
+    }
+
+    /// The `{tier}` of the path, if this instance serves it (404 otherwise: another instance does).
+    func servedTier(_ context: AppRequestContext) throws -> Tier {
+        guard let number = context.parameters.get("tier", as: Int.self), let tier = Tier(rawValue: number), Tier.agentTiers.contains(tier) else {
+            throw Problem.notFound("queue")
+        }
+        guard deps.configuration.tiers.contains(tier) else {
+            throw Problem(
+                type: Problem.typeBase + "tier-not-served", title: "Not found", status: 404,
+                detail: "this tier-queue instance serves levels \(deps.configuration.tiers.map(\.rawValue).sorted()); ask the one for level \(tier.rawValue)")
+        }
+        return tier
+    }
+}

@@ -1,0 +1,74 @@
+import Configuration
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import TierdeskKit
+import TierdeskModels
+
+/// What triage's controllers and event handler need; only `buildApplication` creates it.
+public struct TriageDependencies: Sendable {
+    public let runtime: ServiceRuntime
+
+    public init(runtime: ServiceRuntime) { self.runtime = runtime }
+}
+
+public enum Triage {
+    public static let serviceName = "triage"
+    public static let defaultPort = 8081
+
+    public static let openAPI: String = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
+        return text
+    }()
+}
+
+public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
+    let configuration = try TierdeskConfiguration(reader: reader, serviceName: Triage.serviceName, defaultPort: Triage.defaultPort)
+    let runtime = try ServiceRuntime(configuration: configuration)
+    return runtime.makeApplication(router: buildRouter(TriageDependencies(runtime: runtime)))
+}
+
+public func buildRouter(_ deps: TriageDependencies) -> Router<AppRequestContext> {
+    let router = deps.runtime.makeRouter(openAPI: Triage.openAPI)
+    deps.runtime.addEventReceiver(to: router, consumer: Triage.serviceName, handler: TriageEventHandler(deps: deps))
+    return router
+}
+
+/// Classifies each new ticket: priority from impact × urgency, the level it starts at, and the
+/// hand-off to that level's queue.
+struct TriageEventHandler: EventHandler {
+    let deps: TriageDependencies
+
+    func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
+        guard event.type == .ticketCreated, let ticketID = event.ticketId else { return }
+        let now = Date()
+        let routing = Routing.route(for: try await deps.runtime.tickets.find(ticketID, on: connection, logger: logger))
+        guard let routing else { return }  // already past triage: nothing to do
+        let draft = EventDraft(
+            type: .ticketTriaged, actor: "system:triage",
+            data: ["tier": .optional(routing.tier.rawValue), "priority": .string(routing.priority.rawValue), "rule": .null])
+        _ = try await deps.runtime.tickets.update(
+            ticketID, event: draft, handOff: ["tier-queue:\(routing.tier.rawValue)"], on: connection, now: now, logger: logger
+        ) { ticket in
+            ticket.status = .triaged
+            ticket.tier = routing.tier
+            ticket.priority = routing.priority
+        }
+        logger.debug("ticket triaged", metadata: ["ticket.id": "\(ticketID)", "tier": "\(routing.tier.rawValue)"])
+    }
+}
+
+/// Where a new ticket goes. Pure, so its rules are unit-tested.
+public enum Routing {
+    public struct Decision: Sendable, Equatable {
+        public var tier: Tier
+        public var priority: Priority
+    }
+
+    /// Level 1 at the ITIL priority, for a ticket still `new`; nil for any other.
+    public static func route(for ticket: Ticket?) -> Decision? {
+        guard let ticket, ticket.status == .new else { return nil }
+        return Decision(tier: .firstLine, priority: Priority(impact: ticket.impact, urgency: ticket.urgency))
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import TierdeskKit
+import TierdeskModels
+
+/// Admin registers vendors; tier-queue asks which vendor takes a case.
+struct VendorController: Sendable {
+    let deps: VendorBridgeDependencies
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("v1/vendors") { request, context in
+            try context.requireAdmin()
+            let input = try await request.decodeJSON(CreateVendorRequest.self, context: context)
+            try input.validate()
+            return JSONResponse(try await deps.vendors.create(input, on: deps.runtime.postgres, now: Date(), logger: context.logger), status: .created)
+        }
+        router.get("v1/vendors") { _, context in
+            try context.requireAdmin()
+            return JSONResponse(Page(items: try await deps.vendors.list(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
+        }
+        router.get("internal/v1/vendors/match") { request, context in
+            try context.requireInternal()
+            let query = request.uri.queryParameters
+            let id = query["vendorId"].flatMap { UUID(uuidString: String($0)) }
+            let vendorID = try await deps.vendors.match(
+                id: id, category: query["category"].map(String.init), on: deps.runtime.postgres, logger: context.logger)
+            return JSONResponse(VendorMatch(vendorId: vendorID))
+        }
+    }
+}
+
+struct VendorMatch: Codable, Sendable {
+    var vendorId: UUID?
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TierdeskKit
+import TierdeskModels
+
+/// The only writer of `vendors`. The API key rests as a hash; the signing secret, which must be
+/// used again to sign webhooks, rests sealed under a key derived from the server secret.
+public struct VendorStore: Sendable {
+    let secret: String
+
+    public init(secret: String) { self.secret = secret }
+
+    /// Registers a vendor; its API key and signing secret are returned once, here.
+    public func create(_ input: CreateVendorRequest, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> Vendor {
+        let id = UUID()
+        let apiKey = Secrets.newToken(.vendorKey)
+        let signingSecret = Secrets.Kind.webhookSecret.rawValue + Secrets.randomBytes(32).base64EncodedString()
+        let categories = Array(Set(input.categories)).sorted()
+        do {
+            try await executor.execute(
+                """
+                INSERT INTO vendors (id, name, webhook_url, categories, api_key_hash, signing_secret_sealed, created_at)
+                VALUES (\(id), \(input.name), \(input.webhookUrl), \(categories), \(Secrets.hash(apiKey)),
+                        \(try Secrets.seal(signingSecret, secret: secret)), \(now))
+                """, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw Problem.conflict("a vendor with this name exists", type: "duplicate")
+        }
+        return Vendor(id: id, name: input.name, webhookUrl: input.webhookUrl, categories: categories, apiKey: apiKey, signingSecret: signingSecret)
+    }
+
+    /// Gives an existing vendor (by name) a new API key; nil when there is no such vendor.
+    public func rotateKey(name: String, on executor: some DatabaseExecutor, logger: Logger) async throws -> (UUID, String)? {
+        let apiKey = Secrets.newToken(.vendorKey)
+        let id = try await executor.first(
+            "UPDATE vendors SET api_key_hash = \(Secrets.hash(apiKey)) WHERE name = \(name) RETURNING id", logger: logger
+        ) { try $0.get("id", as: UUID.self) }
+        return id.map { ($0, apiKey) }
+    }
+
+    /// The vendor to take a Level 4 case: `id` if active, else the first (by name) whose categories
+    /// include `category`.
+    public func match(id: UUID?, category: String?, on executor: some DatabaseExecutor, logger: Logger) async throws -> UUID? {
+        if let id {
+            return try await executor.first("SELECT id FROM vendors WHERE id = \(id) AND active", logger: logger) { try $0.get("id", as: UUID.self) }
+        }
+        guard let category else { return nil }
+        return try await executor.first(
+            "SELECT id FROM vendors WHERE active AND \(category) = ANY(categories) ORDER BY name LIMIT 1", logger: logger
+        ) { try $0.get("id", as: UUID.self) }
+    }
+
+    /// Registered vendors, by name, without secrets.
+    public func list(on executor: some DatabaseExecutor, logger: Logger) async throws -> [Vendor] {
+        try await executor.all("SELECT id, name, webhook_url, categories FROM vendors WHERE active ORDER BY name", logger: logger) { row in
+            Vendor(id: try row.get("id"), name: try row.get("name"), webhookUrl: try row.get("webhook_url"), categories: try row.get("categories"))
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Configuration
+import Foundation
+import Hummingbird
+
+/// The body of every service executable: `--help`, logging, configuration from the environment,
+/// then serve until SIGTERM. A configuration error names the variable and exits with status 78.
+public enum ServiceMain {
+    public static func run<App: ApplicationProtocol>(
+        name: String, summary: String, extraKeys: [String] = [], arguments: [String] = CommandLine.arguments,
+        build: (ConfigReader) async throws -> App
+    ) async {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(help(name: name, summary: summary, extraKeys: extraKeys))
+            return
+        }
+        if let unknown = arguments.dropFirst().first {
+            FileHandle.standardError.write(Data("\(name): unknown argument '\(unknown)'; try --help\n".utf8))
+            exit(64)
+        }
+        TierdeskLogging.bootstrap()
+        let reader = ConfigReader(provider: EnvironmentVariablesProvider())
+        do {
+            let app = try await build(reader)
+            try await app.runService()
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(name): configuration error: \(error)\n".utf8))
+            exit(78)
+        } catch {
+            FileHandle.standardError.write(Data("\(name): \(String(reflecting: error))\n".utf8))
+            exit(1)
+        }
+    }
+
+    /// The configuration every service reads, documented for `--help` and the README.
+    public static let commonKeys: [(String, String)] = [
+        ("TIERDESK_DATABASE_URL", "postgres://user:password@host:port/database (required)"),
+        ("TIERDESK_ADMIN_TOKEN", "the admin bearer token, at least 16 characters (required)"),
+        ("TIERDESK_INTERNAL_TOKEN", "the token services use with each other, at least 16 characters (required)"),
+        ("TIERDESK_SECRET", "server secret that derives requester tokens and seals vendor secrets (required)"),
+        ("TIERDESK_HOST", "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)"),
+        ("TIERDESK_PORT", "port to listen on (intake 8080, triage 8081, tier-queue 8082, vendor-bridge 8083)"),
+        ("TIERDESK_DATABASE_POOL_SIZE", "PostgreSQL connections per replica (default 16)"),
+        ("TIERDESK_INTAKE_URL, TIERDESK_TRIAGE_URL, TIERDESK_TIER_QUEUE_URL, TIERDESK_VENDOR_BRIDGE_URL", "the peers"),
+        ("TIERDESK_TIER1_QUEUE_URL … TIERDESK_TIER3_QUEUE_URL", "per-level tier-queue, where levels run apart"),
+        ("TIERDESK_OUTBOX_NOTIFY", "wake dispatchers with LISTEN/NOTIFY (default true)"),
+        ("TIERDESK_OUTBOX_POLL_MS", "outbox poll interval (default 1000)"),
+        ("TIERDESK_OUTBOX_MAX_BACKOFF_MS", "longest wait between delivery attempts (default 60000)"),
+        ("TIERDESK_OUTBOX_MAX_ATTEMPTS", "attempts before a hand-off is dead-lettered (default 25)"),
+        ("TIERDESK_LOG_LEVEL", "trace, debug, info (default), notice, warning, error"),
+        ("TIERDESK_LOG_FORMAT", "json for one JSON object per line; text otherwise"),
+    ]
+
+    static func help(name: String, summary: String, extraKeys: [String]) -> String {
+        var lines = ["\(summary)", "", "USAGE: \(name)", "", "Configured by environment variables:"]
+        for (key, text) in commonKeys { lines.append("  \(key)\n      \(text)") }
+        for key in extraKeys { lines.append("  \(key)") }
+        lines.append("\nEndpoints: see GET /openapi.yaml on the running service.")
+        return lines.joined(separator: "\n")
+    }
+}

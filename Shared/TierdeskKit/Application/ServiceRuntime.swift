@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import TierdeskModels
+
+/// Handles the events a service receives on `POST /internal/v1/events`, inside the transaction
+/// that also records the event in the inbox.
+public protocol EventHandler: Sendable {
+    /// Applies one event's effect; throwing rolls back and the sender retries (or dead-letters a 4xx).
+    func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws
+}
+
+/// What every service shares at run time, built once by its `buildApplication`.
+public struct ServiceRuntime: Sendable {
+    public let configuration: TierdeskConfiguration
+    public let logger: Logger
+    public let postgres: PostgresClient
+    public let tickets: TicketStore
+    public let migrator: Migrator
+    let dispatcher: OutboxDispatcher
+
+    public init(configuration: TierdeskConfiguration) throws {
+        self.configuration = configuration
+        var logger = Logger(label: configuration.serviceName)
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        self.logger = logger
+        TierdeskMetrics.bootstrap()
+        postgres = try DatabaseSettings(url: configuration.databaseURL).makeClient(poolSize: configuration.databasePoolSize, logger: logger)
+        let outbox = Outbox(notify: configuration.outbox.notify)
+        tickets = TicketStore(source: configuration.serviceName, outbox: outbox)
+        migrator = Migrator()
+        dispatcher = OutboxDispatcher(
+            source: configuration.serviceName, client: postgres, peers: configuration.peers, internalToken: configuration.internalToken,
+            settings: configuration.outbox, logger: logger)
+    }
+
+    /// A router with the shared middleware and endpoints: problem+json errors, request logs and
+    /// metrics, bearer auth, health, metrics, the OpenAPI document and the outbox's dead letters.
+    public func makeRouter(openAPI: String) -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: AuthMiddleware(authenticator: Authenticator(
+            adminToken: configuration.adminToken, internalToken: configuration.internalToken, client: postgres)))
+
+        router.get("health/live") { _, _ in JSONResponse(["status": "ok"]) }
+        router.get("health/ready") { _, context in
+            let (current, latest) = try await (migrator.currentVersion(client: postgres, logger: context.logger), migrator.latestVersion)
+            guard current >= latest else {
+                throw Problem(
+                    type: Problem.typeBase + "not-ready", title: "Not ready", status: 503,
+                    detail: "the database schema is at version \(current); this build needs \(latest): run `tierdesk migrate`")
+            }
+            return JSONResponse(["status": "ready", "schemaVersion": "\(current)"])
+        }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: TierdeskMetrics.render())))
+        }
+        router.get("openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: openAPI)))
+        }
+        DeadLetterController(source: configuration.serviceName, client: postgres).addRoutes(to: router)
+        return router
+    }
+
+    /// `POST /internal/v1/events`: internal token only; each event applied once (inbox dedup).
+    public func addEventReceiver(to router: Router<AppRequestContext>, consumer: String, handler: some EventHandler) {
+        let inbox = Inbox(consumer: consumer)
+        router.post("internal/v1/events") { request, context in
+            try context.requireInternal()
+            let event = try await request.decodeJSON(EventEnvelope.self, context: context)
+            var logger = context.logger
+            logger[metadataKey: "event.id"] = "\(event.id)"
+            logger[metadataKey: "event.type"] = "\(event.type.rawValue)"
+            let logs = logger
+            let applied = try await postgres.withTransaction(logger: logs) { connection in
+                guard try await inbox.accept(event, on: connection, now: Date(), logger: logs) else { return false }
+                try await handler.handle(event, on: connection, logger: logs)
+                return true
+            }
+            return JSONResponse(["status": applied ? "accepted" : "duplicate"])
+        }
+    }
+
+    /// The application: the HTTP server plus PostgreSQL's pool and this service's outbox
+    /// dispatcher, with graceful shutdown on SIGTERM and SIGINT.
+    public func makeApplication(router: Router<AppRequestContext>, services: [any Service] = []) -> some ApplicationProtocol {
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serviceName),
+            logger: logger)
+        app.addServices(postgres, dispatcher)
+        app.addServices(services)
+        app.beforeServerStarts { [self] in
+            let (current, latest) = try await (migrator.currentVersion(client: postgres, logger: logger), migrator.latestVersion)
+            if current < latest {
+                logger.warning(
+                    "database schema is behind this build; not ready until `tierdesk migrate` runs",
+                    metadata: ["schema.version": "\(current)", "needed": "\(latest)"])
+            }
+        }
+        return app
+    }
+}
+
+extension Application {
+    mutating func addServices(_ services: [any Service]) {
+        for service in services { addServices(service) }
+    }
+}

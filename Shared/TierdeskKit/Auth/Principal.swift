@@ -1,0 +1,58 @@
+import Foundation
+import TierdeskModels
+
+/// Who is calling, resolved from the bearer token.
+public enum Principal: Sendable, Equatable {
+    case admin
+    /// Another Tierdesk service, with the internal token.
+    case `internal`
+    case agent(AgentIdentity)
+    case vendor(id: UUID)
+    /// A requester token; which ticket it opens is checked against the ticket in the path.
+    case requester(token: String)
+}
+
+/// An authenticated agent and what it may do.
+public struct AgentIdentity: Sendable, Equatable {
+    public var id: UUID
+    public var tiers: Set<Tier>
+    public var skills: [String]
+    public var wipLimit: Int
+
+    public init(id: UUID, tiers: Set<Tier>, skills: [String], wipLimit: Int) {
+        self.id = id
+        self.tiers = tiers
+        self.skills = skills
+        self.wipLimit = wipLimit
+    }
+}
+
+extension AppRequestContext {
+    /// The caller, or 401.
+    public func authenticated() throws -> Principal {
+        guard let principal else { throw Problem.unauthorized }
+        return principal
+    }
+
+    /// Admin only.
+    public func requireAdmin() throws {
+        guard try authenticated() == .admin else { throw Problem.forbidden("this needs the admin token") }
+    }
+
+    /// Internal token only: service-to-service endpoints.
+    public func requireInternal() throws {
+        guard try authenticated() == .internal else { throw Problem.forbidden("this endpoint is for Tierdesk services only") }
+    }
+
+    /// The calling agent, or 403 for any other caller.
+    public func requireAgent() throws -> AgentIdentity {
+        guard case .agent(let agent) = try authenticated() else { throw Problem.forbidden("this needs an agent token") }
+        return agent
+    }
+
+    /// The calling vendor's id, or 403.
+    public func requireVendor() throws -> UUID {
+        guard case .vendor(let id) = try authenticated() else { throw Problem.forbidden("this needs a vendor API key") }
+        return id
+    }
+}

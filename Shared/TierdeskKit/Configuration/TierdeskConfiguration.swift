@@ -1,0 +1,124 @@
+import Configuration
+import Foundation
+import TierdeskModels
+
+/// What every service reads at start-up. Keys are dotted; the environment name follows the key
+/// (`tierdesk.database.url` ↔ `TIERDESK_DATABASE_URL`). A missing or malformed value stops start-up
+/// and names itself.
+public struct TierdeskConfiguration: Sendable {
+    public var serviceName: String
+    public var host: String
+    public var port: Int
+    public var databaseURL: String
+    public var databasePoolSize: Int
+    public var adminToken: String
+    public var internalToken: String
+    public var secret: String
+    public var peers: PeerDirectory
+    public var outbox: OutboxSettings
+    public var logLevel: String
+
+    public init(reader: ConfigReader, serviceName: String, defaultPort: Int) throws(ConfigurationError) {
+        self.serviceName = serviceName
+        host = reader.string(forKey: "tierdesk.host", default: "127.0.0.1")
+        port = try Self.int(reader, "tierdesk.port", default: defaultPort, range: 1...65535)
+        databaseURL = try Self.required(reader, "tierdesk.database.url", secret: true)
+        _ = try DatabaseSettings(url: databaseURL)
+        databasePoolSize = try Self.int(reader, "tierdesk.database.pool.size", default: 16, range: 1...200)
+        adminToken = try Self.required(reader, "tierdesk.admin.token", secret: true, minLength: 16)
+        internalToken = try Self.required(reader, "tierdesk.internal.token", secret: true, minLength: 16)
+        secret = try Self.required(reader, "tierdesk.secret", secret: true, minLength: 16)
+        peers = try PeerDirectory(reader: reader)
+        outbox = OutboxSettings(
+            notify: reader.string(forKey: "tierdesk.outbox.notify", default: "true") != "false",
+            pollInterval: .milliseconds(try Self.int(reader, "tierdesk.outbox.poll.ms", default: 1000, range: 10...60_000)),
+            maxBackoff: .milliseconds(try Self.int(reader, "tierdesk.outbox.max.backoff.ms", default: 60_000, range: 10...3_600_000)),
+            maxAttempts: try Self.int(reader, "tierdesk.outbox.max.attempts", default: 25, range: 1...1000)
+        )
+        logLevel = reader.string(forKey: "tierdesk.log.level", default: "info")
+    }
+
+    /// The environment variable that carries a dotted key.
+    public static func environmentName(_ key: String) -> String {
+        key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    static func required(_ reader: ConfigReader, _ key: String, secret: Bool = false, minLength: Int = 1) throws(ConfigurationError) -> String {
+        guard let value = reader.string(forKey: ConfigKey(key), isSecret: secret), !value.isEmpty else {
+            throw ConfigurationError(key: key, problem: "is required")
+        }
+        guard value.count >= minLength else { throw ConfigurationError(key: key, problem: "must be at least \(minLength) characters") }
+        return value
+    }
+
+    static func int(_ reader: ConfigReader, _ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let text = reader.string(forKey: ConfigKey(key)) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigurationError(key: key, problem: "must be a whole number in \(range.lowerBound)...\(range.upperBound), not '\(text)'")
+        }
+        return number
+    }
+}
+
+/// A configuration value that is missing or malformed; the message names the environment variable.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var key: String
+    public var problem: String
+    public init(key: String, problem: String) {
+        self.key = key
+        self.problem = problem
+    }
+    public var description: String { "\(TierdeskConfiguration.environmentName(key)) \(problem)" }
+}
+
+/// How the outbox dispatcher wakes and retries.
+public struct OutboxSettings: Sendable {
+    /// LISTEN/NOTIFY wake-up; with it off the poll alone delivers, only later.
+    public var notify: Bool
+    public var pollInterval: Duration
+    public var maxBackoff: Duration
+    public var maxAttempts: Int
+
+    public init(notify: Bool = true, pollInterval: Duration = .seconds(1), maxBackoff: Duration = .seconds(60), maxAttempts: Int = 25) {
+        self.notify = notify
+        self.pollInterval = pollInterval
+        self.maxBackoff = maxBackoff
+        self.maxAttempts = maxAttempts
+    }
+}
+
+/// Where the peers are. An outbox row names its destination (`triage`, `tier-queue:2`); this
+/// resolves it at delivery time, so a moved peer needs only new configuration.
+public struct PeerDirectory: Sendable {
+    public var urls: [String: String]
+
+    public init(urls: [String: String]) { self.urls = urls }
+
+    init(reader: ConfigReader) throws(ConfigurationError) {
+        var urls: [String: String] = [:]
+        let keys: [(String, String, String)] = [
+            ("intake", "tierdesk.intake.url", "http://127.0.0.1:8080"),
+            ("triage", "tierdesk.triage.url", "http://127.0.0.1:8081"),
+            ("tier-queue", "tierdesk.tier.queue.url", "http://127.0.0.1:8082"),
+            ("vendor-bridge", "tierdesk.vendor.bridge.url", "http://127.0.0.1:8083"),
+        ]
+        for (name, key, fallback) in keys {
+            urls[name] = try Self.url(reader.string(forKey: ConfigKey(key), default: fallback), key: key)
+        }
+        for tier in Tier.agentTiers {
+            let key = "tierdesk.tier\(tier.rawValue).queue.url"
+            urls["tier-queue:\(tier.rawValue)"] = try reader.string(forKey: ConfigKey(key)).map { value throws(ConfigurationError) in try Self.url(value, key: key) } ?? urls["tier-queue"]
+        }
+        self.urls = urls
+    }
+
+    static func url(_ value: String, key: String) throws(ConfigurationError) -> String {
+        guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ConfigurationError(key: key, problem: "must be an http(s) URL, not '\(value)'")
+        }
+        return value.hasSuffix("/") ? String(value.dropLast()) : value
+    }
+
+    /// The base URL of a destination, or nil when no peer of that name is configured.
+    public func baseURL(for destination: String) -> String? { urls[destination] }
+}

@@ -1,0 +1,68 @@
+import Logging
+import PostgresNIO
+
+/// Runs a query on the pool or on one connection (inside a transaction), so store methods work
+/// in both.
+public protocol DatabaseExecutor: Sendable {
+    func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence
+}
+
+extension PostgresClient: DatabaseExecutor {
+    public func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        try await self.query(query, logger: logger)
+    }
+}
+
+extension PostgresConnection: DatabaseExecutor {
+    public func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        try await self.query(query, logger: logger)
+    }
+}
+
+extension DatabaseExecutor {
+    /// Every row of a query, each turned into a value by `transform`.
+    public func all<T>(_ query: PostgresQuery, logger: Logger, _ transform: (PostgresRandomAccessRow) throws -> T) async throws -> [T] {
+        var values: [T] = []
+        for try await row in try await run(query, logger: logger) {
+            values.append(try transform(row.makeRandomAccess()))
+        }
+        return values
+    }
+
+    /// The first row of a query, or nil.
+    public func first<T>(_ query: PostgresQuery, logger: Logger, _ transform: (PostgresRandomAccessRow) throws -> T) async throws -> T? {
+        try await all(query, logger: logger, transform).first
+    }
+
+    /// Runs a statement and drains its rows.
+    public func execute(_ query: PostgresQuery, logger: Logger) async throws {
+        for try await _ in try await run(query, logger: logger) {}
+    }
+}
+
+extension PostgresRandomAccessRow {
+    /// The column's value as `T`.
+    public func get<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        try self[column].decode(T.self, context: .default)
+    }
+
+    /// A text column holding a `RawRepresentable` (an enum stored by its raw value).
+    public func get<T: RawRepresentable>(_ column: String, as type: T.Type = T.self) throws -> T where T.RawValue == String {
+        let raw = try get(column, as: String.self)
+        guard let value = T(rawValue: raw) else { throw UnexpectedColumnValue(column: column, value: raw) }
+        return value
+    }
+
+    public func get<T: RawRepresentable>(_ column: String, as type: T?.Type) throws -> T? where T.RawValue == String {
+        guard let raw = try get(column, as: String?.self) else { return nil }
+        guard let value = T(rawValue: raw) else { throw UnexpectedColumnValue(column: column, value: raw) }
+        return value
+    }
+}
+
+/// A column holds a value the code does not know: the schema and the code disagree.
+public struct UnexpectedColumnValue: Error, CustomStringConvertible {
+    public var column: String
+    public var value: String
+    public var description: String { "column \(column) holds unexpected value '\(value)'" }
+}

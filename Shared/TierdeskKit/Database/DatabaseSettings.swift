@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A `postgres://user:password@host:port/database` URL, parsed. `?host=/run/postgresql` selects a
+/// Unix socket directory.
+public struct DatabaseSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var socketPath: String?
+
+    public init(url: String) throws(ConfigurationError) {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw ConfigurationError(key: "tierdesk.database.url", problem: "must be a postgres:// URL")
+        }
+        let database = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        guard let user = components.user, !user.isEmpty, !database.isEmpty else {
+            throw ConfigurationError(key: "tierdesk.database.url", problem: "must name a user and a database")
+        }
+        host = components.host ?? "127.0.0.1"
+        port = components.port ?? 5432
+        username = user.removingPercentEncoding ?? user
+        password = components.password?.removingPercentEncoding
+        self.database = database
+        if let socketDirectory = components.queryItems?.first(where: { $0.name == "host" })?.value {
+            socketPath = "\(socketDirectory)/.s.PGSQL.\(port)"
+        }
+    }
+
+    /// The same server, another database (tests clone databases from a template).
+    public func with(database: String) -> DatabaseSettings {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+
+    public var url: String {
+        let credentials = password.map { "\(username):\($0)" } ?? username
+        return "postgres://\(credentials)@\(host):\(port)/\(database)"
+    }
+
+    /// A pool for these settings.
+    public func makeClient(poolSize: Int = 16, logger: Logger) -> PostgresClient {
+        var configuration: PostgresClient.Configuration
+        if let socketPath {
+            configuration = .init(unixSocketPath: socketPath, username: username, password: password, database: database)
+        } else {
+            configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        }
+        configuration.options.maximumConnections = poolSize
+        configuration.options.minimumConnections = 0
+        return PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The request context of every Tierdesk service: Hummingbird's core plus who is calling.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `AuthMiddleware` from the bearer token; nil for an anonymous caller.
+    public var principal: Principal?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        principal = nil
+    }
+
+    /// 1 MiB: larger bodies answer 413 before any of them is decoded.
+    public var maxUploadSize: Int { 1 << 20 }
+    public var requestDecoder: JSONDecoder { JSONCoding.decoder }
+    public var responseEncoder: JSONEncoder { JSONCoding.encoder }
+}

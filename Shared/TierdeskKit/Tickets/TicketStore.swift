@@ -1,0 +1,277 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TierdeskModels
+
+/// What a new ticket starts as.
+public struct TicketDraft: Sendable {
+    public var id: UUID
+    public var status: TicketStatus
+    public var tier: Tier?
+    public var impact: Impact
+    public var urgency: Urgency
+    public var category: String?
+    public var channel: TierdeskModels.Channel
+    public var subject: String
+    public var description: String
+    public var requesterID: UUID
+    public var metadata: [String: JSONValue]
+
+    public init(
+        id: UUID = UUID(), status: TicketStatus = .new, tier: Tier? = nil, impact: Impact, urgency: Urgency, category: String?,
+        channel: TierdeskModels.Channel, subject: String, description: String, requesterID: UUID, metadata: [String: JSONValue] = [:]
+    ) {
+        self.id = id
+        self.status = status
+        self.tier = tier
+        self.impact = impact
+        self.urgency = urgency
+        self.category = category
+        self.channel = channel
+        self.subject = subject
+        self.description = description
+        self.requesterID = requesterID
+        self.metadata = metadata
+    }
+}
+
+/// One line for the audit trail; handed to peers too when the change names destinations.
+public struct EventDraft: Sendable {
+    public var id: UUID
+    public var type: EventType
+    public var actor: String
+    public var isPublic: Bool
+    public var data: JSONValue
+
+    public init(id: UUID = UUID(), type: EventType, actor: String, isPublic: Bool = true, data: JSONValue = [:]) {
+        self.id = id
+        self.type = type
+        self.actor = actor
+        self.isPublic = isPublic
+        self.data = data
+    }
+}
+
+/// Failures of the ticket store, each with its HTTP meaning.
+public enum TicketStoreError: Error, ProblemConvertible, Equatable {
+    case notFound
+    case staleVersion(current: Int)
+    case invalidTransition(from: TicketStatus, to: TicketStatus)
+
+    public var problem: Problem {
+        switch self {
+        case .notFound: .notFound("ticket")
+        case .staleVersion(let current):
+            .conflict("the ticket changed since you read it (now version \(current)); read it again", type: "stale-version")
+        case .invalidTransition(let from, let to):
+            .conflict("a ticket that is \(from.rawValue) cannot become \(to.rawValue)", type: "invalid-transition")
+        }
+    }
+}
+
+/// The only writer of `tickets` and `ticket_events`. Every change is a lifecycle transition checked
+/// by `TicketStatus`, guarded by the row's `version`, and recorded in `ticket_events` (and, for
+/// hand-offs, the outbox) in the caller's transaction.
+public struct TicketStore: Sendable {
+    /// The service writing; outbox rows carry it so its own dispatcher delivers them.
+    public let source: String
+    public let outbox: Outbox
+
+    public init(source: String, outbox: Outbox) {
+        self.source = source
+        self.outbox = outbox
+    }
+
+    static let selectTicket = """
+        SELECT t.id, t.reference_number, t.status, t.tier, t.priority, t.impact, t.urgency, t.category, t.channel,
+               t.subject, t.description, t.assignee_id, t.required_skills, t.vendor_id, t.first_response_due_at,
+               t.resolution_due_at, t.created_at, t.updated_at, t.version,
+               r.id AS r_id, r.email AS r_email, r.name AS r_name, r.phone AS r_phone, r.organization AS r_organization
+        FROM tickets t JOIN requesters r ON r.id = t.requester_id
+        """
+
+    /// Stores a new ticket with its first event; `handOff` names the peers the event goes to.
+    public func insert(
+        _ draft: TicketDraft, event: EventDraft, handOff: [String] = [], on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> Ticket {
+        let priority = Priority(impact: draft.impact, urgency: draft.urgency)
+        let metadata = try JSONCoding.string(draft.metadata)
+        try await connection.execute(
+            """
+            INSERT INTO tickets (id, status, tier, priority, impact, urgency, category, channel, subject, description,
+                                 requester_id, metadata, created_at, updated_at)
+            VALUES (\(draft.id), \(draft.status.rawValue), \(draft.tier.map { Int16($0.rawValue) }), \(Int16(priority.rank)),
+                    \(draft.impact.rawValue), \(draft.urgency.rawValue), \(draft.category), \(draft.channel.rawValue),
+                    \(draft.subject), \(draft.description), \(draft.requesterID), \(metadata)::jsonb, \(now), \(now))
+            """, logger: logger)
+        try await record(event, ticketID: draft.id, handOff: handOff, on: connection, now: now, logger: logger)
+        guard let ticket = try await find(draft.id, on: connection, logger: logger) else { throw TicketStoreError.notFound }
+        return ticket
+    }
+
+    /// Loads, locks and changes a ticket in the caller's transaction. `change` edits the ticket and
+    /// may throw to refuse; a status change must be allowed by the lifecycle; `expectedVersion`,
+    /// when given, must be the current one.
+    public func update(
+        _ id: UUID, expectedVersion: Int? = nil, event: EventDraft, handOff: [String] = [], on connection: PostgresConnection,
+        now: Date, logger: Logger, _ change: @Sendable (inout Ticket) throws -> Void
+    ) async throws -> Ticket {
+        guard let current = try await find(id, forUpdate: true, on: connection, logger: logger) else { throw TicketStoreError.notFound }
+        if let expectedVersion, expectedVersion != current.version { throw TicketStoreError.staleVersion(current: current.version) }
+        var ticket = current
+        try change(&ticket)
+        if ticket.status != current.status && !current.status.canTransition(to: ticket.status) {
+            throw TicketStoreError.invalidTransition(from: current.status, to: ticket.status)
+        }
+        let updated = try await connection.first(
+            """
+            UPDATE tickets SET status = \(ticket.status.rawValue), tier = \(ticket.tier.map { Int16($0.rawValue) }),
+                priority = \(Int16(ticket.priority.rank)), impact = \(ticket.impact.rawValue), urgency = \(ticket.urgency.rawValue),
+                category = \(ticket.category), assignee_id = \(ticket.assigneeId), required_skills = \(ticket.requiredSkills),
+                vendor_id = \(ticket.vendorId), first_response_due_at = \(ticket.firstResponseDueAt),
+                resolution_due_at = \(ticket.resolutionDueAt), updated_at = \(now), version = version + 1
+            WHERE id = \(id) AND version = \(Int32(current.version))
+            RETURNING version
+            """, logger: logger
+        ) { try $0.get("version", as: Int32.self) }
+        guard updated != nil else { throw TicketStoreError.staleVersion(current: current.version) }
+        try await record(event, ticketID: id, handOff: handOff, on: connection, now: now, logger: logger)
+        ticket.updatedAt = now
+        ticket.version = current.version + 1
+        return ticket
+    }
+
+    /// Appends an event to a ticket's trail (and hands it off) without changing the ticket.
+    public func record(_ event: EventDraft, ticketID: UUID, handOff: [String] = [], on connection: PostgresConnection, now: Date, logger: Logger) async throws {
+        let data = try JSONCoding.string(event.data)
+        try await connection.execute(
+            """
+            INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
+            VALUES (\(event.id), \(ticketID), \(event.type.rawValue), \(event.actor), \(event.isPublic), \(data)::jsonb, \(now))
+            """, logger: logger)
+        if !handOff.isEmpty {
+            let envelope = EventEnvelope(id: event.id, type: event.type, ticketId: ticketID, occurredAt: now, data: event.data)
+            try await outbox.enqueue(envelope, to: handOff, source: source, on: connection, now: now, logger: logger)
+        }
+    }
+
+    /// Claims the next ticket of a tier this agent may take (skills, WIP limit): one statement,
+    /// `FOR UPDATE SKIP LOCKED`, so any number of claimers never take one ticket twice.
+    public func claim(tier: Tier, agent: AgentIdentity, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> Ticket? {
+        let claimedID = try await connection.first(
+            """
+            WITH next AS (
+                SELECT id FROM tickets
+                WHERE tier = \(Int16(tier.rawValue)) AND status = 'queued' AND required_skills <@ \(agent.skills)
+                  AND (SELECT count(*) FROM tickets WHERE assignee_id = \(agent.id) AND status = 'in_progress') < \(agent.wipLimit)
+                ORDER BY priority, resolution_due_at, id
+                LIMIT 1 FOR UPDATE SKIP LOCKED)
+            UPDATE tickets t SET status = 'in_progress', assignee_id = \(agent.id), updated_at = \(now), version = t.version + 1
+            FROM next WHERE t.id = next.id
+            RETURNING t.id
+            """, logger: logger
+        ) { try $0.get("id", as: UUID.self) }
+        guard let claimedID else { return nil }
+        let event = EventDraft(type: .ticketClaimed, actor: "agent:\(agent.id.uuidString.lowercased())", data: ["tier": .optional(tier.rawValue)])
+        try await record(event, ticketID: claimedID, on: connection, now: now, logger: logger)
+        return try await find(claimedID, on: connection, logger: logger)
+    }
+
+    /// A ticket by id, or nil.
+    public func find(_ id: UUID, forUpdate: Bool = false, on executor: some DatabaseExecutor, logger: Logger) async throws -> Ticket? {
+        let lock = forUpdate ? " FOR UPDATE OF t" : ""
+        return try await executor.first(PostgresQuery(unsafeSQL: Self.selectTicket + " WHERE t.id = $1" + lock, binds: try binds(id)), logger: logger, Ticket.init(row:))
+    }
+
+    /// The trail of a ticket in order; only public events for a requester.
+    public func events(of ticketID: UUID, publicOnly: Bool, on executor: some DatabaseExecutor, logger: Logger) async throws -> [TicketEvent] {
+        try await executor.all(
+            """
+            SELECT id, type, actor, data::text AS data, at FROM ticket_events
+            WHERE ticket_id = \(ticketID) AND (public OR NOT \(publicOnly)) ORDER BY seq
+            """, logger: logger
+        ) { row in
+            TicketEvent(
+                id: try row.get("id"), type: try row.get("type", as: EventType.self), at: try row.get("at"), actor: try row.get("actor"),
+                data: try JSONCoding.decoder.decode(JSONValue.self, from: Data(try row.get("data", as: String.self).utf8)))
+        }
+    }
+
+    /// A requester's other tickets, newest first.
+    public func history(requesterID: UUID, excluding ticketID: UUID?, limit: Int = 20, on executor: some DatabaseExecutor, logger: Logger) async throws
+        -> [TicketSummary]
+    {
+        try await executor.all(
+            PostgresQuery(
+                unsafeSQL: Self.selectTicket + " WHERE t.requester_id = $1 AND t.id IS DISTINCT FROM $2 ORDER BY t.created_at DESC LIMIT $3",
+                binds: try binds(requesterID, ticketID, limit)), logger: logger
+        ) { TicketSummary(try Ticket(row: $0)) }
+    }
+
+    /// A tier's queue in claim order (priority, then due time), a page at a time.
+    public func queue(tier: Tier, limit: Int, after cursor: QueueCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<TicketSummary> {
+        let after = cursor ?? QueueCursor(priority: 0, dueAt: .distantPast, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        let tickets = try await executor.all(
+            PostgresQuery(
+                unsafeSQL: Self.selectTicket + """
+                     WHERE t.tier = $1 AND t.status = 'queued' AND (t.priority, t.resolution_due_at, t.id) > ($2, $3, $4)
+                    ORDER BY t.priority, t.resolution_due_at, t.id LIMIT $5
+                    """,
+                binds: try binds(Int16(tier.rawValue), Int16(after.priority), after.dueAt, after.id, limit + 1)), logger: logger, Ticket.init(row:))
+        let page = Array(tickets.prefix(limit))
+        let next = tickets.count > limit ? page.last.map { QueueCursor(priority: $0.priority.rank, dueAt: $0.resolutionDueAt ?? .distantFuture, id: $0.id) } : nil
+        return Page(items: page.map(TicketSummary.init), nextCursor: next?.encoded)
+    }
+
+    func binds(_ values: (any PostgresEncodable & Sendable)?...) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        for value in values {
+            if let value { try bindings.append(value) } else { bindings.appendNull() }
+        }
+        return bindings
+    }
+}
+
+/// Where a queue page ends: the last ticket's sort key, opaque to clients.
+public struct QueueCursor: Sendable, Equatable {
+    public var priority: Int
+    public var dueAt: Date
+    public var id: UUID
+
+    public var encoded: String {
+        Secrets.base64URL(Data("\(priority)|\(dueAt.timeIntervalSince1970)|\(id.uuidString)".utf8))
+    }
+
+    public init(priority: Int, dueAt: Date, id: UUID) {
+        self.priority = priority
+        self.dueAt = dueAt
+        self.id = id
+    }
+
+    /// Parses a cursor; nil for anything this service did not hand out.
+    public init?(encoded: String) {
+        guard let data = Secrets.fromBase64URL(encoded), let text = String(data: data, encoding: .utf8) else { return nil }
+        let parts = text.split(separator: "|")
+        guard parts.count == 3, let priority = Int(parts[0]), let seconds = Double(parts[1]), let id = UUID(uuidString: String(parts[2])) else { return nil }
+        self.init(priority: priority, dueAt: Date(timeIntervalSince1970: seconds), id: id)
+    }
+}
+
+extension Ticket {
+    /// A row of `TicketStore.selectTicket`.
+    init(row: PostgresRandomAccessRow) throws {
+        let priorityRank = Int(try row.get("priority", as: Int16.self))
+        let tier = try row.get("tier", as: Int16?.self)
+        self.init(
+            id: try row.get("id"), reference: Ticket.reference(number: try row.get("reference_number")), status: try row.get("status"),
+            tier: tier.flatMap { Tier(rawValue: Int($0)) }, priority: Priority(rank: priorityRank) ?? .p5, impact: try row.get("impact"),
+            urgency: try row.get("urgency"), category: try row.get("category"), channel: try row.get("channel"), subject: try row.get("subject"),
+            description: try row.get("description"),
+            requester: Requester(
+                id: try row.get("r_id"), email: try row.get("r_email"), name: try row.get("r_name"), phone: try row.get("r_phone"),
+                organization: try row.get("r_organization")),
+            assigneeId: try row.get("assignee_id"), requiredSkills: try row.get("required_skills"), vendorId: try row.get("vendor_id"),
+            firstResponseDueAt: try row.get("first_response_due_at"), resolutionDueAt: try row.get("resolution_due_at"),
+            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"), version: Int(try row.get("version", as: Int32.self)))
+    }
+}

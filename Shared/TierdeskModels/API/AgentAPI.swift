@@ -1,0 +1,120 @@
+import Foundation
+
+/// `POST /v1/agents` (admin).
+public struct CreateAgentRequest: Sendable, Codable, Equatable {
+    public var name: String
+    public var email: String
+    public var tiers: [Int]
+    public var skills: [String]?
+    public var wipLimit: Int?
+
+    public init(name: String, email: String, tiers: [Int], skills: [String]? = nil, wipLimit: Int? = nil) {
+        self.name = name
+        self.email = email
+        self.tiers = tiers
+        self.skills = skills
+        self.wipLimit = wipLimit
+    }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        v.text(name, field: "name", maxLength: 200)
+        v.email(email, field: "email")
+        if tiers.isEmpty { v.fail("tiers", "must name at least one level") }
+        if tiers.contains(where: { !(1...3).contains($0) }) { v.fail("tiers", "levels are 1, 2 or 3") }
+        for (index, skill) in (skills ?? []).enumerated() where !SubmitTicketRequest.isSlug(skill) || skill.count > 50 {
+            v.fail("skills[\(index)]", "must be lowercase letters, digits, '-' or '_' (at most 50)")
+        }
+        if let wipLimit, !(1...100).contains(wipLimit) { v.fail("wipLimit", "must be between 1 and 100") }
+        try v.check()
+    }
+}
+
+/// An agent; `token` is present only in the answer that created it.
+public struct Agent: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var email: String
+    public var tiers: [Tier]
+    public var skills: [String]
+    public var wipLimit: Int
+    public var token: String?
+
+    public init(id: UUID, name: String, email: String, tiers: [Tier], skills: [String], wipLimit: Int, token: String? = nil) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.tiers = tiers
+        self.skills = skills
+        self.wipLimit = wipLimit
+        self.token = token
+    }
+}
+
+/// `POST /v1/tickets/{id}/escalate`: without `toTier` one level up; `toTier: 4` needs a vendor.
+public struct EscalateRequest: Sendable, Codable, Equatable {
+    public var reason: String
+    public var toTier: Int?
+    public var vendorId: UUID?
+
+    public init(reason: String, toTier: Int? = nil, vendorId: UUID? = nil) {
+        self.reason = reason
+        self.toTier = toTier
+        self.vendorId = vendorId
+    }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        v.text(reason, field: "reason", maxLength: 2000, multiline: true)
+        if let toTier, !(2...4).contains(toTier) { v.fail("toTier", "must be 2, 3 or 4") }
+        try v.check()
+    }
+}
+
+/// `POST /v1/tickets/{id}/resolve`; an `article` is published to the knowledge base.
+public struct ResolveRequest: Sendable, Codable, Equatable {
+    public struct Article: Sendable, Codable, Equatable {
+        public var title: String
+        public var body: String
+        public init(title: String, body: String) {
+            self.title = title
+            self.body = body
+        }
+    }
+
+    public var resolution: String
+    public var article: Article?
+
+    public init(resolution: String, article: Article? = nil) {
+        self.resolution = resolution
+        self.article = article
+    }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        v.text(resolution, field: "resolution", maxLength: SubmitTicketRequest.maxDescriptionLength, multiline: true)
+        if let article {
+            v.text(article.title, field: "article.title", maxLength: 200)
+            v.text(article.body, field: "article.body", maxLength: SubmitTicketRequest.maxDescriptionLength, multiline: true)
+        }
+        try v.check()
+    }
+}
+
+/// `POST /v1/tickets/{id}/pending`: waiting on the customer or a vendor; the SLA clock pauses.
+public struct PendingRequest: Sendable, Codable, Equatable {
+    public enum On: String, Sendable, Codable { case customer, vendor }
+    public var on: On
+    public var reason: String
+
+    public init(on: On, reason: String) {
+        self.on = on
+        self.reason = reason
+    }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        v.text(reason, field: "reason", maxLength: 2000, multiline: true)
+        try v.check()
+    }
+}

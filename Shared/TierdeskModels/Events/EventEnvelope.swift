@@ -1,0 +1,18 @@
+import Foundation
+
+/// The one shape of a hand-off between services: `POST /internal/v1/events` takes it.
+public struct EventEnvelope: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var type: EventType
+    public var ticketId: UUID?
+    public var occurredAt: Date
+    public var data: JSONValue
+
+    public init(id: UUID = UUID(), type: EventType, ticketId: UUID?, occurredAt: Date, data: JSONValue = .object([:])) {
+        self.id = id
+        self.type = type
+        self.ticketId = ticketId
+        self.occurredAt = occurredAt
+        self.data = data
+    }
+}
