@@ -23,15 +23,8 @@ func withDatabase<T: Sendable>(_ body: @Sendable (PostgresClient, Logger) async 
     guard let url = ProcessInfo.processInfo.environment["TIERDESK_DATABASE_URL"], !url.isEmpty else {
         throw ValidationError("TIERDESK_DATABASE_URL is required")
     }
-    let client = try DatabaseSettings(url: url).makeClient(poolSize: 4, logger: logger)
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            await client.run()
-            return nil
-        }
-        defer { group.cancelAll() }
-        return try await body(client, logger)
-    }
+    let log = logger
+    return try await DatabaseSettings(url: url).withClient(logger: log) { client in try await body(client, log) }
 }
 
 func environmentSecret() throws -> String {

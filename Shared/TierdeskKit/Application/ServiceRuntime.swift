@@ -77,7 +77,7 @@ public struct ServiceRuntime: Sendable {
             logger[metadataKey: "event.id"] = "\(event.id)"
             logger[metadataKey: "event.type"] = "\(event.type.rawValue)"
             let logs = logger
-            let applied = try await postgres.withTransaction(logger: logs) { connection in
+            let applied = try await postgres.transaction(logger: logs) { connection in
                 guard try await inbox.accept(event, on: connection, now: Date(), logger: logs) else { return false }
                 try await handler.handle(event, on: connection, logger: logs)
                 return true

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -65,4 +66,22 @@ public struct UnexpectedColumnValue: Error, CustomStringConvertible {
     public var column: String
     public var value: String
     public var description: String { "column \(column) holds unexpected value '\(value)'" }
+}
+
+extension PostgresClient {
+    /// `withTransaction` that rethrows the body's own error: PostgresNIO wraps it in a
+    /// `PostgresTransactionError`, which would hide a 404 or 409 from the problem mapping.
+    public func transaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+        do {
+            return try await withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError { throw closureError }
+            throw error
+        }
+    }
+}
+
+extension Date {
+    /// Microseconds since 1970: PostgreSQL's own precision, exact in a keyset cursor.
+    public var epochMicroseconds: Int64 { Int64((timeIntervalSince1970 * 1_000_000).rounded()) }
 }

@@ -166,7 +166,8 @@ public struct OutboxDispatcher: Service {
         request.headers.add(name: "Authorization", value: "Bearer \(internalToken)")
         request.body = .bytes(ByteBuffer(string: due.payload))
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10), logger: logger)
+            // Short: receivers answer in milliseconds, and one dead peer must not hold up the batch for long.
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(3), logger: logger)
             let body = try await response.body.collect(upTo: 64 * 1024)
             switch response.status.code {
             case 200..<300: return .delivered

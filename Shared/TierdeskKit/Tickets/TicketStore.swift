@@ -131,13 +131,13 @@ public struct TicketStore: Sendable {
                 vendor_id = \(ticket.vendorId), first_response_due_at = \(ticket.firstResponseDueAt),
                 resolution_due_at = \(ticket.resolutionDueAt), updated_at = \(now), version = version + 1
             WHERE id = \(id) AND version = \(Int32(current.version))
-            RETURNING version
+            RETURNING version, updated_at
             """, logger: logger
-        ) { try $0.get("version", as: Int32.self) }
-        guard updated != nil else { throw TicketStoreError.staleVersion(current: current.version) }
+        ) { (Int(try $0.get("version", as: Int32.self)), try $0.get("updated_at", as: Date.self)) }
+        guard let (version, updatedAt) = updated else { throw TicketStoreError.staleVersion(current: current.version) }
         try await record(event, ticketID: id, handOff: handOff, on: connection, now: now, logger: logger)
-        ticket.updatedAt = now
-        ticket.version = current.version + 1
+        ticket.updatedAt = updatedAt
+        ticket.version = version
         return ticket
     }
 
@@ -210,16 +210,16 @@ public struct TicketStore: Sendable {
 
     /// A tier's queue in claim order (priority, then due time), a page at a time.
     public func queue(tier: Tier, limit: Int, after cursor: QueueCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<TicketSummary> {
-        let after = cursor ?? QueueCursor(priority: 0, dueAt: .distantPast, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        let after = cursor ?? QueueCursor(priority: 0, dueAtMicroseconds: Date.distantPast.epochMicroseconds, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
         let tickets = try await executor.all(
             PostgresQuery(
                 unsafeSQL: Self.selectTicket + """
-                     WHERE t.tier = $1 AND t.status = 'queued' AND (t.priority, t.resolution_due_at, t.id) > ($2, $3, $4)
+                     WHERE t.tier = $1 AND t.status = 'queued' AND (t.priority, t.resolution_due_at, t.id) > ($2, timestamptz 'epoch' + $3 * interval '1 microsecond', $4)
                     ORDER BY t.priority, t.resolution_due_at, t.id LIMIT $5
                     """,
-                binds: try binds(Int16(tier.rawValue), Int16(after.priority), after.dueAt, after.id, limit + 1)), logger: logger, Ticket.init(row:))
+                binds: try binds(Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger, Ticket.init(row:))
         let page = Array(tickets.prefix(limit))
-        let next = tickets.count > limit ? page.last.map { QueueCursor(priority: $0.priority.rank, dueAt: $0.resolutionDueAt ?? .distantFuture, id: $0.id) } : nil
+        let next = tickets.count > limit ? page.last.map { QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: ($0.resolutionDueAt ?? .distantFuture).epochMicroseconds, id: $0.id) } : nil
         return Page(items: page.map(TicketSummary.init), nextCursor: next?.encoded)
     }
 
@@ -235,25 +235,34 @@ public struct TicketStore: Sendable {
 /// Where a queue page ends: the last ticket's sort key, opaque to clients.
 public struct QueueCursor: Sendable, Equatable {
     public var priority: Int
-    public var dueAt: Date
+    public var dueAtMicroseconds: Int64
     public var id: UUID
 
-    public var encoded: String {
-        Secrets.base64URL(Data("\(priority)|\(dueAt.timeIntervalSince1970)|\(id.uuidString)".utf8))
-    }
-
-    public init(priority: Int, dueAt: Date, id: UUID) {
+    public init(priority: Int, dueAtMicroseconds: Int64, id: UUID) {
         self.priority = priority
-        self.dueAt = dueAt
+        self.dueAtMicroseconds = dueAtMicroseconds
         self.id = id
     }
 
+    public var encoded: String { Cursor.encode(["\(priority)", "\(dueAtMicroseconds)", id.uuidString]) }
+
     /// Parses a cursor; nil for anything this service did not hand out.
     public init?(encoded: String) {
-        guard let data = Secrets.fromBase64URL(encoded), let text = String(data: data, encoding: .utf8) else { return nil }
-        let parts = text.split(separator: "|")
-        guard parts.count == 3, let priority = Int(parts[0]), let seconds = Double(parts[1]), let id = UUID(uuidString: String(parts[2])) else { return nil }
-        self.init(priority: priority, dueAt: Date(timeIntervalSince1970: seconds), id: id)
+        guard let parts = Cursor.decode(encoded, count: 3), let priority = Int(parts[0]), let micros = Int64(parts[1]),
+            let id = UUID(uuidString: parts[2])
+        else { return nil }
+        self.init(priority: priority, dueAtMicroseconds: micros, id: id)
+    }
+}
+
+/// Opaque keyset cursors: `|`-joined parts in base64url.
+public enum Cursor {
+    public static func encode(_ parts: [String]) -> String { Secrets.base64URL(Data(parts.joined(separator: "|").utf8)) }
+
+    public static func decode(_ text: String, count: Int) -> [String]? {
+        guard let data = Secrets.fromBase64URL(text), let string = String(data: data, encoding: .utf8) else { return nil }
+        let parts = string.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        return parts.count == count ? parts : nil
     }
 }
 

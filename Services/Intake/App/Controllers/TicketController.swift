@@ -21,7 +21,7 @@ struct TicketController: Sendable {
         try input.validate()
         let now = Date()
         let runtime = deps.runtime
-        let ticket = try await runtime.postgres.withTransaction(logger: context.logger) { connection in
+        let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
             let requesterID = try await deps.requesters.upsert(input.requester, on: connection, now: now, logger: context.logger)
             let draft = TicketDraft(
                 impact: input.impact ?? .medium, urgency: input.urgency ?? .medium, category: input.category, channel: input.channel,
@@ -57,7 +57,7 @@ struct TicketController: Sendable {
         try input.validate()
         let now = Date()
         let runtime = deps.runtime
-        let ticket = try await runtime.postgres.withTransaction(logger: context.logger) { connection in
+        let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
             guard let current = try await runtime.tickets.find(id, on: connection, logger: context.logger) else { throw Problem.notFound("ticket") }
             let actor = "requester:\(current.requester.id.uuidString.lowercased())"
             let reopening = current.status == .resolved && now.timeIntervalSince(current.updatedAt) <= Self.reopenWindow

@@ -58,9 +58,10 @@ struct TicketWorkController: Sendable {
         try input.validate()
         let now = Date()
         let runtime = deps.runtime
-        let ticket = try await runtime.postgres.withTransaction(logger: context.logger) { connection in
+        let expected = try expectedVersion(request)
+        let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
             let event = EventDraft(type: .ticketResolved, actor: actor.name, data: ["resolution": .string(input.resolution)])
-            let ticket = try await runtime.tickets.update(id, event: event, on: connection, now: now, logger: context.logger) { ticket in
+            let ticket = try await runtime.tickets.update(id, expectedVersion: expected, event: event, on: connection, now: now, logger: context.logger) { ticket in
                 try actor.mayWork(on: ticket, asAssignee: true)
                 ticket.status = .resolved
             }
@@ -134,7 +135,7 @@ struct TicketWorkController: Sendable {
     {
         let runtime = deps.runtime
         let expected = try expectedVersion(request)
-        return try await runtime.postgres.withTransaction(logger: context.logger) { connection in
+        return try await runtime.postgres.transaction(logger: context.logger) { connection in
             try await runtime.tickets.update(
                 id, expectedVersion: expected, event: event, handOff: handOff, on: connection, now: Date(), logger: context.logger, edit)
         }

@@ -42,7 +42,7 @@ struct VendorCaseController: Sendable {
         try input.validate()
         let runtime = deps.runtime
         let now = Date()
-        try await runtime.postgres.withTransaction(logger: context.logger) { connection in
+        try await runtime.postgres.transaction(logger: context.logger) { connection in
             guard let current = try await deps.cases.find(id, vendorID: vendorID, forUpdate: true, on: connection, logger: context.logger) else {
                 throw Problem.notFound("vendor case")
             }

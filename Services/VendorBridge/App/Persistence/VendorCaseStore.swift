@@ -45,15 +45,15 @@ public struct VendorCaseStore: Sendable {
     public func list(vendorID: UUID, limit: Int, after cursor: CaseCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<VendorCase> {
         var bindings = PostgresBindings()
         bindings.append(vendorID)
-        bindings.append(cursor?.openedAt ?? .distantFuture)
+        bindings.append(cursor?.openedAtMicroseconds ?? Date.distantFuture.epochMicroseconds)
         bindings.append(cursor?.id ?? UUID(uuidString: "ffffffff-ffff-ffff-ffff-ffffffffffff")!)
         bindings.append(limit + 1)
         let rows = try await executor.all(
             PostgresQuery(
-                unsafeSQL: Self.select + " WHERE c.vendor_id = $1 AND (c.opened_at, c.id) < ($2, $3) ORDER BY c.opened_at DESC, c.id DESC LIMIT $4",
+                unsafeSQL: Self.select + " WHERE c.vendor_id = $1 AND (c.opened_at, c.id) < (timestamptz 'epoch' + $2 * interval '1 microsecond', $3) ORDER BY c.opened_at DESC, c.id DESC LIMIT $4",
                 binds: bindings), logger: logger, VendorCase.init(row:))
         let page = Array(rows.prefix(limit))
-        let next = rows.count > limit ? page.last.map { CaseCursor(openedAt: $0.openedAt, id: $0.id).encoded } : nil
+        let next = rows.count > limit ? page.last.map { CaseCursor(openedAtMicroseconds: $0.openedAt.epochMicroseconds, id: $0.id).encoded } : nil
         return Page(items: page, nextCursor: next)
     }
 
@@ -71,21 +71,19 @@ public struct VendorCaseStore: Sendable {
 
 /// Where a page of cases ends, opaque to vendors.
 public struct CaseCursor: Sendable {
-    public var openedAt: Date
+    public var openedAtMicroseconds: Int64
     public var id: UUID
 
-    public var encoded: String { Secrets.base64URL(Data("\(openedAt.timeIntervalSince1970)|\(id.uuidString)".utf8)) }
-
-    public init(openedAt: Date, id: UUID) {
-        self.openedAt = openedAt
+    public init(openedAtMicroseconds: Int64, id: UUID) {
+        self.openedAtMicroseconds = openedAtMicroseconds
         self.id = id
     }
 
+    public var encoded: String { Cursor.encode(["\(openedAtMicroseconds)", id.uuidString]) }
+
     public init?(encoded: String) {
-        guard let data = Secrets.fromBase64URL(encoded), let text = String(data: data, encoding: .utf8) else { return nil }
-        let parts = text.split(separator: "|")
-        guard parts.count == 2, let seconds = Double(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
-        self.init(openedAt: Date(timeIntervalSince1970: seconds), id: id)
+        guard let parts = Cursor.decode(encoded, count: 2), let micros = Int64(parts[0]), let id = UUID(uuidString: parts[1]) else { return nil }
+        self.init(openedAtMicroseconds: micros, id: id)
     }
 }
 
