@@ -75,7 +75,7 @@ struct TierQueueEventHandler: EventHandler {
         guard let ticket = try await tickets.find(ticketID, on: connection, logger: logger), ticket.status == .triaged else { return }
         let tier = ticket.tier ?? .firstLine
         let draft = EventDraft(type: .ticketQueued, actor: "system:tier-queue", data: ["tier": .optional(tier.rawValue)])
-        _ = try await tickets.update(ticketID, event: draft, on: connection, now: Date(), logger: logger) { ticket in
+        _ = try await tickets.update(ticketID, to: .queued, event: draft, on: connection, now: Date(), logger: logger) { ticket in
             ticket.requeue(tier: tier, now: ticket.createdAt)
         }
     }

@@ -49,9 +49,8 @@ struct TriageEventHandler: EventHandler {
             type: .ticketTriaged, actor: "system:triage",
             data: ["tier": .optional(routing.tier.rawValue), "priority": .string(routing.priority.rawValue), "rule": .null])
         _ = try await deps.runtime.tickets.update(
-            ticketID, event: draft, handOff: ["tier-queue:\(routing.tier.rawValue)"], on: connection, now: now, logger: logger
+            ticketID, to: .triaged, event: draft, handOff: ["tier-queue:\(routing.tier.rawValue)"], on: connection, now: now, logger: logger
         ) { ticket in
-            ticket.status = .triaged
             ticket.tier = routing.tier
             ticket.priority = routing.priority
         }
@@ -64,6 +63,11 @@ public enum Routing {
     public struct Decision: Sendable, Equatable {
         public var tier: Tier
         public var priority: Priority
+
+        public init(tier: Tier, priority: Priority) {
+            self.tier = tier
+            self.priority = priority
+        }
     }
 
     /// Level 1 at the ITIL priority, for a ticket still `new`; nil for any other.

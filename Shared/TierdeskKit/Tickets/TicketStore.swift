@@ -109,16 +109,21 @@ public struct TicketStore: Sendable {
         return ticket
     }
 
-    /// Loads, locks and changes a ticket in the caller's transaction. `change` edits the ticket and
-    /// may throw to refuse; a status change must be allowed by the lifecycle; `expectedVersion`,
-    /// when given, must be the current one.
+    /// Loads, locks and changes a ticket in the caller's transaction. `to` is the lifecycle move the
+    /// change makes (checked even when it is a self-loop such as a move to another tier's queue);
+    /// `change` edits the ticket and may throw to refuse; any other status change must also be
+    /// allowed by the lifecycle; `expectedVersion`, when given, must be the current one.
     public func update(
-        _ id: UUID, expectedVersion: Int? = nil, event: EventDraft, handOff: [String] = [], on connection: PostgresConnection,
-        now: Date, logger: Logger, _ change: @Sendable (inout Ticket) throws -> Void
+        _ id: UUID, to target: TicketStatus? = nil, expectedVersion: Int? = nil, event: EventDraft, handOff: [String] = [],
+        on connection: PostgresConnection, now: Date, logger: Logger, _ change: @Sendable (inout Ticket) throws -> Void = { _ in }
     ) async throws -> Ticket {
         guard let current = try await find(id, forUpdate: true, on: connection, logger: logger) else { throw TicketStoreError.notFound }
         if let expectedVersion, expectedVersion != current.version { throw TicketStoreError.staleVersion(current: current.version) }
         var ticket = current
+        if let target {
+            guard current.status.canTransition(to: target) else { throw TicketStoreError.invalidTransition(from: current.status, to: target) }
+            ticket.status = target
+        }
         try change(&ticket)
         if ticket.status != current.status && !current.status.canTransition(to: ticket.status) {
             throw TicketStoreError.invalidTransition(from: current.status, to: ticket.status)

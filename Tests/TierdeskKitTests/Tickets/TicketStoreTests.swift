@@ -6,60 +6,6 @@ import TierdeskKit
 import TierdeskModels
 import TierdeskTestSupport
 
-/// Helpers to put tickets straight into the database through the store.
-struct StoreFixture {
-    let client: PostgresClient
-    let store = TicketStore(source: "test", outbox: Outbox(notify: true))
-    var logger: Logger { TestDatabase.logger }
-
-    func requester(_ email: String = "dana@example.com") async throws -> UUID {
-        let id = UUID()
-        try await client.execute(
-            "INSERT INTO requesters (id, email, email_normalized, created_at, updated_at) VALUES (\(id), \(email), \(email.lowercased()), now(), now())",
-            logger: logger)
-        return id
-    }
-
-    /// A ticket already queued at `tier`.
-    func queued(tier: Tier = .firstLine, impact: Impact = .medium, urgency: Urgency = .medium, skills: [String] = [], requester: UUID? = nil) async throws -> Ticket {
-        var requesterID = requester
-        if requesterID == nil { requesterID = try await self.requester("r\(UUID().uuidString.prefix(6))@example.com") }
-        let requesterUUID = requesterID!
-        let now = Date()
-        return try await client.transaction(logger: logger) { connection in
-            let draft = TicketDraft(impact: impact, urgency: urgency, category: "network", channel: .web, subject: "s", description: "d", requesterID: requesterUUID)
-            _ = try await store.insert(draft, event: EventDraft(type: .ticketCreated, actor: "test"), on: connection, now: now, logger: logger)
-            _ = try await store.update(draft.id, event: EventDraft(type: .ticketTriaged, actor: "test"), on: connection, now: now, logger: logger) {
-                $0.status = .triaged
-            }
-            return try await store.update(draft.id, event: EventDraft(type: .ticketQueued, actor: "test"), on: connection, now: now, logger: logger) {
-                $0.requeue(tier: tier, now: now)
-                $0.requiredSkills = skills
-            }
-        }
-    }
-
-    func change(_ id: UUID, expectedVersion: Int? = nil, handOff: [String] = [], _ edit: @escaping @Sendable (inout Ticket) throws -> Void) async throws -> Ticket {
-        try await client.transaction(logger: logger) { connection in
-            try await store.update(
-                id, expectedVersion: expectedVersion, event: EventDraft(type: .ticketCommented, actor: "test"), handOff: handOff, on: connection, now: Date(),
-                logger: logger, edit)
-        }
-    }
-
-    func claim(tier: Tier = .firstLine, agent: AgentIdentity) async throws -> Ticket? {
-        try await client.transaction(logger: logger) { connection in
-            try await store.claim(tier: tier, agent: agent, on: connection, now: Date(), logger: logger)
-        }
-    }
-}
-
-extension AgentIdentity {
-    static func fixture(tiers: Set<Tier> = [.firstLine], skills: [String] = [], wipLimit: Int = 1000) -> AgentIdentity {
-        AgentIdentity(id: UUID(), tiers: tiers, skills: skills, wipLimit: wipLimit)
-    }
-}
-
 @Suite struct TicketStoreTests {
     @Test(.freshDatabase) func everyChangeIsVersionedAndRecorded() async throws {
         try await TestDatabase.withClient { client in

@@ -45,9 +45,8 @@ struct TicketWorkController: Sendable {
         let input = try await request.decodeJSON(PendingRequest.self, context: context)
         try input.validate()
         let event = EventDraft(type: .ticketPending, actor: actor.name, data: ["on": .string(input.on.rawValue), "reason": .string(input.reason)])
-        return JSONResponse(try await change(id, event: event, request, context) { ticket in
+        return JSONResponse(try await change(id, to: input.on == .customer ? .pendingCustomer : .pendingVendor, event: event, request, context) { ticket in
             try actor.mayWork(on: ticket, asAssignee: true)
-            ticket.status = input.on == .customer ? .pendingCustomer : .pendingVendor
         })
     }
 
@@ -61,9 +60,10 @@ struct TicketWorkController: Sendable {
         let expected = try expectedVersion(request)
         let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
             let event = EventDraft(type: .ticketResolved, actor: actor.name, data: ["resolution": .string(input.resolution)])
-            let ticket = try await runtime.tickets.update(id, expectedVersion: expected, event: event, on: connection, now: now, logger: context.logger) { ticket in
+            let ticket = try await runtime.tickets.update(
+                id, to: .resolved, expectedVersion: expected, event: event, on: connection, now: now, logger: context.logger
+            ) { ticket in
                 try actor.mayWork(on: ticket, asAssignee: true)
-                ticket.status = .resolved
             }
             if let article = input.article {
                 let publish = EventDraft(
@@ -105,13 +105,13 @@ struct TicketWorkController: Sendable {
                 "fromTier": .optional(from.rawValue), "toTier": .optional(target.rawValue), "reason": .string(input.reason),
                 "vendorId": .optional(vendorID?.uuidString.lowercased()),
             ])
-        let ticket = try await change(id, event: event, handOff: target == .vendor ? ["vendor-bridge"] : [], request, context) { ticket in
+        let move: TicketStatus = target == .vendor ? .pendingVendor : .queued
+        let ticket = try await change(id, to: move, event: event, handOff: target == .vendor ? ["vendor-bridge"] : [], request, context) { ticket in
             try actor.mayWork(on: ticket)
-            guard ticket.status == .queued || ticket.status == .inProgress, ticket.tier == from else {
+            guard ticket.tier == from else {
                 throw Problem.conflict("the ticket changed while escalating; read it again", type: "stale-version")
             }
             if target == .vendor {
-                ticket.status = .pendingVendor
                 ticket.tier = .vendor
                 ticket.vendorId = chosenVendor
             } else {
@@ -130,14 +130,15 @@ struct TicketWorkController: Sendable {
         return ticket
     }
 
-    func change(_ id: UUID, event: EventDraft, handOff: [String] = [], _ request: Request, _ context: AppRequestContext, _ edit: @escaping @Sendable (inout Ticket) throws -> Void)
+    func change(
+        _ id: UUID, to target: TicketStatus? = nil, event: EventDraft, handOff: [String] = [], _ request: Request, _ context: AppRequestContext, _ edit: @escaping @Sendable (inout Ticket) throws -> Void)
         async throws -> Ticket
     {
         let runtime = deps.runtime
         let expected = try expectedVersion(request)
         return try await runtime.postgres.transaction(logger: context.logger) { connection in
             try await runtime.tickets.update(
-                id, expectedVersion: expected, event: event, handOff: handOff, on: connection, now: Date(), logger: context.logger, edit)
+                id, to: target, expectedVersion: expected, event: event, handOff: handOff, on: connection, now: Date(), logger: context.logger, edit)
         }
     }
 

@@ -58,12 +58,10 @@ struct VendorCaseController: Sendable {
             switch input.status {
             case .resolved:
                 let event = EventDraft(type: .ticketResolved, actor: actor, data: ["resolution": .string(input.message), "vendorCaseId": data["caseId"]!])
-                _ = try await runtime.tickets.update(current.ticketId, event: event, on: connection, now: now, logger: context.logger) { ticket in
-                    ticket.status = .resolved
-                }
+                _ = try await runtime.tickets.update(current.ticketId, to: .resolved, event: event, on: connection, now: now, logger: context.logger)
             case .rejected:
                 let event = EventDraft(type: .vendorUpdated, actor: actor, isPublic: false, data: data)
-                _ = try await runtime.tickets.update(current.ticketId, event: event, on: connection, now: now, logger: context.logger) { ticket in
+                _ = try await runtime.tickets.update(current.ticketId, to: .queued, event: event, on: connection, now: now, logger: context.logger) { ticket in
                     ticket.requeue(tier: .specialist, now: now)
                 }
             default:

@@ -1,0 +1,154 @@
+import Foundation
+import HummingbirdTesting
+import IntakeApp
+import Testing
+import TierdeskKit
+import TierdeskModels
+import TierdeskTestSupport
+
+@Suite struct TicketControllerTests {
+    func withIntake(_ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void) async throws {
+        try await TestDatabase.withClient { client in
+            try await withLiveApp(IntakeApp.buildApplication) { http in try await test(http, StoreFixture(client: client)) }
+        }
+    }
+
+    @Test(.freshDatabase) func submitStoresTicketAndHandsItToTriage() async throws {
+        try await withIntake { http, db in
+            let response = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture())
+            #expect(response.status == .created)
+            let created = try response.decode(SubmitTicketResponse.self)
+            #expect(created.status == .new && created.reference.hasPrefix("TD-"))
+            #expect(response.headers[.location] == "/v1/tickets/\(created.id.uuidString.lowercased())")
+            #expect(created.requesterToken == Secrets.requesterToken(ticketID: created.id, secret: TestCredentials.secret))
+            let stored = try #require(try await db.store.find(created.id, on: db.client, logger: db.logger))
+            #expect(stored.priority == .p2 && stored.requester.email == "dana@example.com" && stored.status == .new)
+            #expect(try await db.outbox(source: "intake") == ["triage ticket.created"])
+        }
+    }
+
+    @Test(.freshDatabase) func requesterIsFoundByNormalizedEmailAndKeptCurrent() async throws {
+        try await withIntake { http, db in
+            var first = SubmitTicketRequest.fixture(email: "Dana@Example.com")
+            first.requester.phone = "+41 44 000 00 00"
+            try await http.send(.post, "/v1/tickets", json: first)
+            var second = SubmitTicketRequest.fixture(email: "  dana@example.COM ")
+            second.requester.organization = "Example AG"
+            try await http.send(.post, "/v1/tickets", json: second)
+            #expect(try await db.count("requesters") == 1)
+            let requester = try #require(
+                try await db.client.first("SELECT phone, organization FROM requesters", logger: db.logger) {
+                    (try $0.get("phone", as: String?.self), try $0.get("organization", as: String?.self))
+                })
+            #expect(requester.0 == "+41 44 000 00 00" && requester.1 == "Example AG")
+        }
+    }
+
+    static let badBodies: [(String, String, Int, [String])] = [
+        ("not JSON", "{nope", 400, []),
+        ("empty body", "", 400, []),
+        ("array", "[]", 422, []),
+        ("missing requester", #"{"channel":"web","subject":"s","description":"d"}"#, 422, ["requester"]),
+        ("bad email", #"{"requester":{"email":"nope"},"channel":"web","subject":"s","description":"d"}"#, 422, ["requester.email"]),
+        ("unknown channel", #"{"requester":{"email":"a@b.co"},"channel":"fax","subject":"s","description":"d"}"#, 422, ["channel"]),
+        ("unknown impact", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":"d","impact":"huge"}"#, 422, ["impact"]),
+        ("subject not a string", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":5,"description":"d"}"#, 422, ["subject"]),
+        ("blank subject", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"  ","description":"d"}"#, 422, ["subject"]),
+        ("long subject", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":""# + String(repeating: "x", count: 201) + #"","description":"d"}"#, 422, ["subject"]),
+        ("control character", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"bell\u0007","description":"d"}"#, 422, ["subject"]),
+        ("bad category", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":"d","category":"Not Slug"}"#, 422, ["category"]),
+        ("null description", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":null}"#, 422, ["description"]),
+    ]
+
+    @Test(.freshDatabase, arguments: badBodies)
+    func badInputIsAProblemAndStoresNothing(name: String, body: String, status: Int, fields: [String]) async throws {
+        try await withIntake { http, db in
+            let response = try await http.send(.post, "/v1/tickets", raw: body)
+            #expect(response.status.code == status, "\(name)")
+            let problem = try response.problem()
+            #expect(problem.status == status)
+            for field in fields { #expect(problem.errors?.contains { $0.field == field } == true, "\(name): \(problem)") }
+            #expect(try await db.count("tickets") == 0)
+            #expect(try await db.count("requesters") == 0)
+            #expect(try await db.count("outbox") == 0)
+        }
+    }
+
+    @Test(.freshDatabase) func limitsAndMediaTypes() async throws {
+        try await withIntake { http, db in
+            let huge = #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":""# + String(repeating: "x", count: 1 << 20) + "\"}"
+            #expect(try await http.send(.post, "/v1/tickets", raw: huge).status == .contentTooLarge)
+            let form = try await http.send(.post, "/v1/tickets", raw: "a=b", headers: [.contentType: "application/x-www-form-urlencoded"])
+            #expect(try form.status.code == 415 && form.problem().status == 415)
+            let latin1 = try await http.executeRequest(
+                uri: "/v1/tickets", method: .post, headers: [.contentType: "application/json"], body: .init(bytes: [0x7B, 0xFF, 0xFE, 0x7D]))
+            #expect(latin1.status == .badRequest)
+            #expect(try await db.count("tickets") == 0)
+            let unknown = try await http.send(.get, "/v1/nothing-here")
+            #expect(try unknown.status == .notFound && unknown.problem().status == 404)
+            let badToken = try await http.send(.post, "/v1/tickets", token: "tda_not-a-real-token", json: SubmitTicketRequest.fixture())
+            #expect(try badToken.status == .unauthorized && badToken.problem().status == 401)
+        }
+    }
+
+    @Test(.freshDatabase) func requesterSeesOnlyTheirTicketAndPublicHistory() async throws {
+        try await withIntake { http, db in
+            let mine = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
+            let theirs = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(email: "eve@example.com")).decode(SubmitTicketResponse.self)
+            try await db.client.transaction(logger: db.logger) { connection in
+                try await db.store.record(
+                    EventDraft(type: .ticketCommented, actor: "agent:x", isPublic: false, data: ["message": "internal note"]), ticketID: mine.id,
+                    on: connection, now: Date(), logger: db.logger)
+            }
+            let view = try await http.send(.get, "/v1/tickets/\(mine.id)", token: mine.requesterToken)
+            #expect(view.status == .ok)
+            let detail = try view.decode(TicketDetail.self)
+            #expect(detail.ticket.id == mine.id && detail.events.map(\.type) == [.ticketCreated])
+            #expect(try await http.send(.get, "/v1/tickets/\(mine.id)", token: TestCredentials.adminToken).decode(TicketDetail.self).events.count == 2)
+            #expect(try await http.send(.get, "/v1/tickets/\(theirs.id)", token: mine.requesterToken).status == .forbidden)
+            #expect(try await http.send(.get, "/v1/tickets/\(mine.id)").status == .unauthorized)
+            #expect(try await http.send(.get, "/v1/tickets/\(mine.id)", token: TestCredentials.internalToken).status == .forbidden)
+            #expect(try await http.send(.get, "/v1/tickets/\(UUID())", token: TestCredentials.adminToken).status == .notFound)
+            #expect(try await http.send(.get, "/v1/tickets/not-a-uuid", token: TestCredentials.adminToken).status == .notFound)
+        }
+    }
+
+    @Test(.freshDatabase) func replyBringsPendingAndRecentlyResolvedTicketsBack() async throws {
+        try await withIntake { http, db in
+            let agent = AgentIdentity.fixture()
+            let pending = try await db.inProgress(agent: agent)
+            _ = try await db.change(pending.id) { $0.status = .pendingCustomer }
+            let token = Secrets.requesterToken(ticketID: pending.id, secret: TestCredentials.secret)
+            let reply = try await http.send(.post, "/v1/tickets/\(pending.id)/replies", token: token, json: CommentRequest(message: "Here is the log"))
+            #expect(reply.status == .ok)
+            let back = try reply.decode(TicketDetail.self)
+            #expect(back.ticket.status == .queued && back.ticket.tier == .firstLine && back.ticket.assigneeId == nil)
+
+            let resolved = try await db.inProgress(agent: agent)
+            _ = try await db.change(resolved.id) { $0.status = .resolved }
+            let reopened = try await http.send(
+                .post, "/v1/tickets/\(resolved.id)/replies", token: Secrets.requesterToken(ticketID: resolved.id, secret: TestCredentials.secret),
+                json: CommentRequest(message: "It is broken again"))
+            let reopenedDetail = try reopened.decode(TicketDetail.self)
+            #expect(reopenedDetail.ticket.status == .queued && reopenedDetail.events.last?.type == .ticketReopened)
+
+            let closed = try await db.inProgress(agent: agent)
+            _ = try await db.change(closed.id) { $0.status = .resolved }
+            _ = try await db.change(closed.id) { $0.status = .closed }
+            let refused = try await http.send(
+                .post, "/v1/tickets/\(closed.id)/replies", token: Secrets.requesterToken(ticketID: closed.id, secret: TestCredentials.secret),
+                json: CommentRequest(message: "hello?"))
+            #expect(try refused.status == .conflict && refused.problem().status == 409)
+            let empty = try await http.send(.post, "/v1/tickets/\(pending.id)/replies", token: token, json: CommentRequest(message: ""))
+            #expect(empty.status == .unprocessableContent)
+        }
+    }
+
+    @Test func openAPIDocumentsEveryRoute() throws {
+        let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
+        let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: 8080))
+        let router = IntakeApp.buildRouter(IntakeDependencies(runtime: runtime))
+        #expect(OpenAPICheck.documented(Intake.openAPI) == OpenAPICheck.served(router))
+        #expect(Intake.openAPI.hasPrefix("openapi: 3.1"))
+    }
+}

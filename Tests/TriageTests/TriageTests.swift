@@ -1,0 +1,49 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+import TierdeskKit
+import TierdeskModels
+import TierdeskTestSupport
+import TriageApp
+
+@Suite struct TriageTests {
+    @Test(.freshDatabase) func createdEventIsTriagedToLevelOneOnce() async throws {
+        try await TestDatabase.withClient { client in
+            let db = StoreFixture(client: client)
+            let requester = try await db.requester()
+            let draft = TicketDraft(impact: .high, urgency: .medium, category: "network", channel: .email, subject: "s", description: "d", requesterID: requester)
+            try await client.transaction(logger: db.logger) { connection in
+                _ = try await db.store.insert(draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: "test"), on: connection, now: Date(), logger: db.logger)
+            }
+            try await withLiveApp(TriageApp.buildApplication) { http in
+                let event = EventEnvelope(id: draft.id, type: .ticketCreated, ticketId: draft.id, occurredAt: Date())
+                #expect(try await http.send(.post, "/internal/v1/events", json: event).status == .unauthorized)
+                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).status == .ok)
+                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).decode([String: String].self)["status"] == "duplicate")
+                let bad = try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, raw: #"{"id":"x"}"#)
+                #expect(bad.status == .unprocessableContent)
+            }
+            let ticket = try #require(try await db.store.find(draft.id, on: client, logger: db.logger))
+            #expect(ticket.status == .triaged && ticket.tier == .firstLine && ticket.priority == .p2)
+            #expect(try await db.outbox(source: "triage") == ["tier-queue:1 ticket.triaged"])
+        }
+    }
+
+    @Test func routingSendsNewTicketsToLevelOneAtTheirPriority() {
+        let requester = Requester(id: UUID(), email: "a@b.co")
+        var ticket = Ticket(
+            id: UUID(), reference: "TD-1", status: .new, tier: nil, priority: .p3, impact: .low, urgency: .high, category: nil, channel: .web,
+            subject: "s", description: "d", requester: requester, assigneeId: nil, requiredSkills: [], vendorId: nil, firstResponseDueAt: nil,
+            resolutionDueAt: nil, createdAt: Date(), updatedAt: Date(), version: 1)
+        #expect(Routing.route(for: ticket) == Routing.Decision(tier: .firstLine, priority: .p3))
+        ticket.status = .queued
+        #expect(Routing.route(for: ticket) == nil)
+        #expect(Routing.route(for: nil) == nil)
+    }
+
+    @Test func openAPIDocumentsEveryRoute() throws {
+        let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
+        let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: Triage.serviceName, defaultPort: 8081))
+        #expect(OpenAPICheck.documented(Triage.openAPI) == OpenAPICheck.served(TriageApp.buildRouter(TriageDependencies(runtime: runtime))))
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+import TierdeskKit
+import TierdeskModels
+import TierdeskTestSupport
+import VendorBridgeApp
+
+@Suite struct VendorBridgeTests {
+    func withVendorBridge(_ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void) async throws {
+        try await TestDatabase.withClient { client in
+            try await withLiveApp(VendorBridgeApp.buildApplication) { http in try await test(http, StoreFixture(client: client)) }
+        }
+    }
+
+    func register(_ http: any TestClientProtocol, name: String, categories: [String] = ["network"]) async throws -> Vendor {
+        try await http.send(
+            .post, "/v1/vendors", token: TestCredentials.adminToken,
+            json: CreateVendorRequest(name: name, webhookUrl: "https://\(name.lowercased()).example.com/hook", categories: categories)
+        ).decode(Vendor.self)
+    }
+
+    /// A ticket escalated to `vendor`, delivered to vendor-bridge as tier-queue's dispatcher would.
+    func escalate(_ http: any TestClientProtocol, _ db: StoreFixture, to vendor: UUID) async throws -> (Ticket, UUID) {
+        let ticket = try await db.inProgress(tier: .specialist, agent: .fixture(tiers: [.specialist]))
+        let escalated = try await db.change(ticket.id) {
+            $0.status = .pendingVendor
+            $0.tier = .vendor
+            $0.vendorId = vendor
+        }
+        let event = EventEnvelope(
+            type: .ticketEscalated, ticketId: ticket.id, occurredAt: Date(),
+            data: ["toTier": 4, "fromTier": 3, "reason": "firmware bug", "vendorId": .string(vendor.uuidString)])
+        #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).status == .ok)
+        #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).status == .ok)  // a repeat
+        let caseID = try #require(
+            try await db.client.first("SELECT id FROM vendor_cases WHERE ticket_id = \(ticket.id)", logger: db.logger) { try $0.get("id", as: UUID.self) })
+        return (escalated, caseID)
+    }
+
+    @Test(.freshDatabase) func registrationReturnsSecretsOnceAndStoresThemSafely() async throws {
+        try await withVendorBridge { http, db in
+            let vendor = try await register(http, name: "Acme")
+            #expect(vendor.apiKey?.hasPrefix("tdv_") == true && vendor.signingSecret?.hasPrefix("whsec_") == true)
+            let secretBytes = Data(base64Encoded: String(vendor.signingSecret!.dropFirst(6)))
+            #expect(secretBytes?.count == 32)
+            let row = try #require(
+                try await db.client.first("SELECT api_key_hash, signing_secret_sealed FROM vendors", logger: db.logger) {
+                    (try $0.get("api_key_hash", as: Data.self), try $0.get("signing_secret_sealed", as: Data.self))
+                })
+            #expect(row.0 == Secrets.hash(vendor.apiKey!))
+            #expect(try Secrets.open(row.1, secret: TestCredentials.secret) == vendor.signingSecret)
+            let listed = try await http.send(.get, "/v1/vendors", token: TestCredentials.adminToken).decode(Page<Vendor>.self)
+            #expect(listed.items.count == 1 && listed.items[0].apiKey == nil && listed.items[0].signingSecret == nil)
+            #expect(try await http.send(.post, "/v1/vendors", token: TestCredentials.adminToken, json: CreateVendorRequest(name: "Acme", webhookUrl: "https://a.example.com", categories: [])).status == .conflict)
+            let invalid = try await http.send(.post, "/v1/vendors", token: TestCredentials.adminToken, raw: #"{"name":"X","webhookUrl":"javascript:alert(1)","categories":["Bad Cat"]}"#)
+            #expect(try invalid.status == .unprocessableContent && Set(invalid.problem().errors?.map(\.field) ?? []) == ["webhookUrl", "categories[0]"])
+            #expect(try await http.send(.post, "/v1/vendors", token: vendor.apiKey, json: CreateVendorRequest(name: "Y", webhookUrl: "https://y.example.com", categories: [])).status == .forbidden)
+            #expect(try await db.count("vendors") == 1)
+        }
+    }
+
+    @Test(.freshDatabase) func matchFindsTheNamedOrTheCoveringVendor() async throws {
+        try await withVendorBridge { http, _ in
+            let acme = try await register(http, name: "Acme", categories: ["network"])
+            _ = try await register(http, name: "Printco", categories: ["printing"])
+            func match(_ query: String) async throws -> UUID? {
+                struct Match: Decodable { var vendorId: UUID? }
+                return try await http.send(.get, "/internal/v1/vendors/match?\(query)", token: TestCredentials.internalToken).decode(Match.self).vendorId
+            }
+            #expect(try await match("category=network") == acme.id)
+            #expect(try await match("vendorId=\(acme.id)") == acme.id)
+            #expect(try await match("vendorId=\(UUID())") == nil)
+            #expect(try await match("category=email") == nil)
+            #expect(try await http.send(.get, "/internal/v1/vendors/match?category=network", token: TestCredentials.adminToken).status == .forbidden)
+        }
+    }
+
+    @Test(.freshDatabase) func vendorSeesOnlyItsOwnCases() async throws {
+        try await withVendorBridge { http, db in
+            let acme = try await register(http, name: "Acme")
+            let other = try await register(http, name: "Other")
+            let (ticket, caseID) = try await escalate(http, db, to: acme.id)
+            #expect(try await db.count("vendor_cases") == 1)
+            let cases = try await http.send(.get, "/v1/vendor/cases", token: acme.apiKey).decode(Page<VendorCase>.self)
+            #expect(cases.items.map(\.id) == [caseID] && cases.items[0].ticketReference == ticket.reference && cases.items[0].status == .open)
+            #expect(try await http.send(.get, "/v1/vendor/cases", token: other.apiKey).decode(Page<VendorCase>.self).items.isEmpty)
+            #expect(try await http.send(.get, "/v1/vendor/cases/\(caseID)", token: other.apiKey).status == .notFound)
+            #expect(try await http.send(.get, "/v1/vendor/cases/\(caseID)", token: TestCredentials.adminToken).status == .forbidden)
+            #expect(try await http.send(.get, "/v1/vendor/cases").status == .unauthorized)
+            let events = try await db.store.events(of: ticket.id, publicOnly: false, on: db.client, logger: db.logger)
+            #expect(events.filter { $0.type == .vendorCaseOpened }.count == 1)
+        }
+    }
+
+    @Test(.freshDatabase) func updatesMoveTheCaseAndTheTicket() async throws {
+        try await withVendorBridge { http, db in
+            let acme = try await register(http, name: "Acme")
+            let (ticket, caseID) = try await escalate(http, db, to: acme.id)
+            let path = "/v1/vendor/cases/\(caseID)/updates"
+            let bad = try await http.send(.post, path, token: acme.apiKey, raw: #"{"status":"done","message":"x"}"#)
+            #expect(try bad.status == .unprocessableContent && bad.problem().errors?.first?.field == "status")
+            let ack = try await http.send(
+                .post, path, token: acme.apiKey, json: VendorUpdateRequest(status: .acknowledged, message: "Looking at it", eta: Date().addingTimeInterval(3600)))
+            #expect(try ack.decode(VendorCase.self).status == .acknowledged)
+            #expect(try await db.store.find(ticket.id, on: db.client, logger: db.logger)?.status == .pendingVendor)
+            let resolved = try await http.send(.post, path, token: acme.apiKey, json: VendorUpdateRequest(status: .resolved, message: "Firmware 2.1 fixes it"))
+            let closedCase = try resolved.decode(VendorCase.self)
+            #expect(closedCase.status == .resolved && closedCase.updates.map(\.status) == [.acknowledged, .resolved])
+            #expect(try await db.store.find(ticket.id, on: db.client, logger: db.logger)?.status == .resolved)
+            #expect(try await http.send(.post, path, token: acme.apiKey, json: VendorUpdateRequest(status: .inProgress, message: "more")).status == .conflict)
+        }
+    }
+
+    @Test(.freshDatabase) func rejectionReturnsTheTicketToLevelThree() async throws {
+        try await withVendorBridge { http, db in
+            let acme = try await register(http, name: "Acme")
+            let (ticket, caseID) = try await escalate(http, db, to: acme.id)
+            let rejected = try await http.send(
+                .post, "/v1/vendor/cases/\(caseID)/updates", token: acme.apiKey, json: VendorUpdateRequest(status: .rejected, message: "Not our product"))
+            #expect(rejected.status == .ok)
+            let back = try #require(try await db.store.find(ticket.id, on: db.client, logger: db.logger))
+            #expect(back.status == .queued && back.tier == .specialist && back.assigneeId == nil)
+        }
+    }
+
+    @Test func openAPIDocumentsEveryRoute() throws {
+        let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
+        let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: 8083))
+        #expect(OpenAPICheck.documented(VendorBridge.openAPI) == OpenAPICheck.served(VendorBridgeApp.buildRouter(VendorBridgeDependencies(runtime: runtime))))
+    }
+}
