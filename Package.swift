@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .target(
@@ -103,6 +104,7 @@ let package = Package(
             .testTarget(name: "TierQueueTests", dependencies: ["TierQueueApp", "TierdeskTestSupport"], path: "Tests/TierQueueTests"),
             .testTarget(name: "VendorBridgeTests", dependencies: ["VendorBridgeApp", "TierdeskTestSupport"], path: "Tests/VendorBridgeTests"),
             .testTarget(name: "EndToEndTests", dependencies: ["TierdeskTestSupport", "TierdeskModels"], path: "Tests/EndToEndTests"),
-            .testTarget(name: "DeployTests", dependencies: ["TierdeskKit"], path: "Tests/DeployTests"),
+            .testTarget(
+                name: "DeployTests", dependencies: ["TierdeskKit", "TierQueueApp", .product(name: "Yams", package: "Yams")], path: "Tests/DeployTests"),
         ]
 )

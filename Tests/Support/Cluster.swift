@@ -57,7 +57,7 @@ public final class Cluster: @unchecked Sendable {
         }
     }
 
-    func launch(_ name: String) throws {
+    public func launch(_ name: String) throws {
         guard let member = members[name] else { throw TestSetupError("no member \(name)") }
         let binPath = try Self.binPath()
         let process = Process()

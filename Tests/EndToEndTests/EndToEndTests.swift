@@ -1,0 +1,257 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import PostgresNIO
+import Testing
+import TierdeskKit
+import TierdeskModels
+import TierdeskTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The four real executables, started as processes on a fresh database, driven over HTTP.
+@Suite(.serialized) struct EndToEndTests {
+    struct Staff {
+        var tokens: [Tier: String] = [:]
+        var vendor: Vendor?
+    }
+
+    func withCluster(_ body: (Cluster) async throws -> Void) async throws {
+        let cluster = try Cluster(database: try TestDatabase.settings())
+        do {
+            try await cluster.start()
+            try await body(cluster)
+        } catch {
+            for name in ["intake", "triage", "tier-queue", "vendor-bridge"] { print("--- \(name) log\n\(cluster.log(name).suffix(3000))") }
+            cluster.stop()
+            throw error
+        }
+        let statuses = cluster.stop()
+        #expect(statuses.values.allSatisfy { $0 == 0 }, "every service exits cleanly on SIGTERM: \(statuses)")
+    }
+
+    func hire(_ cluster: Cluster, tiers: [Int], name: String) async throws -> String {
+        let agent = try await HTTP.json(
+            Agent.self, .POST, cluster.url("tier-queue") + "/v1/agents", token: TestCredentials.adminToken,
+            body: CreateAgentRequest(name: name, email: "\(name)@example.com", tiers: tiers))
+        return try #require(agent.token)
+    }
+
+    func submit(_ cluster: Cluster, _ request: SubmitTicketRequest = .fixture()) async throws -> SubmitTicketResponse {
+        try await HTTP.json(SubmitTicketResponse.self, .POST, cluster.url("intake") + "/v1/tickets", body: request, expect: 201)
+    }
+
+    func queue(_ cluster: Cluster, tier: Int, token: String) async throws -> [TicketSummary] {
+        try await HTTP.json(Page<TicketSummary>.self, .GET, cluster.url("tier-queue") + "/v1/queues/\(tier)?limit=200", token: token).items
+    }
+
+    func claim(_ cluster: Cluster, tier: Int, token: String) async throws -> Ticket? {
+        let (status, body) = try await HTTP.request(.POST, cluster.url("tier-queue") + "/v1/queues/\(tier)/claim", token: token)
+        if status == 204 { return nil }
+        guard status == 200 else { throw TestSetupError("claim answered \(status): \(String(buffer: body))") }
+        return try JSONCoding.decoder.decode(Ticket.self, from: Data(buffer: body))
+    }
+
+    func requesterView(_ cluster: Cluster, _ ticket: SubmitTicketResponse) async throws -> TicketDetail {
+        try await HTTP.json(TicketDetail.self, .GET, cluster.url("intake") + "/v1/tickets/\(ticket.id)", token: ticket.requesterToken)
+    }
+
+    @Test(.freshDatabase) func aTicketWalksTheHappyPath() async throws {
+        try await withCluster { cluster in
+            let alice = try await hire(cluster, tiers: [1], name: "alice")
+            let submitted = try await submit(cluster)
+            let queued = try await HTTP.eventually { try await queue(cluster, tier: 1, token: alice).first { $0.id == submitted.id } }
+            #expect(queued.priority == .p2 && queued.status == .queued)
+
+            let claimed = try #require(try await claim(cluster, tier: 1, token: alice))
+            #expect(claimed.id == submitted.id && claimed.status == .inProgress)
+            let resolved = try await HTTP.json(
+                Ticket.self, .POST, cluster.url("tier-queue") + "/v1/tickets/\(submitted.id)/resolve", token: alice,
+                body: ResolveRequest(resolution: "Re-issued the VPN certificate"))
+            #expect(resolved.status == .resolved)
+
+            let view = try await requesterView(cluster, submitted)
+            #expect(view.ticket.status == .resolved && view.ticket.tier == .firstLine && view.ticket.priority == .p2)
+            #expect(view.events.map(\.type) == [.ticketCreated, .ticketTriaged, .ticketQueued, .ticketClaimed, .ticketResolved])
+        }
+    }
+
+    @Test(.freshDatabase) func escalationChainReachesAVendorCase() async throws {
+        try await withCluster { cluster in
+            let (one, two, three) = (try await hire(cluster, tiers: [1], name: "one"), try await hire(cluster, tiers: [2], name: "two"), try await hire(cluster, tiers: [3], name: "three"))
+            let vendor = try await HTTP.json(
+                Vendor.self, .POST, cluster.url("vendor-bridge") + "/v1/vendors", token: TestCredentials.adminToken,
+                body: CreateVendorRequest(name: "Acme Network Services", webhookUrl: "https://acme.example.com/hooks", categories: ["network"]), expect: 201)
+            let submitted = try await submit(cluster)
+            let work = cluster.url("tier-queue") + "/v1/tickets/\(submitted.id)"
+            _ = try await HTTP.eventually { try await queue(cluster, tier: 1, token: one).first { $0.id == submitted.id } }
+
+            for (tier, token) in [(1, one), (2, two)] {
+                let claimed = try await HTTP.eventually { try await claim(cluster, tier: tier, token: token) }
+                #expect(claimed.id == submitted.id && claimed.tier?.rawValue == tier)
+                let up = try await HTTP.json(Ticket.self, .POST, work + "/escalate", token: token, body: EscalateRequest(reason: "beyond level \(tier)"))
+                #expect(up.status == .queued && up.tier?.rawValue == tier + 1)
+            }
+            _ = try #require(try await claim(cluster, tier: 3, token: three))
+            let atVendor = try await HTTP.json(
+                Ticket.self, .POST, work + "/escalate", token: three, body: EscalateRequest(reason: "firmware defect", toTier: 4, vendorId: vendor.id))
+            #expect(atVendor.status == .pendingVendor && atVendor.tier == .vendor && atVendor.vendorId == vendor.id)
+
+            let vendorCase = try await HTTP.eventually {
+                try await HTTP.json(Page<VendorCase>.self, .GET, cluster.url("vendor-bridge") + "/v1/vendor/cases", token: vendor.apiKey).items.first
+            }
+            #expect(vendorCase.ticketId == submitted.id && vendorCase.ticketReference == submitted.reference && vendorCase.reason == "firmware defect")
+            _ = try await HTTP.json(
+                VendorCase.self, .POST, cluster.url("vendor-bridge") + "/v1/vendor/cases/\(vendorCase.id)/updates", token: vendor.apiKey,
+                body: VendorUpdateRequest(status: .resolved, message: "Fixed in firmware 4.2"))
+
+            let view = try await requesterView(cluster, submitted)
+            #expect(view.ticket.status == .resolved)
+            #expect(view.events.filter { $0.type == .ticketEscalated }.count == 3)
+            #expect(!view.events.contains { $0.type == .vendorCaseOpened })  // internal: agents see it, the requester does not
+            let agentView = try await HTTP.json(TicketDetail.self, .GET, work, token: three)
+            #expect(agentView.events.contains { $0.type == .vendorCaseOpened })
+        }
+    }
+
+    @Test(.freshDatabase) func manyAgentsClaimingOneQueueNeverShareOrLoseATicket() async throws {
+        try await withCluster { cluster in
+            var agents: [String] = []
+            for index in 0..<12 { agents.append(try await hire(cluster, tiers: [1], name: "agent\(index)")) }
+            var submitted = Set<UUID>()
+            for index in 0..<60 { submitted.insert(try await submit(cluster, .fixture(email: "user\(index % 7)@example.com")).id) }
+            _ = try await HTTP.eventually { try await queue(cluster, tier: 1, token: agents[0]).count == 60 ? true : nil }
+
+            let claimed = try await withThrowingTaskGroup(of: [UUID].self) { group in
+                for token in agents {
+                    group.addTask {
+                        var mine: [UUID] = []
+                        while let ticket = try await claim(cluster, tier: 1, token: token) { mine.append(ticket.id) }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [UUID]()) { $0 += $1 }
+            }
+            #expect(claimed.count == 60, "no ticket claimed twice")
+            #expect(Set(claimed) == submitted, "none lost")
+        }
+    }
+
+    @Test(.freshDatabase) func ticketsSubmittedWhileTriageIsDeadArriveExactlyOnce() async throws {
+        try await withCluster { cluster in
+            let alice = try await hire(cluster, tiers: [1], name: "alice")
+            cluster.signal("triage", SIGKILL)
+            var submitted = Set<UUID>()
+            for index in 0..<25 { submitted.insert(try await submit(cluster, .fixture(subject: "Outage report \(index)")).id) }
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await queue(cluster, tier: 1, token: alice).isEmpty, "nothing reaches the queue without triage")
+
+            try await cluster.start(["triage"])
+            let queued = try await HTTP.eventually(timeout: .seconds(30)) { () -> [TicketSummary]? in
+                let items = try await queue(cluster, tier: 1, token: alice)
+                return items.count >= submitted.count ? items : nil
+            }
+            #expect(Set(queued.map(\.id)) == submitted && queued.count == submitted.count)
+            try await TestDatabase.withClient { client in
+                let counts = try await client.all(
+                    "SELECT type, count(*) AS n FROM ticket_events WHERE type IN ('ticket.triaged', 'ticket.queued') GROUP BY type ORDER BY type",
+                    logger: TestDatabase.logger
+                ) { "\(try $0.get("type", as: String.self))=\(try $0.get("n", as: Int64.self))" }
+                #expect(counts == ["ticket.queued=25", "ticket.triaged=25"], "each ticket triaged and queued exactly once")
+            }
+        }
+    }
+
+    @Test(.freshDatabase) func noInputProducesAServerError() async throws {
+        try await withCluster { cluster in
+            let agent = try await hire(cluster, tiers: [1, 2, 3], name: "fuzz")
+            let ticket = try await submit(cluster)
+            let targets: [(String, String)] = [
+                ("intake", "/v1/tickets"), ("intake", "/v1/tickets/\(ticket.id)/replies"), ("tier-queue", "/v1/agents"),
+                ("tier-queue", "/v1/queues/1/claim"), ("tier-queue", "/v1/tickets/\(ticket.id)/comments"), ("tier-queue", "/v1/tickets/\(ticket.id)/pending"),
+                ("tier-queue", "/v1/tickets/\(ticket.id)/resolve"), ("tier-queue", "/v1/tickets/\(ticket.id)/escalate"), ("vendor-bridge", "/v1/vendors"),
+                ("vendor-bridge", "/v1/vendor/cases/\(UUID())/updates"), ("triage", "/internal/v1/events"), ("intake", "/internal/v1/events"),
+            ]
+            let bodies = [
+                "", "{", "null", "[]", "0", "\"x\"", "{\"requester\":{}}", "{\"message\":\"\\u0000\"}", "{\"reason\":\"x\",\"toTier\":99}",
+                "{\"resolution\":1}", "{\"name\":\"n\",\"email\":\"e@x.co\",\"tiers\":[1e300]}", "{\"id\":\"\(UUID())\",\"type\":\"ticket.created\",\"occurredAt\":\"yesterday\"}",
+                String(repeating: "[", count: 5000), "{\"status\":\"resolved\",\"message\":\"m\",\"eta\":\"2026-13-45\"}",
+            ]
+            let tokens: [String?] = [nil, TestCredentials.adminToken, TestCredentials.internalToken, agent, "tdv_forged", ticket.requesterToken]
+            var statuses: [Int: Int] = [:]
+            for (service, path) in targets {
+                for body in bodies {
+                    for token in tokens {
+                        let (status, _) = try await HTTP.request(.POST, cluster.url(service) + path, token: token, raw: body)
+                        statuses[status, default: 0] += 1
+                        #expect(status < 500, "POST \(service)\(path) with \(body.prefix(40)) answered \(status)")
+                    }
+                }
+            }
+            for path in ["/v1/tickets/%00", "/v1/tickets/\(ticket.id)?x=%ff", "/v1/queues/-1", "/v1/queues/1?limit=999999999999999999999&cursor=%%%"] {
+                for service in ["intake", "tier-queue"] {
+                    let (status, _) = try await HTTP.request(.GET, cluster.url(service) + path, token: agent)
+                    #expect(status < 500, "GET \(service)\(path) answered \(status)")
+                }
+            }
+            #expect(statuses.keys.allSatisfy { $0 < 500 })
+        }
+    }
+}
+
+/// The executables' command-line behaviour.
+@Suite struct ExecutableTests {
+    func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Cluster.binPath()).appendingPathComponent(name)
+        process.arguments = arguments
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    @Test(arguments: ["intake", "triage", "tier-queue", "vendor-bridge", "tierdesk"])
+    func answersHelp(_ name: String) throws {
+        let (status, output) = try run(name, ["--help"])
+        #expect(status == 0)
+        #expect(output.contains(name == "tierdesk" ? "migrate" : "TIERDESK_DATABASE_URL"))
+    }
+
+    @Test func missingConfigurationNamesTheVariable() throws {
+        let (status, output) = try run("intake", [], environment: ["TIERDESK_DATABASE_URL": "postgres://u@127.0.0.1:1/d"])
+        #expect(status == 78)
+        #expect(output.contains("TIERDESK_ADMIN_TOKEN is required"))
+        let (badPort, portOutput) = try run(
+            "triage", [],
+            environment: TestCredentials.environment(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"), ["TIERDESK_PORT": "eighty"]))
+        #expect(badPort == 78 && portOutput.contains("TIERDESK_PORT must be a whole number"))
+    }
+
+    @Test func serviceIsNotReadyOnAnOldSchema() async throws {
+        let server = try TestDatabase.server()
+        let name = "tierdesk_unmigrated_\(UUID().uuidString.prefix(8).lowercased())"
+        try await server.withClient(logger: TestDatabase.logger) { client in
+            try await client.execute(.init(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestDatabase.logger)
+        }
+        let database = server.with(database: name)
+        let cluster = try Cluster(database: database)
+        try cluster.launch("intake")
+        defer {
+            cluster.stop()
+            Task { await TestDatabase.drop(database) }
+        }
+        let status = try await HTTP.eventually { () -> Int? in
+            let (live, _) = try await HTTP.request(.GET, cluster.url("intake") + "/health/live")
+            guard live == 200 else { return nil }
+            return try await HTTP.request(.GET, cluster.url("intake") + "/health/ready").0
+        }
+        #expect(status == 503)
+    }
+}
