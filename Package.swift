@@ -6,13 +6,13 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 /// A service is a library with all its code and a tiny executable that runs it.
-func service(_ name: String, executable: String, extra: [Target.Dependency] = []) -> [Target] {
+func service(_ name: String, executable: String, resources: [Resource] = []) -> [Target] {
     [
         .target(
             name: "\(name)App",
-            dependencies: ["TierdeskKit", "TierdeskModels"] + extra,
+            dependencies: ["TierdeskKit", "TierdeskModels"],
             path: "Services/\(name)/App",
-            resources: [.copy("openapi.yaml")],
+            resources: [.copy("openapi.yaml")] + resources,
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -37,6 +37,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -59,6 +60,7 @@ let package = Package(
             dependencies: [
                 "TierdeskModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,7 +75,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
     ]
-        + service("Intake", executable: "intake")
+        + service("Intake", executable: "intake", resources: [.copy("Demo")])
         + service("Triage", executable: "triage")
         + service("TierQueue", executable: "tier-queue")
         + service("VendorBridge", executable: "vendor-bridge")
@@ -99,12 +101,12 @@ let package = Package(
             ),
             .testTarget(name: "TierdeskModelsTests", dependencies: ["TierdeskModels"], path: "Tests/TierdeskModelsTests"),
             .testTarget(name: "TierdeskKitTests", dependencies: ["TierdeskKit", "TierdeskTestSupport"], path: "Tests/TierdeskKitTests"),
-            .testTarget(name: "IntakeTests", dependencies: ["IntakeApp", "TierdeskTestSupport"], path: "Tests/IntakeTests"),
+            .testTarget(name: "IntakeTests", dependencies: ["IntakeApp", "TierdeskTestSupport"], path: "Tests/IntakeTests", resources: [.copy("Fixtures")]),
             .testTarget(name: "TriageTests", dependencies: ["TriageApp", "TierdeskTestSupport"], path: "Tests/TriageTests"),
             .testTarget(name: "TierQueueTests", dependencies: ["TierQueueApp", "TierdeskTestSupport"], path: "Tests/TierQueueTests"),
             .testTarget(name: "VendorBridgeTests", dependencies: ["VendorBridgeApp", "TierdeskTestSupport"], path: "Tests/VendorBridgeTests"),
             .testTarget(name: "EndToEndTests", dependencies: ["TierdeskTestSupport", "TierdeskModels"], path: "Tests/EndToEndTests"),
             .testTarget(
-                name: "DeployTests", dependencies: ["TierdeskKit", "TierQueueApp", .product(name: "Yams", package: "Yams")], path: "Tests/DeployTests"),
+                name: "DeployTests", dependencies: ["TierdeskKit", "TierQueueApp", "IntakeApp", .product(name: "Yams", package: "Yams")], path: "Tests/DeployTests"),
         ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IntakeApp
 import Logging
 import PostgresNIO
 import TierQueueApp
@@ -44,10 +45,15 @@ struct SeedDemo: AsyncParsableCommand {
                 lines.append(("TIERDESK_DEMO_VENDOR_ID", vendor.id.uuidString.lowercased()))
                 lines.append(("TIERDESK_DEMO_VENDOR_KEY", vendor.apiKey ?? ""))
             }
+            let articles = try Intake.demoArticles()
+            for article in articles {
+                try await KnowledgeBaseStore().publish(article, authorLevel: .specialist, on: client, now: Date(), logger: logger)
+            }
+            lines.append(("TIERDESK_DEMO_ARTICLES", "\(articles.count)"))
             return lines
         }
         if !env {
-            print("Demo data loaded: agents alice (level 1), bob (level 2), carol (level 3); vendor \(Self.vendor.name).")
+            print("Demo data loaded: agents alice (level 1), bob (level 2), carol (level 3); vendor \(Self.vendor.name); knowledge-base articles.")
         }
         for (key, value) in lines { print("\(key)=\(value)") }
     }

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Synchronization
 import Testing
+import IntakeApp
 import TierQueueApp
 import TierdeskKit
 import Yams
@@ -32,6 +33,7 @@ final class KeyRecorder: AccessReporter {
         let reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment), accessReporter: recorder)
         _ = try TierdeskConfiguration(reader: reader, serviceName: "intake", defaultPort: 8080)
         _ = try TierQueueConfiguration(reader: reader)
+        _ = try IntakeConfiguration(reader: reader)
         // The logging bootstrap reads these two straight from the environment, before configuration.
         return recorder.keys.withLock { $0 }.union(["TIERDESK_LOG_LEVEL", "TIERDESK_LOG_FORMAT"])
     }

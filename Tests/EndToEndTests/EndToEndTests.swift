@@ -121,7 +121,7 @@ import Glibc
             var agents: [String] = []
             for index in 0..<12 { agents.append(try await hire(cluster, tiers: [1], name: "agent\(index)")) }
             var submitted = Set<UUID>()
-            for index in 0..<60 { submitted.insert(try await submit(cluster, .fixture(email: "user\(index % 7)@example.com")).id) }
+            for index in 0..<60 { submitted.insert(try await submit(cluster, .fixture(email: "user\(index % 7)@example.com", subject: "Laptop \(index) will not boot")).id) }
             _ = try await HTTP.eventually { try await queue(cluster, tier: 1, token: agents[0]).count == 60 ? true : nil }
 
             let claimed = try await withThrowingTaskGroup(of: [UUID].self) { group in
@@ -253,5 +253,39 @@ import Glibc
             return try await HTTP.request(.GET, cluster.url("intake") + "/health/ready").0
         }
         #expect(status == 503)
+    }
+}
+
+/// `tierdesk migrate` and `tierdesk seed-demo` on a database of their own.
+@Suite struct AdminCommandTests {
+    @Test func migrateThenSeedDemoLoadsStaffVendorAndArticles() async throws {
+        let server = try TestDatabase.server()
+        let name = "tierdesk_admin_\(UUID().uuidString.prefix(8).lowercased())"
+        try await server.withClient(logger: TestDatabase.logger) { client in
+            try await client.execute(.init(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestDatabase.logger)
+        }
+        let database = server.with(database: name)
+        let environment = TestCredentials.environment(database: database)
+        let (migrated, migrateOutput) = try ExecutableTests().run("tierdesk", ["migrate"], environment: environment)
+        #expect(migrated == 0 && migrateOutput.contains("applied 0001_foundation"))
+        #expect(try ExecutableTests().run("tierdesk", ["migrate"], environment: environment).1.contains("schema is current"))
+        for _ in 0..<2 {  // safe to run again: fresh credentials, no duplicates
+            let (seeded, output) = try ExecutableTests().run("tierdesk", ["seed-demo", "--env"], environment: environment)
+            #expect(seeded == 0)
+            let values = Dictionary(uniqueKeysWithValues: output.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: "=", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            })
+            #expect(values["TIERDESK_DEMO_TIER1_TOKEN"]?.hasPrefix("tda_") == true && values["TIERDESK_DEMO_VENDOR_KEY"]?.hasPrefix("tdv_") == true)
+            #expect(Int(values["TIERDESK_DEMO_ARTICLES"] ?? "") ?? 0 >= 40)
+        }
+        try await database.withClient(logger: TestDatabase.logger) { client in
+            let counts = try await client.first(
+                "SELECT (SELECT count(*) FROM agents) AS agents, (SELECT count(*) FROM vendors) AS vendors, (SELECT count(*) FROM kb_articles) AS articles",
+                logger: TestDatabase.logger
+            ) { (try $0.get("agents", as: Int64.self), try $0.get("vendors", as: Int64.self), try $0.get("articles", as: Int64.self)) }
+            #expect(counts?.0 == 3 && counts?.1 == 1 && (counts?.2 ?? 0) >= 40)
+        }
+        await TestDatabase.drop(database)
     }
 }

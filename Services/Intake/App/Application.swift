@@ -6,15 +6,58 @@ import PostgresNIO
 import TierdeskKit
 import TierdeskModels
 
+/// intake's own settings beside the shared ones.
+public struct IntakeConfiguration: Sendable {
+    /// Requests a minute from one client address (anonymous and requester callers).
+    public let ratePerAddress: Int
+    /// Submissions a minute from one requester email.
+    public let ratePerRequester: Int
+    /// Take the client address from the last `X-Forwarded-For` hop (behind the gateway).
+    public let trustForwardedFor: Bool
+
+    public init(reader: ConfigReader) throws(ConfigurationError) {
+        ratePerAddress = try TierdeskConfiguration.int(reader, "tierdesk.rate.limit.per.minute", default: 120, range: 1...1_000_000)
+        ratePerRequester = try TierdeskConfiguration.int(reader, "tierdesk.requester.rate.limit.per.minute", default: 30, range: 1...1_000_000)
+        trustForwardedFor = reader.string(forKey: "tierdesk.trust.forwarded.for", default: "false") == "true"
+    }
+
+    public init(ratePerAddress: Int = 120, ratePerRequester: Int = 30, trustForwardedFor: Bool = false) {
+        self.ratePerAddress = ratePerAddress
+        self.ratePerRequester = ratePerRequester
+        self.trustForwardedFor = trustForwardedFor
+    }
+}
+
 /// What intake's controllers need; only `buildApplication` creates it.
 public struct IntakeDependencies: Sendable {
     public let runtime: ServiceRuntime
+    public let configuration: IntakeConfiguration
     public let requesters: RequesterStore
+    public let knowledgeBase: KnowledgeBaseStore
+    public let intake: TicketIntake
+    public let addressLimiter: RateLimiter
+    public let requesterLimiter: RateLimiter
     public var secret: String { runtime.configuration.secret }
 
-    public init(runtime: ServiceRuntime) {
+    public init(runtime: ServiceRuntime, configuration: IntakeConfiguration) {
         self.runtime = runtime
+        self.configuration = configuration
         requesters = RequesterStore()
+        knowledgeBase = KnowledgeBaseStore()
+        intake = TicketIntake(tickets: runtime.tickets, requesters: requesters)
+        addressLimiter = RateLimiter(perMinute: configuration.ratePerAddress)
+        requesterLimiter = RateLimiter(perMinute: configuration.ratePerRequester)
+    }
+
+    /// The scope of an Idempotency-Key: the endpoint and who calls it.
+    func idempotencyScope(_ endpoint: String, _ context: AppRequestContext) -> String {
+        let caller: String
+        switch context.principal {
+        case .admin: caller = "admin"
+        case .agent(let agent): caller = "agent:\(agent.id)"
+        default: caller = "public"
+        }
+        return "intake \(endpoint) \(caller)"
     }
 }
 
@@ -27,24 +70,51 @@ public enum Intake {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
         return text
     }()
+
+    /// The demo articles `tierdesk seed-demo` loads.
+    public static func demoArticles() throws -> [CreateArticleRequest] {
+        guard let url = Bundle.module.url(forResource: "kb-articles", withExtension: "json", subdirectory: "Demo") else {
+            throw ConfigurationError(key: "demo", problem: "the demo articles are missing from this build")
+        }
+        return try JSONDecoder().decode([CreateArticleRequest].self, from: Data(contentsOf: url))
+    }
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
     let configuration = try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort)
     let runtime = try ServiceRuntime(configuration: configuration)
-    let deps = IntakeDependencies(runtime: runtime)
-    return runtime.makeApplication(router: buildRouter(deps))
+    let deps = IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
+    let cleanup = PeriodicTask(name: "idempotency-keys", interval: .seconds(600), logger: runtime.logger) {
+        try await Idempotency.removeExpired(client: runtime.postgres, now: Date(), logger: runtime.logger)
+    }
+    return runtime.makeApplication(router: buildRouter(deps), services: [cleanup])
 }
 
 public func buildRouter(_ deps: IntakeDependencies) -> Router<AppRequestContext> {
     let router = deps.runtime.makeRouter(openAPI: Intake.openAPI)
-    TicketController(deps: deps).addRoutes(to: router)
+    let limited = router.group().add(middleware: RateLimitMiddleware(limiter: deps.addressLimiter, trustForwardedFor: deps.configuration.trustForwardedFor))
+    TicketController(deps: deps).addRoutes(to: limited)
+    InboundEmailController(deps: deps).addRoutes(to: limited)
+    RequesterController(deps: deps).addRoutes(to: limited)
+    KnowledgeBaseController(deps: deps).addRoutes(to: limited)
     deps.runtime.addEventReceiver(to: router, consumer: Intake.serviceName, handler: IntakeEventHandler(deps: deps))
     return router
 }
 
-/// Intake's share of the hand-offs: nothing in the foundation yet; unknown types are acknowledged.
+/// Publishes the articles agents write when they resolve a ticket (`kb.published`).
 struct IntakeEventHandler: EventHandler {
     let deps: IntakeDependencies
-    func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {}
+
+    func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
+        guard event.type == .kbPublished else { return }
+        guard let title = event.data["title"]?.stringValue, let body = event.data["body"]?.stringValue else {
+            throw Problem.validation([FieldError(field: "data", message: "a kb.published event needs a title and a body")])
+        }
+        // One article per source ticket: resolving it again (after a reopen) updates the article.
+        let slug = event.ticketId.map { "ticket-\($0.uuidString.lowercased())" }
+        let article = CreateArticleRequest(title: title, body: body, category: event.data["category"]?.stringValue, slug: slug)
+        let level = event.data["authorLevel"]?.intValue.flatMap(Tier.init(rawValue:))
+        let id = try await deps.knowledgeBase.publish(article, sourceTicketID: event.ticketId, authorLevel: level, on: connection, now: Date(), logger: logger)
+        logger.info("article published", metadata: ["article.id": "\(id)", "ticket.id": "\(event.ticketId.map { "\($0)" } ?? "none")"])
+    }
 }

@@ -28,12 +28,14 @@ public struct TierQueueDependencies: Sendable {
     public let configuration: TierQueueConfiguration
     public let agents: AgentStore
     public let vendorBridge: any VendorBridgeClient
+    public let intake: any IntakeClient
 
-    public init(runtime: ServiceRuntime, configuration: TierQueueConfiguration, vendorBridge: any VendorBridgeClient) {
+    public init(runtime: ServiceRuntime, configuration: TierQueueConfiguration, vendorBridge: any VendorBridgeClient, intake: any IntakeClient) {
         self.runtime = runtime
         self.configuration = configuration
         self.agents = AgentStore()
         self.vendorBridge = vendorBridge
+        self.intake = intake
     }
 }
 
@@ -52,7 +54,8 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
     let runtime = try ServiceRuntime(configuration: configuration)
     let deps = TierQueueDependencies(
         runtime: runtime, configuration: try TierQueueConfiguration(reader: reader),
-        vendorBridge: HTTPVendorBridgeClient(baseURL: configuration.peers.baseURL(for: "vendor-bridge")!, internalToken: configuration.internalToken))
+        vendorBridge: HTTPVendorBridgeClient(baseURL: configuration.peers.baseURL(for: "vendor-bridge")!, internalToken: configuration.internalToken),
+        intake: HTTPIntakeClient(baseURL: configuration.peers.baseURL(for: "intake")!, internalToken: configuration.internalToken))
     return runtime.makeApplication(router: buildRouter(deps))
 }
 

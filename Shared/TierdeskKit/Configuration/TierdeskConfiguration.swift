@@ -43,7 +43,7 @@ public struct TierdeskConfiguration: Sendable {
         key.uppercased().replacingOccurrences(of: ".", with: "_")
     }
 
-    static func required(_ reader: ConfigReader, _ key: String, secret: Bool = false, minLength: Int = 1) throws(ConfigurationError) -> String {
+    public static func required(_ reader: ConfigReader, _ key: String, secret: Bool = false, minLength: Int = 1) throws(ConfigurationError) -> String {
         guard let value = reader.string(forKey: ConfigKey(key), isSecret: secret), !value.isEmpty else {
             throw ConfigurationError(key: key, problem: "is required")
         }
@@ -51,7 +51,7 @@ public struct TierdeskConfiguration: Sendable {
         return value
     }
 
-    static func int(_ reader: ConfigReader, _ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+    public static func int(_ reader: ConfigReader, _ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let text = reader.string(forKey: ConfigKey(key)) else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw ConfigurationError(key: key, problem: "must be a whole number in \(range.lowerBound)...\(range.upperBound), not '\(text)'")

@@ -8,10 +8,13 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthMiddleware` from the bearer token; nil for an anonymous caller.
     public var principal: Principal?
+    /// The peer of the connection (the gateway, when there is one).
+    public let remoteAddress: SocketAddress?
 
-    public init(source: Source) {
+    public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
+        remoteAddress = source.channel.remoteAddress
     }
 
     /// 1 MiB: larger bodies answer 413 before any of them is decoded.

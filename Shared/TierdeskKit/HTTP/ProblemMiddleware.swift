@@ -42,11 +42,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let problem = Self.problem(for: error, request: request, logger: context.logger)
             var headers: HTTPFields = [.contentType: "application/problem+json"]
-            if let error = error as? any HTTPResponseError, problem.status == 405 || problem.status == 429 {
-                if let response = try? error.response(from: request, context: context) {
-                    for field in response.headers where field.name != .contentType && field.name != .contentLength { headers.append(field) }
-                }
-            }
+            if let retryAfter = problem.retryAfter { headers[.retryAfter] = "\(retryAfter)" }
             return Response(
                 status: .init(code: problem.status), headers: headers,
                 body: .init(byteBuffer: (try? JSONCoding.encode(problem)) ?? .init()))

@@ -16,11 +16,14 @@ public struct TicketDraft: Sendable {
     public var description: String
     public var requesterID: UUID
     public var metadata: [String: JSONValue]
+    public var channelDetails: [String: JSONValue]
 
     public init(
         id: UUID = UUID(), status: TicketStatus = .new, tier: Tier? = nil, impact: Impact, urgency: Urgency, category: String?,
-        channel: TierdeskModels.Channel, subject: String, description: String, requesterID: UUID, metadata: [String: JSONValue] = [:]
+        channel: TierdeskModels.Channel, subject: String, description: String, requesterID: UUID, metadata: [String: JSONValue] = [:],
+        channelDetails: [String: JSONValue] = [:]
     ) {
+        self.channelDetails = channelDetails
         self.id = id
         self.status = status
         self.tier = tier
@@ -85,7 +88,8 @@ public struct TicketStore: Sendable {
     static let selectTicket = """
         SELECT t.id, t.reference_number, t.status, t.tier, t.priority, t.impact, t.urgency, t.category, t.channel,
                t.subject, t.description, t.assignee_id, t.required_skills, t.vendor_id, t.first_response_due_at,
-               t.resolution_due_at, t.created_at, t.updated_at, t.version,
+               t.resolution_due_at, t.created_at, t.updated_at, t.version, t.metadata::text AS metadata,
+               t.channel_details::text AS channel_details,
                r.id AS r_id, r.email AS r_email, r.name AS r_name, r.phone AS r_phone, r.organization AS r_organization
         FROM tickets t JOIN requesters r ON r.id = t.requester_id
         """
@@ -96,13 +100,14 @@ public struct TicketStore: Sendable {
     ) async throws -> Ticket {
         let priority = Priority(impact: draft.impact, urgency: draft.urgency)
         let metadata = try JSONCoding.string(draft.metadata)
+        let channelDetails = try JSONCoding.string(draft.channelDetails)
         try await connection.execute(
             """
             INSERT INTO tickets (id, status, tier, priority, impact, urgency, category, channel, subject, description,
-                                 requester_id, metadata, created_at, updated_at)
+                                 requester_id, metadata, channel_details, created_at, updated_at)
             VALUES (\(draft.id), \(draft.status.rawValue), \(draft.tier.map { Int16($0.rawValue) }), \(Int16(priority.rank)),
                     \(draft.impact.rawValue), \(draft.urgency.rawValue), \(draft.category), \(draft.channel.rawValue),
-                    \(draft.subject), \(draft.description), \(draft.requesterID), \(metadata)::jsonb, \(now), \(now))
+                    \(draft.subject), \(draft.description), \(draft.requesterID), \(metadata)::jsonb, \(channelDetails)::jsonb, \(now), \(now))
             """, logger: logger)
         try await record(event, ticketID: draft.id, handOff: handOff, on: connection, now: now, logger: logger)
         guard let ticket = try await find(draft.id, on: connection, logger: logger) else { throw TicketStoreError.notFound }
@@ -286,6 +291,11 @@ extension Ticket {
                 organization: try row.get("r_organization")),
             assigneeId: try row.get("assignee_id"), requiredSkills: try row.get("required_skills"), vendorId: try row.get("vendor_id"),
             firstResponseDueAt: try row.get("first_response_due_at"), resolutionDueAt: try row.get("resolution_due_at"),
-            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"), version: Int(try row.get("version", as: Int32.self)))
+            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"), version: Int(try row.get("version", as: Int32.self)),
+            metadata: try Self.jsonObject(row.get("metadata", as: String.self)), channelDetails: try Self.jsonObject(row.get("channel_details", as: String.self)))
+    }
+
+    static func jsonObject(_ text: String) throws -> [String: JSONValue] {
+        try JSONCoding.decoder.decode([String: JSONValue].self, from: Data(text.utf8))
     }
 }

@@ -25,11 +25,14 @@ public struct SubmitTicketRequest: Sendable, Codable, Equatable {
     public var urgency: Urgency?
     public var category: String?
     public var metadata: [String: JSONValue]?
+    /// `chat` only: the conversation that led to the ticket.
+    public var transcript: [ChatLine]?
 
     public init(
         requester: RequesterInput, channel: Channel, subject: String, description: String, impact: Impact? = nil,
-        urgency: Urgency? = nil, category: String? = nil, metadata: [String: JSONValue]? = nil
+        urgency: Urgency? = nil, category: String? = nil, metadata: [String: JSONValue]? = nil, transcript: [ChatLine]? = nil
     ) {
+        self.transcript = transcript
         self.requester = requester
         self.channel = channel
         self.subject = subject
@@ -54,6 +57,17 @@ public struct SubmitTicketRequest: Sendable, Codable, Equatable {
         v.text(description, field: "description", maxLength: Self.maxDescriptionLength, multiline: true)
         v.text(category, field: "category", required: false, maxLength: 100)
         if let category, !Self.isSlug(category) { v.fail("category", "must be lowercase letters, digits, '-' or '_'") }
+        if let transcript {
+            if channel != .chat { v.fail("transcript", "is for the chat channel only") }
+            if transcript.count > 500 { v.fail("transcript", "must have at most 500 lines") }
+            for (index, line) in transcript.prefix(500).enumerated() {
+                v.text(line.from, field: "transcript[\(index)].from", maxLength: 200)
+                v.text(line.text, field: "transcript[\(index)].text", maxLength: 10_000, multiline: true)
+            }
+        }
+        if let metadata, (try? JSONEncoder().encode(metadata).count).map({ $0 > 16 * 1024 }) ?? true {
+            v.fail("metadata", "must be at most 16 KiB of JSON")
+        }
         try v.check()
     }
 

@@ -39,13 +39,20 @@ public struct Ticket: Sendable, Codable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var version: Int
+    /// What the client attached at submission.
+    public var metadata: [String: JSONValue]
+    /// What the channel said: email message ids, a chat transcript, the agent who took a call.
+    public var channelDetails: [String: JSONValue]
 
     public init(
         id: UUID, reference: String, status: TicketStatus, tier: Tier?, priority: Priority, impact: Impact,
         urgency: Urgency, category: String?, channel: Channel, subject: String, description: String,
         requester: Requester, assigneeId: UUID?, requiredSkills: [String], vendorId: UUID?,
-        firstResponseDueAt: Date?, resolutionDueAt: Date?, createdAt: Date, updatedAt: Date, version: Int
+        firstResponseDueAt: Date?, resolutionDueAt: Date?, createdAt: Date, updatedAt: Date, version: Int,
+        metadata: [String: JSONValue] = [:], channelDetails: [String: JSONValue] = [:]
     ) {
+        self.metadata = metadata
+        self.channelDetails = channelDetails
         self.id = id
         self.reference = reference
         self.status = status

@@ -6,13 +6,16 @@ public struct Problem: Sendable, Codable, Equatable, Error {
     public var detail: String?
     /// The offending fields, for validation failures.
     public var errors: [FieldError]?
+    /// For 429 and 503: seconds to wait before trying again (also sent as `Retry-After`).
+    public var retryAfter: Int?
 
-    public init(type: String, title: String, status: Int, detail: String? = nil, errors: [FieldError]? = nil) {
+    public init(type: String, title: String, status: Int, detail: String? = nil, errors: [FieldError]? = nil, retryAfter: Int? = nil) {
         self.type = type
         self.title = title
         self.status = status
         self.detail = detail
         self.errors = errors
+        self.retryAfter = retryAfter
     }
 
     /// The base of every problem `type` URI.

@@ -32,7 +32,7 @@ import TierdeskTestSupport
             var first = SubmitTicketRequest.fixture(email: "Dana@Example.com")
             first.requester.phone = "+41 44 000 00 00"
             try await http.send(.post, "/v1/tickets", json: first)
-            var second = SubmitTicketRequest.fixture(email: "  dana@example.COM ")
+            var second = SubmitTicketRequest.fixture(email: "  dana@example.COM ", subject: "Wi-Fi drops too")
             second.requester.organization = "Example AG"
             try await http.send(.post, "/v1/tickets", json: second)
             #expect(try await db.count("requesters") == 1)
@@ -147,7 +147,7 @@ import TierdeskTestSupport
     @Test func openAPIDocumentsEveryRoute() throws {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
         let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: 8080))
-        let router = IntakeApp.buildRouter(IntakeDependencies(runtime: runtime))
+        let router = IntakeApp.buildRouter(IntakeDependencies(runtime: runtime, configuration: IntakeConfiguration()))
         #expect(OpenAPICheck.documented(Intake.openAPI) == OpenAPICheck.served(router))
         #expect(Intake.openAPI.hasPrefix("openapi: 3.1"))
     }

@@ -18,6 +18,13 @@ struct FakeVendorBridge: VendorBridgeClient {
     }
 }
 
+/// intake as tier-queue sees it: one fixed suggestion.
+struct FakeIntake: IntakeClient {
+    func suggestions(subject: String, description: String, logger: Logger) async throws -> [ArticleSummary] {
+        [ArticleSummary(id: UUID(uuidString: "00000000-0000-0000-0000-00000000000a")!, title: "About \(subject)")]
+    }
+}
+
 @Suite struct TierQueueControllerTests {
     func withTierQueue(
         tiers: Set<Tier> = [.firstLine, .backOffice, .specialist], vendor: UUID? = nil,
@@ -27,7 +34,7 @@ struct FakeVendorBridge: VendorBridgeClient {
             try await withLiveApp({ (reader: ConfigReader) in
                 let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
                 let runtime = try ServiceRuntime(configuration: configuration)
-                let deps = TierQueueDependencies(runtime: runtime, configuration: TierQueueConfiguration(tiers: tiers), vendorBridge: FakeVendorBridge(vendor: vendor))
+                let deps = TierQueueDependencies(runtime: runtime, configuration: TierQueueConfiguration(tiers: tiers), vendorBridge: FakeVendorBridge(vendor: vendor), intake: FakeIntake())
                 return runtime.makeApplication(router: buildRouter(deps))
             }) { http in try await test(http, StoreFixture(client: client)) }
         }
@@ -114,6 +121,7 @@ struct FakeVendorBridge: VendorBridgeClient {
             #expect(try again.status == .conflict && again.problem().type.hasSuffix("invalid-transition"))
             let detail = try await http.send(.get, path, token: ownerToken).decode(TicketDetail.self)
             #expect(detail.events.contains { $0.type == .ticketCommented } && detail.requesterHistory != nil)
+            #expect(detail.suggestedArticles?.map(\.title) == ["About s"])
         }
     }
 
@@ -184,7 +192,7 @@ struct FakeVendorBridge: VendorBridgeClient {
     @Test func openAPIDocumentsEveryRoute() throws {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
         let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: 8082))
-        let deps = TierQueueDependencies(runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine]), vendorBridge: FakeVendorBridge())
+        let deps = TierQueueDependencies(runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine]), vendorBridge: FakeVendorBridge(), intake: FakeIntake())
         #expect(OpenAPICheck.documented(TierQueue.openAPI) == OpenAPICheck.served(buildRouter(deps)))
     }
 

@@ -4,38 +4,50 @@ import Logging
 import TierdeskKit
 import TierdeskModels
 
-/// The requester's side of a ticket: submit, follow, reply.
+/// The requester's side of a ticket: submit on any channel, follow, reply, confirm.
 struct TicketController: Sendable {
     let deps: IntakeDependencies
-    /// A resolved ticket reopens on a reply within this window.
-    static let reopenWindow: TimeInterval = 7 * 86_400
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
         router.post("v1/tickets", use: submit)
         router.get("v1/tickets/{id}", use: show)
         router.post("v1/tickets/{id}/replies", use: reply)
+        router.post("v1/tickets/{id}/confirm", use: confirm)
     }
 
-    @Sendable func submit(request: Request, context: AppRequestContext) async throws -> JSONResponse<SubmitTicketResponse> {
+    /// Opens a ticket. `Idempotency-Key` makes retries safe; without one, an identical submission
+    /// from the same requester within a minute answers the first ticket again.
+    @Sendable func submit(request: Request, context: AppRequestContext) async throws -> Response {
+        let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(SubmitTicketRequest.self, context: context)
         try input.validate()
-        let now = Date()
-        let runtime = deps.runtime
-        let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
-            let requesterID = try await deps.requesters.upsert(input.requester, on: connection, now: now, logger: context.logger)
-            let draft = TicketDraft(
-                impact: input.impact ?? .medium, urgency: input.urgency ?? .medium, category: input.category, channel: input.channel,
-                subject: input.subject, description: input.description, requesterID: requesterID, metadata: input.metadata ?? [:])
-            let event = EventDraft(
-                id: draft.id, type: .ticketCreated, actor: "requester:\(requesterID.uuidString.lowercased())",
-                data: ["channel": .string(input.channel.rawValue)])
-            return try await runtime.tickets.insert(draft, event: event, handOff: ["triage"], on: connection, now: now, logger: context.logger)
+        var details: [String: JSONValue] = [:]
+        switch input.channel {
+        case .phone:
+            // A call is entered by the agent who took it.
+            guard case .agent(let agent) = context.principal else { throw Problem.forbidden("phone tickets are entered by an agent: send an agent token") }
+            details["takenBy"] = .string(agent.id.uuidString.lowercased())
+        case .chat:
+            if let transcript = input.transcript { details["transcript"] = try JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(transcript)) }
+        case .web, .email, .api:
+            break
         }
-        context.logger.info("ticket submitted", metadata: ["ticket.id": "\(ticket.id)", "ticket.reference": "\(ticket.reference)"])
-        let response = SubmitTicketResponse(
-            id: ticket.id, reference: ticket.reference, status: ticket.status,
-            requesterToken: Secrets.requesterToken(ticketID: ticket.id, secret: deps.secret))
-        return JSONResponse(response, status: .created, headers: [.location: "/v1/tickets/\(ticket.id.uuidString.lowercased())"])
+        try deps.requesterLimiter.take("requester:\(RequesterStore.normalize(input.requester.email))")
+        let intake = deps.intake
+        let secret = deps.secret
+        let stored = try await Idempotency().run(
+            key: key, scope: deps.idempotencyScope("POST /v1/tickets", context), fingerprint: try Idempotency.fingerprint(input),
+            client: deps.runtime.postgres, now: Date(), logger: context.logger
+        ) { connection in
+            let (ticket, replayed) = try await intake.open(input, channelDetails: details, on: connection, now: Date(), logger: context.logger)
+            var response = try StoredResponse(
+                SubmitTicketResponse(
+                    id: ticket.id, reference: ticket.reference, status: ticket.status, requesterToken: Secrets.requesterToken(ticketID: ticket.id, secret: secret)),
+                status: .created, location: "/v1/tickets/\(ticket.id.uuidString.lowercased())")
+            response.replayed = replayed
+            return response
+        }
+        return stored.response()
     }
 
     /// The requester's view: the ticket and its public history. Agents and admins may read it too.
@@ -48,34 +60,36 @@ struct TicketController: Sendable {
         return JSONResponse(TicketDetail(ticket: ticket, events: events))
     }
 
-    /// The requester adds information. A ticket waiting on the customer, or resolved within the
-    /// reopen window, goes back to its queue.
-    @Sendable func reply(request: Request, context: AppRequestContext) async throws -> JSONResponse<TicketDetail> {
+    /// The requester adds information; see `TicketIntake.reply`.
+    @Sendable func reply(request: Request, context: AppRequestContext) async throws -> Response {
         let id = try ticketID(context)
         _ = try authorize(id, context)
+        let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(CommentRequest.self, context: context)
         try input.validate()
-        let now = Date()
+        let (intake, runtime) = (deps.intake, deps.runtime)
+        let stored = try await Idempotency().run(
+            key: key, scope: deps.idempotencyScope("POST /v1/tickets/\(id)/replies", context), fingerprint: try Idempotency.fingerprint(input),
+            client: runtime.postgres, now: Date(), logger: context.logger
+        ) { connection in
+            let ticket = try await intake.reply(to: id, message: input.message, via: .web, on: connection, now: Date(), logger: context.logger)
+            let events = try await runtime.tickets.events(of: id, publicOnly: true, on: connection, logger: context.logger)
+            return try StoredResponse(TicketDetail(ticket: ticket, events: events), status: .ok)
+        }
+        return stored.response()
+    }
+
+    /// The requester confirms the resolution: the ticket is closed.
+    @Sendable func confirm(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
+        let id = try ticketID(context)
+        guard try authorize(id, context) || context.principal == .admin else { throw Problem.forbidden("only the requester confirms a resolution") }
         let runtime = deps.runtime
         let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
-            guard let current = try await runtime.tickets.find(id, on: connection, logger: context.logger) else { throw Problem.notFound("ticket") }
-            let actor = "requester:\(current.requester.id.uuidString.lowercased())"
-            let reopening = current.status == .resolved && now.timeIntervalSince(current.updatedAt) <= Self.reopenWindow
-            let event = EventDraft(
-                type: reopening ? .ticketReopened : .ticketCommented, actor: actor, data: ["message": .string(input.message), "from": "requester"])
-            return try await runtime.tickets.update(id, event: event, on: connection, now: now, logger: context.logger) { ticket in
-                switch ticket.status {
-                case .pendingCustomer, .resolved where reopening:
-                    ticket.requeue(tier: max(ticket.tier ?? .firstLine, .firstLine), now: now)
-                case .resolved, .closed:
-                    throw Problem.conflict("this ticket is \(ticket.status.rawValue); submit a new ticket instead", type: "ticket-closed")
-                default:
-                    break
-                }
-            }
+            try await runtime.tickets.update(
+                id, to: .closed, event: EventDraft(type: .ticketClosed, actor: "requester", data: ["confirmed": true]), on: connection, now: Date(),
+                logger: context.logger)
         }
-        let events = try await runtime.tickets.events(of: id, publicOnly: true, on: runtime.postgres, logger: context.logger)
-        return JSONResponse(TicketDetail(ticket: ticket, events: events))
+        return JSONResponse(ticket)
     }
 
     func ticketID(_ context: AppRequestContext) throws -> UUID {

@@ -30,3 +30,14 @@ public struct RequesterStore: Sendable {
         return id
     }
 }
+
+extension RequesterStore {
+    /// A requester by id, with no tickets filled in.
+    public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> RequesterProfile? {
+        try await executor.first("SELECT id, email, name, phone, organization, created_at FROM requesters WHERE id = \(id)", logger: logger) { row in
+            RequesterProfile(
+                id: try row.get("id"), email: try row.get("email"), name: try row.get("name"), phone: try row.get("phone"),
+                organization: try row.get("organization"), createdAt: try row.get("created_at"), tickets: [])
+        }
+    }
+}

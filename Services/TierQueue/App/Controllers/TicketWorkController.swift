@@ -17,14 +17,25 @@ struct TicketWorkController: Sendable {
         router.post("v1/tickets/{id}/escalate", use: escalate)
     }
 
-    /// The agent view: everything, with the requester's other tickets.
+    /// The agent view: everything, with the requester's other tickets and the knowledge-base
+    /// articles that fit (from intake; an empty list, logged, when intake does not answer in time).
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse<TicketDetail> {
         let (id, _) = try caller(context)
         let runtime = deps.runtime
         let ticket = try await load(id, context)
+        async let articles = suggestions(for: ticket, context.logger)
         let events = try await runtime.tickets.events(of: id, publicOnly: false, on: runtime.postgres, logger: context.logger)
         let history = try await runtime.tickets.history(requesterID: ticket.requester.id, excluding: id, on: runtime.postgres, logger: context.logger)
-        return JSONResponse(TicketDetail(ticket: ticket, events: events, requesterHistory: history, suggestedArticles: []))
+        return JSONResponse(TicketDetail(ticket: ticket, events: events, requesterHistory: history, suggestedArticles: await articles))
+    }
+
+    func suggestions(for ticket: Ticket, _ logger: Logger) async -> [ArticleSummary] {
+        do {
+            return try await deps.intake.suggestions(subject: ticket.subject, description: ticket.description, logger: logger)
+        } catch {
+            logger.warning("no article suggestions", metadata: ["ticket.id": "\(ticket.id)", "error": "\(error)"])
+            return []
+        }
     }
 
     /// A public reply to the requester or, with `internal: true`, a note only agents see.

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TierdeskKit
+import TierdeskModels
+
+/// The only writer of `kb_articles`, `kb_lexicon` and `kb_votes`. Search is PostgreSQL full text
+/// (title weighted over tags over body, ranked with `ts_rank_cd`) with misspelled terms corrected
+/// against the articles' own words by trigram similarity, plus title similarity, scaled by votes.
+public struct KnowledgeBaseStore: Sendable {
+    public init() {}
+
+    static let columns = """
+        id, slug, title, body, tags, category, source_ticket_id, author_level, status, helpful_count, not_helpful_count, created_at, updated_at
+        """
+
+    /// Publishes an article, or updates the one with the same slug. Returns its id.
+    @discardableResult
+    public func publish(
+        _ input: CreateArticleRequest, sourceTicketID: UUID? = nil, authorLevel: Tier? = nil, on executor: some DatabaseExecutor, now: Date, logger: Logger
+    ) async throws -> UUID {
+        let tags = input.tags ?? []
+        let tagText = tags.joined(separator: " ")
+        let id = try await executor.first(
+            """
+            INSERT INTO kb_articles (id, slug, title, body, tags, category, source_ticket_id, author_level, search_vector, created_at, updated_at)
+            VALUES (\(UUID()), \(input.slug), \(input.title), \(input.body), \(tags), \(input.category), \(sourceTicketID),
+                    \(authorLevel.map { Int16($0.rawValue) }),
+                    setweight(to_tsvector('english', \(input.title)), 'A') || setweight(to_tsvector('english', \(tagText)), 'B')
+                      || setweight(to_tsvector('english', \(input.body)), 'C'),
+                    \(now), \(now))
+            ON CONFLICT (slug) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, tags = EXCLUDED.tags, category = EXCLUDED.category,
+                search_vector = EXCLUDED.search_vector, status = 'published', updated_at = EXCLUDED.updated_at
+            RETURNING id
+            """, logger: logger
+        ) { try $0.get("id", as: UUID.self) }
+        try await executor.execute(
+            """
+            INSERT INTO kb_lexicon (word)
+            SELECT DISTINCT lower(word) FROM regexp_split_to_table(\(input.title + " " + tagText + " " + input.body), '[^[:alnum:]]+') AS word
+            WHERE length(word) BETWEEN 2 AND 40
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+        guard let id else { throw Problem.conflict("the article could not be stored") }
+        return id
+    }
+
+    /// A published article, or nil.
+    public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Article? {
+        try await executor.first("SELECT \(unescaped: Self.columns) FROM kb_articles WHERE id = \(id) AND status = 'published'", logger: logger, Article.init(row:))
+    }
+
+    /// The words of a query worth searching for: lowercase letters and digits, at most `limit` distinct.
+    public static func terms(_ text: String, limit: Int = 48) -> [String] {
+        var seen = Set<String>()
+        var terms: [String] = []
+        for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) where (2...40).contains(word.count) {
+            let term = String(word)
+            if seen.insert(term).inserted { terms.append(term) }
+            if terms.count == limit { break }
+        }
+        return terms
+    }
+
+    /// Terms replaced by the closest word the articles use when they use no such word (typos).
+    func corrected(_ terms: [String], on executor: some DatabaseExecutor, logger: Logger) async throws -> [String] {
+        guard !terms.isEmpty else { return [] }
+        return try await executor.all(
+            """
+            SELECT COALESCE(
+                (SELECT word FROM kb_lexicon WHERE word = t.term),
+                (SELECT word FROM kb_lexicon WHERE length(t.term) >= 3 AND word % t.term ORDER BY similarity(word, t.term) DESC, word LIMIT 1),
+                t.term) AS corrected
+            FROM unnest(\(terms)::text[]) WITH ORDINALITY AS t(term, n) ORDER BY t.n
+            """, logger: logger
+        ) { try $0.get("corrected", as: String.self) }
+    }
+
+    /// Published articles ranked for `text`, with the words of `subject` (the draft's subject, or the
+    /// query itself) counted a second time and its similarity to titles a little, scaled by votes.
+    /// Weights chosen on the suggestion evaluation set (see the README's knowledge-base section).
+    /// Snippets are HTML-escaped with matches in `<mark>`.
+    public func search(_ text: String, subject: String, limit: Int, on executor: some DatabaseExecutor, logger: Logger) async throws -> [ArticleSummary] {
+        let terms = Self.terms(text)
+        let fixed = try await corrected(terms, on: executor, logger: logger)
+        let subjectTerms = Set(Self.terms(subject))
+        let subjectFixed = zip(terms, fixed).filter { subjectTerms.contains($0.0) }.map(\.1)
+        let query = Array(Set(terms + fixed)).sorted().joined(separator: " | ")
+        let subjectQuery = Array(subjectTerms.union(subjectFixed)).sorted().joined(separator: " | ")
+        return try await executor.all(
+            """
+            WITH q AS (SELECT to_tsquery('english', \(query)) AS query), qs AS (SELECT to_tsquery('english', \(subjectQuery)) AS query)
+            SELECT a.id, a.title,
+                ts_headline('english', replace(replace(replace(a.body, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q.query,
+                            'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS snippet,
+                ((ts_rank('{0.1,0.3,0.5,1.0}', a.search_vector, q.query) + ts_rank('{0.1,0.3,0.5,1.0}', a.search_vector, qs.query)
+                    + 0.05 * similarity(a.title, \(subject)))
+                    * ((a.helpful_count + 10.0) / (a.not_helpful_count + 10.0)))::float8 AS score
+            FROM kb_articles a, q, qs
+            WHERE a.status = 'published' AND (a.search_vector @@ q.query OR similarity(a.title, \(subject)) > 0.25)
+            ORDER BY score DESC, a.id
+            LIMIT \(limit)
+            """, logger: logger
+        ) { row in
+            ArticleSummary(id: try row.get("id"), title: try row.get("title"), snippet: try row.get("snippet"), score: try row.get("score", as: Double.self))
+        }
+    }
+
+    /// Records one vote per voter and article (a second vote replaces the first); returns the counts.
+    public func vote(_ articleID: UUID, voter: Data, helpful: Bool, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> (Int, Int) {
+        try await connection.execute(
+            """
+            INSERT INTO kb_votes (article_id, voter_hash, helpful, at) VALUES (\(articleID), \(voter), \(helpful), \(now))
+            ON CONFLICT (article_id, voter_hash) DO UPDATE SET helpful = EXCLUDED.helpful, at = EXCLUDED.at
+            """, logger: logger)
+        let counts = try await connection.first(
+            """
+            UPDATE kb_articles SET
+                helpful_count = (SELECT count(*) FROM kb_votes WHERE article_id = \(articleID) AND helpful),
+                not_helpful_count = (SELECT count(*) FROM kb_votes WHERE article_id = \(articleID) AND NOT helpful)
+            WHERE id = \(articleID) RETURNING helpful_count, not_helpful_count
+            """, logger: logger
+        ) { (Int(try $0.get("helpful_count", as: Int32.self)), Int(try $0.get("not_helpful_count", as: Int32.self))) }
+        guard let counts else { throw Problem.notFound("article") }
+        return counts
+    }
+}
+
+extension Article {
+    init(row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row.get("id"), slug: try row.get("slug"), title: try row.get("title"), body: try row.get("body"), tags: try row.get("tags"),
+            category: try row.get("category"), sourceTicketId: try row.get("source_ticket_id"),
+            authorLevel: try row.get("author_level", as: Int16?.self).flatMap { Tier(rawValue: Int($0)) }, status: try row.get("status"),
+            helpful: Int(try row.get("helpful_count", as: Int32.self)), notHelpful: Int(try row.get("not_helpful_count", as: Int32.self)),
+            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"))
+    }
+}
