@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "tier-queue", targets: ["TierQueueMain"]),
         .executable(name: "vendor-bridge", targets: ["VendorBridgeMain"]),
         .executable(name: "tierdesk", targets: ["Admin"]),
+        .executable(name: "tierdesk-bench", targets: ["TierdeskBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -48,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(
@@ -87,6 +89,17 @@ let package = Package(
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 ],
                 path: "Services/Admin",
+                swiftSettings: swiftSettings
+            ),
+            .executableTarget(
+                name: "TierdeskBench",
+                dependencies: [
+                    "TierdeskKit", "TierdeskModels",
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                    .product(name: "Histogram", package: "hdrhistogram-swift"),
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                ],
+                path: "Tools/Bench",
                 swiftSettings: swiftSettings
             ),
             .target(

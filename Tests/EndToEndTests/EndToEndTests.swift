@@ -32,10 +32,10 @@ import Glibc
         #expect(statuses.values.allSatisfy { $0 == 0 }, "every service exits cleanly on SIGTERM: \(statuses)")
     }
 
-    func hire(_ cluster: Cluster, tiers: [Int], name: String) async throws -> String {
+    func hire(_ cluster: Cluster, tiers: [Int], name: String, wipLimit: Int? = nil) async throws -> String {
         let agent = try await HTTP.json(
             Agent.self, .POST, cluster.url("tier-queue") + "/v1/agents", token: TestCredentials.adminToken,
-            body: CreateAgentRequest(name: name, email: "\(name)@example.com", tiers: tiers))
+            body: CreateAgentRequest(name: name, email: "\(name)@example.com", tiers: tiers, wipLimit: wipLimit))
         return try #require(agent.token)
     }
 
@@ -161,6 +161,29 @@ import Glibc
                 ) { "\(try $0.get("type", as: String.self))=\(try $0.get("n", as: Int64.self))" }
                 #expect(counts == ["ticket.queued=25", "ticket.triaged=25"], "each ticket triaged and queued exactly once")
             }
+        }
+    }
+
+    /// The benchmark's load tool works end to end (the benchmark itself is `./scripts/bench`, not a test).
+    @Test(.freshDatabase) func loadToolSmoke() async throws {
+        try await withCluster { cluster in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-smoke-\(UUID())")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let record = folder.appendingPathComponent("routing.tsv").path
+            let (status, output) = try ExecutableTests().run(
+                "tierdesk-bench", ["submit", "--url", cluster.url("intake"), "--rate", "20", "--duration", "1", "--record", record, "--run", "smoke"])
+            #expect(status == 0, "\(output)")
+            let submitted = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+            #expect(submitted?["count"] as? Int == 20 && submitted?["errors"] as? Int == 0)
+            let (reported, report) = try ExecutableTests().run(
+                "tierdesk-bench", ["routing-report", "--database-url", try TestDatabase.settings().url, "--record", record, "--timeout", "30"])
+            let routing = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any]
+            #expect(reported == 0 && routing?["lost"] as? Int == 0 && routing?["queued"] as? Int == 20, "\(report)")
+            let tokens = folder.appendingPathComponent("tokens.txt").path
+            try (try await hire(cluster, tiers: [1], name: "bencher", wipLimit: 50) + "\n").write(toFile: tokens, atomically: true, encoding: .utf8)
+            let (claimed, claimOutput) = try ExecutableTests().run("tierdesk-bench", ["claim", "--url", cluster.url("tier-queue"), "--tier", "1", "--tokens", tokens])
+            let claims = try JSONSerialization.jsonObject(with: Data(claimOutput.utf8)) as? [String: Any]
+            #expect(claimed == 0 && claims?["distinctTickets"] as? Int == 20 && claims?["claimedTwice"] as? Int == 0, "\(claimOutput)")
         }
     }
 

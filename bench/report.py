@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Turns the raw outputs of scripts/bench into bench/results.json and BENCHMARKS.md."""
+import datetime, json, os, re, subprocess, sys
+
+out, mode = sys.argv[1], sys.argv[2]
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+load = lambda name: json.load(open(os.path.join(out, name)))
+text = lambda name: open(os.path.join(out, name)).read().strip()
+
+def pgbench(clients):
+    raw = text(f"pgbench-{clients}.txt")
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", raw).group(1))
+    latency = re.search(r"latency average = ([\d.]+) ms", raw)
+    return {"tps": tps, "latencyAverageMs": float(latency.group(1)) if latency else None}
+
+results = {
+    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    "mode": mode,
+    "machine": {
+        "nproc": int(subprocess.check_output(["nproc"]).strip()),
+        "memoryKiB": int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1)),
+        "cpu": re.search(r"model name\s+: (.*)", open("/proc/cpuinfo").read()).group(1),
+        "loadAverageStart": text("loadavg-start.txt"),
+        "loadAverageEnd": text("loadavg-end.txt"),
+        "swift": subprocess.check_output(["swift", "--version"], stderr=subprocess.STDOUT, text=True).splitlines()[0],
+    },
+    "postgres": json.loads(text("postgres.json")),
+    "intake": {str(c): {"service": load(f"intake-{c}.json"), "pgbench": pgbench(c)} for c in (16, 64)},
+    "routing": {"submit": load("routing-submit.json"), "report": load("routing.json")},
+    "claims": load("claims.json"),
+    "scale": {k: {"tickets": int(text(f"scale-{k}-tickets.txt")), "list": load(f"scale-{k}-list.json"), "claim": load(f"scale-{k}-claim.json")} for k in ("10k", "1m")},
+    "memoryKiB": {"idle": load("memory-idle.json"), "underRoutingLoad": load("memory-load.json")},
+}
+for c in ("16", "64"):
+    i = results["intake"][c]
+    i["ratioToPgbench"] = i["service"]["perSecond"] / i["pgbench"]["tps"] if i["pgbench"]["tps"] else None
+json.dump(results, open(os.path.join(root, "bench", "results.json"), "w"), indent=2, sort_keys=True)
+
+r = results
+def ms(s, key): return f"{s[key]:.1f}"
+def mb(kib): return f"{kib / 1024:.0f}"
+i16, i64 = r["intake"]["16"], r["intake"]["64"]
+route, routeSubmit = r["routing"]["report"], r["routing"]["submit"]
+claims = r["claims"]
+s10, s1m = r["scale"]["10k"], r["scale"]["1m"]
+def verdict(ok): return "met" if ok else "**missed**"
+targets = [
+    ("Intake at 16 clients ≥ 60 % of pgbench", f"{i16['ratioToPgbench'] * 100:.0f} %", i16["ratioToPgbench"] >= 0.6),
+    ("Routing p99 < 100 ms at the arrival rate, nothing lost", f"p99 {route['submissionToClaimable']['p99Ms']:.1f} ms, lost {route['lost']}", route["submissionToClaimable"]["p99Ms"] < 100 and route["lost"] == 0),
+    ("Claims ≥ 1,000/s with 32 agents, none twice", f"{claims['claims']['perSecond']:.0f}/s, {claims['claimedTwice']} twice", claims["claims"]["perSecond"] >= 1000 and claims["claimedTwice"] == 0),
+    ("1 M history: list p99 within 1.5× of 10 k", f"{s1m['list']['p99Ms']:.1f} vs {s10['list']['p99Ms']:.1f} ms", s1m["list"]["p99Ms"] <= 1.5 * s10["list"]["p99Ms"]),
+    ("1 M history: claim p99 within 1.5× of 10 k", f"{s1m['claim']['claims']['p99Ms']:.1f} vs {s10['claim']['claims']['p99Ms']:.1f} ms", s1m["claim"]["claims"]["p99Ms"] <= 1.5 * s10["claim"]["claims"]["p99Ms"]),
+    ("Each service < 60 MB idle", ", ".join(f"{k} {mb(v)}" for k, v in r["memoryKiB"]["idle"].items()) + " MB", all(v < 60 * 1024 for v in r["memoryKiB"]["idle"].values())),
+    ("Each service < 200 MB under load", ", ".join(f"{k} {mb(v)}" for k, v in r["memoryKiB"]["underRoutingLoad"].items()) + " MB", all(v < 200 * 1024 for v in r["memoryKiB"]["underRoutingLoad"].values())),
+]
+pg = r["postgres"]
+notes_path = os.path.join(root, "bench", "NOTES.md")
+notes = open(notes_path).read().strip() if os.path.exists(notes_path) else ""
+md = f"""# Tierdesk benchmarks
+
+Measured by `./scripts/bench` ({'**quick mode: not meaningful figures**' if mode == 'quick' else 'full run'}) on {r['date']}.
+Machine: {r['machine']['nproc']} cores ({r['machine']['cpu']}), {r['machine']['memoryKiB'] // 1024 // 1024} GiB; {r['machine']['swift']};
+load average {r['machine']['loadAverageStart']} at the start, {r['machine']['loadAverageEnd']} at the end. Everything runs on this one
+machine at once: PostgreSQL, the four services (release builds) and the load tool. PostgreSQL {pg['version'].split(' on ')[0]},
+shared_buffers {pg['shared_buffers']}, max_connections {pg['max_connections']}, fsync {pg['fsync']}, synchronous_commit {pg['synchronous_commit']}
+(durable commits: every accepted ticket is on disk). Raw figures: `bench/results.json`.
+
+## Targets
+
+| target | measured | |
+|---|---|---|
+""" + "\n".join(f"| {name} | {value} | {verdict(ok)} |" for name, value, ok in targets) + f"""
+
+## Intake: durable submissions
+
+`tierdesk-bench submit` in a closed loop: each client sends `POST /v1/tickets` (a new ticket, 997 requesters), waits for the
+201, sends the next. Beside it, `pgbench` runs `bench/intake-transaction.sql`, the same statements intake's transaction runs
+(advisory lock, duplicate check, requester upsert, ticket, event, outbox row, NOTIFY, read back), at the same client counts:
+the database's own limit for this work on this machine.
+
+| clients | intake tickets/s | p50 | p99 | p99.9 | errors | pgbench tx/s | intake / pgbench |
+|---|---|---|---|---|---|---|---|
+| 16 | {i16['service']['perSecond']:.0f} | {ms(i16['service'], 'p50Ms')} ms | {ms(i16['service'], 'p99Ms')} ms | {ms(i16['service'], 'p999Ms')} ms | {i16['service']['errors']} | {i16['pgbench']['tps']:.0f} | {i16['ratioToPgbench'] * 100:.0f} % |
+| 64 | {i64['service']['perSecond']:.0f} | {ms(i64['service'], 'p50Ms')} ms | {ms(i64['service'], 'p99Ms')} ms | {ms(i64['service'], 'p999Ms')} ms | {i64['service']['errors']} | {i64['pgbench']['tps']:.0f} | {i64['ratioToPgbench'] * 100:.0f} % |
+
+## Routing: submission to claimable
+
+Open loop: `submit --rate` sends tickets on a fixed schedule whatever the answers, and every latency counts from when the
+request was due (no coordinated omission). Each ticket goes intake → outbox → triage → outbox → tier-queue. The time to
+claimable is from the due time to the `ticket.queued` event (the transaction that makes it claimable), read from the
+database afterwards; the shares are intake (due → ticket stored), intake → triaged (outbox hand-off and triage),
+triaged → queued (outbox hand-off and tier-queue).
+
+Sent {routeSubmit['count']} tickets ({routeSubmit['perSecond']:.0f}/s achieved, {routeSubmit['errors']} errors); {route['queued']} reached the queue, **{route['lost']} lost**.
+
+| segment | p50 | p90 | p99 | p99.9 | max |
+|---|---|---|---|---|---|
+""" + "\n".join(f"| {name} | {ms(s, 'p50Ms')} ms | {ms(s, 'p90Ms')} ms | {ms(s, 'p99Ms')} ms | {ms(s, 'p999Ms')} ms | {ms(s, 'maxMs')} ms |" for name, s in [
+    ("submission → claimable", route["submissionToClaimable"]), ("intake (due → stored)", route["intake"]),
+    ("stored → triaged", route["intakeToTriaged"]), ("triaged → queued", route["triagedToQueued"])]) + f"""
+
+## Claims
+
+{claims['agents']} agents claim from one level 2 queue of preloaded tickets until it is empty (`tierdesk-bench claim`), each
+claim one `UPDATE … FOR UPDATE SKIP LOCKED` plus its event.
+
+{claims['claims']['count']} claims in {claims['claims']['seconds']:.1f} s: **{claims['claims']['perSecond']:.0f} claims/s**, p50 {ms(claims['claims'], 'p50Ms')} ms,
+p99 {ms(claims['claims'], 'p99Ms')} ms; {claims['distinctTickets']} distinct tickets, **{claims['claimedTwice']} claimed twice**, {claims['claims']['errors']} errors.
+
+## Scale: cost does not grow with history
+
+Level 3 holds about 1,000 queued tickets; the rest of the database is history. Listing is `GET /v1/queues/3?limit=50` from 8
+clients for the run; claiming is 32 agents taking tickets from that queue.
+
+| tickets in the database | list p50 | list p99 | claim p50 | claim p99 | claims/s |
+|---|---|---|---|---|---|
+""" + "\n".join(f"| {s['tickets']:,} | {ms(s['list'], 'p50Ms')} ms | {ms(s['list'], 'p99Ms')} ms | {ms(s['claim']['claims'], 'p50Ms')} ms | {ms(s['claim']['claims'], 'p99Ms')} ms | {s['claim']['claims']['perSecond']:.0f} |" for s in (s10, s1m)) + f"""
+
+The history is loaded by `bench/load-history.sql` (`INSERT … SELECT` from `generate_series` inside the server).
+
+## Memory (resident, MB)
+
+| service | idle | peak under the routing load |
+|---|---|---|
+""" + "\n".join(f"| {k} | {mb(v)} | {mb(r['memoryKiB']['underRoutingLoad'][k])} |" for k, v in r["memoryKiB"]["idle"].items()) + f"""
+
+## Reproduce
+
+```sh
+./scripts/bench        # release build, fresh private PostgreSQL on port 54331, services on 18080-18083
+```
+
+{notes}
+"""
+open(os.path.join(root, "BENCHMARKS.md"), "w").write(md)
