@@ -258,12 +258,7 @@ import Glibc
     }
 
     @Test func serviceIsNotReadyOnAnOldSchema() async throws {
-        let server = try TestDatabase.server()
-        let name = "tierdesk_unmigrated_\(UUID().uuidString.prefix(8).lowercased())"
-        try await server.withClient(logger: TestDatabase.logger) { client in
-            try await client.execute(.init(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestDatabase.logger)
-        }
-        let database = server.with(database: name)
+        let database = try await TestDatabase.createEmpty("unmigrated")
         let cluster = try Cluster(database: database)
         try cluster.launch("intake")
         defer {
@@ -282,12 +277,7 @@ import Glibc
 /// `tierdesk migrate` and `tierdesk seed-demo` on a database of their own.
 @Suite struct AdminCommandTests {
     @Test func migrateThenSeedDemoLoadsStaffVendorAndArticles() async throws {
-        let server = try TestDatabase.server()
-        let name = "tierdesk_admin_\(UUID().uuidString.prefix(8).lowercased())"
-        try await server.withClient(logger: TestDatabase.logger) { client in
-            try await client.execute(.init(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestDatabase.logger)
-        }
-        let database = server.with(database: name)
+        let database = try await TestDatabase.createEmpty("admin")
         let environment = TestCredentials.environment(database: database)
         let (migrated, migrateOutput) = try ExecutableTests().run("tierdesk", ["migrate"], environment: environment)
         #expect(migrated == 0 && migrateOutput.contains("applied 0001_foundation"))

@@ -76,6 +76,16 @@ public enum TestDatabase {
         return server.with(database: name)
     }
 
+    /// A new database with nothing in it (not even the schema), for migrations and start-up checks.
+    public static func createEmpty(_ prefix: String) async throws -> DatabaseSettings {
+        let server = try server()
+        let name = "tierdesk_\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+        try await server.withClient(logger: logger) { client in
+            try await client.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        }
+        return server.with(database: name)
+    }
+
     /// Removes a test's database, closing anything still connected.
     public static func drop(_ settings: DatabaseSettings) async {
         guard let server = try? server() else { return }

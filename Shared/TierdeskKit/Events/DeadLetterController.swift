@@ -5,6 +5,16 @@ import TierdeskModels
 
 /// A hand-off that exhausted its attempts, kept for an operator.
 public struct DeadLetter: Sendable, Codable, Equatable {
+    public init(eventId: UUID, eventType: String, destination: String, attempts: Int, lastError: String?, createdAt: Date, deadAt: Date) {
+        self.eventId = eventId
+        self.eventType = eventType
+        self.destination = destination
+        self.attempts = attempts
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.deadAt = deadAt
+    }
+
     public var eventId: UUID
     public var eventType: String
     public var destination: String

@@ -10,4 +10,13 @@ public enum Pagination {
         }
         return limit
     }
+
+    /// The `?cursor=` of a list, parsed by `parse`; nil when absent, 422 when it is not one this service handed out.
+    public static func cursor<Cursor>(_ request: Request, _ parse: (String) -> Cursor?) throws -> Cursor? {
+        guard let text = request.uri.queryParameters["cursor"] else { return nil }
+        guard let cursor = parse(String(text)) else {
+            throw Problem.validation([FieldError(field: "cursor", message: "is not a cursor this service handed out")])
+        }
+        return cursor
+    }
 }

@@ -152,3 +152,27 @@ import TierdeskTestSupport
         #expect(Intake.openAPI.hasPrefix("openapi: 3.1"))
     }
 }
+
+@Suite struct DeadLetterTests {
+    @Test(.freshDatabase) func undeliverableHandOffsAreListedAndCanBeRetried() async throws {
+        try await TestDatabase.withClient { client in
+            // Triage is unreachable and one attempt is all there is: the hand-off is dead-lettered, not dropped.
+            try await withLiveApp(environment: ["TIERDESK_OUTBOX_MAX_ATTEMPTS": "1"], IntakeApp.buildApplication) { http in
+                let created = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
+                let dead = try await HTTP.eventually { () -> Page<DeadLetter>? in
+                    let page = try await http.send(.get, "/v1/admin/dead-letters", token: TestCredentials.adminToken).decode(Page<DeadLetter>.self)
+                    return page.items.isEmpty ? nil : page
+                }
+                #expect(dead.items.map(\.eventId) == [created.id] && dead.items[0].destination == "triage" && dead.items[0].lastError != nil)
+                #expect(try await http.send(.get, "/v1/admin/dead-letters", token: created.requesterToken).status == .forbidden)
+                let retry = try await http.send(.post, "/v1/admin/dead-letters/\(created.id)/retry", token: TestCredentials.adminToken)
+                #expect(retry.status == .accepted)
+                #expect(try await http.send(.post, "/v1/admin/dead-letters/\(UUID())/retry", token: TestCredentials.adminToken).status == .notFound)
+                let metrics = String(buffer: try await http.send(.get, "/metrics").body)
+                #expect(metrics.contains("tierdesk_outbox_dead_letters_total"))
+            }
+            let rows = try await client.first("SELECT count(*) AS n FROM outbox", logger: TestDatabase.logger) { try $0.get("n", as: Int64.self) }
+            #expect(rows == 1)
+        }
+    }
+}

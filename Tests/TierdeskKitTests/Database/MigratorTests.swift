@@ -20,12 +20,7 @@ import TierdeskTestSupport
     }
 
     @Test func migratesAnEmptyDatabaseFromNothing() async throws {
-        let server = try TestDatabase.server()
-        let name = "tierdesk_empty_\(UUID().uuidString.prefix(8).lowercased())"
-        try await server.withClient(logger: TestDatabase.logger) { client in
-            try await client.execute(.init(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestDatabase.logger)
-        }
-        let database = server.with(database: name)
+        let database = try await TestDatabase.createEmpty("empty")
         defer { Task { await TestDatabase.drop(database) } }
         try await database.withClient(logger: TestDatabase.logger) { client in
             let migrator = Migrator()

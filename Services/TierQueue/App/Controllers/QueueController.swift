@@ -21,10 +21,7 @@ struct QueueController: Sendable {
         default: throw Problem.forbidden("only agents of level \(tier.rawValue) and the admin see its queue")
         }
         let limit = try Pagination.limit(request)
-        let cursor = try request.uri.queryParameters["cursor"].map { value throws(Problem) in
-            guard let cursor = QueueCursor(encoded: String(value)) else { throw Problem.validation([FieldError(field: "cursor", message: "is not a cursor this service handed out")]) }
-            return cursor
-        }
+        let cursor = try Pagination.cursor(request, QueueCursor.init(encoded:))
         let page = try await deps.runtime.tickets.queue(tier: tier, limit: limit, after: cursor, on: deps.runtime.postgres, logger: context.logger)
         return JSONResponse(page)
     }

@@ -18,10 +18,7 @@ struct VendorCaseController: Sendable {
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<VendorCase>> {
         let vendorID = try context.requireVendor()
         let limit = try Pagination.limit(request)
-        let cursor = try request.uri.queryParameters["cursor"].map { value throws(Problem) in
-            guard let cursor = CaseCursor(encoded: String(value)) else { throw Problem.validation([FieldError(field: "cursor", message: "is not a cursor this service handed out")]) }
-            return cursor
-        }
+        let cursor = try Pagination.cursor(request, CaseCursor.init(encoded:))
         return JSONResponse(try await deps.cases.list(vendorID: vendorID, limit: limit, after: cursor, on: deps.runtime.postgres, logger: context.logger))
     }
 
