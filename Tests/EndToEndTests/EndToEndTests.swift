@@ -196,6 +196,8 @@ import Glibc
                 ("tier-queue", "/v1/queues/1/claim"), ("tier-queue", "/v1/tickets/\(ticket.id)/comments"), ("tier-queue", "/v1/tickets/\(ticket.id)/pending"),
                 ("tier-queue", "/v1/tickets/\(ticket.id)/resolve"), ("tier-queue", "/v1/tickets/\(ticket.id)/escalate"), ("vendor-bridge", "/v1/vendors"),
                 ("vendor-bridge", "/v1/vendor/cases/\(UUID())/updates"), ("triage", "/internal/v1/events"), ("intake", "/internal/v1/events"),
+                ("intake", "/v1/tickets/\(ticket.id)/confirm"), ("intake", "/v1/inbound/email"), ("intake", "/v1/kb/articles"),
+                ("intake", "/v1/kb/articles/\(UUID())/votes"), ("intake", "/v1/self-service/suggestions"), ("intake", "/v1/self-service/resolutions"),
             ]
             let bodies = [
                 "", "{", "null", "[]", "0", "\"x\"", "{\"requester\":{}}", "{\"message\":\"\\u0000\"}", "{\"reason\":\"x\",\"toTier\":99}",
@@ -213,7 +215,11 @@ import Glibc
                     }
                 }
             }
-            for path in ["/v1/tickets/%00", "/v1/tickets/\(ticket.id)?x=%ff", "/v1/queues/-1", "/v1/queues/1?limit=999999999999999999999&cursor=%%%"] {
+            for path in [
+                "/v1/tickets/%00", "/v1/tickets/\(ticket.id)?x=%ff", "/v1/queues/-1", "/v1/queues/1?limit=999999999999999999999&cursor=%%%",
+                "/v1/kb/search?q=%00", "/v1/kb/search?q=%27%22%5C%3A%2A%7C%26%21%28%29", "/v1/kb/search?q=a&limit=-5", "/v1/requesters/%20",
+                "/v1/kb/articles/x",
+            ] {
                 for service in ["intake", "tier-queue"] {
                     let (status, _) = try await HTTP.request(.GET, cluster.url(service) + path, token: agent)
                     #expect(status < 500, "GET \(service)\(path) answered \(status)")

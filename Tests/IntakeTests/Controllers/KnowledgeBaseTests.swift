@@ -102,6 +102,13 @@ struct EvaluationQuery: Decodable, Sendable {
             let published = try await http.send(.get, "/v1/kb/articles/\(try #require(found.items.first?.id))").decode(Article.self)
             #expect(published.sourceTicketId == ticket.id && published.authorLevel == .specialist)
             #expect(try await db.count("kb_articles WHERE source_ticket_id IS NOT NULL") == 1)
+            // Retired: gone from search and from the article endpoint.
+            #expect(try await http.send(.delete, "/v1/kb/articles/\(published.id)").status == .unauthorized)
+            #expect(try await http.send(.delete, "/v1/kb/articles/\(published.id)", token: token).status == .noContent)
+            #expect(try await http.send(.get, "/v1/kb/articles/\(published.id)").status == .notFound)
+            #expect(try await http.send(.delete, "/v1/kb/articles/\(published.id)", token: token).status == .notFound)
+            let after = try await http.send(.get, "/v1/kb/search?q=conference%20display%20blank").decode(Page<ArticleSummary>.self)
+            #expect(!after.items.contains { $0.id == published.id })
         }
     }
 

@@ -15,6 +15,7 @@ struct KnowledgeBaseController: Sendable {
         router.get("v1/kb/articles/{id}", use: article)
         router.post("v1/kb/articles", use: create)
         router.post("v1/kb/articles/{id}/votes", use: vote)
+        router.delete("v1/kb/articles/{id}", use: retire)
         router.post("v1/self-service/suggestions", use: suggest)
         router.post("v1/self-service/resolutions", use: resolve)
     }
@@ -40,6 +41,18 @@ struct KnowledgeBaseController: Sendable {
             let article = try await deps.knowledgeBase.find(id, on: deps.runtime.postgres, logger: context.logger)
         else { throw Problem.notFound("article") }
         return JSONResponse(article)
+    }
+
+    /// Retires an article (agents, admin): it leaves search and suggestions; tickets that cite it keep the reference.
+    @Sendable func retire(request: Request, context: AppRequestContext) async throws -> Response {
+        switch try context.authenticated() {
+        case .admin, .agent: break
+        default: throw Problem.forbidden("articles are retired by agents and the admin")
+        }
+        guard let id = context.parameters.get("id", as: UUID.self),
+            try await deps.knowledgeBase.retire(id, on: deps.runtime.postgres, now: Date(), logger: context.logger)
+        else { throw Problem.notFound("article") }
+        return Response(status: .noContent)
     }
 
     /// Agents and the admin write articles directly; resolving a ticket with an article also publishes one.

@@ -45,6 +45,13 @@ public struct KnowledgeBaseStore: Sendable {
         return id
     }
 
+    /// Takes an article out of search and suggestions; false when there is no published article with that id.
+    public func retire(_ id: UUID, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> Bool {
+        try await executor.first(
+            "UPDATE kb_articles SET status = 'retired', updated_at = \(now) WHERE id = \(id) AND status = 'published' RETURNING id", logger: logger
+        ) { try $0.get("id", as: UUID.self) } != nil
+    }
+
     /// A published article, or nil.
     public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Article? {
         try await executor.first("SELECT \(unescaped: Self.columns) FROM kb_articles WHERE id = \(id) AND status = 'published'", logger: logger, Article.init(row:))
