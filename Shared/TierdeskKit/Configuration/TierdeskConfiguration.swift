@@ -31,7 +31,7 @@ public struct TierdeskConfiguration: Sendable {
         peers = try PeerDirectory(reader: reader)
         outbox = OutboxSettings(
             notify: reader.string(forKey: "tierdesk.outbox.notify", default: "true") != "false",
-            pollInterval: .milliseconds(try Self.int(reader, "tierdesk.outbox.poll.ms", default: 1000, range: 10...60_000)),
+            pollInterval: .milliseconds(try Self.int(reader, "tierdesk.outbox.poll.ms", default: 1000, range: 10...3_600_000)),
             maxBackoff: .milliseconds(try Self.int(reader, "tierdesk.outbox.max.backoff.ms", default: 60_000, range: 10...3_600_000)),
             maxAttempts: try Self.int(reader, "tierdesk.outbox.max.attempts", default: 25, range: 1...1000)
         )

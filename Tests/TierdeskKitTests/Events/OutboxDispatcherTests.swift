@@ -104,3 +104,26 @@ actor Receiver {
         }
     }
 }
+
+extension OutboxDispatcherTests {
+    /// With a 30 s poll, only NOTIFY can deliver within the deadline.
+    @Test(.freshDatabase) func notifyWakesTheDispatcherAtOnce() async throws {
+        try await withReceiver { port, receiver in
+            try await TestDatabase.withClient { client in
+                let dispatcher = OutboxDispatcher(
+                    source: "test", client: client, peers: PeerDirectory(urls: ["receiver": "http://127.0.0.1:\(port)"]),
+                    internalToken: TestCredentials.internalToken,
+                    settings: OutboxSettings(notify: true, pollInterval: .seconds(30), maxBackoff: .milliseconds(50), maxAttempts: 5), logger: TestDatabase.logger)
+                let running = Task { try await dispatcher.run() }
+                defer { running.cancel() }
+                try await Task.sleep(for: .milliseconds(500))  // the listener is connected
+                for round in 0..<5 {
+                    let started = ContinuousClock.now
+                    let id = try await enqueue(.ticketCreated, to: ["receiver"], client: client, notify: true)
+                    _ = try await HTTP.eventually(timeout: .seconds(5)) { try await state(id, client: client).delivered ? true : nil }
+                    #expect(ContinuousClock.now - started < .seconds(5), "round \(round)")
+                }
+            }
+        }
+    }
+}
