@@ -48,9 +48,7 @@ public struct StoreFixture: Sendable {
     }
 
     public func claim(tier: Tier = .firstLine, agent: AgentIdentity) async throws -> Ticket? {
-        try await client.transaction(logger: logger) { connection in
-            try await store.claim(tier: tier, agent: agent, on: connection, now: Date(), logger: logger)
-        }
+        try await store.claim(tier: tier, agent: agent, on: client, now: Date(), logger: logger)
     }
 }
 

@@ -5,7 +5,8 @@ import TierdeskModels
 
 /// The one JSON dialect of the API: camelCase, ISO 8601 dates with milliseconds.
 public enum JSONCoding {
-    public static var encoder: JSONEncoder {
+    /// Shared: encoding and decoding are safe from any number of tasks at once.
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
@@ -13,9 +14,9 @@ public enum JSONCoding {
         }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 
-    public static var decoder: JSONDecoder {
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -26,7 +27,7 @@ public enum JSONCoding {
             return date
         }
         return decoder
-    }
+    }()
 
     static let withFractions = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     static let withoutFractions = Date.ISO8601FormatStyle()

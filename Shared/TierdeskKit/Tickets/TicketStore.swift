@@ -85,14 +85,16 @@ public struct TicketStore: Sendable {
         self.outbox = outbox
     }
 
-    static let selectTicket = """
-        SELECT t.id, t.reference_number, t.status, t.tier, t.priority, t.impact, t.urgency, t.category, t.channel,
-               t.subject, t.description, t.assignee_id, t.required_skills, t.vendor_id, t.first_response_due_at,
-               t.resolution_due_at, t.created_at, t.updated_at, t.version, t.metadata::text AS metadata,
-               t.channel_details::text AS channel_details,
-               r.id AS r_id, r.email AS r_email, r.name AS r_name, r.phone AS r_phone, r.organization AS r_organization
-        FROM tickets t JOIN requesters r ON r.id = t.requester_id
+    /// The columns of a ticket row `t` joined with its requester `r`, as `Ticket.init(row:)` reads them.
+    static let ticketColumns = """
+        t.id, t.reference_number, t.status, t.tier, t.priority, t.impact, t.urgency, t.category, t.channel,
+        t.subject, t.description, t.assignee_id, t.required_skills, t.vendor_id, t.first_response_due_at,
+        t.resolution_due_at, t.created_at, t.updated_at, t.version, t.metadata::text AS metadata,
+        t.channel_details::text AS channel_details,
+        r.id AS r_id, r.email AS r_email, r.name AS r_name, r.phone AS r_phone, r.organization AS r_organization
         """
+
+    static let selectTicket = "SELECT \(ticketColumns) FROM tickets t JOIN requesters r ON r.id = t.requester_id"
 
     /// Stores a new ticket with its first event; `handOff` names the peers the event goes to.
     public func insert(
@@ -101,16 +103,19 @@ public struct TicketStore: Sendable {
         let priority = Priority(impact: draft.impact, urgency: draft.urgency)
         let metadata = try JSONCoding.string(draft.metadata)
         let channelDetails = try JSONCoding.string(draft.channelDetails)
-        try await connection.execute(
+        let ticket = try await connection.first(
             """
-            INSERT INTO tickets (id, status, tier, priority, impact, urgency, category, channel, subject, description,
-                                 requester_id, metadata, channel_details, created_at, updated_at)
-            VALUES (\(draft.id), \(draft.status.rawValue), \(draft.tier.map { Int16($0.rawValue) }), \(Int16(priority.rank)),
-                    \(draft.impact.rawValue), \(draft.urgency.rawValue), \(draft.category), \(draft.channel.rawValue),
-                    \(draft.subject), \(draft.description), \(draft.requesterID), \(metadata)::jsonb, \(channelDetails)::jsonb, \(now), \(now))
-            """, logger: logger)
+            WITH t AS (
+                INSERT INTO tickets (id, status, tier, priority, impact, urgency, category, channel, subject, description,
+                                     requester_id, metadata, channel_details, created_at, updated_at)
+                VALUES (\(draft.id), \(draft.status.rawValue), \(draft.tier.map { Int16($0.rawValue) }), \(Int16(priority.rank)),
+                        \(draft.impact.rawValue), \(draft.urgency.rawValue), \(draft.category), \(draft.channel.rawValue),
+                        \(draft.subject), \(draft.description), \(draft.requesterID), \(metadata)::jsonb, \(channelDetails)::jsonb, \(now), \(now))
+                RETURNING *)
+            SELECT \(unescaped: Self.ticketColumns) FROM t JOIN requesters r ON r.id = t.requester_id
+            """, logger: logger, Ticket.init(row:))
+        guard let ticket else { throw TicketStoreError.notFound }
         try await record(event, ticketID: draft.id, handOff: handOff, on: connection, now: now, logger: logger)
-        guard let ticket = try await find(draft.id, on: connection, logger: logger) else { throw TicketStoreError.notFound }
         return ticket
     }
 
@@ -151,40 +156,48 @@ public struct TicketStore: Sendable {
         return ticket
     }
 
-    /// Appends an event to a ticket's trail (and hands it off) without changing the ticket.
+    /// Appends an event to a ticket's trail (and hands it off) without changing the ticket. One
+    /// statement: the event, its outbox rows and the NOTIFY go in a single round trip.
     public func record(_ event: EventDraft, ticketID: UUID, handOff: [String] = [], on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         let data = try JSONCoding.string(event.data)
+        let envelope = EventEnvelope(id: event.id, type: event.type, ticketId: ticketID, occurredAt: now, data: event.data)
+        let payload = handOff.isEmpty ? "{}" : try JSONCoding.string(envelope)
         try await connection.execute(
             """
-            INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
-            VALUES (\(event.id), \(ticketID), \(event.type.rawValue), \(event.actor), \(event.isPublic), \(data)::jsonb, \(now))
+            WITH event AS (
+                INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
+                VALUES (\(event.id), \(ticketID), \(event.type.rawValue), \(event.actor), \(event.isPublic), \(data)::jsonb, \(now))),
+            handoff AS (
+                INSERT INTO outbox (event_id, destination, source, event_type, payload, next_attempt_at, created_at)
+                SELECT \(event.id), destination, \(source), \(event.type.rawValue), \(payload)::jsonb, \(now), \(now)
+                FROM unnest(\(handOff)::text[]) AS destination)
+            SELECT pg_notify(\(Outbox.channel), \(source)) WHERE \(outbox.notify && !handOff.isEmpty)
             """, logger: logger)
-        if !handOff.isEmpty {
-            let envelope = EventEnvelope(id: event.id, type: event.type, ticketId: ticketID, occurredAt: now, data: event.data)
-            try await outbox.enqueue(envelope, to: handOff, source: source, on: connection, now: now, logger: logger)
-        }
     }
 
-    /// Claims the next ticket of a tier this agent may take (skills, WIP limit): one statement,
-    /// `FOR UPDATE SKIP LOCKED`, so any number of claimers never take one ticket twice.
-    public func claim(tier: Tier, agent: AgentIdentity, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> Ticket? {
-        let claimedID = try await connection.first(
+    /// Claims the next ticket of a tier this agent may take (skills, WIP limit) and records the claim:
+    /// one statement (atomic on its own, one round trip), `FOR UPDATE SKIP LOCKED`, so any number of
+    /// claimers never take one ticket twice.
+    public func claim(tier: Tier, agent: AgentIdentity, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> Ticket? {
+        let actor = "agent:\(agent.id.uuidString.lowercased())"
+        let data = try JSONCoding.string(["tier": tier.rawValue])
+        return try await executor.first(
             """
             WITH next AS (
                 SELECT id FROM tickets
                 WHERE tier = \(Int16(tier.rawValue)) AND status = 'queued' AND required_skills <@ \(agent.skills)
                   AND (SELECT count(*) FROM tickets WHERE assignee_id = \(agent.id) AND status = 'in_progress') < \(agent.wipLimit)
                 ORDER BY priority, resolution_due_at, id
-                LIMIT 1 FOR UPDATE SKIP LOCKED)
-            UPDATE tickets t SET status = 'in_progress', assignee_id = \(agent.id), updated_at = \(now), version = t.version + 1
-            FROM next WHERE t.id = next.id
-            RETURNING t.id
-            """, logger: logger
-        ) { try $0.get("id", as: UUID.self) }
-        guard let claimedID else { return nil }
-        let event = EventDraft(type: .ticketClaimed, actor: "agent:\(agent.id.uuidString.lowercased())", data: ["tier": .optional(tier.rawValue)])
-        try await record(event, ticketID: claimedID, on: connection, now: now, logger: logger)
-        return try await find(claimedID, on: connection, logger: logger)
+                LIMIT 1 FOR UPDATE SKIP LOCKED),
+            claimed AS (
+                UPDATE tickets t SET status = 'in_progress', assignee_id = \(agent.id), updated_at = \(now), version = t.version + 1
+                FROM next WHERE t.id = next.id
+                RETURNING t.*),
+            event AS (
+                INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
+                SELECT \(UUID()), id, \(EventType.ticketClaimed.rawValue), \(actor), true, \(data)::jsonb, \(now) FROM claimed)
+            SELECT \(unescaped: Self.ticketColumns) FROM claimed t JOIN requesters r ON r.id = t.requester_id
+            """, logger: logger, Ticket.init(row:))
     }
 
     /// A ticket by id, or nil.

@@ -32,9 +32,7 @@ struct QueueController: Sendable {
         let agent = try context.requireAgent()
         guard agent.tiers.contains(tier) else { throw Problem.forbidden("you are not an agent of level \(tier.rawValue)") }
         let runtime = deps.runtime
-        let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
-            try await runtime.tickets.claim(tier: tier, agent: agent, on: connection, now: Date(), logger: context.logger)
-        }
+        let ticket = try await runtime.tickets.claim(tier: tier, agent: agent, on: runtime.postgres, now: Date(), logger: context.logger)
         guard let ticket else { return Response(status: .noContent) }
         context.logger.debug("ticket claimed", metadata: ["ticket.id": "\(ticket.id)", "tier": "\(tier.rawValue)"])
         return try JSONResponse(ticket).response(from: request, context: context)
