@@ -26,7 +26,8 @@ results = {
     },
     "postgres": json.loads(text("postgres.json")),
     "intake": {str(c): {"service": load(f"intake-{c}.json"), "pgbench": pgbench(c)} for c in (16, 64)},
-    "routing": {"submit": load("routing-submit.json"), "report": load("routing.json"), "pipelineDrain": load("pipeline-drain.json")},
+    "routing": {"submit": load("routing-submit.json"), "report": load("routing.json"), "pipelineDrain": load("pipeline-drain.json"),
+                "sustained": {"submit": load("sustained-submit.json"), "report": load("sustained.json")}},
     "claims": load("claims.json"),
     "scale": {k: {"tickets": int(text(f"scale-{k}-tickets.txt")), "list": load(f"scale-{k}-list.json"), "claim": load(f"scale-{k}-claim.json")} for k in ("10k", "1m")},
     "memoryKiB": {"idle": load("memory-idle.json"), "underRoutingLoad": load("memory-load.json")},
@@ -41,12 +42,18 @@ def ms(s, key): return f"{s[key]:.1f}"
 def mb(kib): return f"{kib / 1024:.0f}"
 i16, i64 = r["intake"]["16"], r["intake"]["64"]
 route, routeSubmit = r["routing"]["report"], r["routing"]["submit"]
+sustained, sustainedSubmit = r["routing"]["sustained"]["report"], r["routing"]["sustained"]["submit"]
+def segments(report):
+    return "\n".join(f"| {name} | {ms(s, 'p50Ms')} ms | {ms(s, 'p90Ms')} ms | {ms(s, 'p99Ms')} ms | {ms(s, 'p999Ms')} ms | {ms(s, 'maxMs')} ms |" for name, s in [
+        ("submission → claimable", report["submissionToClaimable"]), ("intake (due → stored)", report["intake"]),
+        ("stored → triaged", report["intakeToTriaged"]), ("triaged → queued", report["triagedToQueued"])])
 claims = r["claims"]
 s10, s1m = r["scale"]["10k"], r["scale"]["1m"]
 def verdict(ok): return "met" if ok else "**missed**"
 targets = [
     ("Intake at 16 clients ≥ 60 % of pgbench", f"{i16['ratioToPgbench'] * 100:.0f} %", i16["ratioToPgbench"] >= 0.6),
-    ("Routing p99 < 100 ms at the arrival rate, nothing lost", f"p99 {route['submissionToClaimable']['p99Ms']:.1f} ms, lost {route['lost']}", route["submissionToClaimable"]["p99Ms"] < 100 and route["lost"] == 0),
+    (f"Routing p99 < 100 ms below capacity ({sustainedSubmit['perSecond']:.0f}/s), nothing lost", f"p99 {sustained['submissionToClaimable']['p99Ms']:.1f} ms, lost {sustained['lost']}", sustained["submissionToClaimable"]["p99Ms"] < 100 and sustained["lost"] == 0),
+    ("Routing p99 < 100 ms at 300 tickets/s, nothing lost", f"p99 {route['submissionToClaimable']['p99Ms']:.1f} ms, lost {route['lost']}", route["submissionToClaimable"]["p99Ms"] < 100 and route["lost"] == 0),
     ("Claims ≥ 1,000/s with 32 agents, none twice", f"{claims['claims']['perSecond']:.0f}/s, {claims['claimedTwice']} twice", claims["claims"]["perSecond"] >= 1000 and claims["claimedTwice"] == 0),
     ("1 M history: list p99 within 1.5× of 10 k", f"{s1m['list']['p99Ms']:.1f} vs {s10['list']['p99Ms']:.1f} ms", s1m["list"]["p99Ms"] <= 1.5 * s10["list"]["p99Ms"]),
     ("1 M history: claim p99 within 1.5× of 10 k", f"{s1m['claim']['claims']['p99Ms']:.1f} vs {s10['claim']['claims']['p99Ms']:.1f} ms", s1m["claim"]["claims"]["p99Ms"] <= 1.5 * s10["claim"]["claims"]["p99Ms"]),
@@ -96,13 +103,21 @@ claimable is from the due time to the `ticket.queued` event (the transaction tha
 database afterwards; the shares are intake (due → ticket stored), intake → triaged (outbox hand-off and triage),
 triaged → queued (outbox hand-off and tier-queue).
 
-Sent {routeSubmit['count']} tickets ({routeSubmit['perSecond']:.0f}/s achieved, {routeSubmit['errors']} errors); {route['queued']} reached the queue, **{route['lost']} lost**.
+**At 300 tickets/s** (the target's rate) for 60 s: sent {routeSubmit['count']} ({routeSubmit['perSecond']:.0f}/s achieved, {routeSubmit['errors']} errors);
+{route['queued']} reached the queue, **{route['lost']} lost**. The arrival rate is above what the pipeline drains on this machine
+({r['routing']['pipelineDrain']['perSecond']:.0f}/s), so the hand-off to triage queues up and latency grows with the run: the figures below
+measure that backlog, not a steady state.
 
 | segment | p50 | p90 | p99 | p99.9 | max |
 |---|---|---|---|---|---|
-""" + "\n".join(f"| {name} | {ms(s, 'p50Ms')} ms | {ms(s, 'p90Ms')} ms | {ms(s, 'p99Ms')} ms | {ms(s, 'p999Ms')} ms | {ms(s, 'maxMs')} ms |" for name, s in [
-    ("submission → claimable", route["submissionToClaimable"]), ("intake (due → stored)", route["intake"]),
-    ("stored → triaged", route["intakeToTriaged"]), ("triaged → queued", route["triagedToQueued"])]) + f"""
+""" + segments(route) + f"""
+
+**At {sustainedSubmit['perSecond']:.0f} tickets/s** (below the pipeline's capacity) for {sustainedSubmit['seconds']:.0f} s: sent {sustainedSubmit['count']}, {sustainedSubmit['errors']} errors;
+{sustained['queued']} reached the queue, **{sustained['lost']} lost**.
+
+| segment | p50 | p90 | p99 | p99.9 | max |
+|---|---|---|---|---|---|
+""" + segments(sustained) + f"""
 
 ## Claims
 
