@@ -52,7 +52,7 @@ s10, s1m = r["scale"]["10k"], r["scale"]["1m"]
 def verdict(ok): return "met" if ok else "**missed**"
 targets = [
     ("Intake at 16 clients ≥ 60 % of pgbench", f"{i16['ratioToPgbench'] * 100:.0f} %", i16["ratioToPgbench"] >= 0.6),
-    (f"Routing p99 < 100 ms below capacity ({sustainedSubmit['perSecond']:.0f}/s), nothing lost", f"p99 {sustained['submissionToClaimable']['p99Ms']:.1f} ms, lost {sustained['lost']}", sustained["submissionToClaimable"]["p99Ms"] < 100 and sustained["lost"] == 0),
+    (f"(also measured) routing p99 < 100 ms at {sustainedSubmit['perSecond']:.0f} tickets/s, nothing lost", f"p99 {sustained['submissionToClaimable']['p99Ms']:.1f} ms, lost {sustained['lost']}", sustained["submissionToClaimable"]["p99Ms"] < 100 and sustained["lost"] == 0),
     ("Routing p99 < 100 ms at 300 tickets/s, nothing lost", f"p99 {route['submissionToClaimable']['p99Ms']:.1f} ms, lost {route['lost']}", route["submissionToClaimable"]["p99Ms"] < 100 and route["lost"] == 0),
     ("Claims ≥ 1,000/s with 32 agents, none twice", f"{claims['claims']['perSecond']:.0f}/s, {claims['claimedTwice']} twice", claims["claims"]["perSecond"] >= 1000 and claims["claimedTwice"] == 0),
     ("1 M history: list p99 within 1.5× of 10 k", f"{s1m['list']['p99Ms']:.1f} vs {s10['list']['p99Ms']:.1f} ms", s1m["list"]["p99Ms"] <= 1.5 * s10["list"]["p99Ms"]),
@@ -112,8 +112,10 @@ measure that backlog, not a steady state.
 |---|---|---|---|---|---|
 """ + segments(route) + f"""
 
-**At {sustainedSubmit['perSecond']:.0f} tickets/s** (below the pipeline's capacity) for {sustainedSubmit['seconds']:.0f} s: sent {sustainedSubmit['count']}, {sustainedSubmit['errors']} errors;
-{sustained['queued']} reached the queue, **{sustained['lost']} lost**.
+**At {sustainedSubmit['perSecond']:.0f} tickets/s** for {sustainedSubmit['seconds']:.0f} s (half the target's rate, started once the 300/s backlog had drained):
+sent {sustainedSubmit['count']}, {sustainedSubmit['errors']} errors; {sustained['queued']} reached the queue, **{sustained['lost']} lost**. The drain rate
+above is the pipeline with intake idle; here intake's own work shares the two cores, and where the stored → triaged
+figures grow through the run the pipeline is still behind the arrivals.
 
 | segment | p50 | p90 | p99 | p99.9 | max |
 |---|---|---|---|---|---|
