@@ -66,10 +66,7 @@ public enum Intake {
     public static let defaultPort = 8080
 
     /// The OpenAPI document this service serves and is tested against.
-    public static let openAPI: String = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
-        return text
-    }()
+    public static let openAPI = OpenAPIDocument.text(in: .module)
 
     /// The demo articles `tierdesk seed-demo` loads.
     public static func demoArticles() throws -> [CreateArticleRequest] {

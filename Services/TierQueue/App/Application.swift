@@ -43,10 +43,7 @@ public enum TierQueue {
     public static let serviceName = "tier-queue"
     public static let defaultPort = 8082
 
-    public static let openAPI: String = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
-        return text
-    }()
+    public static let openAPI = OpenAPIDocument.text(in: .module)
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {

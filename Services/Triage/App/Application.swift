@@ -17,10 +17,7 @@ public enum Triage {
     public static let serviceName = "triage"
     public static let defaultPort = 8081
 
-    public static let openAPI: String = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
-        return text
-    }()
+    public static let openAPI = OpenAPIDocument.text(in: .module)
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {

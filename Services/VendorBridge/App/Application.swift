@@ -23,10 +23,7 @@ public enum VendorBridge {
     public static let serviceName = "vendor-bridge"
     public static let defaultPort = 8083
 
-    public static let openAPI: String = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
-        return text
-    }()
+    public static let openAPI = OpenAPIDocument.text(in: .module)
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {

@@ -58,3 +58,12 @@ public enum ServiceMain {
         return lines.joined(separator: "\n")
     }
 }
+
+/// A service's OpenAPI document, shipped as a resource of its App target.
+public enum OpenAPIDocument {
+    /// The text of `openapi.yaml` in `bundle` (pass the target's `Bundle.module`); empty when missing.
+    public static func text(in bundle: Bundle) -> String {
+        guard let url = bundle.url(forResource: "openapi", withExtension: "yaml"), let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
+        return text
+    }
+}
