@@ -97,6 +97,10 @@ final class KeyRecorder: AccessReporter {
             #expect(Self.executables.values.contains(port))
         }
         #expect(nginx.contains("client_max_body_size 1m"))
+        // Every public path prefix of intake reaches it through the gateway.
+        for prefix in ["tickets", "kb", "self-service", "requesters", "inbound"] {
+            #expect(nginx.contains("|\(prefix)") || nginx.contains("(\(prefix)|"), "the gateway routes /v1/\(prefix)")
+        }
     }
 
     @Test func ciRunsTheReadmeTestCommand() throws {
