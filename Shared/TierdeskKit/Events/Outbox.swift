@@ -3,8 +3,9 @@ import Logging
 import PostgresNIO
 import TierdeskModels
 
-/// Writes hand-offs into `outbox` inside the caller's transaction, so an event exists exactly when
-/// the change that caused it committed.
+/// The outbox's settings. Hand-offs are written by `TicketStore.record` in the same statement as the
+/// event that causes them, inside the caller's transaction, so an event exists exactly when the
+/// change that caused it committed.
 public struct Outbox: Sendable {
     /// The NOTIFY channel dispatchers LISTEN on; the payload is the source service.
     public static let channel = "tierdesk_outbox"
@@ -12,23 +13,6 @@ public struct Outbox: Sendable {
     public let notify: Bool
 
     public init(notify: Bool) { self.notify = notify }
-
-    /// Queues `event` for each destination (`triage`, `tier-queue:2`, `vendor-bridge`, …).
-    public func enqueue(_ event: EventEnvelope, to destinations: [String], source: String, on connection: PostgresConnection, now: Date, logger: Logger)
-        async throws
-    {
-        let payload = try JSONCoding.string(event)
-        try await connection.execute(
-            """
-            INSERT INTO outbox (event_id, destination, source, event_type, payload, next_attempt_at, created_at)
-            SELECT \(event.id), destination, \(source), \(event.type.rawValue), \(payload)::jsonb, \(now), \(now)
-            FROM unnest(\(destinations)::text[]) AS destination
-            """, logger: logger)
-        if notify {
-            // PostgreSQL folds identical notifications of one transaction into one.
-            try await connection.execute("SELECT pg_notify(\(Self.channel), \(source))", logger: logger)
-        }
-    }
 }
 
 /// One row per event a consumer has applied; inserted in the same transaction as the effect, so

@@ -41,10 +41,17 @@ actor Receiver {
         try await app.test(.live) { client in try await body(try #require(client.port), receiver) }
     }
 
+    /// Records an event of `type` on a new ticket through the store (source "test") and returns its id.
     func enqueue(_ type: EventType, to destinations: [String], client: PostgresClient, notify: Bool) async throws -> UUID {
-        let event = EventEnvelope(type: type, ticketId: nil, occurredAt: Date())
+        try await handOff(type, of: try await StoreFixture(client: client).queued().id, to: destinations, client: client, notify: notify)
+    }
+
+    /// Records an event of `type` on `ticketID`, handed to `destinations`; returns its id.
+    func handOff(_ type: EventType, of ticketID: UUID, to destinations: [String], client: PostgresClient, notify: Bool) async throws -> UUID {
+        let store = TicketStore(source: "test", outbox: Outbox(notify: notify))
+        let event = EventDraft(type: type, actor: "test")
         try await client.transaction(logger: TestDatabase.logger) { connection in
-            try await Outbox(notify: notify).enqueue(event, to: destinations, source: "test", on: connection, now: Date(), logger: TestDatabase.logger)
+            try await store.record(event, ticketID: ticketID, handOff: destinations, on: connection, now: Date(), logger: TestDatabase.logger)
         }
         return event.id
     }
@@ -118,8 +125,9 @@ extension OutboxDispatcherTests {
                 defer { running.cancel() }
                 try await Task.sleep(for: .milliseconds(500))  // the listener is connected
                 for round in 0..<5 {
+                    let ticket = try await StoreFixture(client: client).queued()
                     let started = ContinuousClock.now
-                    let id = try await enqueue(.ticketCreated, to: ["receiver"], client: client, notify: true)
+                    let id = try await handOff(.ticketCreated, of: ticket.id, to: ["receiver"], client: client, notify: true)
                     _ = try await HTTP.eventually(timeout: .seconds(5)) { try await state(id, client: client).delivered ? true : nil }
                     #expect(ContinuousClock.now - started < .seconds(5), "round \(round)")
                 }

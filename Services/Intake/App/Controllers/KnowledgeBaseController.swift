@@ -26,12 +26,7 @@ struct KnowledgeBaseController: Sendable {
         var v = Validation()
         v.text(query, field: "q", maxLength: 200)
         try v.check()
-        let limit = try request.uri.queryParameters["limit"].map { text throws(Problem) in
-            guard let limit = Int(String(text)), (1...50).contains(limit) else {
-                throw Problem.validation([FieldError(field: "limit", message: "must be a whole number from 1 to 50")])
-            }
-            return limit
-        } ?? 10
+        let limit = try Pagination.limit(request, default: 10, max: 50)
         let items = try await deps.knowledgeBase.search(query, subject: query, limit: limit, on: deps.runtime.postgres, logger: context.logger)
         return JSONResponse(Page(items: items, nextCursor: nil))
     }
