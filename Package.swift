@@ -118,6 +118,9 @@ let package = Package(
             .testTarget(name: "TriageTests", dependencies: ["TriageApp", "TierdeskTestSupport"], path: "Tests/TriageTests"),
             .testTarget(name: "TierQueueTests", dependencies: ["TierQueueApp", "TierdeskTestSupport"], path: "Tests/TierQueueTests"),
             .testTarget(name: "VendorBridgeTests", dependencies: ["VendorBridgeApp", "TierdeskTestSupport"], path: "Tests/VendorBridgeTests"),
+            .testTarget(
+                name: "SecurityTests", dependencies: ["IntakeApp", "TriageApp", "TierQueueApp", "VendorBridgeApp", "TierdeskTestSupport"],
+                path: "Tests/SecurityTests"),
             .testTarget(name: "EndToEndTests", dependencies: ["TierdeskTestSupport", "TierdeskModels"], path: "Tests/EndToEndTests"),
             .testTarget(
                 name: "DeployTests", dependencies: ["TierdeskKit", "TierQueueApp", "IntakeApp", .product(name: "Yams", package: "Yams")], path: "Tests/DeployTests"),

@@ -47,7 +47,7 @@ struct SeedDemo: AsyncParsableCommand {
             }
             let articles = try Intake.demoArticles()
             for article in articles {
-                try await KnowledgeBaseStore().publish(article, authorLevel: .specialist, on: client, now: Date(), logger: logger)
+                try await KnowledgeBaseStore().publish(article, authorLevel: .specialist, replacingSlug: true, on: client, now: Date(), logger: logger)
             }
             lines.append(("TIERDESK_DEMO_ARTICLES", "\(articles.count)"))
             return lines

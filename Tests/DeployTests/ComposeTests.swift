@@ -98,9 +98,89 @@ final class KeyRecorder: AccessReporter {
         }
         #expect(nginx.contains("client_max_body_size 1m"))
         // Every public path prefix of intake reaches it through the gateway.
-        for prefix in ["tickets", "kb", "self-service", "requesters", "inbound"] {
+        for prefix in ["tickets", "kb", "self-service", "requesters", "inbound", "integrations"] {
             #expect(nginx.contains("|\(prefix)") || nginx.contains("(\(prefix)|"), "the gateway routes /v1/\(prefix)")
         }
+    }
+
+    /// The gateway holds each client address to one limit across all replicas (the services' limits are per
+    /// replica) and answers over it with a problem document and Retry-After.
+    @Test func gatewayLimitsEachClientAddress() throws {
+        let nginx = try Self.text("deploy/nginx.conf")
+        #expect(nginx.contains("limit_req_zone $binary_remote_addr"))
+        #expect(nginx.contains("limit_req ") && nginx.contains("limit_req_status 429"))
+        #expect(nginx.contains("error_page 429 @too_many_requests"))
+        let lines = nginx.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let start = try #require(lines.firstIndex(of: "location @too_many_requests {"))
+        let block = lines[start...].prefix { $0 != "}" }.joined(separator: "\n")
+        #expect(block.contains("default_type application/problem+json"))
+        #expect(block.contains("add_header Retry-After") && block.contains("return 429"))
+    }
+
+    /// Each secret reaches only the services that use it: TIERDESK_SECRET the `tierdesk` command (run in the
+    /// migrate container), intake and vendor-bridge; the mail gateway's token intake alone.
+    @Test func secretsReachOnlyTheServicesThatUseThem() throws {
+        let compose = try Self.compose()
+        let services = try #require(compose["services"] as? [String: [String: Any]])
+        let shared = try #require(compose["x-tierdesk-env"] as? [String: Any])
+        #expect(shared["TIERDESK_SECRET"] == nil && shared["TIERDESK_MAIL_GATEWAY_TOKEN"] == nil, "the shared anchor holds neither")
+        func holders(of key: String) -> Set<String> {
+            Set(services.filter { ($0.value["environment"] as? [String: Any])?[key] != nil }.keys)
+        }
+        #expect(holders(of: "TIERDESK_SECRET") == ["migrate", "intake", "vendor-bridge"])
+        #expect(holders(of: "TIERDESK_MAIL_GATEWAY_TOKEN") == ["intake"])
+        for name in holders(of: "TIERDESK_SECRET") {
+            let environment = try #require(services[name]?["environment"] as? [String: Any])
+            #expect("\(environment["TIERDESK_SECRET"] ?? "")".hasPrefix("${TIERDESK_SECRET:?"), "\(name) refuses to start without it")
+        }
+    }
+
+    /// The services believe X-Forwarded-For from the gateway alone: its fixed address on the compose network,
+    /// outside the range other containers are given addresses from.
+    @Test func trustedProxyIsTheGatewaysFixedAddress() throws {
+        let compose = try Self.compose()
+        let services = try #require(compose["services"] as? [String: [String: Any]])
+        let attachments = try #require(services["gateway"]?["networks"] as? [String: Any])
+        #expect(attachments.count == 1, "the gateway sits on the services' one network")
+        let attachment = try #require(attachments.first)
+        let address = try #require((attachment.value as? [String: Any])?["ipv4_address"] as? String)
+        let shared = try #require(compose["x-tierdesk-env"] as? [String: Any])
+        #expect(shared["TIERDESK_TRUSTED_PROXIES"] as? String == "\(address)/32")
+        for (name, service) in services where service["command"] != nil {
+            let environment = service["environment"] as? [String: Any] ?? [:]
+            #expect(environment["TIERDESK_TRUSTED_PROXIES"] as? String == "\(address)/32", "\(name) trusts the gateway alone")
+        }
+        let networks = try #require(compose["networks"] as? [String: Any])
+        let ipam = try #require((networks[attachment.key] as? [String: Any])?["ipam"] as? [String: Any])
+        let pool = try #require((ipam["config"] as? [[String: Any]])?.first)
+        let subnet = try #require(pool["subnet"] as? String)
+        #expect(Self.subnet(subnet, contains: address), "\(address) lies in \(subnet)")
+        #expect(pool["gateway"] as? String != address)
+        let range = try #require(pool["ip_range"] as? String)
+        #expect(Self.subnet(subnet, contains: String(range.prefix { $0 != "/" })))
+        #expect(!Self.subnet(range, contains: address), "no other container can be given the gateway's address first")
+    }
+
+    /// An IPv4 address as a 32-bit number; nil unless it is four decimal octets.
+    static func ipv4(_ text: String) -> UInt32? {
+        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for octet in octets {
+            guard let byte = UInt8(octet) else { return nil }
+            value = value << 8 | UInt32(byte)
+        }
+        return value
+    }
+
+    /// Whether the IPv4 `cidr` ("a.b.c.d/n") contains `address`; false when either is malformed.
+    static func subnet(_ cidr: String, contains address: String) -> Bool {
+        let parts = cidr.split(separator: "/")
+        guard parts.count == 2, let network = ipv4(String(parts[0])), let bits = Int(parts[1]), (0...32).contains(bits),
+            let host = ipv4(address)
+        else { return false }
+        let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
+        return host & mask == network & mask
     }
 
     @Test func ciRunsTheReadmeTestCommand() throws {

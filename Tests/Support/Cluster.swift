@@ -39,6 +39,7 @@ public final class Cluster: @unchecked Sendable {
             "TIERDESK_LOG_LEVEL": "info",
             // The tests are one client address; the limits themselves are tested in-process.
             "TIERDESK_RATE_LIMIT_PER_MINUTE": "1000000", "TIERDESK_REQUESTER_RATE_LIMIT_PER_MINUTE": "1000000",
+            "TIERDESK_AUTH_FAILURES_PER_MINUTE": "1000000",
         ]
         for (index, name) in ["intake", "triage", "tier-queue", "vendor-bridge"].enumerated() {
             var environment = TestCredentials.environment(database: database, peers)

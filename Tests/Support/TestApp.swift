@@ -11,6 +11,7 @@ public enum TestCredentials {
     public static let adminToken = "test-admin-token-0123456789abcdef"
     public static let internalToken = "test-internal-token-0123456789abcdef"
     public static let secret = "test-server-secret-0123456789abcdef"
+    public static let mailGatewayToken = "test-mail-gateway-token-0123456789abcdef"
 
     /// The environment of a service on `database`. Peers point at a closed port unless overridden,
     /// so an in-process service's hand-offs wait in its outbox instead of reaching anything.
@@ -20,6 +21,7 @@ public enum TestCredentials {
             "TIERDESK_ADMIN_TOKEN": adminToken,
             "TIERDESK_INTERNAL_TOKEN": internalToken,
             "TIERDESK_SECRET": secret,
+            "TIERDESK_MAIL_GATEWAY_TOKEN": mailGatewayToken,
             "TIERDESK_DATABASE_POOL_SIZE": "8",
             "TIERDESK_INTAKE_URL": "http://127.0.0.1:9",
             "TIERDESK_TRIAGE_URL": "http://127.0.0.1:9",

@@ -12,19 +12,23 @@ public struct IntakeConfiguration: Sendable {
     public let ratePerAddress: Int
     /// Submissions a minute from one requester email.
     public let ratePerRequester: Int
-    /// Take the client address from the last `X-Forwarded-For` hop (behind the gateway).
-    public let trustForwardedFor: Bool
+    /// Submissions a minute per integration key, unless the integration sets its own.
+    public let ratePerIntegration: Int
+    /// The mail gateway's bearer token; nil: `POST /v1/inbound/email` is closed.
+    public let mailGatewayToken: String?
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         ratePerAddress = try TierdeskConfiguration.int(reader, "tierdesk.rate.limit.per.minute", default: 120, range: 1...1_000_000)
         ratePerRequester = try TierdeskConfiguration.int(reader, "tierdesk.requester.rate.limit.per.minute", default: 30, range: 1...1_000_000)
-        trustForwardedFor = reader.string(forKey: "tierdesk.trust.forwarded.for", default: "false") == "true"
+        ratePerIntegration = try TierdeskConfiguration.int(reader, "tierdesk.integration.rate.limit.per.minute", default: 600, range: 1...1_000_000)
+        mailGatewayToken = try TierdeskConfiguration.optional(reader, "tierdesk.mail.gateway.token", minLength: 16)
     }
 
-    public init(ratePerAddress: Int = 120, ratePerRequester: Int = 30, trustForwardedFor: Bool = false) {
+    public init(ratePerAddress: Int = 120, ratePerRequester: Int = 30, ratePerIntegration: Int = 600, mailGatewayToken: String? = nil) {
         self.ratePerAddress = ratePerAddress
         self.ratePerRequester = ratePerRequester
-        self.trustForwardedFor = trustForwardedFor
+        self.ratePerIntegration = ratePerIntegration
+        self.mailGatewayToken = mailGatewayToken
     }
 }
 
@@ -35,18 +39,29 @@ public struct IntakeDependencies: Sendable {
     public let requesters: RequesterStore
     public let knowledgeBase: KnowledgeBaseStore
     public let intake: TicketIntake
+    public let integrations: IntegrationStore
+    public let requesterTokens: RequesterTokenStore
     public let addressLimiter: RateLimiter
     public let requesterLimiter: RateLimiter
-    public var secret: String { runtime.configuration.secret }
+    public let integrationLimiter: RateLimiter
+    public let secret: String
 
-    public init(runtime: ServiceRuntime, configuration: IntakeConfiguration) {
+    /// Throws when the server secret (which derives requester tokens) is not configured.
+    public init(runtime: ServiceRuntime, configuration: IntakeConfiguration) throws(ConfigurationError) {
+        guard let secret = runtime.configuration.secret else {
+            throw ConfigurationError(key: "tierdesk.secret", problem: "is required by \(Intake.serviceName)")
+        }
         self.runtime = runtime
         self.configuration = configuration
+        self.secret = secret
         requesters = RequesterStore()
         knowledgeBase = KnowledgeBaseStore()
         intake = TicketIntake(tickets: runtime.tickets, requesters: requesters)
+        integrations = IntegrationStore()
+        requesterTokens = RequesterTokenStore(secret: secret)
         addressLimiter = RateLimiter(perMinute: configuration.ratePerAddress)
         requesterLimiter = RateLimiter(perMinute: configuration.ratePerRequester)
+        integrationLimiter = RateLimiter(perMinute: configuration.ratePerIntegration)
     }
 
     /// The scope of an Idempotency-Key: the endpoint and who calls it.
@@ -55,6 +70,7 @@ public struct IntakeDependencies: Sendable {
         switch context.principal {
         case .admin: caller = "admin"
         case .agent(let agent): caller = "agent:\(agent.id)"
+        case .integration(let integration): caller = "integration:\(integration.id)"
         default: caller = "public"
         }
         return "intake \(endpoint) \(caller)"
@@ -78,9 +94,9 @@ public enum Intake {
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
-    let configuration = try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort)
+    let configuration = try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, needsSecret: true)
     let runtime = try ServiceRuntime(configuration: configuration)
-    let deps = IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
+    let deps = try IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
     let cleanup = PeriodicTask(name: "idempotency-keys", interval: .seconds(600), logger: runtime.logger) {
         try await Idempotency.removeExpired(client: runtime.postgres, now: Date(), logger: runtime.logger)
     }
@@ -88,12 +104,13 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
 }
 
 public func buildRouter(_ deps: IntakeDependencies) -> Router<AppRequestContext> {
-    let router = deps.runtime.makeRouter(openAPI: Intake.openAPI)
-    let limited = router.group().add(middleware: RateLimitMiddleware(limiter: deps.addressLimiter, trustForwardedFor: deps.configuration.trustForwardedFor))
+    let router = deps.runtime.makeRouter(openAPI: Intake.openAPI, mailGatewayToken: deps.configuration.mailGatewayToken, integrations: true, requesterTokens: true)
+    let limited = router.group().add(middleware: RateLimitMiddleware(limiter: deps.addressLimiter, clientAddress: deps.runtime.configuration.clientAddress))
     TicketController(deps: deps).addRoutes(to: limited)
     InboundEmailController(deps: deps).addRoutes(to: limited)
     RequesterController(deps: deps).addRoutes(to: limited)
     KnowledgeBaseController(deps: deps).addRoutes(to: limited)
+    IntegrationController(deps: deps).addRoutes(to: limited)
     deps.runtime.addEventReceiver(to: router, consumer: Intake.serviceName, handler: IntakeEventHandler(deps: deps))
     return router
 }
@@ -101,6 +118,7 @@ public func buildRouter(_ deps: IntakeDependencies) -> Router<AppRequestContext>
 /// Publishes the articles agents write when they resolve a ticket (`kb.published`).
 struct IntakeEventHandler: EventHandler {
     let deps: IntakeDependencies
+    var consumes: Set<EventType> { [.kbPublished] }
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         guard event.type == .kbPublished else { return }
@@ -111,7 +129,9 @@ struct IntakeEventHandler: EventHandler {
         let slug = event.ticketId.map { "ticket-\($0.uuidString.lowercased())" }
         let article = CreateArticleRequest(title: title, body: body, category: event.data["category"]?.stringValue, slug: slug)
         let level = event.data["authorLevel"]?.intValue.flatMap(Tier.init(rawValue:))
-        let id = try await deps.knowledgeBase.publish(article, sourceTicketID: event.ticketId, authorLevel: level, on: connection, now: Date(), logger: logger)
+        let author = event.data["authorAgentId"]?.stringValue.flatMap(UUID.init(uuidString:))
+        let id = try await deps.knowledgeBase.publish(
+            article, sourceTicketID: event.ticketId, authorLevel: level, authorAgentID: author, on: connection, now: Date(), logger: logger)
         logger.info("article published", metadata: ["article.id": "\(id)", "ticket.id": "\(event.ticketId.map { "\($0)" } ?? "none")"])
     }
 }

@@ -68,6 +68,7 @@ public func buildRouter(_ deps: TierQueueDependencies) -> Router<AppRequestConte
 /// Puts triaged tickets in the queue of their level.
 struct TierQueueEventHandler: EventHandler {
     let deps: TierQueueDependencies
+    var consumes: Set<EventType> { [.ticketTriaged] }
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         guard event.type == .ticketTriaged, let ticketID = event.ticketId else { return }

@@ -36,6 +36,7 @@ public func buildRouter(_ deps: TriageDependencies) -> Router<AppRequestContext>
 /// hand-off to that level's queue.
 struct TriageEventHandler: EventHandler {
     let deps: TriageDependencies
+    var consumes: Set<EventType> { [.ticketCreated] }
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         guard event.type == .ticketCreated, let ticketID = event.ticketId else { return }

@@ -12,9 +12,13 @@ public struct VendorBridgeDependencies: Sendable {
     public let vendors: VendorStore
     public let cases: VendorCaseStore
 
-    public init(runtime: ServiceRuntime) {
+    /// Throws when the server secret (which seals vendors' signing secrets) is not configured.
+    public init(runtime: ServiceRuntime) throws(ConfigurationError) {
+        guard let secret = runtime.configuration.secret else {
+            throw ConfigurationError(key: "tierdesk.secret", problem: "is required by \(VendorBridge.serviceName)")
+        }
         self.runtime = runtime
-        vendors = VendorStore(secret: runtime.configuration.secret)
+        vendors = VendorStore(secret: secret)
         cases = VendorCaseStore()
     }
 }
@@ -27,9 +31,9 @@ public enum VendorBridge {
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
-    let configuration = try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort)
+    let configuration = try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
     let runtime = try ServiceRuntime(configuration: configuration)
-    return runtime.makeApplication(router: buildRouter(VendorBridgeDependencies(runtime: runtime)))
+    return runtime.makeApplication(router: buildRouter(try VendorBridgeDependencies(runtime: runtime)))
 }
 
 public func buildRouter(_ deps: VendorBridgeDependencies) -> Router<AppRequestContext> {
@@ -40,16 +44,20 @@ public func buildRouter(_ deps: VendorBridgeDependencies) -> Router<AppRequestCo
     return router
 }
 
-/// Opens a vendor case when a ticket is escalated to Level 4.
+/// Opens a vendor case when a ticket is escalated to Level 4, and only for a ticket that really
+/// waits on that vendor at level 4: the internal token alone cannot open a case.
 struct VendorBridgeEventHandler: EventHandler {
     let deps: VendorBridgeDependencies
+    var consumes: Set<EventType> { [.ticketEscalated] }
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
-        guard event.type == .ticketEscalated, event.data["toTier"]?.intValue == Tier.vendor.rawValue, let ticketID = event.ticketId,
-            let vendorID = event.data["vendorId"]?.stringValue.flatMap(UUID.init(uuidString:))
-        else { return }
-        guard let ticket = try await deps.runtime.tickets.find(ticketID, on: connection, logger: logger) else {
-            throw Problem(type: Problem.typeBase + "unknown-ticket", title: "Unprocessable event", status: 422, detail: "no ticket \(ticketID)")
+        guard event.data["toTier"]?.intValue == Tier.vendor.rawValue else { return }  // an escalation between levels 1-3
+        guard let ticketID = event.ticketId, let vendorID = event.data["vendorId"]?.stringValue.flatMap(UUID.init(uuidString:)) else {
+            throw Self.refused("a level 4 escalation names its ticket and vendorId")
+        }
+        guard let ticket = try await deps.runtime.tickets.find(ticketID, on: connection, logger: logger) else { throw Self.refused("no ticket \(ticketID)") }
+        guard ticket.status == .pendingVendor, ticket.tier == .vendor, ticket.vendorId == vendorID else {
+            throw Self.refused("ticket \(ticketID) is not waiting on vendor \(vendorID) at level 4 (it is \(ticket.status.rawValue) at level \(ticket.tier?.rawValue ?? 0))")
         }
         let now = Date()
         let caseID = try await deps.cases.open(
@@ -59,5 +67,10 @@ struct VendorBridgeEventHandler: EventHandler {
             data: ["caseId": .string(caseID.uuidString.lowercased()), "vendorId": .string(vendorID.uuidString.lowercased())])
         try await deps.runtime.tickets.record(opened, ticketID: ticketID, on: connection, now: now, logger: logger)
         logger.info("vendor case opened", metadata: ["ticket.id": "\(ticketID)", "case.id": "\(caseID)", "vendor.id": "\(vendorID)"])
+    }
+
+    /// A 422: the sender dead-letters the event with this reason.
+    static func refused(_ detail: String) -> Problem {
+        Problem(type: Problem.typeBase + "event-refused", title: "Unprocessable event", status: 422, detail: detail)
     }
 }

@@ -9,6 +9,9 @@ import TierdeskModels
 /// Handles the events a service receives on `POST /internal/v1/events`, inside the transaction
 /// that also records the event in the inbox.
 public protocol EventHandler: Sendable {
+    /// The event types this service consumes; any other is refused with 422 (the sender
+    /// dead-letters it), so the internal token cannot make a service act on what is not its own.
+    var consumes: Set<EventType> { get }
     /// Applies one event's effect; throwing rolls back and the sender retries (or dead-letters a 4xx).
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws
 }
@@ -39,13 +42,21 @@ public struct ServiceRuntime: Sendable {
 
     /// A router with the shared middleware and endpoints: problem+json errors, request logs and
     /// metrics, bearer auth, health, metrics, the OpenAPI document and the outbox's dead letters.
-    public func makeRouter(openAPI: String) -> Router<AppRequestContext> {
+    /// `mailGatewayToken`, `integrations` and `requesterTokens` open those principals (intake only):
+    /// elsewhere such a token is 401 like any unknown one.
+    public func makeRouter(openAPI: String, mailGatewayToken: String? = nil, integrations: Bool = false, requesterTokens: Bool = false)
+        -> Router<AppRequestContext>
+    {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: AuthMiddleware(authenticator: Authenticator(
-            adminToken: configuration.adminToken, internalToken: configuration.internalToken, client: postgres)))
+        let settings = AuthSettings(
+            adminToken: configuration.adminToken, internalToken: configuration.internalToken, mailGatewayToken: mailGatewayToken,
+            secret: requesterTokens ? configuration.secret : nil, integrations: integrations)
+        router.add(middleware: AuthMiddleware(
+            authenticator: Authenticator(settings: settings, client: postgres), failures: RateLimiter(perMinute: configuration.authFailuresPerMinute),
+            clientAddress: configuration.clientAddress))
 
         router.get("health/live") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("health/ready") { _, context in
@@ -73,6 +84,11 @@ public struct ServiceRuntime: Sendable {
         router.post("internal/v1/events") { request, context in
             try context.requireInternal()
             let event = try await request.decodeJSON(EventEnvelope.self, context: context)
+            guard handler.consumes.contains(event.type) else {
+                throw Problem(
+                    type: Problem.typeBase + "event-not-consumed", title: "Unprocessable event", status: 422,
+                    detail: "\(consumer) does not consume \(event.type.rawValue) events")
+            }
             var logger = context.logger
             logger[metadataKey: "event.id"] = "\(event.id)"
             logger[metadataKey: "event.type"] = "\(event.type.rawValue)"

@@ -8,8 +8,27 @@ public enum Principal: Sendable, Equatable {
     case `internal`
     case agent(AgentIdentity)
     case vendor(id: UUID)
-    /// A requester token; which ticket it opens is checked against the ticket in the path.
-    case requester(token: String)
+    /// A verified requester token: it opens this one ticket.
+    case requester(ticketID: UUID)
+    /// A monitoring system or portal with an integration key (intake only).
+    case integration(IntegrationIdentity)
+    /// The mail gateway's token: it opens `POST /v1/inbound/email` and nothing else.
+    case mailGateway
+}
+
+/// An integration key's holder and what it may do.
+public struct IntegrationIdentity: Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var channels: Set<TierdeskModels.Channel>
+    public var ratePerMinute: Int
+
+    public init(id: UUID, name: String, channels: Set<TierdeskModels.Channel>, ratePerMinute: Int) {
+        self.id = id
+        self.name = name
+        self.channels = channels
+        self.ratePerMinute = ratePerMinute
+    }
 }
 
 /// An authenticated agent and what it may do.
@@ -48,6 +67,12 @@ extension AppRequestContext {
     public func requireAgent() throws -> AgentIdentity {
         guard case .agent(let agent) = try authenticated() else { throw Problem.forbidden("this needs an agent token") }
         return agent
+    }
+
+    /// The ticket whose requester token the caller holds, or 403 for any other caller.
+    public func requireRequester() throws -> UUID {
+        guard case .requester(let ticketID) = try authenticated() else { throw Problem.forbidden("this needs the ticket's requester token") }
+        return ticketID
     }
 
     /// The calling vendor's id, or 403.

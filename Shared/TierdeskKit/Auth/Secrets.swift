@@ -9,7 +9,28 @@ public enum Secrets {
         case agent = "tda_"
         case vendorKey = "tdv_"
         case requester = "tdr_"
+        case integration = "tdi_"
         case webhookSecret = "whsec_"
+    }
+
+    /// The length of a random token's text after its prefix: base64url of 32 bytes.
+    static let randomTokenLength = 43
+
+    /// Whether `token` has the shape of a random token of `kind` (prefix, length, base64url
+    /// alphabet), so a malformed one is refused before it costs a database query.
+    public static func isWellFormed(_ token: String, _ kind: Kind) -> Bool {
+        guard token.hasPrefix(kind.rawValue) else { return false }
+        let body = token.utf8.dropFirst(kind.rawValue.utf8.count)
+        return body.count == randomTokenLength && body.allSatisfy(isBase64URL)
+    }
+
+    static func isBase64URL(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default: false
+        }
     }
 
     /// A new random token of a kind: prefix + base64url of 32 random bytes.
@@ -34,18 +55,34 @@ public enum Secrets {
         return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// The requester token of a ticket: HMAC of its id under the server secret. Never stored, so an
-    /// idempotent replay can answer it again.
-    public static func requesterToken(ticketID: UUID, secret: String) -> String {
-        let key = SymmetricKey(data: Data(secret.utf8))
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("requester-token:\(ticketID.uuidString.lowercased())".utf8), using: key)
-        return Kind.requester.rawValue + base64URL(Data(mac))
+    /// The requester token of a ticket: `tdr_` + base64url(the ticket id's 16 bytes + HMAC-SHA256 of
+    /// the id and the token's generation under the server secret). Never stored: it is derived again
+    /// whenever it is needed; raising the generation (an admin's revocation) kills the earlier ones.
+    public static func requesterToken(ticketID: UUID, generation: Int = 0, secret: String) -> String {
+        Kind.requester.rawValue + base64URL(uuidBytes(ticketID) + requesterMAC(ticketID: ticketID, generation: generation, secret: secret))
     }
 
-    /// Whether `token` is the requester token of `ticketID`.
-    public static func verifyRequesterToken(_ token: String, ticketID: UUID, secret: String) -> Bool {
-        equal(token, requesterToken(ticketID: ticketID, secret: secret))
+    /// The ticket a requester token names, read from the token alone (nil when it is not shaped like
+    /// one); whether it is genuine is `verifyRequesterToken`'s question.
+    public static func requesterTicket(_ token: String) -> UUID? {
+        guard token.hasPrefix(Kind.requester.rawValue) else { return nil }
+        let body = token.dropFirst(Kind.requester.rawValue.count)
+        guard body.count == 64, body.utf8.allSatisfy(isBase64URL), let bytes = fromBase64URL(String(body)), bytes.count == 48 else { return nil }
+        return bytes.prefix(16).withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
     }
+
+    /// Whether `token` is the current requester token (of `generation`) of the ticket it names.
+    public static func verifyRequesterToken(_ token: String, ticketID: UUID, generation: Int, secret: String) -> Bool {
+        equal(token, requesterToken(ticketID: ticketID, generation: generation, secret: secret))
+    }
+
+    static func requesterMAC(ticketID: UUID, generation: Int, secret: String) -> Data {
+        let key = SymmetricKey(data: Data(secret.utf8))
+        let message = "requester-token:\(ticketID.uuidString.lowercased()):\(generation)"
+        return Data(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key))
+    }
+
+    static func uuidBytes(_ id: UUID) -> Data { withUnsafeBytes(of: id.uuid) { Data($0) } }
 
     /// Seals a secret that must be used again later (a vendor's signing secret) under a key derived
     /// from the server secret.

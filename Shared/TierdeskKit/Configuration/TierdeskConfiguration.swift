@@ -13,12 +13,18 @@ public struct TierdeskConfiguration: Sendable {
     public var databasePoolSize: Int
     public var adminToken: String
     public var internalToken: String
-    public var secret: String
+    /// The server secret (requester tokens, sealed vendor secrets): required where the service
+    /// `needsSecret`, read when given elsewhere, so a service holds it only where it is used.
+    public var secret: String?
+    /// Proxies whose `X-Forwarded-For` names the client (`TIERDESK_TRUSTED_PROXIES`, CIDR list).
+    public var clientAddress: ClientAddress
+    /// Failed authentications a minute one client address may make before 429.
+    public var authFailuresPerMinute: Int
     public var peers: PeerDirectory
     public var outbox: OutboxSettings
     public var logLevel: String
 
-    public init(reader: ConfigReader, serviceName: String, defaultPort: Int) throws(ConfigurationError) {
+    public init(reader: ConfigReader, serviceName: String, defaultPort: Int, needsSecret: Bool = false) throws(ConfigurationError) {
         self.serviceName = serviceName
         host = reader.string(forKey: "tierdesk.host", default: "127.0.0.1")
         port = try Self.int(reader, "tierdesk.port", default: defaultPort, range: 1...65535)
@@ -27,7 +33,17 @@ public struct TierdeskConfiguration: Sendable {
         databasePoolSize = try Self.int(reader, "tierdesk.database.pool.size", default: 16, range: 1...200)
         adminToken = try Self.required(reader, "tierdesk.admin.token", secret: true, minLength: 16)
         internalToken = try Self.required(reader, "tierdesk.internal.token", secret: true, minLength: 16)
-        secret = try Self.required(reader, "tierdesk.secret", secret: true, minLength: 16)
+        if needsSecret || reader.string(forKey: "tierdesk.secret", isSecret: true) != nil {
+            secret = try Self.required(reader, "tierdesk.secret", secret: true, minLength: 16)
+        } else {
+            secret = nil
+        }
+        switch ClientAddress.parse(reader.string(forKey: "tierdesk.trusted.proxies", default: "")) {
+        case .success(let ranges): clientAddress = ClientAddress(trustedProxies: ranges)
+        case .failure(let failure):
+            throw ConfigurationError(key: "tierdesk.trusted.proxies", problem: "must list addresses or CIDR ranges; '\(failure.entry)' is neither")
+        }
+        authFailuresPerMinute = try Self.int(reader, "tierdesk.auth.failures.per.minute", default: 30, range: 1...1_000_000)
         peers = try PeerDirectory(reader: reader)
         outbox = OutboxSettings(
             notify: reader.string(forKey: "tierdesk.outbox.notify", default: "true") != "false",
@@ -47,6 +63,13 @@ public struct TierdeskConfiguration: Sendable {
         guard let value = reader.string(forKey: ConfigKey(key), isSecret: secret), !value.isEmpty else {
             throw ConfigurationError(key: key, problem: "is required")
         }
+        guard value.count >= minLength else { throw ConfigurationError(key: key, problem: "must be at least \(minLength) characters") }
+        return value
+    }
+
+    /// An optional secret: nil when unset or empty, else at least `minLength` characters.
+    public static func optional(_ reader: ConfigReader, _ key: String, minLength: Int) throws(ConfigurationError) -> String? {
+        guard let value = reader.string(forKey: ConfigKey(key), isSecret: true), !value.isEmpty else { return nil }
         guard value.count >= minLength else { throw ConfigurationError(key: key, problem: "must be at least \(minLength) characters") }
         return value
     }

@@ -18,9 +18,26 @@ public final class RateLimiter: Sendable {
 
     public init(perMinute: Int) { self.perMinute = perMinute }
 
-    /// Takes one token for `key`, or throws 429 with the seconds until one is free.
-    public func take(_ key: String, now: ContinuousClock.Instant = .now) throws(Problem) {
-        let capacity = Double(perMinute)
+    /// Takes one token for `key`, or throws 429 with the seconds until one is free. `perMinute`
+    /// overrides the limiter's rate for keys that carry their own (an integration's).
+    public func take(_ key: String, perMinute: Int? = nil, now: ContinuousClock.Instant = .now) throws(Problem) {
+        if let wait = update(key, perMinute: perMinute, now: now, spend: true) { throw RateLimited(retryAfter: wait).problem }
+    }
+
+    /// The seconds until `key` has a token again, or nil when it has one now; takes nothing.
+    public func retryAfter(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
+        update(key, now: now, spend: false)
+    }
+
+    /// Spends one token of `key` if it has one (a failure to count, not a request to refuse).
+    public func spend(_ key: String, now: ContinuousClock.Instant = .now) {
+        _ = update(key, now: now, spend: true)
+    }
+
+    /// Refills `key`'s bucket to `now` and, when `spend` and a token is there, takes it; answers
+    /// the whole seconds to wait when no token was there.
+    func update(_ key: String, perMinute: Int? = nil, now: ContinuousClock.Instant, spend: Bool) -> Int? {
+        let capacity = Double(perMinute ?? self.perMinute)
         let rate = capacity / 60
         let wait = buckets.withLock { buckets -> Double? in
             if buckets.count > Self.maxKeys {
@@ -31,10 +48,10 @@ public final class RateLimiter: Sendable {
             bucket.updated = now
             defer { buckets[key] = bucket }
             guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / rate }
-            bucket.tokens -= 1
+            if spend { bucket.tokens -= 1 }
             return nil
         }
-        if let wait { throw RateLimited(retryAfter: max(1, Int(wait.rounded(.up)))).problem }
+        return wait.map { max(1, Int($0.rounded(.up))) }
     }
 }
 
@@ -49,32 +66,22 @@ public struct RateLimited: Error {
 }
 
 /// Limits anonymous and requester callers by client address on the routes it wraps; agents, vendors,
-/// the admin and other services are not limited here.
+/// integrations (limited per key where they submit), the admin and other services are not limited here.
 public struct RateLimitMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
     let limiter: RateLimiter
-    /// Behind a gateway, the client is the last address it appended to `X-Forwarded-For`.
-    let trustForwardedFor: Bool
+    let clientAddress: ClientAddress
 
-    public init(limiter: RateLimiter, trustForwardedFor: Bool) {
+    public init(limiter: RateLimiter, clientAddress: ClientAddress) {
         self.limiter = limiter
-        self.trustForwardedFor = trustForwardedFor
+        self.clientAddress = clientAddress
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch context.principal {
-        case nil, .requester: try limiter.take("address:\(clientAddress(request, context))")
+        case nil, .requester: try limiter.take("address:\(clientAddress.of(request, context))")
         default: break
         }
         return try await next(request, context)
-    }
-
-    func clientAddress(_ request: Request, _ context: Context) -> String {
-        if trustForwardedFor, let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
-            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
-        {
-            return last
-        }
-        return context.remoteAddress?.ipAddress ?? "unknown"
     }
 }

@@ -220,16 +220,41 @@ public struct TicketStore: Sendable {
         }
     }
 
-    /// A requester's other tickets, newest first.
-    public func history(requesterID: UUID, excluding ticketID: UUID?, limit: Int = 20, on executor: some DatabaseExecutor, logger: Logger) async throws
-        -> [TicketSummary]
-    {
+    /// A requester's other tickets, newest first; for an agent (`readableBy`) only those it may read.
+    public func history(
+        requesterID: UUID, excluding ticketID: UUID?, readableBy agent: AgentIdentity? = nil, limit: Int = 20, on executor: some DatabaseExecutor,
+        logger: Logger
+    ) async throws -> [TicketSummary] {
         try await executor.all(
             PostgresQuery(
-                unsafeSQL: Self.selectTicket + " WHERE t.requester_id = $1 AND t.id IS DISTINCT FROM $2 ORDER BY t.created_at DESC LIMIT $3",
-                binds: try binds(requesterID, ticketID, limit)), logger: logger
+                unsafeSQL: Self.selectTicket + """
+                     WHERE t.requester_id = $1 AND t.id IS DISTINCT FROM $2 AND ($4::uuid IS NULL OR \(Self.agentMayRead("$4", tiers: "$5", actor: "$6")))
+                    ORDER BY t.created_at DESC LIMIT $3
+                    """,
+                binds: try binds(requesterID, ticketID, limit, agent?.id, agent.map(Self.tierList), agent.map(Self.actor))), logger: logger
         ) { TicketSummary(try Ticket(row: $0)) }
     }
+
+    /// Whether an agent may read a ticket: it is at one of the agent's levels, assigned to the
+    /// agent, or the agent has worked on it (an event of the trail names it as actor). Anything else
+    /// is answered as if the ticket did not exist, so ids cannot be probed.
+    public func agentMayRead(_ ticket: Ticket, agent: AgentIdentity, on executor: some DatabaseExecutor, logger: Logger) async throws -> Bool {
+        if let tier = ticket.tier, agent.tiers.contains(tier) { return true }
+        if ticket.assigneeId == agent.id { return true }
+        return try await executor.first(
+            "SELECT 1 AS worked FROM ticket_events WHERE ticket_id = \(ticket.id) AND actor = \(Self.actor(agent)) LIMIT 1", logger: logger
+        ) { _ in true } ?? false
+    }
+
+    /// The same rule in SQL over a ticket row `t`, with the agent's id, levels and actor name as parameters.
+    static func agentMayRead(_ id: String, tiers: String, actor: String) -> String {
+        "(t.tier = ANY(\(tiers)::smallint[]) OR t.assignee_id = \(id) OR EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.actor = \(actor)))"
+    }
+
+    static func tierList(_ agent: AgentIdentity) -> [Int16] { agent.tiers.map { Int16($0.rawValue) } }
+
+    /// How the trail names an agent's actions.
+    public static func actor(_ agent: AgentIdentity) -> String { "agent:\(agent.id.uuidString.lowercased())" }
 
     /// A tier's queue in claim order (priority, then due time), a page at a time.
     public func queue(tier: Tier, limit: Int, after cursor: QueueCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<TicketSummary> {

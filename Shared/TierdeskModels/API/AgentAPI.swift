@@ -38,9 +38,12 @@ public struct Agent: Sendable, Codable, Equatable {
     public var tiers: [Tier]
     public var skills: [String]
     public var wipLimit: Int
+    /// False once deactivated: its token no longer opens anything.
+    public var active: Bool
     public var token: String?
 
-    public init(id: UUID, name: String, email: String, tiers: [Tier], skills: [String], wipLimit: Int, token: String? = nil) {
+    public init(id: UUID, name: String, email: String, tiers: [Tier], skills: [String], wipLimit: Int, active: Bool = true, token: String? = nil) {
+        self.active = active
         self.id = id
         self.name = name
         self.email = email

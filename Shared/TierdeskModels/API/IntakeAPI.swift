@@ -111,6 +111,8 @@ public struct Article: Sendable, Codable, Equatable {
     public var category: String?
     public var sourceTicketId: UUID?
     public var authorLevel: Tier?
+    /// The agent who wrote it (it may edit and retire it); nil for the admin's and the demo's.
+    public var authorAgentId: UUID?
     public var status: Status
     public var helpful: Int
     public var notHelpful: Int
@@ -119,8 +121,9 @@ public struct Article: Sendable, Codable, Equatable {
 
     public init(
         id: UUID, slug: String?, title: String, body: String, tags: [String], category: String?, sourceTicketId: UUID?, authorLevel: Tier?,
-        status: Status, helpful: Int, notHelpful: Int, createdAt: Date, updatedAt: Date
+        status: Status, helpful: Int, notHelpful: Int, createdAt: Date, updatedAt: Date, authorAgentId: UUID? = nil
     ) {
+        self.authorAgentId = authorAgentId
         self.id = id
         self.slug = slug
         self.title = title

@@ -81,13 +81,18 @@ public struct SubmitTicketResponse: Sendable, Codable, Equatable {
     public var id: UUID
     public var reference: String
     public var status: TicketStatus
-    public var requesterToken: String
+    /// Only in the answer that created the ticket (or its replay under the same Idempotency-Key):
+    /// never to a duplicate submission, which anybody who knows the requester's email could send.
+    public var requesterToken: String?
+    /// True when an identical submission of the last minute already opened this ticket.
+    public var duplicate: Bool?
 
-    public init(id: UUID, reference: String, status: TicketStatus, requesterToken: String) {
+    public init(id: UUID, reference: String, status: TicketStatus, requesterToken: String? = nil, duplicate: Bool? = nil) {
         self.id = id
         self.reference = reference
         self.status = status
         self.requesterToken = requesterToken
+        self.duplicate = duplicate
     }
 }
 

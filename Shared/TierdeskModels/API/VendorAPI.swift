@@ -33,10 +33,15 @@ public struct Vendor: Sendable, Codable, Equatable {
     public var name: String
     public var webhookUrl: String
     public var categories: [String]
+    /// False once deactivated: its API key no longer opens anything.
+    public var active: Bool
     public var apiKey: String?
     public var signingSecret: String?
 
-    public init(id: UUID, name: String, webhookUrl: String, categories: [String], apiKey: String? = nil, signingSecret: String? = nil) {
+    public init(
+        id: UUID, name: String, webhookUrl: String, categories: [String], active: Bool = true, apiKey: String? = nil, signingSecret: String? = nil
+    ) {
+        self.active = active
         self.id = id
         self.name = name
         self.webhookUrl = webhookUrl

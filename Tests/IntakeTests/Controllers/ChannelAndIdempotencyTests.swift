@@ -125,8 +125,9 @@ import TierdeskTestSupport
 
     @Test(.freshDatabase) func emailRepliesThreadOntoTheirTicket() async throws {
         try await withIntake { http, db in
-            let admin = TestCredentials.adminToken
+            let admin = TestCredentials.mailGatewayToken
             #expect(try await http.send(.post, "/v1/inbound/email", json: email("<a1@mail>")).status == .unauthorized)
+            #expect(try await http.send(.post, "/v1/inbound/email", token: TestCredentials.adminToken, json: email("<a1@mail>")).status == .forbidden)
             let opened = try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a1@mail>"))
             #expect(opened.status == .created)
             let first = try opened.decode(InboundEmailResult.self)

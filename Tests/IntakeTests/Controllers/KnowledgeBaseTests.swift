@@ -73,14 +73,17 @@ struct EvaluationQuery: Decodable, Sendable {
     }
 
     @Test(.freshDatabase) func votesFeedTheRankingOncePerVoter() async throws {
-        try await withSeededIntake { http, _, ids in
+        try await withSeededIntake { http, db, ids in
             let id = try #require(ids["vpn-slow-connection"])
-            for _ in 0..<3 { _ = try await http.send(.post, "/v1/kb/articles/\(id)/votes", token: TestCredentials.adminToken, json: VoteRequest(helpful: false)) }
-            let counts = try await http.send(.post, "/v1/kb/articles/\(id)/votes", json: VoteRequest(helpful: true)).decode([String: Int].self)
-            #expect(counts == ["helpful": 1, "notHelpful": 1], "one vote per voter: the admin's and this address's")
+            let agentToken = try await db.agentToken(.fixture())
+            for _ in 0..<3 { _ = try await http.send(.post, "/v1/kb/articles/\(id)/votes", token: agentToken, json: VoteRequest(helpful: false)) }
+            let submitted = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
+            let counts = try await http.send(.post, "/v1/kb/articles/\(id)/votes", token: submitted.requesterToken, json: VoteRequest(helpful: true)).decode([String: Int].self)
+            #expect(counts == ["helpful": 1, "notHelpful": 1], "one vote per voter: the agent's and the requester's")
             let article = try await http.send(.get, "/v1/kb/articles/\(id)").decode(Article.self)
             #expect(article.helpful == 1 && article.notHelpful == 1 && article.title.contains("VPN"))
-            #expect(try await http.send(.post, "/v1/kb/articles/\(UUID())/votes", json: VoteRequest(helpful: true)).status == .notFound)
+            #expect(try await http.send(.post, "/v1/kb/articles/\(UUID())/votes", token: agentToken, json: VoteRequest(helpful: true)).status == .notFound)
+            #expect(try await http.send(.post, "/v1/kb/articles/\(id)/votes", json: VoteRequest(helpful: true)).status == .unauthorized)
             #expect(try await http.send(.get, "/v1/kb/articles/\(UUID())").status == .notFound)
         }
     }
@@ -89,9 +92,9 @@ struct EvaluationQuery: Decodable, Sendable {
         try await withSeededIntake { http, db, _ in
             let article = CreateArticleRequest(title: "Badge reader rejects new badges", body: "Re-encode the badge at reception.", tags: ["badge"], category: "hardware")
             #expect(try await http.send(.post, "/v1/kb/articles", json: article).status == .unauthorized)
-            let token = try await db.agentToken(.fixture(tiers: [.backOffice]))
+            let token = try await db.agentToken(.fixture(tiers: [.backOffice, .specialist]))
             let created = try await http.send(.post, "/v1/kb/articles", token: token, json: article)
-            #expect(try created.status == .created && created.decode(Article.self).authorLevel == .backOffice)
+            #expect(try created.status == .created && created.decode(Article.self).authorLevel == .specialist)
             // kb.published from tier-queue's /resolve, delivered twice: one article.
             let ticket = try await db.queued()
             let event = EventEnvelope(
@@ -124,7 +127,8 @@ struct EvaluationQuery: Decodable, Sendable {
             #expect(try await db.outbox(source: "intake").isEmpty, "nothing for triage to do")
             let view = try await http.send(.get, "/v1/tickets/\(created.id)", token: created.requesterToken).decode(TicketDetail.self)
             #expect(view.events.map(\.type) == [.ticketCreated, .ticketResolved])
-            #expect(try await http.send(.get, "/v1/kb/articles/\(articleID)").decode(Article.self).helpful == 1)
+            // Anyone may record a level 0 resolution under any email: it casts no vote.
+            #expect(try await http.send(.get, "/v1/kb/articles/\(articleID)").decode(Article.self).helpful == 0)
             let unknown = try await http.send(.post, "/v1/self-service/resolutions", json: SelfServiceResolutionRequest(requester: RequesterInput(email: "sam@example.com"), subject: "x", articleId: UUID()))
             #expect(try unknown.status == .unprocessableContent && unknown.problem().errors?.first?.field == "articleId")
         }

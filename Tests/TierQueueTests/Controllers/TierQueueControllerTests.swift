@@ -103,10 +103,11 @@ struct FakeIntake: IntakeClient {
             let (ownerToken, colleagueToken, strangerToken) = (try await db.agentToken(owner), try await db.agentToken(colleague), try await db.agentToken(stranger))
             let ticket = try await db.inProgress(agent: owner)
             let path = "/v1/tickets/\(ticket.id)"
-            // Reading and commenting: any agent of the level; resolving and pausing: the assignee.
+            // Reading and commenting: any agent of the level; resolving and pausing: the assignee;
+            // an agent of another level does not learn the ticket exists.
             #expect(try await http.send(.get, path, token: colleagueToken).status == .ok)
-            #expect(try await http.send(.get, path, token: strangerToken).status == .ok)
-            #expect(try await http.send(.post, path + "/comments", token: strangerToken, json: CommentRequest(message: "hi")).status == .forbidden)
+            #expect(try await http.send(.get, path, token: strangerToken).status == .notFound)
+            #expect(try await http.send(.post, path + "/comments", token: strangerToken, json: CommentRequest(message: "hi")).status == .notFound)
             #expect(try await http.send(.post, path + "/comments", token: colleagueToken, json: CommentRequest(message: "note", internal: true)).status == .ok)
             #expect(try await http.send(.post, path + "/resolve", token: colleagueToken, json: ResolveRequest(resolution: "done")).status == .forbidden)
             #expect(try await http.send(.post, path + "/pending", token: colleagueToken, json: PendingRequest(on: .customer, reason: "r")).status == .forbidden)

@@ -127,6 +127,69 @@ import VendorBridgeApp
     @Test func openAPIDocumentsEveryRoute() throws {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
         let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: 8083))
-        #expect(OpenAPICheck.documented(VendorBridge.openAPI) == OpenAPICheck.served(VendorBridgeApp.buildRouter(VendorBridgeDependencies(runtime: runtime))))
+        #expect(OpenAPICheck.documented(VendorBridge.openAPI) == OpenAPICheck.served(VendorBridgeApp.buildRouter(try VendorBridgeDependencies(runtime: runtime))))
+    }
+}
+
+/// Issue 11, items 10 and 11: the internal token opens a case only for a ticket that waits on the
+/// vendor at level 4; the admin deactivates vendors and rotates their keys.
+@Suite struct VendorAccessTests {
+    @Test(.freshDatabase) func aCaseOpensOnlyForATicketThatWaitsOnThatVendor() async throws {
+        try await TestDatabase.withClient { client in
+            try await withLiveApp(VendorBridgeApp.buildApplication) { http in
+                let db = StoreFixture(client: client)
+                let vendor = try await VendorBridgeTests().register(http, name: "Acme")
+                let other = try await VendorBridgeTests().register(http, name: "Globex")
+                let queued = try await db.queued(tier: .specialist)
+                func escalation(_ ticket: UUID, _ vendor: UUID) -> EventEnvelope {
+                    EventEnvelope(type: .ticketEscalated, ticketId: ticket, occurredAt: Date(), data: ["toTier": 4, "reason": "r", "vendorId": .string(vendor.uuidString)])
+                }
+                // A forged escalation of a ticket still in the level 3 queue: refused, nothing opened.
+                let forged = try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: escalation(queued.id, vendor.id))
+                #expect(try forged.status == .unprocessableContent && forged.problem().detail?.contains("not waiting on vendor") == true)
+                // A ticket waiting on another vendor: refused too.
+                _ = try await db.change(queued.id) {
+                    $0.status = .pendingVendor
+                    $0.tier = .vendor
+                    $0.vendorId = other.id
+                }
+                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: escalation(queued.id, vendor.id)).status == .unprocessableContent)
+                // Events vendor-bridge does not consume.
+                let resolved = EventEnvelope(type: .ticketResolved, ticketId: queued.id, occurredAt: Date(), data: [:])
+                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: resolved).status == .unprocessableContent)
+                #expect(try await db.count("vendor_cases") == 0)
+                #expect(try await db.count("inbox") == 0)
+                // The genuine one opens the case.
+                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: escalation(queued.id, other.id)).status == .ok)
+                #expect(try await db.count("vendor_cases") == 1)
+            }
+        }
+    }
+
+    @Test(.freshDatabase) func theAdminDeactivatesVendorsAndRotatesTheirKeys() async throws {
+        try await TestDatabase.withClient { client in
+            try await withLiveApp(VendorBridgeApp.buildApplication) { http in
+                let db = StoreFixture(client: client)
+                let acme = try await VendorBridgeTests().register(http, name: "Acme")
+                let globex = try await VendorBridgeTests().register(http, name: "Globex")
+                let (oldKey, globexKey) = (try #require(acme.apiKey), try #require(globex.apiKey))
+                #expect(try await http.send(.get, "/v1/vendor/cases", token: oldKey).status == .ok)
+                #expect(try await http.send(.post, "/v1/vendors/\(acme.id)/api-key", token: oldKey).status == .forbidden)
+                let rotated = try await http.send(.post, "/v1/vendors/\(acme.id)/api-key", token: TestCredentials.adminToken).decode(Vendor.self)
+                let newKey = try #require(rotated.apiKey)
+                #expect(newKey != oldKey && rotated.signingSecret == nil)
+                #expect(try await http.send(.get, "/v1/vendor/cases", token: newKey).status == .ok)
+                let hash = try await db.client.first("SELECT api_key_hash FROM vendors WHERE id = \(acme.id)", logger: db.logger) { try $0.get("api_key_hash", as: Data.self) }
+                #expect(hash == Secrets.hash(newKey))
+                let paused = try await http.send(.patch, "/v1/vendors/\(globex.id)", token: TestCredentials.adminToken, json: UpdateVendorRequest(categories: ["email"], active: false))
+                #expect(try paused.decode(Vendor.self).active == false && paused.decode(Vendor.self).categories == ["email"])
+                #expect(try await http.send(.patch, "/v1/vendors/\(UUID())", token: TestCredentials.adminToken, json: UpdateVendorRequest(active: false)).status == .notFound)
+                #expect(try await http.send(.patch, "/v1/vendors/\(acme.id)", token: TestCredentials.adminToken, raw: "{}").status == .unprocessableContent)
+                try await Task.sleep(for: Authenticator.cacheLifetime + .milliseconds(300))
+                #expect(try await http.send(.get, "/v1/vendor/cases", token: oldKey).status == .unauthorized)
+                #expect(try await http.send(.get, "/v1/vendor/cases", token: globexKey).status == .unauthorized)
+                #expect(try await http.send(.get, "/v1/vendor/cases", token: newKey).status == .ok)
+            }
+        }
     }
 }

@@ -14,6 +14,7 @@ struct KnowledgeBaseController: Sendable {
         router.get("v1/kb/search", use: search)
         router.get("v1/kb/articles/{id}", use: article)
         router.post("v1/kb/articles", use: create)
+        router.put("v1/kb/articles/{id}", use: edit)
         router.post("v1/kb/articles/{id}/votes", use: vote)
         router.delete("v1/kb/articles/{id}", use: retire)
         router.post("v1/self-service/suggestions", use: suggest)
@@ -38,50 +39,107 @@ struct KnowledgeBaseController: Sendable {
         return JSONResponse(article)
     }
 
-    /// Retires an article (agents, admin): it leaves search and suggestions; tickets that cite it keep the reference.
+    /// Retires an article (level 3 agents, its author, the admin): it leaves search and suggestions;
+    /// tickets that cite it keep the reference.
     @Sendable func retire(request: Request, context: AppRequestContext) async throws -> Response {
-        switch try context.authenticated() {
-        case .admin, .agent: break
-        default: throw Problem.forbidden("articles are retired by agents and the admin")
+        let article = try await editable(context)
+        guard try await deps.knowledgeBase.retire(article.id, on: deps.runtime.postgres, now: Date(), logger: context.logger) else {
+            throw Problem.notFound("article")
         }
-        guard let id = context.parameters.get("id", as: UUID.self),
-            try await deps.knowledgeBase.retire(id, on: deps.runtime.postgres, now: Date(), logger: context.logger)
-        else { throw Problem.notFound("article") }
         return Response(status: .noContent)
     }
 
-    /// Agents and the admin write articles directly; resolving a ticket with an article also publishes one.
+    /// Level 3 agents and the admin write articles directly; resolving a ticket with an article
+    /// publishes one too (through `kb.published`, with the resolving agent as its author).
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
-        let level: Tier?
-        switch try context.authenticated() {
-        case .admin: level = nil
-        case .agent(let agent): level = agent.tiers.max()
-        default: throw Problem.forbidden("articles are written by agents and the admin")
-        }
+        let author = try writer(context)
         let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(CreateArticleRequest.self, context: context)
-        try input.validate()
+        try Self.validate(input)
         let knowledgeBase = deps.knowledgeBase
         let stored = try await Idempotency().run(
             key: key, scope: deps.idempotencyScope("POST /v1/kb/articles", context), fingerprint: try Idempotency.fingerprint(input),
             client: deps.runtime.postgres, now: Date(), logger: context.logger
         ) { connection in
-            let id = try await knowledgeBase.publish(input, authorLevel: level, on: connection, now: Date(), logger: context.logger)
+            let id = try await knowledgeBase.publish(
+                input, authorLevel: author?.tiers.max(), authorAgentID: author?.id, on: connection, now: Date(), logger: context.logger)
             guard let article = try await knowledgeBase.find(id, on: connection, logger: context.logger) else { throw Problem.notFound("article") }
             return try StoredResponse(article, status: .created, location: "/v1/kb/articles/\(id.uuidString.lowercased())")
         }
         return stored.response()
     }
 
-    /// Helpful or not: one vote per voter (the caller's token, or their address), feeding the ranking.
+    /// Replaces an article's text (level 3 agents, its author, the admin).
+    @Sendable func edit(request: Request, context: AppRequestContext) async throws -> JSONResponse<Article> {
+        let article = try await editable(context)
+        let input = try await request.decodeJSON(CreateArticleRequest.self, context: context)
+        try Self.validate(input)
+        let knowledgeBase = deps.knowledgeBase
+        let updated = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+            guard try await knowledgeBase.update(article.id, with: input, on: connection, now: Date(), logger: context.logger) else { return nil as Article? }
+            return try await knowledgeBase.find(article.id, on: connection, logger: context.logger)
+        }
+        guard let updated else { throw Problem.notFound("article") }
+        return JSONResponse(updated)
+    }
+
+    /// Who may write a new article: the admin (nil) or a level 3 agent; 401/403 for anyone else.
+    func writer(_ context: AppRequestContext) throws -> AgentIdentity? {
+        switch try context.authenticated() {
+        case .admin: return nil
+        case .agent(let agent) where agent.tiers.contains(.specialist): return agent
+        default: throw Problem.forbidden("articles are written by level 3 agents and the admin")
+        }
+    }
+
+    /// The published article in the path, when the caller may change it: the admin, a level 3
+    /// agent, or the agent who wrote it.
+    func editable(_ context: AppRequestContext) async throws -> Article {
+        let refused = Problem.forbidden("articles are changed by level 3 agents, their author and the admin")
+        let principal = try context.authenticated()
+        switch principal {
+        case .admin, .agent: break
+        default: throw refused
+        }
+        let article = try await pathArticle(context)
+        if case .agent(let agent) = principal, !agent.tiers.contains(.specialist), article.authorAgentId != agent.id { throw refused }
+        return article
+    }
+
+    func pathArticle(_ context: AppRequestContext) async throws -> Article {
+        guard let id = context.parameters.get("id", as: UUID.self),
+            let article = try await deps.knowledgeBase.find(id, on: deps.runtime.postgres, logger: context.logger)
+        else { throw Problem.notFound("article") }
+        return article
+    }
+
+    /// An article's fields, plus the slugs the system keeps for articles published from tickets.
+    static func validate(_ input: CreateArticleRequest) throws {
+        try input.validate()
+        if input.slug?.hasPrefix("ticket-") == true {
+            throw Problem.validation([FieldError(field: "slug", message: "slugs starting 'ticket-' are kept for articles published from tickets")])
+        }
+    }
+
+    /// Helpful or not: one vote per person and article, by a verified token (the requester of a
+    /// ticket, or an agent), feeding the ranking. Anonymous votes are refused: they could be stuffed.
     @Sendable func vote(request: Request, context: AppRequestContext) async throws -> JSONResponse<[String: Int]> {
         guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("article") }
+        let principal = try context.authenticated()
         let input = try await request.decodeJSON(VoteRequest.self, context: context)
-        let voter = Secrets.hash(request.headers[.authorization] ?? "address:\(context.remoteAddress?.ipAddress ?? "unknown")")
-        let knowledgeBase = deps.knowledgeBase
+        let (knowledgeBase, tickets) = (deps.knowledgeBase, deps.runtime.tickets)
         let (helpful, notHelpful) = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+            let voter: String
+            switch principal {
+            case .agent(let agent): voter = TicketStore.actor(agent)
+            case .requester(let ticketID):
+                // One person, one vote, however many tickets (and tokens) they hold.
+                guard let ticket = try await tickets.find(ticketID, on: connection, logger: context.logger) else { throw Problem.unauthorized }
+                voter = "requester:\(ticket.requester.id.uuidString.lowercased())"
+            default: throw Problem.forbidden("votes come from requesters and agents")
+            }
             guard try await knowledgeBase.find(id, on: connection, logger: context.logger) != nil else { throw Problem.notFound("article") }
-            return try await knowledgeBase.vote(id, voter: voter, helpful: input.helpful, on: connection, now: Date(), logger: context.logger)
+            return try await knowledgeBase.vote(id, voter: Secrets.hash(voter), helpful: input.helpful, on: connection, now: Date(), logger: context.logger)
         }
         return JSONResponse(["helpful": helpful, "notHelpful": notHelpful])
     }
@@ -96,13 +154,18 @@ struct KnowledgeBaseController: Sendable {
     }
 
     /// The requester solved it from an article: a ticket resolved at level 0, with the article as
-    /// its resolution and a helpful vote for it.
+    /// its resolution. It casts no vote: anybody may call it with any email, so votes come only from
+    /// verified tokens (`vote`).
     @Sendable func resolve(request: Request, context: AppRequestContext) async throws -> Response {
+        switch context.principal {
+        case .vendor, .internal, .mailGateway, .integration: throw Problem.forbidden("level 0 resolutions are recorded by requesters, agents and the admin")
+        default: break
+        }
         let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(SelfServiceResolutionRequest.self, context: context)
         try input.validate()
         try deps.requesterLimiter.take("requester:\(RequesterStore.normalize(input.requester.email))")
-        let (knowledgeBase, requesters, tickets, secret) = (deps.knowledgeBase, deps.requesters, deps.runtime.tickets, deps.secret)
+        let (knowledgeBase, requesters, tickets) = (deps.knowledgeBase, deps.requesters, deps.runtime.tickets)
         let stored = try await Idempotency().run(
             key: key, scope: deps.idempotencyScope("POST /v1/self-service/resolutions", context), fingerprint: try Idempotency.fingerprint(input),
             client: deps.runtime.postgres, now: Date(), logger: context.logger
@@ -111,10 +174,12 @@ struct KnowledgeBaseController: Sendable {
             guard let article = try await knowledgeBase.find(input.articleId, on: connection, logger: context.logger) else {
                 throw Problem.validation([FieldError(field: "articleId", message: "is not a published article")])
             }
-            let requesterID = try await requesters.upsert(input.requester, on: connection, now: now, logger: context.logger)
+            let requesterID = try await requesters.findOrCreate(input.requester, on: connection, now: now, logger: context.logger)
+            var details: [String: JSONValue] = ["selfService": true]
+            if let contact = TicketIntake.contact(input.requester) { details["contact"] = contact }
             let draft = TicketDraft(
                 tier: .selfService, impact: .low, urgency: .low, category: article.category, channel: .web, subject: input.subject,
-                description: input.description ?? input.subject, requesterID: requesterID, channelDetails: ["selfService": true])
+                description: input.description ?? input.subject, requesterID: requesterID, channelDetails: details)
             let actor = "requester:\(requesterID.uuidString.lowercased())"
             _ = try await tickets.insert(draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: actor, data: ["channel": "web"]), on: connection, now: now, logger: context.logger)
             let resolved = try await tickets.update(
@@ -123,12 +188,10 @@ struct KnowledgeBaseController: Sendable {
                     type: .ticketResolved, actor: actor,
                     data: ["resolution": .string("Solved with the article \"\(article.title)\""), "articleId": .string(article.id.uuidString.lowercased()), "tier": 0]),
                 on: connection, now: now, logger: context.logger)
-            _ = try await knowledgeBase.vote(article.id, voter: Secrets.hash("requester:\(requesterID)"), helpful: true, on: connection, now: now, logger: context.logger)
             return try StoredResponse(
-                SubmitTicketResponse(
-                    id: resolved.id, reference: resolved.reference, status: resolved.status, requesterToken: Secrets.requesterToken(ticketID: resolved.id, secret: secret)),
+                SubmitTicketResponse(id: resolved.id, reference: resolved.reference, status: resolved.status),
                 status: .created, location: "/v1/tickets/\(resolved.id.uuidString.lowercased())")
         }
-        return stored.response()
+        return try withRequesterToken(stored, secret: deps.secret)
     }
 }

@@ -15,13 +15,19 @@ struct TicketController: Sendable {
         router.post("v1/tickets/{id}/confirm", use: confirm)
     }
 
-    /// Opens a ticket. `Idempotency-Key` makes retries safe; without one, an identical submission
-    /// from the same requester within a minute answers the first ticket again.
+    /// Opens a ticket. `Idempotency-Key` makes retries safe (the replay answers the requester token
+    /// again); without one, an identical submission from the same requester within a minute answers
+    /// the first ticket as a duplicate, without its token.
     @Sendable func submit(request: Request, context: AppRequestContext) async throws -> Response {
+        switch context.principal {
+        case .vendor, .internal, .mailGateway: throw Problem.forbidden("tickets are submitted by requesters, agents, integrations and the admin")
+        default: break
+        }
         let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(SubmitTicketRequest.self, context: context)
         try input.validate()
         var details: [String: JSONValue] = [:]
+        var actor: String?
         switch input.channel {
         case .phone:
             // A call is entered by the agent who took it.
@@ -32,38 +38,54 @@ struct TicketController: Sendable {
         case .web, .email, .api:
             break
         }
-        try deps.requesterLimiter.take("requester:\(RequesterStore.normalize(input.requester.email))")
+        if case .integration(let integration) = context.principal {
+            guard integration.channels.contains(input.channel) else {
+                throw Problem.forbidden("the integration '\(integration.name)' may submit on \(integration.channels.map(\.rawValue).sorted().joined(separator: ", ")) only")
+            }
+            try deps.integrationLimiter.take("integration:\(integration.id)", perMinute: integration.ratePerMinute)
+            details["integration"] = ["id": .string(integration.id.uuidString.lowercased()), "name": .string(integration.name)]
+            actor = "integration:\(integration.id.uuidString.lowercased())"
+        } else {
+            try deps.requesterLimiter.take("requester:\(RequesterStore.normalize(input.requester.email))")
+        }
         let intake = deps.intake
-        let secret = deps.secret
         let stored = try await Idempotency().run(
             key: key, scope: deps.idempotencyScope("POST /v1/tickets", context), fingerprint: try Idempotency.fingerprint(input),
             client: deps.runtime.postgres, now: Date(), logger: context.logger
-        ) { connection in
-            let (ticket, replayed) = try await intake.open(input, channelDetails: details, on: connection, now: Date(), logger: context.logger)
-            var response = try StoredResponse(
-                SubmitTicketResponse(
-                    id: ticket.id, reference: ticket.reference, status: ticket.status, requesterToken: Secrets.requesterToken(ticketID: ticket.id, secret: secret)),
-                status: .created, location: "/v1/tickets/\(ticket.id.uuidString.lowercased())")
-            response.replayed = replayed
-            return response
+        ) { [actor] connection in
+            let (ticket, duplicate) = try await intake.open(input, channelDetails: details, actor: actor, on: connection, now: Date(), logger: context.logger)
+            return try StoredResponse(
+                SubmitTicketResponse(id: ticket.id, reference: ticket.reference, status: ticket.status, duplicate: duplicate ? true : nil),
+                status: duplicate ? .ok : .created, location: "/v1/tickets/\(ticket.id.uuidString.lowercased())")
         }
-        return stored.response()
+        return try withRequesterToken(stored, secret: deps.secret)
     }
 
-    /// The requester's view: the ticket and its public history. Agents and admins may read it too.
+    /// The requester's view: the ticket and its public history. An agent may read it when the ticket
+    /// is open to it (its levels, assigned, or worked on); the admin always.
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse<TicketDetail> {
         let id = try ticketID(context)
-        let isRequester = try authorize(id, context)
         let runtime = deps.runtime
+        let isRequester: Bool
+        switch try context.authenticated() {
+        case .requester(let ticketID):
+            guard ticketID == id else { throw Problem.notFound("ticket") }
+            isRequester = true
+        case .admin, .agent: isRequester = false
+        default: throw Problem.forbidden("this needs the ticket's requester token or an agent token")
+        }
         guard let ticket = try await runtime.tickets.find(id, on: runtime.postgres, logger: context.logger) else { throw Problem.notFound("ticket") }
+        if case .agent(let agent) = context.principal {
+            guard try await runtime.tickets.agentMayRead(ticket, agent: agent, on: runtime.postgres, logger: context.logger) else { throw Problem.notFound("ticket") }
+        }
         let events = try await runtime.tickets.events(of: id, publicOnly: isRequester, on: runtime.postgres, logger: context.logger)
         return JSONResponse(TicketDetail(ticket: ticket, events: events))
     }
 
-    /// The requester adds information; see `TicketIntake.reply`.
+    /// The requester adds information; see `TicketIntake.reply`. Only the ticket's own requester
+    /// token: agents answer with tier-queue's `/comments`, under their own name.
     @Sendable func reply(request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try ticketID(context)
-        _ = try authorize(id, context)
+        let id = try requester(of: context)
         let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(CommentRequest.self, context: context)
         try input.validate()
@@ -79,10 +101,9 @@ struct TicketController: Sendable {
         return stored.response()
     }
 
-    /// The requester confirms the resolution: the ticket is closed.
+    /// The requester confirms the resolution: the ticket is closed. Only the ticket's requester token.
     @Sendable func confirm(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
-        let id = try ticketID(context)
-        guard try authorize(id, context) || context.principal == .admin else { throw Problem.forbidden("only the requester confirms a resolution") }
+        let id = try requester(of: context)
         let runtime = deps.runtime
         let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
             try await runtime.tickets.update(
@@ -97,16 +118,23 @@ struct TicketController: Sendable {
         return id
     }
 
-    /// The ticket's own requester token, an agent or the admin; true when the caller is the requester.
-    func authorize(_ id: UUID, _ context: AppRequestContext) throws -> Bool {
-        switch try context.authenticated() {
-        case .requester(let token):
-            guard Secrets.verifyRequesterToken(token, ticketID: id, secret: deps.secret) else {
-                throw Problem.forbidden("this requester token belongs to another ticket")
-            }
-            return true
-        case .admin, .agent: return false
-        case .internal, .vendor: throw Problem.forbidden("this needs the ticket's requester token or an agent token")
-        }
+    /// The ticket in the path when the caller holds its requester token; 404 for another ticket's
+    /// token (nothing to learn about this one), 403 for any other caller.
+    func requester(of context: AppRequestContext) throws -> UUID {
+        let id = try ticketID(context)
+        guard try context.requireRequester() == id else { throw Problem.notFound("ticket") }
+        return id
     }
+}
+
+/// A stored creation answer with the requester token put back: tokens are never stored (in
+/// `idempotency_keys` neither), so a replay derives the one the first answer carried. A duplicate's
+/// answer (200) never carries one.
+func withRequesterToken(_ stored: StoredResponse, secret: String) throws -> Response {
+    guard stored.status == 201 else { return stored.response() }
+    var answer = try JSONCoding.decoder.decode(SubmitTicketResponse.self, from: Data(stored.body.utf8))
+    answer.requesterToken = Secrets.requesterToken(ticketID: answer.id, secret: secret)
+    var response = stored
+    response.body = try JSONCoding.string(answer)
+    return response.response()
 }

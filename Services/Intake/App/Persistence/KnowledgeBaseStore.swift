@@ -11,38 +11,80 @@ public struct KnowledgeBaseStore: Sendable {
     public init() {}
 
     static let columns = """
-        id, slug, title, body, tags, category, source_ticket_id, author_level, status, helpful_count, not_helpful_count, created_at, updated_at
+        id, slug, title, body, tags, category, source_ticket_id, author_level, author_agent_id, status, helpful_count, not_helpful_count,
+        created_at, updated_at
         """
 
-    /// Publishes an article, or updates the one with the same slug. Returns its id.
+    /// Publishes a new article and returns its id; 409 when its slug is taken (an article is never
+    /// overwritten by another's slug). `sourceTicketID` is the ticket it came from: one article per
+    /// source ticket, so publishing from it again (after a reopen) updates that one. `replacingSlug`
+    /// (the demo loader only, which owns its slugs) updates the article with the same slug instead.
     @discardableResult
     public func publish(
-        _ input: CreateArticleRequest, sourceTicketID: UUID? = nil, authorLevel: Tier? = nil, on executor: some DatabaseExecutor, now: Date, logger: Logger
+        _ input: CreateArticleRequest, sourceTicketID: UUID? = nil, authorLevel: Tier? = nil, authorAgentID: UUID? = nil, replacingSlug: Bool = false,
+        on executor: some DatabaseExecutor, now: Date, logger: Logger
     ) async throws -> UUID {
         let tags = input.tags ?? []
         let tagText = tags.joined(separator: " ")
-        let id = try await executor.first(
+        let arbiter = sourceTicketID != nil ? "(source_ticket_id) WHERE source_ticket_id IS NOT NULL" : replacingSlug ? "(slug)" : nil
+        let upsert = arbiter.map { arbiter in """
+            ON CONFLICT \(arbiter) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
+                tags = EXCLUDED.tags, category = EXCLUDED.category, search_vector = EXCLUDED.search_vector, author_agent_id = EXCLUDED.author_agent_id,
+                status = 'published', updated_at = EXCLUDED.updated_at
             """
-            INSERT INTO kb_articles (id, slug, title, body, tags, category, source_ticket_id, author_level, search_vector, created_at, updated_at)
-            VALUES (\(UUID()), \(input.slug), \(input.title), \(input.body), \(tags), \(input.category), \(sourceTicketID),
-                    \(authorLevel.map { Int16($0.rawValue) }),
-                    setweight(to_tsvector('english', \(input.title)), 'A') || setweight(to_tsvector('english', \(tagText)), 'B')
-                      || setweight(to_tsvector('english', \(input.body)), 'C'),
-                    \(now), \(now))
-            ON CONFLICT (slug) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, tags = EXCLUDED.tags, category = EXCLUDED.category,
-                search_vector = EXCLUDED.search_vector, status = 'published', updated_at = EXCLUDED.updated_at
-            RETURNING id
-            """, logger: logger
-        ) { try $0.get("id", as: UUID.self) }
+        } ?? ""
+        let id: UUID?
+        do {
+            id = try await executor.first(
+                """
+                INSERT INTO kb_articles (id, slug, title, body, tags, category, source_ticket_id, author_level, author_agent_id, search_vector, created_at, updated_at)
+                VALUES (\(UUID()), \(input.slug), \(input.title), \(input.body), \(tags), \(input.category), \(sourceTicketID),
+                        \(authorLevel.map { Int16($0.rawValue) }), \(authorAgentID),
+                        setweight(to_tsvector('english', \(input.title)), 'A') || setweight(to_tsvector('english', \(tagText)), 'B')
+                          || setweight(to_tsvector('english', \(input.body)), 'C'),
+                        \(now), \(now))
+                \(unescaped: upsert)
+                RETURNING id
+                """, logger: logger
+            ) { try $0.get("id", as: UUID.self) }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw Problem.conflict("an article with the slug '\(input.slug ?? "")' exists", type: "duplicate")
+        }
+        guard let id else { throw Problem.conflict("the article could not be stored") }
+        try await learnWords(of: input, on: executor, logger: logger)
+        return id
+    }
+
+    /// Replaces a published article's text; false when there is none with that id; 409 when the new slug is another's.
+    public func update(_ id: UUID, with input: CreateArticleRequest, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> Bool {
+        let updated: UUID?
+        do {
+            updated = try await executor.first(
+                """
+                UPDATE kb_articles SET slug = COALESCE(\(input.slug), slug), title = \(input.title), body = \(input.body), tags = \(input.tags ?? []),
+                    category = \(input.category), updated_at = \(now),
+                    search_vector = setweight(to_tsvector('english', \(input.title)), 'A')
+                        || setweight(to_tsvector('english', \((input.tags ?? []).joined(separator: " "))), 'B') || setweight(to_tsvector('english', \(input.body)), 'C')
+                WHERE id = \(id) AND status = 'published' RETURNING id
+                """, logger: logger
+            ) { try $0.get("id", as: UUID.self) }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw Problem.conflict("an article with the slug '\(input.slug ?? "")' exists", type: "duplicate")
+        }
+        guard updated != nil else { return false }
+        try await learnWords(of: input, on: executor, logger: logger)
+        return true
+    }
+
+    /// Adds an article's words to the lexicon that corrects misspelled search terms.
+    func learnWords(of input: CreateArticleRequest, on executor: some DatabaseExecutor, logger: Logger) async throws {
         try await executor.execute(
             """
             INSERT INTO kb_lexicon (word)
-            SELECT DISTINCT lower(word) FROM regexp_split_to_table(\(input.title + " " + tagText + " " + input.body), '[^[:alnum:]]+') AS word
+            SELECT DISTINCT lower(word) FROM regexp_split_to_table(\(input.title + " " + (input.tags ?? []).joined(separator: " ") + " " + input.body), '[^[:alnum:]]+') AS word
             WHERE length(word) BETWEEN 2 AND 40
             ON CONFLICT DO NOTHING
             """, logger: logger)
-        guard let id else { throw Problem.conflict("the article could not be stored") }
-        return id
     }
 
     /// Takes an article out of search and suggestions; false when there is no published article with that id.
@@ -140,6 +182,6 @@ extension Article {
             category: try row.get("category"), sourceTicketId: try row.get("source_ticket_id"),
             authorLevel: try row.get("author_level", as: Int16?.self).flatMap { Tier(rawValue: Int($0)) }, status: try row.get("status"),
             helpful: Int(try row.get("helpful_count", as: Int32.self)), notHelpful: Int(try row.get("not_helpful_count", as: Int32.self)),
-            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"))
+            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"), authorAgentId: try row.get("author_agent_id"))
     }
 }

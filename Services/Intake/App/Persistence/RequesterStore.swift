@@ -4,7 +4,9 @@ import PostgresNIO
 import TierdeskKit
 import TierdeskModels
 
-/// The only writer of `requesters`: one row per normalized email, details kept current.
+/// The only writer of `requesters` and `requester_changes`: one row per normalized email. What an
+/// unauthenticated submission says about a person never changes their stored profile (it is kept on
+/// the ticket instead); only agents and the admin edit a profile, and every edit is recorded.
 public struct RequesterStore: Sendable {
     public init() {}
 
@@ -13,28 +15,65 @@ public struct RequesterStore: Sendable {
         email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
-    /// Finds or creates the requester of `input`; supplied details replace stored ones.
-    public func upsert(_ input: RequesterInput, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> UUID {
+    /// The requester with this email, created from `input` when there is none; an existing one is
+    /// left exactly as it is.
+    public func findOrCreate(_ input: RequesterInput, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> UUID {
         let email = input.email.trimmingCharacters(in: .whitespacesAndNewlines)
+        let normalized = Self.normalize(email)
         let id = try await connection.first(
             """
-            INSERT INTO requesters (id, email, email_normalized, name, phone, organization, created_at, updated_at)
-            VALUES (\(UUID()), \(email), \(Self.normalize(email)), \(input.name), \(input.phone), \(input.organization), \(now), \(now))
-            ON CONFLICT (email_normalized) DO UPDATE SET
-                name = COALESCE(EXCLUDED.name, requesters.name), phone = COALESCE(EXCLUDED.phone, requesters.phone),
-                organization = COALESCE(EXCLUDED.organization, requesters.organization), updated_at = EXCLUDED.updated_at
-            RETURNING id
+            WITH created AS (
+                INSERT INTO requesters (id, email, email_normalized, name, phone, organization, created_at, updated_at)
+                VALUES (\(UUID()), \(email), \(normalized), \(input.name), \(input.phone), \(input.organization), \(now), \(now))
+                ON CONFLICT (email_normalized) DO NOTHING RETURNING id)
+            SELECT id FROM created UNION ALL SELECT id FROM requesters WHERE email_normalized = \(normalized) LIMIT 1
             """, logger: logger
         ) { try $0.get("id", as: UUID.self) }
-        guard let id else { throw Problem.conflict("the requester could not be stored") }
+        if let id { return id }
+        // Created by a concurrent transaction that committed after this statement's snapshot.
+        guard let id = try await connection.first("SELECT id FROM requesters WHERE email_normalized = \(normalized)", logger: logger, { try $0.get("id", as: UUID.self) })
+        else {
+            throw Problem.conflict("the requester could not be stored; retry")
+        }
         return id
+    }
+
+    /// Applies an agent's or the admin's edit and records it (who, when, before, after); nil when
+    /// there is no such requester. An empty string clears a field.
+    public func update(
+        _ id: UUID, with change: UpdateRequesterRequest, actor: String, on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> RequesterProfile? {
+        guard let before = try await find(id, forUpdate: true, on: connection, logger: logger) else { return nil }
+        func merged(_ new: String?, _ old: String?) -> String? {
+            guard let new else { return old }
+            let trimmed = new.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+        var after = before
+        after.name = merged(change.name, before.name)
+        after.phone = merged(change.phone, before.phone)
+        after.organization = merged(change.organization, before.organization)
+        let fields = { (p: RequesterProfile) -> JSONValue in ["name": .optional(p.name), "phone": .optional(p.phone), "organization": .optional(p.organization)] }
+        try await connection.execute(
+            """
+            WITH changed AS (
+                UPDATE requesters SET name = \(after.name), phone = \(after.phone), organization = \(after.organization), updated_at = \(now)
+                WHERE id = \(id))
+            INSERT INTO requester_changes (id, requester_id, actor, before, after, at)
+            VALUES (\(UUID()), \(id), \(actor), \(try JSONCoding.string(fields(before)))::jsonb, \(try JSONCoding.string(fields(after)))::jsonb, \(now))
+            """, logger: logger)
+        return after
     }
 }
 
 extension RequesterStore {
     /// A requester by id, with no tickets filled in.
-    public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> RequesterProfile? {
-        try await executor.first("SELECT id, email, name, phone, organization, created_at FROM requesters WHERE id = \(id)", logger: logger) { row in
+    public func find(_ id: UUID, forUpdate: Bool = false, on executor: some DatabaseExecutor, logger: Logger) async throws -> RequesterProfile? {
+        let query: PostgresQuery =
+            forUpdate
+            ? "SELECT id, email, name, phone, organization, created_at FROM requesters WHERE id = \(id) FOR UPDATE"
+            : "SELECT id, email, name, phone, organization, created_at FROM requesters WHERE id = \(id)"
+        return try await executor.first(query, logger: logger) { row in
             RequesterProfile(
                 id: try row.get("id"), email: try row.get("email"), name: try row.get("name"), phone: try row.get("phone"),
                 organization: try row.get("organization"), createdAt: try row.get("created_at"), tickets: [])

@@ -14,10 +14,14 @@ public struct TicketIntake: Sendable {
     static let reopenWindow: TimeInterval = 7 * 86_400
 
     /// Opens a ticket and hands it to triage, or returns the ticket an identical submission of the
-    /// last minute opened (`replayed`). Per requester, submissions are serialised by an advisory lock.
+    /// last minute opened (`duplicate`). Per requester, submissions are serialised by an advisory lock.
+    /// The contact details a submission gives are kept on the ticket (`channelDetails.contact`),
+    /// never written over the requester's stored profile. `actor` names who submitted when it is not
+    /// the requester (an integration).
     func open(
-        _ input: SubmitTicketRequest, channelDetails: [String: JSONValue] = [:], on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> (ticket: Ticket, replayed: Bool) {
+        _ input: SubmitTicketRequest, channelDetails: [String: JSONValue] = [:], actor: String? = nil, on connection: PostgresConnection, now: Date,
+        logger: Logger
+    ) async throws -> (ticket: Ticket, duplicate: Bool) {
         let email = RequesterStore.normalize(input.requester.email)
         try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\("intake:" + email), 0))", logger: logger)
         let existing = try await connection.first(
@@ -30,16 +34,26 @@ public struct TicketIntake: Sendable {
         ) { try $0.get("id", as: UUID.self) }
         if let existing, let ticket = try await tickets.find(existing, on: connection, logger: logger) { return (ticket, true) }
 
-        let requesterID = try await requesters.upsert(input.requester, on: connection, now: now, logger: logger)
+        let requesterID = try await requesters.findOrCreate(input.requester, on: connection, now: now, logger: logger)
+        var details = channelDetails
+        if let contact = Self.contact(input.requester) { details["contact"] = contact }
         let draft = TicketDraft(
             impact: input.impact ?? .medium, urgency: input.urgency ?? .medium, category: input.category, channel: input.channel,
             subject: input.subject, description: input.description, requesterID: requesterID, metadata: input.metadata ?? [:],
-            channelDetails: channelDetails)
+            channelDetails: details)
         let event = EventDraft(
-            id: draft.id, type: .ticketCreated, actor: "requester:\(requesterID.uuidString.lowercased())", data: ["channel": .string(input.channel.rawValue)])
+            id: draft.id, type: .ticketCreated, actor: actor ?? "requester:\(requesterID.uuidString.lowercased())",
+            data: ["channel": .string(input.channel.rawValue)])
         let ticket = try await tickets.insert(draft, event: event, handOff: ["triage"], on: connection, now: now, logger: logger)
         logger.info("ticket submitted", metadata: ["ticket.id": "\(ticket.id)", "ticket.reference": "\(ticket.reference)", "channel": "\(input.channel.rawValue)"])
         return (ticket, false)
+    }
+
+    /// The name, phone and organization a submission gave, as the agent sees them beside the profile.
+    static func contact(_ requester: RequesterInput) -> JSONValue? {
+        let given = [("name", requester.name), ("phone", requester.phone), ("organization", requester.organization)].filter { $0.1 != nil }
+        guard !given.isEmpty else { return nil }
+        return .object(Dictionary(uniqueKeysWithValues: given.map { ($0.0, JSONValue.optional($0.1)) }))
     }
 
     /// The requester adds information. A ticket waiting on the customer, or resolved within the

@@ -7,6 +7,11 @@ import TierdeskModels
 struct AgentController: Sendable {
     let deps: TierQueueDependencies
 
+    func agentID(_ context: AppRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("agent") }
+        return id
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("v1/agents") { request, context in
             try context.requireAdmin()
@@ -18,6 +23,23 @@ struct AgentController: Sendable {
         router.get("v1/agents") { _, context in
             try context.requireAdmin()
             return JSONResponse(Page(items: try await deps.agents.list(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
+        }
+        /// Levels, skills, WIP limit, deactivation: effective on every replica within the auth cache's 5 s.
+        router.patch("v1/agents/{id}") { request, context in
+            try context.requireAdmin()
+            let id = try agentID(context)
+            let input = try await request.decodeJSON(UpdateAgentRequest.self, context: context)
+            try input.validate()
+            guard let agent = try await deps.agents.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else { throw Problem.notFound("agent") }
+            return JSONResponse(agent)
+        }
+        /// A new token, shown once; the old one stops working (within 5 s on every replica).
+        router.post("v1/agents/{id}/token") { _, context in
+            try context.requireAdmin()
+            guard let agent = try await deps.agents.rotateToken(id: try agentID(context), on: deps.runtime.postgres, logger: context.logger) else {
+                throw Problem.notFound("agent")
+            }
+            return JSONResponse(agent)
         }
     }
 }

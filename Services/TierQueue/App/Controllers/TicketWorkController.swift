@@ -20,12 +20,13 @@ struct TicketWorkController: Sendable {
     /// The agent view: everything, with the requester's other tickets and the knowledge-base
     /// articles that fit (from intake; an empty list, logged, when intake does not answer in time).
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse<TicketDetail> {
-        let (id, _) = try caller(context)
+        let (id, actor) = try caller(context)
         let runtime = deps.runtime
-        let ticket = try await load(id, context)
+        let ticket = try await load(id, actor, context)
         async let articles = suggestions(for: ticket, context.logger)
         let events = try await runtime.tickets.events(of: id, publicOnly: false, on: runtime.postgres, logger: context.logger)
-        let history = try await runtime.tickets.history(requesterID: ticket.requester.id, excluding: id, on: runtime.postgres, logger: context.logger)
+        let history = try await runtime.tickets.history(
+            requesterID: ticket.requester.id, excluding: id, readableBy: actor.agent, on: runtime.postgres, logger: context.logger)
         return JSONResponse(TicketDetail(ticket: ticket, events: events, requesterHistory: history, suggestedArticles: await articles))
     }
 
@@ -41,6 +42,7 @@ struct TicketWorkController: Sendable {
     /// A public reply to the requester or, with `internal: true`, a note only agents see.
     @Sendable func comment(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
         let (id, actor) = try caller(context)
+        _ = try await load(id, actor, context)
         let input = try await request.decodeJSON(CommentRequest.self, context: context)
         try input.validate()
         let event = EventDraft(type: .ticketCommented, actor: actor.name, isPublic: !(input.internal ?? false), data: ["message": .string(input.message)])
@@ -53,6 +55,7 @@ struct TicketWorkController: Sendable {
     /// Waiting on the customer or a vendor: the assignee pauses the ticket.
     @Sendable func pending(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
         let (id, actor) = try caller(context)
+        _ = try await load(id, actor, context)
         let input = try await request.decodeJSON(PendingRequest.self, context: context)
         try input.validate()
         let event = EventDraft(type: .ticketPending, actor: actor.name, data: ["on": .string(input.on.rawValue), "reason": .string(input.reason)])
@@ -64,6 +67,7 @@ struct TicketWorkController: Sendable {
     /// Resolves the ticket; an `article` is handed to intake to publish in the knowledge base.
     @Sendable func resolve(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
         let (id, actor) = try caller(context)
+        _ = try await load(id, actor, context)
         let input = try await request.decodeJSON(ResolveRequest.self, context: context)
         try input.validate()
         let now = Date()
@@ -82,6 +86,7 @@ struct TicketWorkController: Sendable {
                     data: [
                         "title": .string(article.title), "body": .string(article.body), "category": .optional(ticket.category),
                         "sourceTicketId": .string(id.uuidString.lowercased()), "authorLevel": .optional(ticket.tier?.rawValue),
+                        "authorAgentId": .optional(actor.agent?.id.uuidString.lowercased()),
                     ])
                 try await runtime.tickets.record(publish, ticketID: id, handOff: ["intake"], on: connection, now: now, logger: context.logger)
             }
@@ -96,7 +101,7 @@ struct TicketWorkController: Sendable {
         let (id, actor) = try caller(context)
         let input = try await request.decodeJSON(EscalateRequest.self, context: context)
         try input.validate()
-        let before = try await load(id, context)
+        let before = try await load(id, actor, context)
         try actor.mayWork(on: before)
         guard let from = before.tier, let target = input.toTier.flatMap(Tier.init(rawValue:)) ?? from.next, target > from else {
             throw Problem.validation([FieldError(field: "toTier", message: "must be above the ticket's level \(before.tier?.rawValue ?? 0)")])
@@ -134,9 +139,13 @@ struct TicketWorkController: Sendable {
 
     // MARK: - helpers
 
-    func load(_ id: UUID, _ context: AppRequestContext) async throws -> Ticket {
-        guard let ticket = try await deps.runtime.tickets.find(id, on: deps.runtime.postgres, logger: context.logger) else {
-            throw Problem.notFound("ticket")
+    /// The ticket, when the caller may read it (`TicketStore.agentMayRead`); 404 otherwise, as if
+    /// it did not exist.
+    func load(_ id: UUID, _ actor: Actor, _ context: AppRequestContext) async throws -> Ticket {
+        let tickets = deps.runtime.tickets
+        guard let ticket = try await tickets.find(id, on: deps.runtime.postgres, logger: context.logger) else { throw Problem.notFound("ticket") }
+        if let agent = actor.agent {
+            guard try await tickets.agentMayRead(ticket, agent: agent, on: deps.runtime.postgres, logger: context.logger) else { throw Problem.notFound("ticket") }
         }
         return ticket
     }
@@ -181,8 +190,14 @@ enum Actor {
     var name: String {
         switch self {
         case .admin: "admin"
-        case .agent(let agent): "agent:\(agent.id.uuidString.lowercased())"
+        case .agent(let agent): TicketStore.actor(agent)
         }
+    }
+
+    /// The agent, or nil for the admin.
+    var agent: AgentIdentity? {
+        if case .agent(let agent) = self { return agent }
+        return nil
     }
 
     /// An agent works tickets of its levels, and those assigned to it; `asAssignee` requires the

@@ -38,13 +38,45 @@ public struct AgentStore: Sendable {
         return updated == nil ? nil : token
     }
 
-    /// All agents, by name.
+    static let columns = "id, name, email, tiers, skills, wip_limit, active"
+
+    /// Changes an agent's levels, skills, WIP limit or standing; nil when there is no such agent.
+    public func update(_ id: UUID, with change: UpdateAgentRequest, on executor: some DatabaseExecutor, logger: Logger) async throws -> Agent? {
+        let tiers = change.tiers.map { Array(Set($0)).sorted().map { Int16($0) } }
+        let skills = change.skills.map { Array(Set($0)).sorted() }
+        return try await executor.first(
+            """
+            UPDATE agents SET tiers = COALESCE(\(tiers), tiers), skills = COALESCE(\(skills), skills),
+                wip_limit = COALESCE(\(change.wipLimit.map(Int32.init)), wip_limit), active = COALESCE(\(change.active), active)
+            WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+            """, logger: logger, Agent.init(row:))
+    }
+
+    /// Gives an agent a new token (the old one stops working); the agent with it, or nil when there is no such agent.
+    public func rotateToken(id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Agent? {
+        let token = Secrets.newToken(.agent)
+        var agent = try await executor.first(
+            "UPDATE agents SET token_hash = \(Secrets.hash(token)) WHERE id = \(id) RETURNING \(unescaped: Self.columns)", logger: logger, Agent.init(row:))
+        agent?.token = token
+        return agent
+    }
+
+    /// One agent, active or not.
+    public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Agent? {
+        try await executor.first("SELECT \(unescaped: Self.columns) FROM agents WHERE id = \(id)", logger: logger, Agent.init(row:))
+    }
+
+    /// All active agents, by name.
     public func list(on executor: some DatabaseExecutor, logger: Logger) async throws -> [Agent] {
-        try await executor.all("SELECT id, name, email, tiers, skills, wip_limit FROM agents WHERE active ORDER BY name, id", logger: logger) { row in
-            Agent(
-                id: try row.get("id"), name: try row.get("name"), email: try row.get("email"),
-                tiers: try row.get("tiers", as: [Int16].self).compactMap { Tier(rawValue: Int($0)) }, skills: try row.get("skills"),
-                wipLimit: Int(try row.get("wip_limit", as: Int32.self)))
-        }
+        try await executor.all("SELECT \(unescaped: Self.columns) FROM agents WHERE active ORDER BY name, id", logger: logger, Agent.init(row:))
+    }
+}
+
+extension Agent {
+    init(row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row.get("id"), name: try row.get("name"), email: try row.get("email"),
+            tiers: try row.get("tiers", as: [Int16].self).compactMap { Tier(rawValue: Int($0)) }, skills: try row.get("skills"),
+            wipLimit: Int(try row.get("wip_limit", as: Int32.self)), active: try row.get("active"))
     }
 }

@@ -7,6 +7,11 @@ import TierdeskModels
 struct VendorController: Sendable {
     let deps: VendorBridgeDependencies
 
+    func vendorID(_ context: AppRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("vendor") }
+        return id
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("v1/vendors") { request, context in
             try context.requireAdmin()
@@ -17,6 +22,21 @@ struct VendorController: Sendable {
         router.get("v1/vendors") { _, context in
             try context.requireAdmin()
             return JSONResponse(Page(items: try await deps.vendors.list(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
+        }
+        router.patch("v1/vendors/{id}") { request, context in
+            try context.requireAdmin()
+            let id = try vendorID(context)
+            let input = try await request.decodeJSON(UpdateVendorRequest.self, context: context)
+            try input.validate()
+            guard let vendor = try await deps.vendors.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else { throw Problem.notFound("vendor") }
+            return JSONResponse(vendor)
+        }
+        router.post("v1/vendors/{id}/api-key") { _, context in
+            try context.requireAdmin()
+            guard let vendor = try await deps.vendors.rotateKey(id: try vendorID(context), on: deps.runtime.postgres, logger: context.logger) else {
+                throw Problem.notFound("vendor")
+            }
+            return JSONResponse(vendor)
         }
         router.get("internal/v1/vendors/match") { request, context in
             try context.requireInternal()

@@ -51,10 +51,37 @@ public struct VendorStore: Sendable {
         ) { try $0.get("id", as: UUID.self) }
     }
 
-    /// Registered vendors, by name, without secrets.
+    static let columns = "id, name, webhook_url, categories, active"
+
+    /// Registered active vendors, by name, without secrets.
     public func list(on executor: some DatabaseExecutor, logger: Logger) async throws -> [Vendor] {
-        try await executor.all("SELECT id, name, webhook_url, categories FROM vendors WHERE active ORDER BY name", logger: logger) { row in
-            Vendor(id: try row.get("id"), name: try row.get("name"), webhookUrl: try row.get("webhook_url"), categories: try row.get("categories"))
-        }
+        try await executor.all("SELECT \(unescaped: Self.columns) FROM vendors WHERE active ORDER BY name", logger: logger, Vendor.init(row:))
+    }
+
+    /// Changes what a vendor covers or its standing; nil when there is no such vendor.
+    public func update(_ id: UUID, with change: UpdateVendorRequest, on executor: some DatabaseExecutor, logger: Logger) async throws -> Vendor? {
+        try await executor.first(
+            """
+            UPDATE vendors SET categories = COALESCE(\(change.categories.map { Array(Set($0)).sorted() }), categories),
+                active = COALESCE(\(change.active), active)
+            WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+            """, logger: logger, Vendor.init(row:))
+    }
+
+    /// Gives a vendor a new API key (the old one stops working); the vendor with it, or nil when there is no such vendor.
+    public func rotateKey(id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Vendor? {
+        let apiKey = Secrets.newToken(.vendorKey)
+        var vendor = try await executor.first(
+            "UPDATE vendors SET api_key_hash = \(Secrets.hash(apiKey)) WHERE id = \(id) RETURNING \(unescaped: Self.columns)", logger: logger, Vendor.init(row:))
+        vendor?.apiKey = apiKey
+        return vendor
+    }
+}
+
+extension Vendor {
+    init(row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row.get("id"), name: try row.get("name"), webhookUrl: try row.get("webhook_url"), categories: try row.get("categories"),
+            active: try row.get("active"))
     }
 }

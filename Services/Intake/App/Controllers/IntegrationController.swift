@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import TierdeskKit
+import TierdeskModels
+
+/// Admin: integration keys for monitoring systems and portals, and revoking a ticket's requester token.
+struct IntegrationController: Sendable {
+    let deps: IntakeDependencies
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.post("v1/integrations") { request, context in
+            try context.requireAdmin()
+            let input = try await request.decodeJSON(CreateIntegrationRequest.self, context: context)
+            try input.validate()
+            let created = try await deps.integrations.create(
+                input, defaultRate: deps.configuration.ratePerIntegration, on: deps.runtime.postgres, now: Date(), logger: context.logger)
+            return JSONResponse(created, status: .created)
+        }
+        router.get("v1/integrations") { request, context in
+            try context.requireAdmin()
+            let limit = try Pagination.limit(request)
+            let cursor = try Pagination.cursor(request, NameCursor.init(encoded:))
+            return JSONResponse(try await deps.integrations.list(limit: limit, after: cursor, on: deps.runtime.postgres, logger: context.logger))
+        }
+        router.delete("v1/integrations/{id}") { _, context in
+            try context.requireAdmin()
+            guard let id = context.parameters.get("id", as: UUID.self),
+                try await deps.integrations.revoke(id, on: deps.runtime.postgres, now: Date(), logger: context.logger)
+            else { throw Problem.notFound("active integration") }
+            return Response(status: .noContent)
+        }
+        router.post("v1/tickets/{id}/requester-token") { _, context in
+            try context.requireAdmin()
+            guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("ticket") }
+            let tokens = deps.requesterTokens
+            let token = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                try await tokens.rotate(ticketID: id, on: connection, now: Date(), logger: context.logger)
+            }
+            guard let token else { throw Problem.notFound("ticket") }
+            context.logger.notice("requester token revoked and reissued", metadata: ["ticket.id": "\(id)"])
+            return JSONResponse(RequesterTokenResponse(ticketId: id, requesterToken: token))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// `PATCH /v1/requesters/{id}` (agents, admin): the fields given replace the stored ones; an empty
+/// string clears an optional field.
+public struct UpdateRequesterRequest: Sendable, Codable, Equatable {
+    public var name: String?
+    public var phone: String?
+    public var organization: String?
+
+    public init(name: String? = nil, phone: String? = nil, organization: String? = nil) {
+        self.name = name
+        self.phone = phone
+        self.organization = organization
+    }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        if name == nil && phone == nil && organization == nil { v.fail("name", "give at least one of name, phone, organization") }
+        v.text(name, field: "name", required: false, maxLength: 200)
+        v.text(phone, field: "phone", required: false, maxLength: 50)
+        v.text(organization, field: "organization", required: false, maxLength: 200)
+        try v.check()
+    }
+}
+
+/// `POST /v1/tickets/{id}/requester-token` (admin): the ticket's new requester token; every earlier one is revoked.
+public struct RequesterTokenResponse: Sendable, Codable, Equatable {
+    public var ticketId: UUID
+    public var requesterToken: String
+
+    public init(ticketId: UUID, requesterToken: String) {
+        self.ticketId = ticketId
+        self.requesterToken = requesterToken
+    }
+}
+
+/// `POST /v1/integrations` (admin): a monitoring system or portal that submits tickets.
+public struct CreateIntegrationRequest: Sendable, Codable, Equatable {
+    public var name: String
+    public var channels: [Channel]
+    public var ratePerMinute: Int?
+
+    public init(name: String, channels: [Channel], ratePerMinute: Int? = nil) {
+        self.name = name
+        self.channels = channels
+        self.ratePerMinute = ratePerMinute
+    }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        v.text(name, field: "name", maxLength: 200)
+        if channels.isEmpty { v.fail("channels", "must name at least one channel") }
+        if channels.contains(.phone) { v.fail("channels", "phone tickets are entered by agents") }
+        if let ratePerMinute, !(1...100_000).contains(ratePerMinute) { v.fail("ratePerMinute", "must be between 1 and 100000") }
+        try v.check()
+    }
+}
+
+/// An integration; `key` is present only in the answer that created it.
+public struct Integration: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var channels: [Channel]
+    public var ratePerMinute: Int
+    public var active: Bool
+    public var createdAt: Date
+    public var key: String?
+
+    public init(id: UUID, name: String, channels: [Channel], ratePerMinute: Int, active: Bool, createdAt: Date, key: String? = nil) {
+        self.id = id
+        self.name = name
+        self.channels = channels
+        self.ratePerMinute = ratePerMinute
+        self.active = active
+        self.createdAt = createdAt
+        self.key = key
+    }
+}
+
+/// `PATCH /v1/agents/{id}` (admin): the fields given replace the stored ones; `active: false`
+/// deactivates the agent (its token stops working within the auth cache's 5 s).
+public struct UpdateAgentRequest: Sendable, Codable, Equatable {
+    public var tiers: [Int]?
+    public var skills: [String]?
+    public var wipLimit: Int?
+    public var active: Bool?
+
+    public init(tiers: [Int]? = nil, skills: [String]? = nil, wipLimit: Int? = nil, active: Bool? = nil) {
+        self.tiers = tiers
+        self.skills = skills
+        self.wipLimit = wipLimit
+        self.active = active
+    }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        if tiers == nil && skills == nil && wipLimit == nil && active == nil { v.fail("active", "give at least one of tiers, skills, wipLimit, active") }
+        if let tiers {
+            if tiers.isEmpty { v.fail("tiers", "must name at least one level") }
+            if tiers.contains(where: { !(1...3).contains($0) }) { v.fail("tiers", "levels are 1, 2 or 3") }
+        }
+        for (index, skill) in (skills ?? []).enumerated() where !SubmitTicketRequest.isSlug(skill) || skill.count > 50 {
+            v.fail("skills[\(index)]", "must be lowercase letters, digits, '-' or '_' (at most 50)")
+        }
+        if let wipLimit, !(1...100).contains(wipLimit) { v.fail("wipLimit", "must be between 1 and 100") }
+        try v.check()
+    }
+}
+
+/// `PATCH /v1/vendors/{id}` (admin): `active: false` deactivates the vendor (its key stops working
+/// within 5 s); `categories` replaces what it covers.
+public struct UpdateVendorRequest: Sendable, Codable, Equatable {
+    public var categories: [String]?
+    public var active: Bool?
+
+    public init(categories: [String]? = nil, active: Bool? = nil) {
+        self.categories = categories
+        self.active = active
+    }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        if categories == nil && active == nil { v.fail("active", "give at least one of categories, active") }
+        for (index, category) in (categories ?? []).enumerated() where !SubmitTicketRequest.isSlug(category) || category.count > 100 {
+            v.fail("categories[\(index)]", "must be lowercase letters, digits, '-' or '_'")
+        }
+        try v.check()
+    }
+}

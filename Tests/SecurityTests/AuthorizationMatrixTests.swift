@@ -1,0 +1,546 @@
+import Configuration
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import IntakeApp
+import Logging
+import PostgresNIO
+import Testing
+import TierQueueApp
+import TierdeskKit
+import TierdeskModels
+import TierdeskTestSupport
+import TriageApp
+import VendorBridgeApp
+
+/// Every route of every service × every kind of caller, against the four services running on live
+/// ports over one database. The routes come from the routers themselves: a route without a row here
+/// fails the test. Every refusal is checked to have stored nothing. Afterwards the whole database is
+/// searched for any token or key the run handed out, in plain text.
+@Suite struct AuthorizationMatrixTests {
+    @Test(.freshDatabase) func everyRouteAnswersEveryCallerAsItShould() async throws {
+        try await TestDatabase.withClient { client in
+            let environment = [
+                "TIERDESK_RATE_LIMIT_PER_MINUTE": "1000000", "TIERDESK_REQUESTER_RATE_LIMIT_PER_MINUTE": "1000000",
+                "TIERDESK_AUTH_FAILURES_PER_MINUTE": "1000000",
+            ]
+            try await withLiveApp(environment: environment, IntakeApp.buildApplication) { intake in
+                try await withLiveApp(environment: environment, TriageApp.buildApplication) { triage in
+                    try await withLiveApp(environment: environment, TierQueueApp.buildApplication) { tierQueue in
+                        try await withLiveApp(environment: environment, VendorBridgeApp.buildApplication) { vendorBridge in
+                            let world = try await World.make(
+                                db: StoreFixture(client: client),
+                                clients: [.intake: intake, .triage: triage, .tierQueue: tierQueue, .vendorBridge: vendorBridge])
+                            try await Self.run(world)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func run(_ world: World) async throws {
+        let rules = Rules.all
+        // Every served route has exactly one rule, and every rule a route.
+        for service in Service.allCases {
+            let served = try await service.routes()
+            let covered = Set(rules.filter { $0.service == service }.map(\.route))
+            #expect(served == covered, "\(service): routes without a rule \(served.subtracting(covered).sorted()), rules without a route \(covered.subtracting(served).sorted())")
+        }
+        var handedOut = world.fixedSecrets
+        var cells = 0
+        for rule in rules {
+            for who in Who.allCases {
+                let target = try await rule.setup(world)
+                let expected = rule.expected(who)
+                let before = try await world.fingerprint()
+                let (method, _) = rule.methodAndPath
+                let response = try await world.clients[rule.service]!.send(
+                    method, target.path, token: world.token(who, target), raw: target.body)
+                let body = String(buffer: response.body)
+                #expect(
+                    Int(response.status.code) == expected,
+                    "\(rule.route) on \(rule.service) as \(who): \(response.status.code), expected \(expected): \(String(body.prefix(300)))")
+                if expected >= 400 {
+                    let after = try await world.fingerprint()
+                    #expect(before == after, "\(rule.route) as \(who) was refused but changed \(World.changed(before, after))")
+                }
+                handedOut.formUnion(World.secrets(in: body))
+                if let ticket = target.ticket { handedOut.insert(Secrets.requesterToken(ticketID: ticket, secret: TestCredentials.secret)) }
+                cells += 1
+            }
+        }
+        #expect(cells == rules.count * Who.allCases.count)
+        try await world.expectNoPlaintext(handedOut)
+    }
+}
+
+/// Who calls.
+enum Who: String, CaseIterable, Sendable {
+    case anonymous, bogusToken, requester, otherRequester, levelAgent, otherLevelAgent, assignee, owningVendor, otherVendor, integration,
+        mailGateway, admin, `internal`
+}
+
+enum Service: String, CaseIterable, Sendable {
+    case intake, triage, tierQueue, vendorBridge
+
+    /// The routes the service's router serves, as `METHOD /path`.
+    func routes() async throws -> Set<String> {
+        let reader = TestCredentials.reader(database: try TestDatabase.settings())
+        switch self {
+        case .intake:
+            let configuration = try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, needsSecret: true)
+            let runtime = try ServiceRuntime(configuration: configuration)
+            return OpenAPICheck.served(IntakeApp.buildRouter(try IntakeDependencies(runtime: runtime, configuration: IntakeConfiguration())))
+        case .triage:
+            let runtime = try ServiceRuntime(configuration: TierdeskConfiguration(reader: reader, serviceName: Triage.serviceName, defaultPort: Triage.defaultPort))
+            return OpenAPICheck.served(TriageApp.buildRouter(TriageDependencies(runtime: runtime)))
+        case .tierQueue:
+            let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
+            let runtime = try ServiceRuntime(configuration: configuration)
+            let deps = TierQueueDependencies(
+                runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine]),
+                vendorBridge: HTTPVendorBridgeClient(baseURL: "http://127.0.0.1:9", internalToken: TestCredentials.internalToken),
+                intake: HTTPIntakeClient(baseURL: "http://127.0.0.1:9", internalToken: TestCredentials.internalToken))
+            return OpenAPICheck.served(TierQueueApp.buildRouter(deps))
+        case .vendorBridge:
+            let configuration = try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
+            return OpenAPICheck.served(VendorBridgeApp.buildRouter(try VendorBridgeDependencies(runtime: try ServiceRuntime(configuration: configuration))))
+        }
+    }
+
+    /// Tokens only intake recognises (elsewhere they are unknown tokens: 401).
+    static let intakeOnly: Set<Who> = [.requester, .otherRequester, .integration, .mailGateway]
+}
+
+/// What one cell sends: the concrete path, a JSON body, and the ticket that "this ticket" means.
+struct Target: Sendable {
+    var path: String
+    var body: String?
+    var ticket: UUID?
+}
+
+/// One route's rule: who gets what.
+struct Rule: Sendable {
+    var service: Service
+    var route: String
+    /// Status for the callers allowed (or answered specially).
+    var allowed: [Who: Int]
+    /// Status without a token.
+    var anonymous = 401
+    /// Callers answered 404, as if the object did not exist (they may not know it does).
+    var hidden: Set<Who> = []
+    var setup: @Sendable (World) async throws -> Target
+
+    var methodAndPath: (HTTPRequest.Method, String) {
+        let parts = route.split(separator: " ", maxSplits: 1)
+        return (HTTPRequest.Method(String(parts[0]))!, String(parts[1]))
+    }
+
+    func expected(_ who: Who) -> Int {
+        if who == .bogusToken || (service != .intake && Service.intakeOnly.contains(who)) { return 401 }
+        if let status = allowed[who] { return status }
+        if who == .anonymous { return anonymous }
+        return hidden.contains(who) ? 404 : 403
+    }
+}
+
+enum Rules {
+    /// Every recognised caller, with `status`.
+    static func everyone(_ status: Int) -> [Who: Int] {
+        Dictionary(uniqueKeysWithValues: Who.allCases.filter { $0 != .bogusToken }.map { ($0, status) })
+    }
+
+    static func path(_ text: String) -> @Sendable (World) async throws -> Target { { _ in Target(path: text) } }
+
+    static func json(_ value: some Encodable) -> String { (try? JSONCoding.string(value)) ?? "" }
+
+    static var all: [Rule] { Service.allCases.flatMap(common) + intake + tierQueue + vendorBridge }
+
+    static func common(_ service: Service) -> [Rule] {
+        [
+            Rule(service: service, route: "GET /health/live", allowed: everyone(200), anonymous: 200, setup: path("/health/live")),
+            Rule(service: service, route: "GET /health/ready", allowed: everyone(200), anonymous: 200, setup: path("/health/ready")),
+            Rule(service: service, route: "GET /metrics", allowed: everyone(200), anonymous: 200, setup: path("/metrics")),
+            Rule(service: service, route: "GET /openapi.yaml", allowed: everyone(200), anonymous: 200, setup: path("/openapi.yaml")),
+            Rule(service: service, route: "GET /v1/admin/dead-letters", allowed: [.admin: 200], setup: path("/v1/admin/dead-letters")),
+            Rule(service: service, route: "POST /v1/admin/dead-letters/{eventId}/retry", allowed: [.admin: 202]) { world in
+                Target(path: "/v1/admin/dead-letters/\(try await world.deadLetter(source: service.sourceName))/retry")
+            },
+            Rule(service: service, route: "POST /internal/v1/events", allowed: [.internal: 200]) { world in
+                let event = try await world.consumedEvent(for: service)
+                return Target(path: "/internal/v1/events", body: json(event), ticket: event.ticketId)
+            },
+        ]
+    }
+
+    static let agentsAndAdmin: [Who: Int] = [.levelAgent: 200, .assignee: 200, .admin: 200]
+
+    static var intake: [Rule] {
+        [
+            Rule(
+                service: .intake, route: "POST /v1/tickets",
+                allowed: [.requester: 201, .otherRequester: 201, .levelAgent: 201, .otherLevelAgent: 201, .assignee: 201, .admin: 201, .integration: 201],
+                anonymous: 201
+            ) { _ in
+                let id = UUID().uuidString.prefix(8)
+                return Target(path: "/v1/tickets", body: json(SubmitTicketRequest.fixture(email: "m\(id)@example.com", channel: .api, subject: "Matrix \(id)")))
+            },
+            Rule(service: .intake, route: "GET /v1/tickets/{id}", allowed: agentsAndAdmin.merging([.requester: 200]) { a, _ in a }, hidden: [.otherRequester, .otherLevelAgent]) {
+                world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)", ticket: ticket)
+            },
+            Rule(service: .intake, route: "POST /v1/tickets/{id}/replies", allowed: [.requester: 200], hidden: [.otherRequester]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)/replies", body: json(CommentRequest(message: "More detail")), ticket: ticket)
+            },
+            Rule(service: .intake, route: "POST /v1/tickets/{id}/confirm", allowed: [.requester: 200], hidden: [.otherRequester]) { world in
+                let ticket = try await world.workedTicket(resolved: true)
+                return Target(path: "/v1/tickets/\(ticket)/confirm", ticket: ticket)
+            },
+            Rule(service: .intake, route: "POST /v1/tickets/{id}/requester-token", allowed: [.admin: 200]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)/requester-token", ticket: ticket)
+            },
+            Rule(service: .intake, route: "POST /v1/inbound/email", allowed: [.mailGateway: 201]) { _ in
+                let mail = InboundEmail(from: "pat@example.com", to: "it@example.com", subject: "Matrix mail", text: "Hello", messageId: "<\(UUID())@matrix>")
+                return Target(path: "/v1/inbound/email", body: json(mail))
+            },
+            Rule(service: .intake, route: "GET /v1/requesters/{id}", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/requesters/\(try await world.requester(of: ticket))", ticket: ticket)
+            },
+            Rule(service: .intake, route: "PATCH /v1/requesters/{id}", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/requesters/\(try await world.requester(of: ticket))", body: json(UpdateRequesterRequest(phone: "+41 44 555 55 55")), ticket: ticket)
+            },
+            Rule(service: .intake, route: "GET /v1/kb/search", allowed: everyone(200), anonymous: 200, setup: path("/v1/kb/search?q=vpn")),
+            Rule(service: .intake, route: "GET /v1/kb/articles/{id}", allowed: everyone(200), anonymous: 200) { world in
+                Target(path: "/v1/kb/articles/\(try await world.article())")
+            },
+            Rule(service: .intake, route: "POST /v1/kb/articles", allowed: [.otherLevelAgent: 201, .admin: 201]) { _ in
+                Target(path: "/v1/kb/articles", body: json(CreateArticleRequest(title: "Matrix article \(UUID())", body: "Body.")))
+            },
+            Rule(service: .intake, route: "PUT /v1/kb/articles/{id}", allowed: [.otherLevelAgent: 200, .admin: 200]) { world in
+                Target(path: "/v1/kb/articles/\(try await world.article())", body: json(CreateArticleRequest(title: "Edited", body: "Edited body.")))
+            },
+            Rule(service: .intake, route: "DELETE /v1/kb/articles/{id}", allowed: [.otherLevelAgent: 204, .admin: 204]) { world in
+                Target(path: "/v1/kb/articles/\(try await world.article())")
+            },
+            Rule(
+                service: .intake, route: "POST /v1/kb/articles/{id}/votes",
+                allowed: [.requester: 200, .otherRequester: 200, .levelAgent: 200, .otherLevelAgent: 200, .assignee: 200]
+            ) { world in
+                Target(path: "/v1/kb/articles/\(try await world.article())/votes", body: json(VoteRequest(helpful: true)))
+            },
+            Rule(service: .intake, route: "POST /v1/self-service/suggestions", allowed: everyone(200), anonymous: 200) { _ in
+                Target(path: "/v1/self-service/suggestions", body: json(SuggestionRequest(subject: "VPN drops")))
+            },
+            Rule(
+                service: .intake, route: "POST /v1/self-service/resolutions",
+                allowed: [.requester: 201, .otherRequester: 201, .levelAgent: 201, .otherLevelAgent: 201, .assignee: 201, .admin: 201], anonymous: 201
+            ) { world in
+                let request = SelfServiceResolutionRequest(
+                    requester: RequesterInput(email: "s\(UUID().uuidString.prefix(8))@example.com"), subject: "Solved it", articleId: try await world.article())
+                return Target(path: "/v1/self-service/resolutions", body: json(request))
+            },
+            Rule(service: .intake, route: "POST /v1/integrations", allowed: [.admin: 201]) { _ in
+                Target(path: "/v1/integrations", body: json(CreateIntegrationRequest(name: "Matrix \(UUID())", channels: [.api])))
+            },
+            Rule(service: .intake, route: "GET /v1/integrations", allowed: [.admin: 200], setup: path("/v1/integrations")),
+            Rule(service: .intake, route: "DELETE /v1/integrations/{id}", allowed: [.admin: 204]) { world in
+                Target(path: "/v1/integrations/\(try await world.integration().id)")
+            },
+        ]
+    }
+
+    static var tierQueue: [Rule] {
+        [
+            Rule(service: .tierQueue, route: "POST /v1/agents", allowed: [.admin: 201]) { _ in
+                Target(path: "/v1/agents", body: json(CreateAgentRequest(name: "Matrix", email: "a\(UUID().uuidString.prefix(8))@example.com", tiers: [1])))
+            },
+            Rule(service: .tierQueue, route: "GET /v1/agents", allowed: [.admin: 200], setup: path("/v1/agents")),
+            Rule(service: .tierQueue, route: "PATCH /v1/agents/{id}", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/agents/\(try await world.spareAgent())", body: json(UpdateAgentRequest(wipLimit: 7)))
+            },
+            Rule(service: .tierQueue, route: "POST /v1/agents/{id}/token", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/agents/\(try await world.spareAgent())/token")
+            },
+            Rule(service: .tierQueue, route: "GET /v1/queues/{tier}", allowed: agentsAndAdmin, setup: path("/v1/queues/1")),
+            Rule(service: .tierQueue, route: "POST /v1/queues/{tier}/claim", allowed: [.levelAgent: 200, .assignee: 200]) { world in
+                _ = try await world.db.queued(tier: .firstLine)
+                return Target(path: "/v1/queues/1/claim")
+            },
+            Rule(service: .tierQueue, route: "GET /v1/tickets/{id}", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)", ticket: ticket)
+            },
+            Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/comments", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)/comments", body: json(CommentRequest(message: "Looking into it")), ticket: ticket)
+            },
+            Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/pending", allowed: [.assignee: 200, .admin: 200], hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)/pending", body: json(PendingRequest(on: .customer, reason: "Waiting for logs")), ticket: ticket)
+            },
+            Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/resolve", allowed: [.assignee: 200, .admin: 200], hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)/resolve", body: json(ResolveRequest(resolution: "Fixed")), ticket: ticket)
+            },
+            Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/escalate", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)/escalate", body: json(EscalateRequest(reason: "Needs the network team")), ticket: ticket)
+            },
+        ]
+    }
+
+    static var vendorBridge: [Rule] {
+        [
+            Rule(service: .vendorBridge, route: "POST /v1/vendors", allowed: [.admin: 201]) { _ in
+                Target(path: "/v1/vendors", body: json(CreateVendorRequest(name: "Matrix \(UUID())", webhookUrl: "https://vendor.example.com/hook", categories: [])))
+            },
+            Rule(service: .vendorBridge, route: "GET /v1/vendors", allowed: [.admin: 200], setup: path("/v1/vendors")),
+            Rule(service: .vendorBridge, route: "PATCH /v1/vendors/{id}", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/vendors/\(try await world.spareVendor())", body: json(UpdateVendorRequest(categories: ["email"])))
+            },
+            Rule(service: .vendorBridge, route: "POST /v1/vendors/{id}/api-key", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/vendors/\(try await world.spareVendor())/api-key")
+            },
+            Rule(service: .vendorBridge, route: "GET /internal/v1/vendors/match", allowed: [.internal: 200], setup: path("/internal/v1/vendors/match?category=network")),
+            Rule(service: .vendorBridge, route: "GET /v1/vendor/cases", allowed: [.owningVendor: 200, .otherVendor: 200], setup: path("/v1/vendor/cases")),
+            Rule(service: .vendorBridge, route: "GET /v1/vendor/cases/{id}", allowed: [.owningVendor: 200], hidden: [.otherVendor]) { world in
+                let (ticket, vendorCase) = try await world.vendorCase()
+                return Target(path: "/v1/vendor/cases/\(vendorCase)", ticket: ticket)
+            },
+            Rule(service: .vendorBridge, route: "POST /v1/vendor/cases/{id}/updates", allowed: [.owningVendor: 200], hidden: [.otherVendor]) { world in
+                let (ticket, vendorCase) = try await world.vendorCase()
+                return Target(
+                    path: "/v1/vendor/cases/\(vendorCase)/updates", body: json(VendorUpdateRequest(status: .acknowledged, message: "On it")), ticket: ticket)
+            },
+        ]
+    }
+}
+
+extension Service {
+    /// The name its outbox rows carry.
+    var sourceName: String {
+        switch self {
+        case .intake: Intake.serviceName
+        case .triage: Triage.serviceName
+        case .tierQueue: TierQueue.serviceName
+        case .vendorBridge: VendorBridge.serviceName
+        }
+    }
+}
+
+/// The callers and the objects the cells act on.
+struct World: Sendable {
+    let db: StoreFixture
+    let clients: [Service: any TestClientProtocol]
+    let levelAgent: AgentIdentity
+    let otherLevelAgent: AgentIdentity
+    let assignee: AgentIdentity
+    let tokens: [Who: String]
+    let owningVendor: UUID
+    /// "This ticket" for routes about no ticket, and the other requester's ticket.
+    let ticketA: UUID
+    let ticketB: UUID
+    let fixedSecrets: Set<String>
+
+    static func make(db: StoreFixture, clients: [Service: any TestClientProtocol]) async throws -> World {
+        let levelAgent = AgentIdentity.fixture(tiers: [.firstLine])
+        let otherLevelAgent = AgentIdentity.fixture(tiers: [.specialist])
+        let assignee = AgentIdentity.fixture(tiers: [.firstLine])
+        var tokens: [Who: String] = [
+            .bogusToken: "tda_" + String(repeating: "x", count: 43), .mailGateway: TestCredentials.mailGatewayToken, .admin: TestCredentials.adminToken,
+            .internal: TestCredentials.internalToken,
+        ]
+        tokens[.levelAgent] = try await db.agentToken(levelAgent)
+        tokens[.otherLevelAgent] = try await db.agentToken(otherLevelAgent)
+        tokens[.assignee] = try await db.agentToken(assignee)
+        let vendors = VendorStore(secret: TestCredentials.secret)
+        let owning = try await vendors.create(
+            CreateVendorRequest(name: "Owning", webhookUrl: "https://owning.example.com", categories: ["network"]), on: db.client, now: Date(), logger: db.logger)
+        let other = try await vendors.create(
+            CreateVendorRequest(name: "Other", webhookUrl: "https://other.example.com", categories: []), on: db.client, now: Date(), logger: db.logger)
+        tokens[.owningVendor] = owning.apiKey
+        tokens[.otherVendor] = other.apiKey
+        let integration = try await IntegrationStore().create(
+            CreateIntegrationRequest(name: "Matrix monitoring", channels: [.api]), defaultRate: 1_000_000, on: db.client, now: Date(), logger: db.logger)
+        tokens[.integration] = integration.key
+        let ticketA = try await db.queued(tier: .firstLine).id
+        let ticketB = try await db.queued(tier: .firstLine).id
+        tokens[.otherRequester] = Secrets.requesterToken(ticketID: ticketB, secret: TestCredentials.secret)
+        let fixed = Set(tokens.filter { $0.key != .bogusToken }.values).union([owning.signingSecret, other.signingSecret].compactMap { $0 })
+        return World(
+            db: db, clients: clients, levelAgent: levelAgent, otherLevelAgent: otherLevelAgent, assignee: assignee, tokens: tokens, owningVendor: owning.id,
+            ticketA: ticketA, ticketB: ticketB, fixedSecrets: fixed)
+    }
+
+    func token(_ who: Who, _ target: Target) -> String? {
+        switch who {
+        case .anonymous: nil
+        case .requester: Secrets.requesterToken(ticketID: target.ticket ?? ticketA, secret: TestCredentials.secret)
+        default: tokens[who]
+        }
+    }
+
+    /// A ticket at level 1, in progress with `assignee`; resolved when asked.
+    func workedTicket(resolved: Bool = false) async throws -> UUID {
+        let ticket = try await db.inProgress(tier: .firstLine, agent: assignee)
+        if resolved { _ = try await db.change(ticket.id) { $0.status = .resolved } }
+        return ticket.id
+    }
+
+    func requester(of ticket: UUID) async throws -> UUID {
+        try #require(try await db.store.find(ticket, on: db.client, logger: db.logger)).requester.id
+    }
+
+    func article() async throws -> UUID {
+        try await KnowledgeBaseStore().publish(
+            CreateArticleRequest(title: "VPN reconnects \(UUID())", body: "Restart the client."), on: db.client, now: Date(), logger: db.logger)
+    }
+
+    func integration() async throws -> Integration {
+        try await IntegrationStore().create(
+            CreateIntegrationRequest(name: "Spare \(UUID())", channels: [.api]), defaultRate: 10, on: db.client, now: Date(), logger: db.logger)
+    }
+
+    func spareAgent() async throws -> UUID {
+        let agent = AgentIdentity.fixture()
+        _ = try await db.agentToken(agent)
+        return agent.id
+    }
+
+    func spareVendor() async throws -> UUID {
+        try await VendorStore(secret: TestCredentials.secret).create(
+            CreateVendorRequest(name: "Spare \(UUID())", webhookUrl: "https://spare.example.com", categories: []), on: db.client, now: Date(), logger: db.logger
+        ).id
+    }
+
+    /// A ticket waiting on the owning vendor at level 4 and its open case.
+    func vendorCase() async throws -> (UUID, UUID) {
+        let ticket = try await waitingOnVendor()
+        let event = EventEnvelope(type: .ticketEscalated, ticketId: ticket, occurredAt: Date(), data: ["toTier": 4, "reason": "r", "vendorId": .string(owningVendor.uuidString)])
+        let opened = try await clients[.vendorBridge]!.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event)
+        #expect(opened.status == .ok)
+        let id = try await db.client.first("SELECT id FROM vendor_cases WHERE ticket_id = \(ticket)", logger: db.logger) { try $0.get("id", as: UUID.self) }
+        return (ticket, try #require(id))
+    }
+
+    func waitingOnVendor() async throws -> UUID {
+        let ticket = try await db.inProgress(tier: .specialist, agent: otherLevelAgent)
+        let vendor = owningVendor
+        return try await db.change(ticket.id) {
+            $0.status = .pendingVendor
+            $0.tier = .vendor
+            $0.vendorId = vendor
+        }.id
+    }
+
+    /// A dead-lettered outbox row of `source`.
+    func deadLetter(source: String) async throws -> UUID {
+        let id = UUID()
+        try await db.client.execute(
+            """
+            INSERT INTO outbox (event_id, destination, source, event_type, payload, attempts, next_attempt_at, created_at, dead_at)
+            VALUES (\(id), 'nowhere', \(source), 'ticket.created', '{}', 25, now(), now(), now())
+            """, logger: db.logger)
+        return id
+    }
+
+    /// An event the service consumes, about a ticket in the state that event expects.
+    func consumedEvent(for service: Service) async throws -> EventEnvelope {
+        switch service {
+        case .intake:
+            let ticket = try await db.queued()
+            return EventEnvelope(type: .kbPublished, ticketId: ticket.id, occurredAt: Date(), data: ["title": "From a ticket", "body": "Do this."])
+        case .triage:
+            let ticket = try await newTicket()
+            return EventEnvelope(type: .ticketCreated, ticketId: ticket, occurredAt: Date(), data: ["channel": "web"])
+        case .tierQueue:
+            let ticket = try await newTicket()
+            _ = try await db.change(ticket) {
+                $0.status = .triaged
+                $0.tier = .firstLine
+            }
+            return EventEnvelope(type: .ticketTriaged, ticketId: ticket, occurredAt: Date(), data: ["tier": 1])
+        case .vendorBridge:
+            let ticket = try await waitingOnVendor()
+            return EventEnvelope(type: .ticketEscalated, ticketId: ticket, occurredAt: Date(), data: ["toTier": 4, "reason": "r", "vendorId": .string(owningVendor.uuidString)])
+        }
+    }
+
+    func newTicket() async throws -> UUID {
+        let requester = try await db.requester("n\(UUID().uuidString.prefix(8))@example.com")
+        let draft = TicketDraft(impact: .low, urgency: .low, category: nil, channel: .web, subject: "New", description: "New", requesterID: requester)
+        let (store, logger) = (db.store, db.logger)
+        _ = try await db.client.transaction(logger: logger) { connection in
+            try await store.insert(draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: "test"), on: connection, now: Date(), logger: logger)
+        }
+        return draft.id
+    }
+
+    /// A digest of every table's rows (the outbox by its rows' identity only: dispatchers keep
+    /// updating their attempts), to show a refused request stored nothing.
+    func fingerprint() async throws -> [String: String] {
+        let tables = try await db.client.all(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", logger: db.logger
+        ) { try $0.get("tablename", as: String.self) }
+        let parts = tables.map { table in
+            let rows = table == "outbox" ? "(r.event_id, r.destination)::text" : "r::text"
+            return "SELECT '\(table)' AS t, md5(coalesce(string_agg(\(rows), '|' ORDER BY \(rows)), '')) AS d FROM \(table) r"
+        }
+        let digests = try await db.client.all(PostgresQuery(unsafeSQL: parts.joined(separator: " UNION ALL ")), logger: db.logger) {
+            (try $0.get("t", as: String.self), try $0.get("d", as: String.self))
+        }
+        return Dictionary(uniqueKeysWithValues: digests)
+    }
+
+    static func changed(_ before: [String: String], _ after: [String: String]) -> [String] {
+        after.keys.filter { before[$0] != after[$0] }.sorted()
+    }
+
+    /// The tokens, keys and signing secrets in a response body.
+    static func secrets(in body: String) -> Set<String> {
+        Set(body.matches(of: /(tda_|tdv_|tdi_|tdr_)[A-Za-z0-9_-]{40,}|whsec_[A-Za-z0-9+\/=]{20,}/).map { String($0.output.0) })
+    }
+
+    /// No token, key or signing secret the run handed out rests in the database in plain text:
+    /// every row of every table as text, and a `pg_dump` of the whole database.
+    func expectNoPlaintext(_ secrets: Set<String>) async throws {
+        #expect(secrets.count > 100, "the run handed out tokens of every kind: \(secrets.count)")
+        for prefix in ["tda_", "tdv_", "tdi_", "tdr_", "whsec_"] { #expect(secrets.contains { $0.hasPrefix(prefix) }, "\(prefix) tokens were handed out") }
+        let tables = try await db.client.all(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", logger: db.logger
+        ) { try $0.get("tablename", as: String.self) }
+        var everything = ""
+        for table in tables {
+            let rows = try await db.client.all(PostgresQuery(unsafeSQL: "SELECT r::text AS row FROM \(table) r"), logger: db.logger) { try $0.get("row", as: String.self) }
+            everything += rows.joined(separator: "\n")
+        }
+        #expect(everything.contains("Matrix mail"), "the scan reads the data it should")
+        for secret in secrets { #expect(!everything.contains(secret), "\(secret.prefix(8))… rests in plain text") }
+        let dump = try pgDump()
+        #expect(dump.contains("Matrix mail"))
+        for secret in secrets { #expect(!dump.contains(secret), "\(secret.prefix(8))… is in the database dump") }
+    }
+
+    func pgDump() throws -> String {
+        let settings = try TestDatabase.settings()
+        let candidates = ["/usr/lib/postgresql/15/bin/pg_dump", "/usr/bin/pg_dump"]
+        let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "pg_dump is installed with PostgreSQL")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--dbname", settings.url, "--data-only", "--no-owner"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
