@@ -26,6 +26,7 @@ struct SeedDemo: AsyncParsableCommand {
     func run() async throws {
         let secret = try environmentSecret()
         let env = env
+        let now = SystemClock().now()
         let lines = try await withDatabase { client, logger -> [(String, String)] in
             let agents = AgentStore()
             var lines: [(String, String)] = []
@@ -33,7 +34,7 @@ struct SeedDemo: AsyncParsableCommand {
                 if let token = try await agents.rotateToken(email: request.email, on: client, logger: logger) {
                     lines.append(("TIERDESK_DEMO_\(key)_TOKEN", token))
                 } else {
-                    lines.append(("TIERDESK_DEMO_\(key)_TOKEN", try await agents.create(request, on: client, now: Date(), logger: logger).token ?? ""))
+                    lines.append(("TIERDESK_DEMO_\(key)_TOKEN", try await agents.create(request, on: client, now: now, logger: logger).token ?? ""))
                 }
             }
             let vendors = VendorStore(secret: secret)
@@ -41,13 +42,13 @@ struct SeedDemo: AsyncParsableCommand {
                 lines.append(("TIERDESK_DEMO_VENDOR_ID", id.uuidString.lowercased()))
                 lines.append(("TIERDESK_DEMO_VENDOR_KEY", key))
             } else {
-                let vendor = try await vendors.create(Self.vendor, on: client, now: Date(), logger: logger)
+                let vendor = try await vendors.create(Self.vendor, on: client, now: now, logger: logger)
                 lines.append(("TIERDESK_DEMO_VENDOR_ID", vendor.id.uuidString.lowercased()))
                 lines.append(("TIERDESK_DEMO_VENDOR_KEY", vendor.apiKey ?? ""))
             }
             let articles = try Intake.demoArticles()
             for article in articles {
-                try await KnowledgeBaseStore().publish(article, authorLevel: .specialist, replacingSlug: true, on: client, now: Date(), logger: logger)
+                try await KnowledgeBaseStore().publish(article, authorLevel: .specialist, replacingSlug: true, on: client, now: now, logger: logger)
             }
             lines.append(("TIERDESK_DEMO_ARTICLES", "\(articles.count)"))
             return lines

@@ -119,7 +119,7 @@ import Glibc
     @Test(.freshDatabase) func manyAgentsClaimingOneQueueNeverShareOrLoseATicket() async throws {
         try await withCluster { cluster in
             var agents: [String] = []
-            for index in 0..<12 { agents.append(try await hire(cluster, tiers: [1], name: "agent\(index)")) }
+            for index in 0..<12 { agents.append(try await hire(cluster, tiers: [1], name: "agent\(index)", wipLimit: 60)) }
             var submitted = Set<UUID>()
             for index in 0..<60 { submitted.insert(try await submit(cluster, .fixture(email: "user\(index % 7)@example.com", subject: "Laptop \(index) will not boot")).id) }
             _ = try await HTTP.eventually { try await queue(cluster, tier: 1, token: agents[0]).count == 60 ? true : nil }

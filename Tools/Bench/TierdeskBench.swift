@@ -141,7 +141,8 @@ struct Claim: AsyncParsableCommand {
                             do {
                                 let response = try await client.execute(request, timeout: .seconds(30))
                                 let body = try await response.body.collect(upTo: 1 << 20)
-                                if response.status == .noContent { return }
+                                // Empty, or this agent holds its WIP limit: this claimer is done.
+                                if response.status == .noContent || response.status == .conflict { return }
                                 guard response.status == .ok, let ticket = try? JSONCoding.decoder.decode(Ticket.self, from: Data(buffer: body)) else {
                                     recorder.fail()
                                     continue

@@ -39,6 +39,8 @@ public struct IntakeDependencies: Sendable {
     public let requesters: RequesterStore
     public let knowledgeBase: KnowledgeBaseStore
     public let intake: TicketIntake
+    let mail: MailIntake
+    let selfService: SelfService
     public let integrations: IntegrationStore
     public let requesterTokens: RequesterTokenStore
     public let addressLimiter: RateLimiter
@@ -57,6 +59,8 @@ public struct IntakeDependencies: Sendable {
         requesters = RequesterStore()
         knowledgeBase = KnowledgeBaseStore()
         intake = TicketIntake(tickets: runtime.tickets, requesters: requesters)
+        mail = MailIntake(intake: intake, tickets: runtime.tickets, messages: EmailMessageStore(), secret: secret)
+        selfService = SelfService(tickets: runtime.tickets, requesters: requesters, knowledgeBase: knowledgeBase)
         integrations = IntegrationStore()
         requesterTokens = RequesterTokenStore(secret: secret)
         addressLimiter = RateLimiter(perMinute: configuration.ratePerAddress)
@@ -94,11 +98,16 @@ public enum Intake {
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
+    try await buildApplication(reader: reader, clock: SystemClock())
+}
+
+/// The application on `clock` (tests pass one they control).
+public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
     let configuration = try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, needsSecret: true)
-    let runtime = try ServiceRuntime(configuration: configuration)
+    let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
     let deps = try IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
     let cleanup = PeriodicTask(name: "idempotency-keys", interval: .seconds(600), logger: runtime.logger) {
-        try await Idempotency.removeExpired(client: runtime.postgres, now: Date(), logger: runtime.logger)
+        try await Idempotency.removeExpired(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
     }
     return runtime.makeApplication(router: buildRouter(deps), services: [cleanup])
 }
@@ -123,7 +132,7 @@ struct IntakeEventHandler: EventHandler {
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         guard event.type == .kbPublished else { return }
         guard let title = event.data["title"]?.stringValue, let body = event.data["body"]?.stringValue else {
-            throw Problem.validation([FieldError(field: "data", message: "a kb.published event needs a title and a body")])
+            throw IntakeError.invalidEvent("a kb.published event needs a title and a body")
         }
         // One article per source ticket: resolving it again (after a reopen) updates the article.
         let slug = event.ticketId.map { "ticket-\($0.uuidString.lowercased())" }
@@ -131,7 +140,7 @@ struct IntakeEventHandler: EventHandler {
         let level = event.data["authorLevel"]?.intValue.flatMap(Tier.init(rawValue:))
         let author = event.data["authorAgentId"]?.stringValue.flatMap(UUID.init(uuidString:))
         let id = try await deps.knowledgeBase.publish(
-            article, sourceTicketID: event.ticketId, authorLevel: level, authorAgentID: author, on: connection, now: Date(), logger: logger)
+            article, sourceTicketID: event.ticketId, authorLevel: level, authorAgentID: author, on: connection, now: deps.runtime.clock.now(), logger: logger)
         logger.info("article published", metadata: ["article.id": "\(id)", "ticket.id": "\(event.ticketId.map { "\($0)" } ?? "none")"])
     }
 }

@@ -29,6 +29,7 @@ public struct TierQueueDependencies: Sendable {
     public let agents: AgentStore
     public let vendorBridge: any VendorBridgeClient
     public let intake: any IntakeClient
+    let work: TicketWork
 
     public init(runtime: ServiceRuntime, configuration: TierQueueConfiguration, vendorBridge: any VendorBridgeClient, intake: any IntakeClient) {
         self.runtime = runtime
@@ -36,6 +37,7 @@ public struct TierQueueDependencies: Sendable {
         self.agents = AgentStore()
         self.vendorBridge = vendorBridge
         self.intake = intake
+        work = TicketWork(tickets: runtime.tickets, client: runtime.postgres, vendorBridge: vendorBridge)
     }
 }
 
@@ -47,8 +49,13 @@ public enum TierQueue {
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
+    try await buildApplication(reader: reader, clock: SystemClock())
+}
+
+/// The application on `clock` (tests pass one they control).
+public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
     let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
-    let runtime = try ServiceRuntime(configuration: configuration)
+    let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
     let deps = TierQueueDependencies(
         runtime: runtime, configuration: try TierQueueConfiguration(reader: reader),
         vendorBridge: HTTPVendorBridgeClient(baseURL: configuration.peers.baseURL(for: "vendor-bridge")!, internalToken: configuration.internalToken),
@@ -76,7 +83,7 @@ struct TierQueueEventHandler: EventHandler {
         guard let ticket = try await tickets.find(ticketID, on: connection, logger: logger), ticket.status == .triaged else { return }
         let tier = ticket.tier ?? .firstLine
         let draft = EventDraft(type: .ticketQueued, actor: "system:tier-queue", data: ["tier": .optional(tier.rawValue)])
-        _ = try await tickets.update(ticketID, to: .queued, event: draft, on: connection, now: Date(), logger: logger) { ticket in
+        _ = try await tickets.update(ticketID, to: .queued, event: draft, on: connection, now: deps.runtime.clock.now(), logger: logger) { ticket in
             ticket.requeue(tier: tier, now: ticket.createdAt)
         }
     }

@@ -21,8 +21,13 @@ public enum Triage {
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
+    try await buildApplication(reader: reader, clock: SystemClock())
+}
+
+/// The application on `clock` (tests pass one they control).
+public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
     let configuration = try TierdeskConfiguration(reader: reader, serviceName: Triage.serviceName, defaultPort: Triage.defaultPort)
-    let runtime = try ServiceRuntime(configuration: configuration)
+    let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
     return runtime.makeApplication(router: buildRouter(TriageDependencies(runtime: runtime)))
 }
 
@@ -40,7 +45,7 @@ struct TriageEventHandler: EventHandler {
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         guard event.type == .ticketCreated, let ticketID = event.ticketId else { return }
-        let now = Date()
+        let now = deps.runtime.clock.now()
         let routing = Routing.route(for: try await deps.runtime.tickets.find(ticketID, on: connection, logger: logger))
         guard let routing else { return }  // already past triage: nothing to do
         let draft = EventDraft(

@@ -11,6 +11,7 @@ public struct VendorBridgeDependencies: Sendable {
     public let runtime: ServiceRuntime
     public let vendors: VendorStore
     public let cases: VendorCaseStore
+    let updates: VendorUpdates
 
     /// Throws when the server secret (which seals vendors' signing secrets) is not configured.
     public init(runtime: ServiceRuntime) throws(ConfigurationError) {
@@ -20,6 +21,7 @@ public struct VendorBridgeDependencies: Sendable {
         self.runtime = runtime
         vendors = VendorStore(secret: secret)
         cases = VendorCaseStore()
+        updates = VendorUpdates(cases: cases, tickets: runtime.tickets)
     }
 }
 
@@ -31,8 +33,13 @@ public enum VendorBridge {
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
+    try await buildApplication(reader: reader, clock: SystemClock())
+}
+
+/// The application on `clock` (tests pass one they control).
+public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
     let configuration = try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
-    let runtime = try ServiceRuntime(configuration: configuration)
+    let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
     return runtime.makeApplication(router: buildRouter(try VendorBridgeDependencies(runtime: runtime)))
 }
 
@@ -53,13 +60,15 @@ struct VendorBridgeEventHandler: EventHandler {
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         guard event.data["toTier"]?.intValue == Tier.vendor.rawValue else { return }  // an escalation between levels 1-3
         guard let ticketID = event.ticketId, let vendorID = event.data["vendorId"]?.stringValue.flatMap(UUID.init(uuidString:)) else {
-            throw Self.refused("a level 4 escalation names its ticket and vendorId")
+            throw VendorBridgeError.eventRefused("a level 4 escalation names its ticket and vendorId")
         }
-        guard let ticket = try await deps.runtime.tickets.find(ticketID, on: connection, logger: logger) else { throw Self.refused("no ticket \(ticketID)") }
+        guard let ticket = try await deps.runtime.tickets.find(ticketID, on: connection, logger: logger) else {
+            throw VendorBridgeError.eventRefused("no ticket \(ticketID)")
+        }
         guard ticket.status == .pendingVendor, ticket.tier == .vendor, ticket.vendorId == vendorID else {
-            throw Self.refused("ticket \(ticketID) is not waiting on vendor \(vendorID) at level 4 (it is \(ticket.status.rawValue) at level \(ticket.tier?.rawValue ?? 0))")
+            throw VendorBridgeError.eventRefused("ticket \(ticketID) is not waiting on vendor \(vendorID) at level 4 (it is \(ticket.status.rawValue) at level \(ticket.tier?.rawValue ?? 0))")
         }
-        let now = Date()
+        let now = deps.runtime.clock.now()
         let caseID = try await deps.cases.open(
             ticket: ticket, vendorID: vendorID, reason: event.data["reason"]?.stringValue ?? "", on: connection, now: now, logger: logger)
         let opened = EventDraft(
@@ -67,10 +76,5 @@ struct VendorBridgeEventHandler: EventHandler {
             data: ["caseId": .string(caseID.uuidString.lowercased()), "vendorId": .string(vendorID.uuidString.lowercased())])
         try await deps.runtime.tickets.record(opened, ticketID: ticketID, on: connection, now: now, logger: logger)
         logger.info("vendor case opened", metadata: ["ticket.id": "\(ticketID)", "case.id": "\(caseID)", "vendor.id": "\(vendorID)"])
-    }
-
-    /// A 422: the sender dead-letters the event with this reason.
-    static func refused(_ detail: String) -> Problem {
-        Problem(type: Problem.typeBase + "event-refused", title: "Unprocessable event", status: 422, detail: detail)
     }
 }

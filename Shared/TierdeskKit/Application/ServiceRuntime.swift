@@ -23,10 +23,13 @@ public struct ServiceRuntime: Sendable {
     public let postgres: PostgresClient
     public let tickets: TicketStore
     public let migrator: Migrator
+    /// The time of day for everything this service writes; tests pass a clock they control.
+    public let clock: any WallClock
     let dispatcher: OutboxDispatcher
 
-    public init(configuration: TierdeskConfiguration) throws {
+    public init(configuration: TierdeskConfiguration, clock: any WallClock = SystemClock()) throws {
         self.configuration = configuration
+        self.clock = clock
         var logger = Logger(label: configuration.serviceName)
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         self.logger = logger
@@ -94,7 +97,7 @@ public struct ServiceRuntime: Sendable {
             logger[metadataKey: "event.type"] = "\(event.type.rawValue)"
             let logs = logger
             let applied = try await postgres.transaction(logger: logs) { connection in
-                guard try await inbox.accept(event, on: connection, now: Date(), logger: logs) else { return false }
+                guard try await inbox.accept(event, on: connection, now: clock.now(), logger: logs) else { return false }
                 try await handler.handle(event, on: connection, logger: logs)
                 return true
             }

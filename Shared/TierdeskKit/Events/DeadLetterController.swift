@@ -50,7 +50,7 @@ struct DeadLetterController: Sendable {
             guard let eventID = context.parameters.get("eventId", as: UUID.self) else { throw Problem.notFound("dead letter") }
             let retried = try await client.all(
                 """
-                UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = \(Date())
+                UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = now()
                 WHERE source = \(source) AND event_id = \(eventID) AND dead_at IS NOT NULL RETURNING destination
                 """, logger: context.logger
             ) { try $0.get("destination", as: String.self) }

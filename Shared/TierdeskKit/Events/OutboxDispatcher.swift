@@ -87,14 +87,13 @@ public struct OutboxDispatcher: Service {
 
     /// Claims and delivers one batch; returns how many rows it claimed.
     func deliverDue() async -> Int {
-        let now = Date()
         let batch: [Due]
         do {
             batch = try await client.all(
                 """
-                UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = \(now.addingTimeInterval(lease.seconds))
+                UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => \(lease.seconds))
                 FROM (SELECT event_id, destination FROM outbox
-                      WHERE source = \(source) AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= \(now)
+                      WHERE source = \(source) AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
                       ORDER BY next_attempt_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED) due
                 WHERE o.event_id = due.event_id AND o.destination = due.destination
                 RETURNING o.event_id, o.destination, o.payload::text AS payload, o.attempts, o.event_type
@@ -122,7 +121,7 @@ public struct OutboxDispatcher: Service {
         do {
             try await client.execute(
                 """
-                UPDATE outbox o SET delivered_at = \(Date()), last_error = NULL
+                UPDATE outbox o SET delivered_at = now(), last_error = NULL
                 FROM unnest(\(delivered.map(\.eventID))::uuid[], \(delivered.map(\.destination))::text[]) AS d(event_id, destination)
                 WHERE o.event_id = d.event_id AND o.destination = d.destination
                 """, logger: logger)
@@ -143,7 +142,6 @@ public struct OutboxDispatcher: Service {
         let started = ContinuousClock.now
         let outcome = await post(due)
         let dimensions = [("source", source), ("destination", due.destination)]
-        let now = Date()
         do {
             switch outcome {
             case .delivered:
@@ -152,17 +150,17 @@ public struct OutboxDispatcher: Service {
                     .record(duration: ContinuousClock.now - started)
                 return true
             case .retry(let error) where due.attempts < settings.maxAttempts:
-                let next = now.addingTimeInterval(backoff(attempt: due.attempts).seconds)
+                // Due times come from the database's clock, which every replica shares.
                 try await client.execute(
                     """
-                    UPDATE outbox SET next_attempt_at = \(next), last_error = \(error)
+                    UPDATE outbox SET next_attempt_at = now() + make_interval(secs => \(backoff(attempt: due.attempts).seconds)), last_error = \(error)
                     WHERE event_id = \(due.eventID) AND destination = \(due.destination)
                     """, logger: logger)
                 Counter(label: "tierdesk_outbox_retries_total", dimensions: dimensions).increment()
                 logger.debug("outbox delivery will be retried", metadata: ["event.id": "\(due.eventID)", "error": "\(error)"])
             case .retry(let error), .permanent(let error):
                 try await client.execute(
-                    "UPDATE outbox SET dead_at = \(now), last_error = \(error) WHERE event_id = \(due.eventID) AND destination = \(due.destination)",
+                    "UPDATE outbox SET dead_at = now(), last_error = \(error) WHERE event_id = \(due.eventID) AND destination = \(due.destination)",
                     logger: logger)
                 Counter(label: "tierdesk_outbox_dead_letters_total", dimensions: dimensions).increment()
                 logger.error(
@@ -218,7 +216,7 @@ public struct OutboxDispatcher: Service {
     func removeDelivered() async {
         do {
             try await client.execute(
-                "DELETE FROM outbox WHERE source = \(source) AND delivered_at < \(Date().addingTimeInterval(-86_400))", logger: logger)
+                "DELETE FROM outbox WHERE source = \(source) AND delivered_at < now() - interval '1 day'", logger: logger)
         } catch {
             logger.debug("outbox clean-up failed", metadata: ["error": "\(error)"])
         }

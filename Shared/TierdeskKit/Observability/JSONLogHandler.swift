@@ -18,7 +18,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var object: [String: String] = [
-            "ts": Date().formatted(.iso8601), "level": "\(event.level)", "logger": label, "message": "\(event.message)",
+            "ts": SystemClock().now().formatted(.iso8601), "level": "\(event.level)", "logger": label, "message": "\(event.message)",
         ]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) { object[key] = "\(value)" }
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }

@@ -60,6 +60,8 @@ public enum TicketStoreError: Error, ProblemConvertible, Equatable {
     case notFound
     case staleVersion(current: Int)
     case invalidTransition(from: TicketStatus, to: TicketStatus)
+    /// The agent already holds as many tickets in progress as its WIP limit.
+    case wipLimitReached(limit: Int)
 
     public var problem: Problem {
         switch self {
@@ -68,6 +70,8 @@ public enum TicketStoreError: Error, ProblemConvertible, Equatable {
             .conflict("the ticket changed since you read it (now version \(current)); read it again", type: "stale-version")
         case .invalidTransition(let from, let to):
             .conflict("a ticket that is \(from.rawValue) cannot become \(to.rawValue)", type: "invalid-transition")
+        case .wipLimitReached(let limit):
+            .conflict("you hold \(limit) tickets in progress, your WIP limit; finish one before claiming another", type: "wip-limit-reached")
         }
     }
 }
@@ -169,35 +173,30 @@ public struct TicketStore: Sendable {
                 VALUES (\(event.id), \(ticketID), \(event.type.rawValue), \(event.actor), \(event.isPublic), \(data)::jsonb, \(now))),
             handoff AS (
                 INSERT INTO outbox (event_id, destination, source, event_type, payload, next_attempt_at, created_at)
-                SELECT \(event.id), destination, \(source), \(event.type.rawValue), \(payload)::jsonb, \(now), \(now)
+                SELECT \(event.id), destination, \(source), \(event.type.rawValue), \(payload)::jsonb, now(), \(now)
                 FROM unnest(\(handOff)::text[]) AS destination)
             SELECT pg_notify(\(Outbox.channel), \(source)) WHERE \(outbox.notify && !handOff.isEmpty)
             """, logger: logger)
     }
 
-    /// Claims the next ticket of a tier this agent may take (skills, WIP limit) and records the claim:
-    /// one statement (atomic on its own, one round trip), `FOR UPDATE SKIP LOCKED`, so any number of
-    /// claimers never take one ticket twice.
+    /// Claims the next ticket of a tier this agent may take (skills covered, WIP limit not reached) and
+    /// records the claim: one statement calling `claim_next_ticket` (migration 0004), which serialises
+    /// one agent's claims with an advisory lock and takes the ticket `FOR UPDATE SKIP LOCKED`, so any
+    /// number of claimers never take one ticket twice and no agent passes its limit. Nil when nothing
+    /// is claimable; `wipLimitReached` when the agent is full.
     public func claim(tier: Tier, agent: AgentIdentity, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> Ticket? {
-        let actor = "agent:\(agent.id.uuidString.lowercased())"
         let data = try JSONCoding.string(["tier": tier.rawValue])
-        return try await executor.first(
-            """
-            WITH next AS (
-                SELECT id FROM tickets
-                WHERE tier = \(Int16(tier.rawValue)) AND status = 'queued' AND required_skills <@ \(agent.skills)
-                  AND (SELECT count(*) FROM tickets WHERE assignee_id = \(agent.id) AND status = 'in_progress') < \(agent.wipLimit)
-                ORDER BY priority, resolution_due_at, id
-                LIMIT 1 FOR UPDATE SKIP LOCKED),
-            claimed AS (
-                UPDATE tickets t SET status = 'in_progress', assignee_id = \(agent.id), updated_at = \(now), version = t.version + 1
-                FROM next WHERE t.id = next.id
-                RETURNING t.*),
-            event AS (
-                INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
-                SELECT \(UUID()), id, \(EventType.ticketClaimed.rawValue), \(actor), true, \(data)::jsonb, \(now) FROM claimed)
-            SELECT \(unescaped: Self.ticketColumns) FROM claimed t JOIN requesters r ON r.id = t.requester_id
-            """, logger: logger, Ticket.init(row:))
+        do {
+            return try await executor.first(
+                """
+                SELECT \(unescaped: Self.ticketColumns)
+                FROM claim_next_ticket(\(Int16(tier.rawValue)), \(agent.id), \(agent.skills), \(Int32(agent.wipLimit)), \(now), \(UUID()),
+                                       \(Self.actor(agent)), \(data)::jsonb) t
+                JOIN requesters r ON r.id = t.requester_id
+                """, logger: logger, Ticket.init(row:))
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "TDWIP" {
+            throw TicketStoreError.wipLimitReached(limit: agent.wipLimit)
+        }
     }
 
     /// A ticket by id, or nil.
@@ -280,6 +279,13 @@ public struct TicketStore: Sendable {
     }
 }
 
+/// A row that breaks what the schema promises: a bug or a hand edit, answered as a logged 500.
+public struct CorruptRow: Error, CustomStringConvertible {
+    public var table: String
+    public var detail: String
+    public var description: String { "corrupt row in \(table): \(detail)" }
+}
+
 /// Where a queue page ends: the last ticket's sort key, opaque to clients.
 public struct QueueCursor: Sendable, Equatable {
     public var priority: Int
@@ -318,10 +324,11 @@ extension Ticket {
     /// A row of `TicketStore.selectTicket`.
     init(row: PostgresRandomAccessRow) throws {
         let priorityRank = Int(try row.get("priority", as: Int16.self))
+        guard let priority = Priority(rank: priorityRank) else { throw CorruptRow(table: "tickets", detail: "priority rank \(priorityRank)") }
         let tier = try row.get("tier", as: Int16?.self)
         self.init(
             id: try row.get("id"), reference: Ticket.reference(number: try row.get("reference_number")), status: try row.get("status"),
-            tier: tier.flatMap { Tier(rawValue: Int($0)) }, priority: Priority(rank: priorityRank) ?? .p5, impact: try row.get("impact"),
+            tier: tier.flatMap { Tier(rawValue: Int($0)) }, priority: priority, impact: try row.get("impact"),
             urgency: try row.get("urgency"), category: try row.get("category"), channel: try row.get("channel"), subject: try row.get("subject"),
             description: try row.get("description"),
             requester: Requester(

@@ -90,6 +90,13 @@ struct FakeIntake: IntakeClient {
             #expect(claimed.status == .ok)
             let body = try claimed.decode(Ticket.self)
             #expect(body.id == ticket.id && body.status == .inProgress && body.assigneeId == agent.id)
+            // At its WIP limit the agent hears so, with the limit, instead of "nothing to claim".
+            let full = AgentIdentity.fixture(tiers: [.firstLine], wipLimit: 1)
+            let fullToken = try await db.agentToken(full)
+            _ = try await db.inProgress(agent: full)
+            _ = try await db.queued()
+            let refused = try await http.send(.post, "/v1/queues/1/claim", token: fullToken)
+            #expect(try refused.status == .conflict && refused.problem().type.hasSuffix("wip-limit-reached") && refused.problem().detail?.contains("1") == true)
             #expect(try await http.send(.post, "/v1/queues/2/claim", token: token).status == .forbidden)
             #expect(try await http.send(.post, "/v1/queues/1/claim", token: TestCredentials.adminToken).status == .forbidden)
         }

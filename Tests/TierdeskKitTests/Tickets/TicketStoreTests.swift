@@ -65,10 +65,43 @@ import TierdeskTestSupport
             #expect(first?.id == urgent.id && first?.status == .inProgress && first?.assigneeId == plain.id)
             // The P1 that needs "network" is not for this agent; the P5 is next.
             #expect(try await fixture.claim(agent: plain)?.id == low.id)
-            // WIP limit of 2 reached.
-            #expect(try await fixture.claim(agent: plain) == nil)
+            // WIP limit of 2 reached: refused as such, not "nothing to claim".
+            await #expect(throws: TicketStoreError.wipLimitReached(limit: 2)) { try await fixture.claim(agent: plain) }
             #expect(try await fixture.claim(agent: .fixture(skills: ["network"]))?.id == skilled.id)
             #expect(try await fixture.claim(tier: .backOffice, agent: .fixture(tiers: [.backOffice])) == nil)
+        }
+    }
+
+    /// Two claims by one agent at once used to both pass its WIP limit.
+    @Test(.freshDatabase) func oneAgentsConcurrentClaimsNeverPassItsWIPLimit() async throws {
+        try await TestDatabase.withClient { client in
+            let fixture = StoreFixture(client: client)
+            for _ in 0..<20 { _ = try await fixture.queued() }
+            let agent = AgentIdentity.fixture(wipLimit: 3)
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        do {
+                            return try await fixture.claim(agent: agent) == nil ? "empty" : "claimed"
+                        } catch TicketStoreError.wipLimitReached {
+                            return "full"
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == "claimed" }.count == 3 && outcomes.filter { $0 == "full" }.count == 9)
+            #expect(try await fixture.count("tickets WHERE status = 'in_progress' AND assignee_id = '\(agent.id)'") == 3)
+        }
+    }
+
+    @Test(.freshDatabase) func corruptPriorityIsAnErrorNotAGuess() async throws {
+        try await TestDatabase.withClient { client in
+            let fixture = StoreFixture(client: client)
+            let ticket = try await fixture.queued()
+            try await client.execute("ALTER TABLE tickets DROP CONSTRAINT priority_in_range", logger: fixture.logger)
+            try await client.execute("UPDATE tickets SET priority = 9 WHERE id = \(ticket.id)", logger: fixture.logger)
+            await #expect(throws: CorruptRow.self) { try await fixture.store.find(ticket.id, on: client, logger: fixture.logger) }
         }
     }
 

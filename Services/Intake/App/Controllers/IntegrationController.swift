@@ -13,7 +13,7 @@ struct IntegrationController: Sendable {
             let input = try await request.decodeJSON(CreateIntegrationRequest.self, context: context)
             try input.validate()
             let created = try await deps.integrations.create(
-                input, defaultRate: deps.configuration.ratePerIntegration, on: deps.runtime.postgres, now: Date(), logger: context.logger)
+                input, defaultRate: deps.configuration.ratePerIntegration, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
             return JSONResponse(created, status: .created)
         }
         router.get("v1/integrations") { request, context in
@@ -25,18 +25,18 @@ struct IntegrationController: Sendable {
         router.delete("v1/integrations/{id}") { _, context in
             try context.requireAdmin()
             guard let id = context.parameters.get("id", as: UUID.self),
-                try await deps.integrations.revoke(id, on: deps.runtime.postgres, now: Date(), logger: context.logger)
-            else { throw Problem.notFound("active integration") }
+                try await deps.integrations.revoke(id, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
+            else { throw IntakeError.integrationNotFound }
             return Response(status: .noContent)
         }
         router.post("v1/tickets/{id}/requester-token") { _, context in
             try context.requireAdmin()
-            guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("ticket") }
+            guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.ticketNotFound }
             let tokens = deps.requesterTokens
             let token = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-                try await tokens.rotate(ticketID: id, on: connection, now: Date(), logger: context.logger)
+                try await tokens.rotate(ticketID: id, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
             }
-            guard let token else { throw Problem.notFound("ticket") }
+            guard let token else { throw IntakeError.ticketNotFound }
             context.logger.notice("requester token revoked and reissued", metadata: ["ticket.id": "\(id)"])
             return JSONResponse(RequesterTokenResponse(ticketId: id, requesterToken: token))
         }

@@ -35,7 +35,7 @@ struct KnowledgeBaseController: Sendable {
     @Sendable func article(request: Request, context: AppRequestContext) async throws -> JSONResponse<Article> {
         guard let id = context.parameters.get("id", as: UUID.self),
             let article = try await deps.knowledgeBase.find(id, on: deps.runtime.postgres, logger: context.logger)
-        else { throw Problem.notFound("article") }
+        else { throw IntakeError.articleNotFound }
         return JSONResponse(article)
     }
 
@@ -43,8 +43,8 @@ struct KnowledgeBaseController: Sendable {
     /// tickets that cite it keep the reference.
     @Sendable func retire(request: Request, context: AppRequestContext) async throws -> Response {
         let article = try await editable(context)
-        guard try await deps.knowledgeBase.retire(article.id, on: deps.runtime.postgres, now: Date(), logger: context.logger) else {
-            throw Problem.notFound("article")
+        guard try await deps.knowledgeBase.retire(article.id, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger) else {
+            throw IntakeError.articleNotFound
         }
         return Response(status: .noContent)
     }
@@ -56,14 +56,14 @@ struct KnowledgeBaseController: Sendable {
         let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(CreateArticleRequest.self, context: context)
         try Self.validate(input)
-        let knowledgeBase = deps.knowledgeBase
+        let (knowledgeBase, now) = (deps.knowledgeBase, deps.runtime.clock.now())
         let stored = try await Idempotency().run(
             key: key, scope: deps.idempotencyScope("POST /v1/kb/articles", context), fingerprint: try Idempotency.fingerprint(input),
-            client: deps.runtime.postgres, now: Date(), logger: context.logger
+            client: deps.runtime.postgres, now: now, logger: context.logger
         ) { connection in
             let id = try await knowledgeBase.publish(
-                input, authorLevel: author?.tiers.max(), authorAgentID: author?.id, on: connection, now: Date(), logger: context.logger)
-            guard let article = try await knowledgeBase.find(id, on: connection, logger: context.logger) else { throw Problem.notFound("article") }
+                input, authorLevel: author?.tiers.max(), authorAgentID: author?.id, on: connection, now: now, logger: context.logger)
+            guard let article = try await knowledgeBase.find(id, on: connection, logger: context.logger) else { throw IntakeError.articleNotFound }
             return try StoredResponse(article, status: .created, location: "/v1/kb/articles/\(id.uuidString.lowercased())")
         }
         return stored.response()
@@ -74,12 +74,12 @@ struct KnowledgeBaseController: Sendable {
         let article = try await editable(context)
         let input = try await request.decodeJSON(CreateArticleRequest.self, context: context)
         try Self.validate(input)
-        let knowledgeBase = deps.knowledgeBase
+        let (knowledgeBase, now) = (deps.knowledgeBase, deps.runtime.clock.now())
         let updated = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-            guard try await knowledgeBase.update(article.id, with: input, on: connection, now: Date(), logger: context.logger) else { return nil as Article? }
+            guard try await knowledgeBase.update(article.id, with: input, on: connection, now: now, logger: context.logger) else { return nil as Article? }
             return try await knowledgeBase.find(article.id, on: connection, logger: context.logger)
         }
-        guard let updated else { throw Problem.notFound("article") }
+        guard let updated else { throw IntakeError.articleNotFound }
         return JSONResponse(updated)
     }
 
@@ -109,25 +109,23 @@ struct KnowledgeBaseController: Sendable {
     func pathArticle(_ context: AppRequestContext) async throws -> Article {
         guard let id = context.parameters.get("id", as: UUID.self),
             let article = try await deps.knowledgeBase.find(id, on: deps.runtime.postgres, logger: context.logger)
-        else { throw Problem.notFound("article") }
+        else { throw IntakeError.articleNotFound }
         return article
     }
 
     /// An article's fields, plus the slugs the system keeps for articles published from tickets.
     static func validate(_ input: CreateArticleRequest) throws {
         try input.validate()
-        if input.slug?.hasPrefix("ticket-") == true {
-            throw Problem.validation([FieldError(field: "slug", message: "slugs starting 'ticket-' are kept for articles published from tickets")])
-        }
+        if input.slug?.hasPrefix("ticket-") == true { throw IntakeError.reservedSlug }
     }
 
     /// Helpful or not: one vote per person and article, by a verified token (the requester of a
     /// ticket, or an agent), feeding the ranking. Anonymous votes are refused: they could be stuffed.
     @Sendable func vote(request: Request, context: AppRequestContext) async throws -> JSONResponse<[String: Int]> {
-        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("article") }
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.articleNotFound }
         let principal = try context.authenticated()
         let input = try await request.decodeJSON(VoteRequest.self, context: context)
-        let (knowledgeBase, tickets) = (deps.knowledgeBase, deps.runtime.tickets)
+        let (knowledgeBase, tickets, now) = (deps.knowledgeBase, deps.runtime.tickets, deps.runtime.clock.now())
         let (helpful, notHelpful) = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
             let voter: String
             switch principal {
@@ -138,8 +136,8 @@ struct KnowledgeBaseController: Sendable {
                 voter = "requester:\(ticket.requester.id.uuidString.lowercased())"
             default: throw Problem.forbidden("votes come from requesters and agents")
             }
-            guard try await knowledgeBase.find(id, on: connection, logger: context.logger) != nil else { throw Problem.notFound("article") }
-            return try await knowledgeBase.vote(id, voter: Secrets.hash(voter), helpful: input.helpful, on: connection, now: Date(), logger: context.logger)
+            guard try await knowledgeBase.find(id, on: connection, logger: context.logger) != nil else { throw IntakeError.articleNotFound }
+            return try await knowledgeBase.vote(id, voter: Secrets.hash(voter), helpful: input.helpful, on: connection, now: now, logger: context.logger)
         }
         return JSONResponse(["helpful": helpful, "notHelpful": notHelpful])
     }
@@ -153,9 +151,7 @@ struct KnowledgeBaseController: Sendable {
         return JSONResponse(Page(items: items, nextCursor: nil))
     }
 
-    /// The requester solved it from an article: a ticket resolved at level 0, with the article as
-    /// its resolution. It casts no vote: anybody may call it with any email, so votes come only from
-    /// verified tokens (`vote`).
+    /// The requester solved it from an article: see `SelfService`.
     @Sendable func resolve(request: Request, context: AppRequestContext) async throws -> Response {
         switch context.principal {
         case .vendor, .internal, .mailGateway, .integration: throw Problem.forbidden("level 0 resolutions are recorded by requesters, agents and the admin")
@@ -165,29 +161,12 @@ struct KnowledgeBaseController: Sendable {
         let input = try await request.decodeJSON(SelfServiceResolutionRequest.self, context: context)
         try input.validate()
         try deps.requesterLimiter.take("requester:\(RequesterStore.normalize(input.requester.email))")
-        let (knowledgeBase, requesters, tickets) = (deps.knowledgeBase, deps.requesters, deps.runtime.tickets)
+        let (selfService, now) = (deps.selfService, deps.runtime.clock.now())
         let stored = try await Idempotency().run(
             key: key, scope: deps.idempotencyScope("POST /v1/self-service/resolutions", context), fingerprint: try Idempotency.fingerprint(input),
-            client: deps.runtime.postgres, now: Date(), logger: context.logger
+            client: deps.runtime.postgres, now: now, logger: context.logger
         ) { connection in
-            let now = Date()
-            guard let article = try await knowledgeBase.find(input.articleId, on: connection, logger: context.logger) else {
-                throw Problem.validation([FieldError(field: "articleId", message: "is not a published article")])
-            }
-            let requesterID = try await requesters.findOrCreate(input.requester, on: connection, now: now, logger: context.logger)
-            var details: [String: JSONValue] = ["selfService": true]
-            if let contact = TicketIntake.contact(input.requester) { details["contact"] = contact }
-            let draft = TicketDraft(
-                tier: .selfService, impact: .low, urgency: .low, category: article.category, channel: .web, subject: input.subject,
-                description: input.description ?? input.subject, requesterID: requesterID, channelDetails: details)
-            let actor = "requester:\(requesterID.uuidString.lowercased())"
-            _ = try await tickets.insert(draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: actor, data: ["channel": "web"]), on: connection, now: now, logger: context.logger)
-            let resolved = try await tickets.update(
-                draft.id, to: .resolved,
-                event: EventDraft(
-                    type: .ticketResolved, actor: actor,
-                    data: ["resolution": .string("Solved with the article \"\(article.title)\""), "articleId": .string(article.id.uuidString.lowercased()), "tier": 0]),
-                on: connection, now: now, logger: context.logger)
+            let resolved = try await selfService.resolve(input, on: connection, now: now, logger: context.logger)
             return try StoredResponse(
                 SubmitTicketResponse(id: resolved.id, reference: resolved.reference, status: resolved.status),
                 status: .created, location: "/v1/tickets/\(resolved.id.uuidString.lowercased())")

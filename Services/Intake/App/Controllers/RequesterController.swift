@@ -17,10 +17,10 @@ struct RequesterController: Sendable {
         let (id, agent) = try caller(context)
         let limit = try Pagination.limit(request)
         let runtime = deps.runtime
-        guard var profile = try await deps.requesters.find(id, on: runtime.postgres, logger: context.logger) else { throw Problem.notFound("requester") }
+        guard var profile = try await deps.requesters.find(id, on: runtime.postgres, logger: context.logger) else { throw IntakeError.requesterNotFound }
         profile.tickets = try await runtime.tickets.history(
             requesterID: id, excluding: nil, readableBy: agent, limit: limit, on: runtime.postgres, logger: context.logger)
-        if agent != nil && profile.tickets.isEmpty { throw Problem.notFound("requester") }
+        if agent != nil && profile.tickets.isEmpty { throw IntakeError.requesterNotFound }
         return JSONResponse(profile)
     }
 
@@ -30,16 +30,16 @@ struct RequesterController: Sendable {
         let (id, agent) = try caller(context)
         let input = try await request.decodeJSON(UpdateRequesterRequest.self, context: context)
         try input.validate()
-        let (runtime, requesters) = (deps.runtime, deps.requesters)
+        let (runtime, requesters, now) = (deps.runtime, deps.requesters, deps.runtime.clock.now())
         if let agent {
             let readable = try await runtime.tickets.history(requesterID: id, excluding: nil, readableBy: agent, limit: 1, on: runtime.postgres, logger: context.logger)
-            guard !readable.isEmpty else { throw Problem.notFound("requester") }
+            guard !readable.isEmpty else { throw IntakeError.requesterNotFound }
         }
         let actor = agent.map(TicketStore.actor) ?? "admin"
         let updated = try await runtime.postgres.transaction(logger: context.logger) { connection in
-            try await requesters.update(id, with: input, actor: actor, on: connection, now: Date(), logger: context.logger)
+            try await requesters.update(id, with: input, actor: actor, on: connection, now: now, logger: context.logger)
         }
-        guard let updated else { throw Problem.notFound("requester") }
+        guard let updated else { throw IntakeError.requesterNotFound }
         context.logger.info("requester profile changed", metadata: ["requester.id": "\(id)", "actor": "\(actor)"])
         return JSONResponse(updated)
     }
@@ -52,7 +52,7 @@ struct RequesterController: Sendable {
         case .agent(let identity): agent = identity
         default: throw Problem.forbidden("requesters are for agents and the admin")
         }
-        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("requester") }
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.requesterNotFound }
         return (id, agent)
     }
 }

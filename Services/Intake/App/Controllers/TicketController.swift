@@ -48,12 +48,12 @@ struct TicketController: Sendable {
         } else {
             try deps.requesterLimiter.take("requester:\(RequesterStore.normalize(input.requester.email))")
         }
-        let intake = deps.intake
+        let (intake, now) = (deps.intake, deps.runtime.clock.now())
         let stored = try await Idempotency().run(
             key: key, scope: deps.idempotencyScope("POST /v1/tickets", context), fingerprint: try Idempotency.fingerprint(input),
-            client: deps.runtime.postgres, now: Date(), logger: context.logger
+            client: deps.runtime.postgres, now: now, logger: context.logger
         ) { [actor] connection in
-            let (ticket, duplicate) = try await intake.open(input, channelDetails: details, actor: actor, on: connection, now: Date(), logger: context.logger)
+            let (ticket, duplicate) = try await intake.open(input, channelDetails: details, actor: actor, on: connection, now: now, logger: context.logger)
             return try StoredResponse(
                 SubmitTicketResponse(id: ticket.id, reference: ticket.reference, status: ticket.status, duplicate: duplicate ? true : nil),
                 status: duplicate ? .ok : .created, location: "/v1/tickets/\(ticket.id.uuidString.lowercased())")
@@ -69,14 +69,14 @@ struct TicketController: Sendable {
         let isRequester: Bool
         switch try context.authenticated() {
         case .requester(let ticketID):
-            guard ticketID == id else { throw Problem.notFound("ticket") }
+            guard ticketID == id else { throw IntakeError.ticketNotFound }
             isRequester = true
         case .admin, .agent: isRequester = false
         default: throw Problem.forbidden("this needs the ticket's requester token or an agent token")
         }
-        guard let ticket = try await runtime.tickets.find(id, on: runtime.postgres, logger: context.logger) else { throw Problem.notFound("ticket") }
+        guard let ticket = try await runtime.tickets.find(id, on: runtime.postgres, logger: context.logger) else { throw IntakeError.ticketNotFound }
         if case .agent(let agent) = context.principal {
-            guard try await runtime.tickets.agentMayRead(ticket, agent: agent, on: runtime.postgres, logger: context.logger) else { throw Problem.notFound("ticket") }
+            guard try await runtime.tickets.agentMayRead(ticket, agent: agent, on: runtime.postgres, logger: context.logger) else { throw IntakeError.ticketNotFound }
         }
         let events = try await runtime.tickets.events(of: id, publicOnly: isRequester, on: runtime.postgres, logger: context.logger)
         return JSONResponse(TicketDetail(ticket: ticket, events: events))
@@ -89,12 +89,12 @@ struct TicketController: Sendable {
         let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(CommentRequest.self, context: context)
         try input.validate()
-        let (intake, runtime) = (deps.intake, deps.runtime)
+        let (intake, runtime, now) = (deps.intake, deps.runtime, deps.runtime.clock.now())
         let stored = try await Idempotency().run(
             key: key, scope: deps.idempotencyScope("POST /v1/tickets/\(id)/replies", context), fingerprint: try Idempotency.fingerprint(input),
-            client: runtime.postgres, now: Date(), logger: context.logger
+            client: runtime.postgres, now: now, logger: context.logger
         ) { connection in
-            let ticket = try await intake.reply(to: id, message: input.message, via: .web, on: connection, now: Date(), logger: context.logger)
+            let ticket = try await intake.reply(to: id, message: input.message, via: .web, on: connection, now: now, logger: context.logger)
             let events = try await runtime.tickets.events(of: id, publicOnly: true, on: connection, logger: context.logger)
             return try StoredResponse(TicketDetail(ticket: ticket, events: events), status: .ok)
         }
@@ -104,17 +104,17 @@ struct TicketController: Sendable {
     /// The requester confirms the resolution: the ticket is closed. Only the ticket's requester token.
     @Sendable func confirm(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
         let id = try requester(of: context)
-        let runtime = deps.runtime
+        let (runtime, now) = (deps.runtime, deps.runtime.clock.now())
         let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
             try await runtime.tickets.update(
-                id, to: .closed, event: EventDraft(type: .ticketClosed, actor: "requester", data: ["confirmed": true]), on: connection, now: Date(),
+                id, to: .closed, event: EventDraft(type: .ticketClosed, actor: "requester", data: ["confirmed": true]), on: connection, now: now,
                 logger: context.logger)
         }
         return JSONResponse(ticket)
     }
 
     func ticketID(_ context: AppRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("ticket") }
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.ticketNotFound }
         return id
     }
 
@@ -122,7 +122,7 @@ struct TicketController: Sendable {
     /// token (nothing to learn about this one), 403 for any other caller.
     func requester(of context: AppRequestContext) throws -> UUID {
         let id = try ticketID(context)
-        guard try context.requireRequester() == id else { throw Problem.notFound("ticket") }
+        guard try context.requireRequester() == id else { throw IntakeError.ticketNotFound }
         return id
     }
 }

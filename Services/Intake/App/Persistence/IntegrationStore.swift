@@ -23,11 +23,11 @@ public struct IntegrationStore: Sendable {
                 VALUES (\(UUID()), \(input.name), \(Secrets.hash(key)), \(channels), \(Int32(rate)), \(now))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger, Integration.init(row:))
-            guard var created else { throw Problem.conflict("the integration could not be stored") }
+            guard var created else { throw IntakeError.concurrentChange("the integration could not be stored; retry") }
             created.key = key
             return created
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw Problem.conflict("an integration with this name exists", type: "duplicate")
+            throw IntakeError.duplicateIntegration(name: input.name)
         }
     }
 

@@ -48,9 +48,9 @@ public struct KnowledgeBaseStore: Sendable {
                 """, logger: logger
             ) { try $0.get("id", as: UUID.self) }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw Problem.conflict("an article with the slug '\(input.slug ?? "")' exists", type: "duplicate")
+            throw IntakeError.duplicateSlug(input.slug ?? "")
         }
-        guard let id else { throw Problem.conflict("the article could not be stored") }
+        guard let id else { throw IntakeError.concurrentChange("the article could not be stored; retry") }
         try await learnWords(of: input, on: executor, logger: logger)
         return id
     }
@@ -69,7 +69,7 @@ public struct KnowledgeBaseStore: Sendable {
                 """, logger: logger
             ) { try $0.get("id", as: UUID.self) }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw Problem.conflict("an article with the slug '\(input.slug ?? "")' exists", type: "duplicate")
+            throw IntakeError.duplicateSlug(input.slug ?? "")
         }
         guard updated != nil else { return false }
         try await learnWords(of: input, on: executor, logger: logger)
@@ -170,7 +170,7 @@ public struct KnowledgeBaseStore: Sendable {
             WHERE id = \(articleID) RETURNING helpful_count, not_helpful_count
             """, logger: logger
         ) { (Int(try $0.get("helpful_count", as: Int32.self)), Int(try $0.get("not_helpful_count", as: Int32.self))) }
-        guard let counts else { throw Problem.notFound("article") }
+        guard let counts else { throw IntakeError.articleNotFound }
         return counts
     }
 }

@@ -33,7 +33,7 @@ public struct RequesterStore: Sendable {
         // Created by a concurrent transaction that committed after this statement's snapshot.
         guard let id = try await connection.first("SELECT id FROM requesters WHERE email_normalized = \(normalized)", logger: logger, { try $0.get("id", as: UUID.self) })
         else {
-            throw Problem.conflict("the requester could not be stored; retry")
+            throw IntakeError.concurrentChange("the requester could not be stored; retry")
         }
         return id
     }

@@ -59,7 +59,7 @@ public struct TicketIntake: Sendable {
     /// The requester adds information. A ticket waiting on the customer, or resolved within the
     /// reopen window, goes back to its queue; a closed one (or one resolved long ago) is 409.
     func reply(to id: UUID, message: String, via channel: TierdeskModels.Channel, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> Ticket {
-        guard let current = try await tickets.find(id, on: connection, logger: logger) else { throw Problem.notFound("ticket") }
+        guard let current = try await tickets.find(id, on: connection, logger: logger) else { throw IntakeError.ticketNotFound }
         let reopening = current.status == .resolved && now.timeIntervalSince(current.updatedAt) <= Self.reopenWindow
         let event = EventDraft(
             type: reopening ? .ticketReopened : .ticketCommented, actor: "requester:\(current.requester.id.uuidString.lowercased())",
@@ -69,7 +69,7 @@ public struct TicketIntake: Sendable {
             case .pendingCustomer, .resolved where reopening:
                 ticket.requeue(tier: max(ticket.tier ?? .firstLine, .firstLine), now: now)
             case .resolved, .closed:
-                throw Problem.conflict("this ticket is \(ticket.status.rawValue); submit a new ticket instead", type: "ticket-closed")
+                throw IntakeError.ticketClosed(status: ticket.status)
             default:
                 break
             }

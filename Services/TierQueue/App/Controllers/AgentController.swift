@@ -8,7 +8,7 @@ struct AgentController: Sendable {
     let deps: TierQueueDependencies
 
     func agentID(_ context: AppRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("agent") }
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw TierQueueError.agentNotFound }
         return id
     }
 
@@ -17,7 +17,7 @@ struct AgentController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateAgentRequest.self, context: context)
             try input.validate()
-            let agent = try await deps.agents.create(input, on: deps.runtime.postgres, now: Date(), logger: context.logger)
+            let agent = try await deps.agents.create(input, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
             return JSONResponse(agent, status: .created)
         }
         router.get("v1/agents") { _, context in
@@ -30,14 +30,14 @@ struct AgentController: Sendable {
             let id = try agentID(context)
             let input = try await request.decodeJSON(UpdateAgentRequest.self, context: context)
             try input.validate()
-            guard let agent = try await deps.agents.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else { throw Problem.notFound("agent") }
+            guard let agent = try await deps.agents.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else { throw TierQueueError.agentNotFound }
             return JSONResponse(agent)
         }
         /// A new token, shown once; the old one stops working (within 5 s on every replica).
         router.post("v1/agents/{id}/token") { _, context in
             try context.requireAdmin()
             guard let agent = try await deps.agents.rotateToken(id: try agentID(context), on: deps.runtime.postgres, logger: context.logger) else {
-                throw Problem.notFound("agent")
+                throw TierQueueError.agentNotFound
             }
             return JSONResponse(agent)
         }

@@ -26,13 +26,14 @@ struct QueueController: Sendable {
         return JSONResponse(page)
     }
 
-    /// The next ticket this agent may take, now `in_progress` and theirs; 204 when none.
+    /// The next ticket this agent may take, now `in_progress` and theirs; 204 when none; 409
+    /// `wip-limit-reached` when the agent already holds its WIP limit.
     @Sendable func claim(request: Request, context: AppRequestContext) async throws -> Response {
         let tier = try servedTier(context)
         let agent = try context.requireAgent()
         guard agent.tiers.contains(tier) else { throw Problem.forbidden("you are not an agent of level \(tier.rawValue)") }
         let runtime = deps.runtime
-        let ticket = try await runtime.tickets.claim(tier: tier, agent: agent, on: runtime.postgres, now: Date(), logger: context.logger)
+        let ticket = try await runtime.tickets.claim(tier: tier, agent: agent, on: runtime.postgres, now: runtime.clock.now(), logger: context.logger)
         guard let ticket else { return Response(status: .noContent) }
         context.logger.debug("ticket claimed", metadata: ["ticket.id": "\(ticket.id)", "tier": "\(tier.rawValue)"])
         return try JSONResponse(ticket).response(from: request, context: context)
@@ -41,12 +42,10 @@ struct QueueController: Sendable {
     /// The `{tier}` of the path, if this instance serves it (404 otherwise: another instance does).
     func servedTier(_ context: AppRequestContext) throws -> Tier {
         guard let number = context.parameters.get("tier", as: Int.self), let tier = Tier(rawValue: number), Tier.agentTiers.contains(tier) else {
-            throw Problem.notFound("queue")
+            throw TierQueueError.queueNotFound
         }
         guard deps.configuration.tiers.contains(tier) else {
-            throw Problem(
-                type: Problem.typeBase + "tier-not-served", title: "Not found", status: 404,
-                detail: "this tier-queue instance serves levels \(deps.configuration.tiers.map(\.rawValue).sorted()); ask the one for level \(tier.rawValue)")
+            throw TierQueueError.tierNotServed(tier: tier.rawValue, served: deps.configuration.tiers.map(\.rawValue).sorted())
         }
         return tier
     }

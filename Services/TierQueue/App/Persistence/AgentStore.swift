@@ -22,7 +22,7 @@ public struct AgentStore: Sendable {
                 VALUES (\(id), \(input.name), \(input.email.lowercased()), \(tiers), \(skills), \(Int32(wipLimit)), \(Secrets.hash(token)), \(now))
                 """, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw Problem.conflict("an agent with this email exists", type: "duplicate")
+            throw TierQueueError.duplicateAgent(email: input.email.lowercased())
         }
         return Agent(
             id: id, name: input.name, email: input.email.lowercased(), tiers: tiers.compactMap { Tier(rawValue: Int($0)) }, skills: skills,

@@ -26,48 +26,21 @@ struct VendorCaseController: Sendable {
         let vendorID = try context.requireVendor()
         guard let id = context.parameters.get("id", as: UUID.self),
             let found = try await deps.cases.find(id, vendorID: vendorID, on: deps.runtime.postgres, logger: context.logger)
-        else { throw Problem.notFound("vendor case") }
+        else { throw VendorBridgeError.caseNotFound }
         return JSONResponse(found)
     }
 
-    /// Records the vendor's update on the case and the ticket: `resolved` resolves the ticket,
-    /// `rejected` returns it to the Level 3 queue, anything else is noted on its trail.
+    /// The vendor's update on its case; see `VendorUpdates`.
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> JSONResponse<VendorCase> {
         let vendorID = try context.requireVendor()
-        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("vendor case") }
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw VendorBridgeError.caseNotFound }
         let input = try await request.decodeJSON(VendorUpdateRequest.self, context: context)
         try input.validate()
-        let runtime = deps.runtime
-        let now = Date()
+        let (runtime, updates, now) = (deps.runtime, deps.updates, deps.runtime.clock.now())
         try await runtime.postgres.transaction(logger: context.logger) { connection in
-            guard let current = try await deps.cases.find(id, vendorID: vendorID, forUpdate: true, on: connection, logger: context.logger) else {
-                throw Problem.notFound("vendor case")
-            }
-            guard current.status != .resolved && current.status != .rejected else {
-                throw Problem.conflict("the case is \(current.status.rawValue); it takes no more updates", type: "case-closed")
-            }
-            try await deps.cases.addUpdate(input, caseID: id, on: connection, now: now, logger: context.logger)
-            let actor = "vendor:\(vendorID.uuidString.lowercased())"
-            let data: JSONValue = [
-                "caseId": .string(id.uuidString.lowercased()), "status": .string(input.status.rawValue), "message": .string(input.message),
-                "eta": .optional(input.eta.map { $0.formatted(.iso8601) }),
-            ]
-            switch input.status {
-            case .resolved:
-                let event = EventDraft(type: .ticketResolved, actor: actor, data: ["resolution": .string(input.message), "vendorCaseId": data["caseId"]!])
-                _ = try await runtime.tickets.update(current.ticketId, to: .resolved, event: event, on: connection, now: now, logger: context.logger)
-            case .rejected:
-                let event = EventDraft(type: .vendorUpdated, actor: actor, isPublic: false, data: data)
-                _ = try await runtime.tickets.update(current.ticketId, to: .queued, event: event, on: connection, now: now, logger: context.logger) { ticket in
-                    ticket.requeue(tier: .specialist, now: now)
-                }
-            default:
-                try await runtime.tickets.record(
-                    EventDraft(type: .vendorUpdated, actor: actor, isPublic: false, data: data), ticketID: current.ticketId, on: connection, now: now,
-                    logger: context.logger)
-            }
+            try await updates.apply(input, to: id, by: vendorID, on: connection, now: now, logger: context.logger)
         }
-        guard let updated = try await deps.cases.find(id, vendorID: vendorID, on: runtime.postgres, logger: context.logger) else { throw Problem.notFound("vendor case") }
+        guard let updated = try await deps.cases.find(id, vendorID: vendorID, on: runtime.postgres, logger: context.logger) else { throw VendorBridgeError.caseNotFound }
         return JSONResponse(updated)
     }
 }

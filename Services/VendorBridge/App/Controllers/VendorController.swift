@@ -8,7 +8,7 @@ struct VendorController: Sendable {
     let deps: VendorBridgeDependencies
 
     func vendorID(_ context: AppRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("vendor") }
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw VendorBridgeError.vendorNotFound }
         return id
     }
 
@@ -17,7 +17,7 @@ struct VendorController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateVendorRequest.self, context: context)
             try input.validate()
-            return JSONResponse(try await deps.vendors.create(input, on: deps.runtime.postgres, now: Date(), logger: context.logger), status: .created)
+            return JSONResponse(try await deps.vendors.create(input, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
         }
         router.get("v1/vendors") { _, context in
             try context.requireAdmin()
@@ -28,13 +28,13 @@ struct VendorController: Sendable {
             let id = try vendorID(context)
             let input = try await request.decodeJSON(UpdateVendorRequest.self, context: context)
             try input.validate()
-            guard let vendor = try await deps.vendors.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else { throw Problem.notFound("vendor") }
+            guard let vendor = try await deps.vendors.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else { throw VendorBridgeError.vendorNotFound }
             return JSONResponse(vendor)
         }
         router.post("v1/vendors/{id}/api-key") { _, context in
             try context.requireAdmin()
             guard let vendor = try await deps.vendors.rotateKey(id: try vendorID(context), on: deps.runtime.postgres, logger: context.logger) else {
-                throw Problem.notFound("vendor")
+                throw VendorBridgeError.vendorNotFound
             }
             return JSONResponse(vendor)
         }

@@ -25,7 +25,7 @@ public struct VendorStore: Sendable {
                         \(try Secrets.seal(signingSecret, secret: secret)), \(now))
                 """, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw Problem.conflict("a vendor with this name exists", type: "duplicate")
+            throw VendorBridgeError.duplicateVendor(name: input.name)
         }
         return Vendor(id: id, name: input.name, webhookUrl: input.webhookUrl, categories: categories, apiKey: apiKey, signingSecret: signingSecret)
     }

@@ -1,0 +1,39 @@
+import TierdeskKit
+import TierdeskModels
+
+/// Everything intake's stores and domain operations refuse, each with a stable problem `type`;
+/// mapped to HTTP here and nowhere else.
+public enum IntakeError: Error, Equatable, ProblemConvertible {
+    case ticketNotFound
+    case articleNotFound
+    case requesterNotFound
+    case integrationNotFound
+    /// A reply to a ticket that is closed, or resolved longer ago than the reopen window.
+    case ticketClosed(status: TicketStatus)
+    case duplicateSlug(String)
+    case duplicateIntegration(name: String)
+    /// A self-service resolution naming an article that is not published.
+    case notAPublishedArticle
+    /// Slugs starting `ticket-` belong to articles published from tickets.
+    case reservedSlug
+    /// An event whose data this service cannot apply (the sender dead-letters it).
+    case invalidEvent(String)
+    /// A write lost a race with another one; the same request again succeeds.
+    case concurrentChange(String)
+
+    public var problem: Problem {
+        switch self {
+        case .ticketNotFound: .notFound("ticket")
+        case .articleNotFound: .notFound("article")
+        case .requesterNotFound: .notFound("requester")
+        case .integrationNotFound: .notFound("active integration")
+        case .ticketClosed(let status): .conflict("this ticket is \(status.rawValue); submit a new ticket instead", type: "ticket-closed")
+        case .duplicateSlug(let slug): .conflict("an article with the slug '\(slug)' exists", type: "duplicate")
+        case .duplicateIntegration(let name): .conflict("an integration named '\(name)' exists", type: "duplicate")
+        case .notAPublishedArticle: .validation([FieldError(field: "articleId", message: "is not a published article")])
+        case .reservedSlug: .validation([FieldError(field: "slug", message: "slugs starting 'ticket-' are kept for articles published from tickets")])
+        case .invalidEvent(let detail): Problem(type: Problem.typeBase + "event-refused", title: "Unprocessable event", status: 422, detail: detail)
+        case .concurrentChange(let detail): .conflict(detail, type: "concurrent-change")
+        }
+    }
+}
