@@ -85,7 +85,7 @@ let package = Package(
             .executableTarget(
                 name: "Admin",
                 dependencies: [
-                    "TierdeskKit", "TierdeskModels", "IntakeApp", "TriageApp", "TierQueueApp", "VendorBridgeApp",
+                    "TierdeskKit", "TierdeskModels", "IntakeApp", "TierQueueApp", "VendorBridgeApp",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 ],
                 path: "Services/Admin",

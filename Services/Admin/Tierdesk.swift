@@ -35,16 +35,32 @@ func environmentSecret() throws -> String {
 }
 
 struct Migrate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Bring the database to the schema of this build (safe to run again, and concurrently).")
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the database to the schema of this build (safe to run again, and concurrently).",
+        discussion: "Stops, applying nothing, when a migration this build ships was edited after being applied.")
 
-    @Flag(help: "Only print the current and the latest schema version.") var status = false
+    @Flag(help: "Only print the current and the latest schema version, and any pending, edited or unknown migrations.") var status = false
+    @Flag(help: "Only list the migrations that would be applied; apply nothing.") var dryRun = false
+
+    func validate() throws {
+        if status && dryRun { throw ValidationError("--status and --dry-run do not combine") }
+    }
 
     func run() async throws {
-        let status = status
+        let (status, dryRun) = (status, dryRun)
         try await withDatabase { client, logger in
             let migrator = Migrator()
             if status {
-                print("schema version \(try await migrator.currentVersion(client: client, logger: logger)); this build needs \(migrator.latestVersion)")
+                let current = try await migrator.status(client: client, logger: logger)
+                print("schema version \(current.currentVersion); this build needs \(current.latestVersion)")
+                if !current.pending.isEmpty { print("pending \(current.pending.joined(separator: ", "))") }
+                if !current.unknown.isEmpty { print("unknown to this build \(current.unknown.joined(separator: ", "))") }
+                if !current.edited.isEmpty { throw MigrationError.edited(current.edited) }
+                return
+            }
+            if dryRun {
+                let pending = try await migrator.plan(client: client, logger: logger)
+                print(pending.isEmpty ? "schema is current (version \(migrator.latestVersion)); nothing to apply" : "would apply \(pending.joined(separator: ", "))")
                 return
             }
             let applied = try await migrator.migrate(client: client, logger: logger)
@@ -67,7 +83,7 @@ struct CreateAgent: AsyncParsableCommand {
             name: name, email: email, tiers: tiers.split(separator: ",").compactMap { Int($0) },
             skills: skills.split(separator: ",").map(String.init), wipLimit: wipLimit)
         try input.validate()
-        let agent = try await withDatabase { client, logger in try await AgentStore().create(input, on: client, now: Date(), logger: logger) }
+        let agent = try await withDatabase { client, logger in try await AgentStore().create(input, on: client, now: SystemClock().now(), logger: logger) }
         print("agent \(agent.id) \(agent.email)\ntoken \(agent.token ?? "")")
     }
 }
@@ -83,7 +99,7 @@ struct CreateVendor: AsyncParsableCommand {
         let input = CreateVendorRequest(name: name, webhookUrl: webhookUrl, categories: categories.split(separator: ",").map(String.init))
         try input.validate()
         let store = VendorStore(secret: try environmentSecret())
-        let vendor = try await withDatabase { client, logger in try await store.create(input, on: client, now: Date(), logger: logger) }
+        let vendor = try await withDatabase { client, logger in try await store.create(input, on: client, now: SystemClock().now(), logger: logger) }
         print("vendor \(vendor.id) \(vendor.name)\napiKey \(vendor.apiKey ?? "")\nsigningSecret \(vendor.signingSecret ?? "")")
     }
 }

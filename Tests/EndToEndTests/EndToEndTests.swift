@@ -264,47 +264,53 @@ import Glibc
     }
 
     @Test func serviceIsNotReadyOnAnOldSchema() async throws {
-        let database = try await TestDatabase.createEmpty("unmigrated")
-        let cluster = try Cluster(database: database)
-        try cluster.launch("intake")
-        defer {
-            cluster.stop()
-            Task { await TestDatabase.drop(database) }
+        try await TestDatabase.withEmpty("unmigrated") { database in
+            let cluster = try Cluster(database: database)
+            try cluster.launch("intake")
+            defer { cluster.stop() }
+            let status = try await HTTP.eventually { () -> Int? in
+                let (live, _) = try await HTTP.request(.GET, cluster.url("intake") + "/health/live")
+                guard live == 200 else { return nil }
+                return try await HTTP.request(.GET, cluster.url("intake") + "/health/ready").0
+            }
+            #expect(status == 503)
         }
-        let status = try await HTTP.eventually { () -> Int? in
-            let (live, _) = try await HTTP.request(.GET, cluster.url("intake") + "/health/live")
-            guard live == 200 else { return nil }
-            return try await HTTP.request(.GET, cluster.url("intake") + "/health/ready").0
-        }
-        #expect(status == 503)
     }
 }
 
 /// `tierdesk migrate` and `tierdesk seed-demo` on a database of their own.
 @Suite struct AdminCommandTests {
     @Test func migrateThenSeedDemoLoadsStaffVendorAndArticles() async throws {
-        let database = try await TestDatabase.createEmpty("admin")
-        let environment = TestCredentials.environment(database: database)
-        let (migrated, migrateOutput) = try ExecutableTests().run("tierdesk", ["migrate"], environment: environment)
-        #expect(migrated == 0 && migrateOutput.contains("applied 0001_foundation"))
-        #expect(try ExecutableTests().run("tierdesk", ["migrate"], environment: environment).1.contains("schema is current"))
-        for _ in 0..<2 {  // safe to run again: fresh credentials, no duplicates
-            let (seeded, output) = try ExecutableTests().run("tierdesk", ["seed-demo", "--env"], environment: environment)
-            #expect(seeded == 0)
-            let values = Dictionary(uniqueKeysWithValues: output.split(separator: "\n").compactMap { line -> (String, String)? in
-                let parts = line.split(separator: "=", maxSplits: 1)
-                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
-            })
-            #expect(values["TIERDESK_DEMO_TIER1_TOKEN"]?.hasPrefix("tda_") == true && values["TIERDESK_DEMO_VENDOR_KEY"]?.hasPrefix("tdv_") == true)
-            #expect(Int(values["TIERDESK_DEMO_ARTICLES"] ?? "") ?? 0 >= 40)
+        try await TestDatabase.withEmpty("admin") { database in
+            let environment = TestCredentials.environment(database: database)
+            let (planned, planOutput) = try ExecutableTests().run("tierdesk", ["migrate", "--dry-run"], environment: environment)
+            #expect(planned == 0 && planOutput.contains("would apply 0001_foundation"), "\(planOutput)")
+            let tables = try await database.withClient(logger: TestDatabase.logger) { client in
+                try await client.first("SELECT count(*) AS tables FROM pg_tables WHERE schemaname = 'public'", logger: TestDatabase.logger) {
+                    try $0.get("tables", as: Int64.self)
+                }
+            }
+            #expect(tables == 0, "migrate --dry-run applies nothing")
+            let (migrated, migrateOutput) = try ExecutableTests().run("tierdesk", ["migrate"], environment: environment)
+            #expect(migrated == 0 && migrateOutput.contains("applied 0001_foundation"))
+            #expect(try ExecutableTests().run("tierdesk", ["migrate"], environment: environment).1.contains("schema is current"))
+            for _ in 0..<2 {  // safe to run again: fresh credentials, no duplicates
+                let (seeded, output) = try ExecutableTests().run("tierdesk", ["seed-demo", "--env"], environment: environment)
+                #expect(seeded == 0)
+                let values = Dictionary(uniqueKeysWithValues: output.split(separator: "\n").compactMap { line -> (String, String)? in
+                    let parts = line.split(separator: "=", maxSplits: 1)
+                    return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+                })
+                #expect(values["TIERDESK_DEMO_TIER1_TOKEN"]?.hasPrefix("tda_") == true && values["TIERDESK_DEMO_VENDOR_KEY"]?.hasPrefix("tdv_") == true)
+                #expect(Int(values["TIERDESK_DEMO_ARTICLES"] ?? "") ?? 0 >= 40)
+            }
+            try await database.withClient(logger: TestDatabase.logger) { client in
+                let counts = try await client.first(
+                    "SELECT (SELECT count(*) FROM agents) AS agents, (SELECT count(*) FROM vendors) AS vendors, (SELECT count(*) FROM kb_articles) AS articles",
+                    logger: TestDatabase.logger
+                ) { (try $0.get("agents", as: Int64.self), try $0.get("vendors", as: Int64.self), try $0.get("articles", as: Int64.self)) }
+                #expect(counts?.0 == 3 && counts?.1 == 1 && (counts?.2 ?? 0) >= 40)
+            }
         }
-        try await database.withClient(logger: TestDatabase.logger) { client in
-            let counts = try await client.first(
-                "SELECT (SELECT count(*) FROM agents) AS agents, (SELECT count(*) FROM vendors) AS vendors, (SELECT count(*) FROM kb_articles) AS articles",
-                logger: TestDatabase.logger
-            ) { (try $0.get("agents", as: Int64.self), try $0.get("vendors", as: Int64.self), try $0.get("articles", as: Int64.self)) }
-            #expect(counts?.0 == 3 && counts?.1 == 1 && (counts?.2 ?? 0) >= 40)
-        }
-        await TestDatabase.drop(database)
     }
 }

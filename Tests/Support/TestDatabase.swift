@@ -30,12 +30,12 @@ public enum TestDatabase {
         return current
     }
 
-    static let templateName: String = {
-        let digest = Migrator.bundled.map(\.checksum).joined()
+    static func templateDatabaseName() throws -> String {
+        let digest = try Migrator.bundled().map(\.checksum).joined()
         var hash: UInt64 = 14_695_981_039_346_656_037
         for byte in digest.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         return "tierdesk_tpl_\(String(hash, radix: 16))"
-    }()
+    }
 
     private actor TemplateMaker {
         var made: Task<Void, any Error>?
@@ -48,6 +48,7 @@ public enum TestDatabase {
 
     static func makeTemplate() async throws {
         let server = try server()
+        let templateName = try templateDatabaseName()
         try await server.withClient(logger: logger) { client in
             let exists = try await client.first("SELECT 1 AS one FROM pg_database WHERE datname = \(templateName)", logger: logger) { _ in true }
             if exists == true { return }
@@ -69,6 +70,7 @@ public enum TestDatabase {
     public static func create() async throws -> DatabaseSettings {
         try await maker.ensure()
         let server = try server()
+        let templateName = try templateDatabaseName()
         let name = "tierdesk_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
         try await server.withClient(logger: logger) { client in
             try await client.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(templateName)"), logger: logger)
@@ -84,6 +86,20 @@ public enum TestDatabase {
             try await client.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         }
         return server.with(database: name)
+    }
+
+    /// Runs `body` with a new empty database (see `createEmpty`), dropped when `body` returns or throws.
+    public static func withEmpty<T>(_ prefix: String, _ body: (DatabaseSettings) async throws -> T) async throws -> T {
+        let database = try await createEmpty(prefix)
+        let result: T
+        do {
+            result = try await body(database)
+        } catch {
+            await drop(database)
+            throw error
+        }
+        await drop(database)
+        return result
     }
 
     /// Removes a test's database, closing anything still connected.

@@ -41,6 +41,18 @@ import TriageApp
         #expect(Routing.route(for: nil) == nil)
     }
 
+    /// A shipped migration edited after it ran makes every service unready, naming it.
+    @Test(.freshDatabase) func anEditedMigrationMakesTheServiceUnready() async throws {
+        try await TestDatabase.withClient { client in
+            try await withLiveApp(TriageApp.buildApplication) { http in
+                #expect(try await http.send(.get, "/health/ready").status == .ok)
+                try await client.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1", logger: TestDatabase.logger)
+                let ready = try await http.send(.get, "/health/ready")
+                #expect(try ready.status == .serviceUnavailable && ready.problem().detail?.contains("0001_foundation") == true)
+            }
+        }
+    }
+
     @Test func openAPIDocumentsEveryRoute() throws {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
         let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: Triage.serviceName, defaultPort: 8081))

@@ -63,13 +63,12 @@ public struct ServiceRuntime: Sendable {
 
         router.get("health/live") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("health/ready") { _, context in
-            let (current, latest) = try await (migrator.currentVersion(client: postgres, logger: context.logger), migrator.latestVersion)
-            guard current >= latest else {
-                throw Problem(
-                    type: Problem.typeBase + "not-ready", title: "Not ready", status: 503,
-                    detail: "the database schema is at version \(current); this build needs \(latest): run `tierdesk migrate`")
+            // Pending migrations, or a shipped one edited after it ran: not ready.
+            let status = try await migrator.status(client: postgres, logger: context.logger)
+            if let problem = status.problem {
+                throw Problem(type: Problem.typeBase + "not-ready", title: "Not ready", status: 503, detail: problem)
             }
-            return JSONResponse(["status": "ready", "schemaVersion": "\(current)"])
+            return JSONResponse(["status": "ready", "schemaVersion": "\(status.currentVersion)"])
         }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: TierdeskMetrics.render())))
@@ -115,11 +114,10 @@ public struct ServiceRuntime: Sendable {
         app.addServices(postgres, dispatcher)
         app.addServices(services)
         app.beforeServerStarts { [self] in
-            let (current, latest) = try await (migrator.currentVersion(client: postgres, logger: logger), migrator.latestVersion)
-            if current < latest {
-                logger.warning(
-                    "database schema is behind this build; not ready until `tierdesk migrate` runs",
-                    metadata: ["schema.version": "\(current)", "needed": "\(latest)"])
+            // A broken migration bundle stops start-up; a schema that is behind or edited only keeps the service unready.
+            let status = try await migrator.status(client: postgres, logger: logger)
+            if let problem = status.problem {
+                logger.warning("not ready: \(problem)", metadata: ["schema.version": "\(status.currentVersion)", "needed": "\(status.latestVersion)"])
             }
         }
         return app

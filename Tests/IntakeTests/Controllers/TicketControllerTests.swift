@@ -13,6 +13,26 @@ import TierdeskTestSupport
         }
     }
 
+    /// Every write takes its time from the service's clock, one instant per request.
+    @Test(.freshDatabase) func timeComesFromTheInjectedClock() async throws {
+        let clock = ManualClock()
+        try await TestDatabase.withClient { client in
+            try await withLiveApp({ try await IntakeApp.buildApplication(reader: $0, clock: clock) }) { http in
+                let db = StoreFixture(client: client)
+                let submitted = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
+                let opened = clock.now()
+                clock.advance(by: 3_600)
+                _ = try await http.send(.post, "/v1/tickets/\(submitted.id)/replies", token: submitted.requesterToken, json: CommentRequest(message: "Still broken"))
+                let ticket = try #require(try await db.store.find(submitted.id, on: client, logger: db.logger))
+                #expect(ticket.createdAt == opened && ticket.updatedAt == opened.addingTimeInterval(3_600))
+                let times = try await client.all("SELECT at FROM ticket_events WHERE ticket_id = \(submitted.id) ORDER BY seq", logger: db.logger) {
+                    try $0.get("at", as: Date.self)
+                }
+                #expect(times == [opened, opened.addingTimeInterval(3_600)])
+            }
+        }
+    }
+
     @Test(.freshDatabase) func submitStoresTicketAndHandsItToTriage() async throws {
         try await withIntake { http, db in
             let response = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture())

@@ -123,7 +123,16 @@ extension OutboxDispatcherTests {
                     settings: OutboxSettings(notify: true, pollInterval: .seconds(30), maxBackoff: .milliseconds(50), maxAttempts: 5), logger: TestDatabase.logger)
                 let running = Task { try await dispatcher.run() }
                 defer { running.cancel() }
-                try await Task.sleep(for: .milliseconds(500))  // the listener is connected
+                // The listener has subscribed once its backend is idle after running LISTEN.
+                _ = try await HTTP.eventually(timeout: .seconds(10)) { () -> Bool? in
+                    let listening = try await client.first(
+                        """
+                        SELECT count(*) AS listening FROM pg_stat_activity
+                        WHERE datname = current_database() AND state = 'idle' AND query ILIKE 'LISTEN%'
+                        """, logger: TestDatabase.logger
+                    ) { try $0.get("listening", as: Int64.self) }
+                    return (listening ?? 0) > 0 ? true : nil
+                }
                 for round in 0..<5 {
                     let ticket = try await StoreFixture(client: client).queued()
                     let started = ContinuousClock.now
