@@ -7,7 +7,7 @@ import TierdeskModels
 /// Helpers to put tickets straight into the database through the store.
 public struct StoreFixture: Sendable {
     public let client: PostgresClient
-    public let store = TicketStore(source: "test", outbox: Outbox(notify: true))
+    public let store = TicketStore(source: "test")
     public var logger: Logger { TestDatabase.logger }
 
     public init(client: PostgresClient) { self.client = client }

@@ -19,7 +19,7 @@ import TriageApp
                 let event = EventEnvelope(id: draft.id, type: .ticketCreated, ticketId: draft.id, occurredAt: Date())
                 #expect(try await http.send(.post, "/internal/v1/events", json: event).status == .unauthorized)
                 #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).status == .ok)
-                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).decode([String: String].self)["status"] == "duplicate")
+                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).decode(EventBatchResult.self).results.map(\.status) == [.duplicate])
                 let bad = try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, raw: #"{"id":"x"}"#)
                 #expect(bad.status == .unprocessableContent)
             }

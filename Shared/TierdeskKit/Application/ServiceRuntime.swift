@@ -35,8 +35,7 @@ public struct ServiceRuntime: Sendable {
         self.logger = logger
         TierdeskMetrics.bootstrap()
         postgres = try DatabaseSettings(url: configuration.databaseURL).makeClient(poolSize: configuration.databasePoolSize, logger: logger)
-        let outbox = Outbox(notify: configuration.outbox.notify)
-        tickets = TicketStore(source: configuration.serviceName, outbox: outbox)
+        tickets = TicketStore(source: configuration.serviceName)
         migrator = Migrator()
         dispatcher = OutboxDispatcher(
             source: configuration.serviceName, client: postgres, peers: configuration.peers, internalToken: configuration.internalToken,
@@ -54,6 +53,7 @@ public struct ServiceRuntime: Sendable {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RingAfterWritesMiddleware(doorbell: dispatcher.doorbell))
         let settings = AuthSettings(
             adminToken: configuration.adminToken, internalToken: configuration.internalToken, mailGatewayToken: mailGatewayToken,
             secret: requesterTokens ? configuration.secret : nil, integrations: integrations)
@@ -80,27 +80,18 @@ public struct ServiceRuntime: Sendable {
         return router
     }
 
-    /// `POST /internal/v1/events`: internal token only; each event applied once (inbox dedup).
+    /// `POST /internal/v1/events`: internal token only; a batch (`{"events": [...]}`, at most the
+    /// configured batch size) applied in one transaction, with a result per event (see `EventReceiver`).
     public func addEventReceiver(to router: Router<AppRequestContext>, consumer: String, handler: some EventHandler) {
-        let inbox = Inbox(consumer: consumer)
+        let receiver = EventReceiver(consumer: consumer, handler: handler, client: postgres, clock: clock)
+        let limit = configuration.outbox.batchSize
         router.post("internal/v1/events") { request, context in
             try context.requireInternal()
-            let event = try await request.decodeJSON(EventEnvelope.self, context: context)
-            guard handler.consumes.contains(event.type) else {
-                throw Problem(
-                    type: Problem.typeBase + "event-not-consumed", title: "Unprocessable event", status: 422,
-                    detail: "\(consumer) does not consume \(event.type.rawValue) events")
+            let batch = try await request.decodeJSON(EventBatch.self, context: context)
+            guard (1...limit).contains(batch.events.count) else {
+                throw Problem.validation([FieldError(field: "events", message: "must hold 1 to \(limit) events")])
             }
-            var logger = context.logger
-            logger[metadataKey: "event.id"] = "\(event.id)"
-            logger[metadataKey: "event.type"] = "\(event.type.rawValue)"
-            let logs = logger
-            let applied = try await postgres.transaction(logger: logs) { connection in
-                guard try await inbox.accept(event, on: connection, now: clock.now(), logger: logs) else { return false }
-                try await handler.handle(event, on: connection, logger: logs)
-                return true
-            }
-            return JSONResponse(["status": applied ? "accepted" : "duplicate"])
+            return JSONResponse(EventBatchResult(results: await receiver.apply(batch.events, logger: context.logger)))
         }
     }
 

@@ -46,8 +46,8 @@ public struct TierdeskConfiguration: Sendable {
         authFailuresPerMinute = try Self.int(reader, "tierdesk.auth.failures.per.minute", default: 30, range: 1...1_000_000)
         peers = try PeerDirectory(reader: reader)
         outbox = OutboxSettings(
-            notify: reader.string(forKey: "tierdesk.outbox.notify", default: "true") != "false",
-            pollInterval: .milliseconds(try Self.int(reader, "tierdesk.outbox.poll.ms", default: 1000, range: 10...3_600_000)),
+            batchSize: try Self.int(reader, "tierdesk.outbox.batch.size", default: 100, range: 1...1000),
+            pollInterval: .milliseconds(try Self.int(reader, "tierdesk.outbox.poll.ms", default: 200, range: 10...3_600_000)),
             maxBackoff: .milliseconds(try Self.int(reader, "tierdesk.outbox.max.backoff.ms", default: 60_000, range: 10...3_600_000)),
             maxAttempts: try Self.int(reader, "tierdesk.outbox.max.attempts", default: 25, range: 1...1000)
         )
@@ -94,16 +94,23 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public var description: String { "\(TierdeskConfiguration.environmentName(key)) \(problem)" }
 }
 
-/// How the outbox dispatcher wakes and retries.
+/// How the outbox dispatcher batches, wakes and retries.
 public struct OutboxSettings: Sendable {
-    /// LISTEN/NOTIFY wake-up; with it off the poll alone delivers, only later.
-    public var notify: Bool
+    /// Events per delivery (and per receiving transaction) at most.
+    public var batchSize: Int
+    /// How often a replica looks for rows another replica wrote (its own writes ring it at once).
     public var pollInterval: Duration
     public var maxBackoff: Duration
     public var maxAttempts: Int
+    /// How long a claimed row stays invisible to other replicas while it is being delivered.
+    public var lease: Duration
 
-    public init(notify: Bool = true, pollInterval: Duration = .seconds(1), maxBackoff: Duration = .seconds(60), maxAttempts: Int = 25) {
-        self.notify = notify
+    public init(
+        batchSize: Int = 100, pollInterval: Duration = .milliseconds(200), maxBackoff: Duration = .seconds(60), maxAttempts: Int = 25,
+        lease: Duration = .seconds(30)
+    ) {
+        self.lease = lease
+        self.batchSize = batchSize
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
         self.maxAttempts = maxAttempts

@@ -1,30 +1,31 @@
 import Synchronization
 
-/// Wakes a waiting loop early: a NOTIFY rings it, the poll interval is the fallback. A ring with
-/// nobody waiting is remembered once.
-final class Doorbell: Sendable {
+/// Wakes waiting loops early: a commit that wrote outbox rows rings it, the poll interval is the
+/// fallback. A ring wakes every loop waiting at that moment; a ring with nobody waiting is
+/// remembered once, for the next loop to wait.
+public final class Doorbell: Sendable {
     private struct State {
         var rung = false
-        var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextID = 0
-        /// A waiter whose timer ended before it was stored.
-        var expired: Int?
+        /// Waiters whose timer ended before their continuation was stored (a handful at most).
+        var expired: Set<Int> = []
     }
 
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
-    func ring() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
+    public func ring() {
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.waiters.isEmpty else {
                 state.rung = true
-                return nil
+                return []
             }
-            state.waiter = nil
-            return waiter.continuation
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
         }
-        waiter?.resume()
+        for waiter in waiting { waiter.resume() }
     }
 
     /// Returns on a ring, after `timeout`, or on cancellation, whichever is first.
@@ -42,11 +43,11 @@ final class Doorbell: Sendable {
             group.addTask {
                 await withCheckedContinuation { continuation in
                     let resumeNow = self.state.withLock { state -> Bool in
-                        if state.rung || state.expired == id {
+                        if state.rung || state.expired.remove(id) != nil {
                             state.rung = false
                             return true
                         }
-                        state.waiter = (id, continuation)
+                        state.waiters[id] = continuation
                         return false
                     }
                     if resumeNow { continuation.resume() }
@@ -61,15 +62,14 @@ final class Doorbell: Sendable {
         }
     }
 
-    /// Resumes waiter `id` if it is still waiting (the timer's end), without leaving a ring behind.
+    /// Resumes waiter `id` if it is still waiting (its timer ended, or the wait was cancelled);
+    /// if it has not stored itself yet, it will find itself expired and not wait at all.
     private func release(_ id: Int) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter, waiter.id == id else {
-                state.expired = id
-                return nil
-            }
-            state.waiter = nil
-            return waiter.continuation
+            if let waiter = state.waiters.removeValue(forKey: id) { return waiter }
+            state.expired.insert(id)
+            if state.expired.count > 64 { state.expired = state.expired.filter { $0 > state.nextID - 64 } }
+            return nil
         }
         waiter?.resume()
     }

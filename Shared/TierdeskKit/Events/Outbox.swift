@@ -3,18 +3,6 @@ import Logging
 import PostgresNIO
 import TierdeskModels
 
-/// The outbox's settings. Hand-offs are written by `TicketStore.record` in the same statement as the
-/// event that causes them, inside the caller's transaction, so an event exists exactly when the
-/// change that caused it committed.
-public struct Outbox: Sendable {
-    /// The NOTIFY channel dispatchers LISTEN on; the payload is the source service.
-    public static let channel = "tierdesk_outbox"
-    /// Whether to NOTIFY on commit. Off, dispatchers still deliver on their poll.
-    public let notify: Bool
-
-    public init(notify: Bool) { self.notify = notify }
-}
-
 /// One row per event a consumer has applied; inserted in the same transaction as the effect, so
 /// a repeated delivery is recognised and does nothing.
 public struct Inbox: Sendable {

@@ -8,11 +8,19 @@ import PostgresNIO
 import ServiceLifecycle
 import TierdeskModels
 
-/// Delivers this service's outbox rows to their destinations' `POST /internal/v1/events`.
-/// Each replica claims due rows with `SKIP LOCKED` and a lease, so replicas share the work; a NOTIFY
-/// wakes it at once and a short poll is the fallback. Failures retry with exponential backoff and
-/// jitter; after the last attempt (or a 4xx the receiver will never accept) a row is dead-lettered,
-/// counted, and kept for the admin endpoint. Nothing is dropped.
+/// Delivers this service's outbox rows to their destinations' `POST /internal/v1/events`, in
+/// batches: each pass claims up to `batchSize` due rows with `SKIP LOCKED` and a lease, groups them by
+/// destination and posts one `{"events": [...]}` per destination; the receiver applies a batch in
+/// one transaction and answers a result per event. Events of one ticket go in the order they were
+/// written, never two of them in flight: a row is claimable only when no earlier row of its ticket
+/// for that destination is still undelivered. Each replica runs `workers` passes side by side.
+///
+/// Wake-up: the writer rings its own replica's doorbell after its transaction commits (no NOTIFY
+/// in hot transactions: PostgreSQL serialises every notifying commit); other replicas find rows by
+/// their poll. Failures retry with exponential backoff and jitter; after the last attempt, or a
+/// refusal the receiver will always make, a row is dead-lettered, counted, and kept for the admin
+/// endpoint. Nothing is dropped. A row's attempt number fences its lease: a delivery that finishes
+/// after its lease ran out (and another replica claimed the row again) changes nothing.
 public struct OutboxDispatcher: Service {
     let source: String
     let client: PostgresClient
@@ -20,10 +28,10 @@ public struct OutboxDispatcher: Service {
     let internalToken: String
     let settings: OutboxSettings
     let logger: Logger
-    let batchSize = 64
-    /// How long a claimed row stays invisible to other replicas while it is being delivered.
-    let lease: Duration = .seconds(30)
-    let doorbell = Doorbell()
+    /// Passes in flight at once per replica: one batch is being answered while the next is claimed.
+    let workers = 2
+    /// Rung after a commit that wrote outbox rows, so this replica delivers them at once.
+    public let doorbell = Doorbell()
 
     public init(source: String, client: PostgresClient, peers: PeerDirectory, internalToken: String, settings: OutboxSettings, logger: Logger) {
         self.source = source
@@ -37,43 +45,21 @@ public struct OutboxDispatcher: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                if settings.notify { group.addTask { await listen() } }
-                group.addTask { await deliverLoop() }
-                await group.next()
-                group.cancelAll()
+                for worker in 0..<workers { group.addTask { await deliverLoop(cleaning: worker == 0) } }
+                await group.waitForAll()
             }
         }
     }
 
-    func deliverLoop() async {
+    func deliverLoop(cleaning: Bool) async {
         var lastCleanup = ContinuousClock.now
         while !Task.isCancelled {
             let claimed = await deliverDue()
-            if ContinuousClock.now - lastCleanup > .seconds(600) {
+            if cleaning && ContinuousClock.now - lastCleanup > .seconds(60) {
                 await removeDelivered()
                 lastCleanup = .now
             }
-            if claimed < batchSize { await doorbell.wait(timeout: settings.pollInterval) }
-        }
-    }
-
-    /// LISTENs on the outbox channel on one connection; reconnects after a failure.
-    func listen() async {
-        while !Task.isCancelled {
-            do {
-                try await client.withConnection { connection in
-                    try await connection.listen(on: Outbox.channel) { notifications in
-                        doorbell.ring()  // catch up on anything committed while not listening
-                        for try await notification in notifications where notification.payload == source {
-                            doorbell.ring()
-                        }
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("outbox listener lost its connection; retrying", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(1))
+            if claimed < settings.batchSize { await doorbell.wait(timeout: settings.pollInterval) }
         }
     }
 
@@ -81,6 +67,7 @@ public struct OutboxDispatcher: Service {
         var eventID: UUID
         var destination: String
         var payload: String
+        /// The attempt this claim is: the lease's fencing token.
         var attempts: Int
         var eventType: String
     }
@@ -91,10 +78,14 @@ public struct OutboxDispatcher: Service {
         do {
             batch = try await client.all(
                 """
-                UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => \(lease.seconds))
-                FROM (SELECT event_id, destination FROM outbox
-                      WHERE source = \(source) AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
-                      ORDER BY next_attempt_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED) due
+                UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => \(settings.lease.seconds))
+                FROM (SELECT x.event_id, x.destination FROM outbox x
+                      WHERE x.source = \(source) AND x.delivered_at IS NULL AND x.dead_at IS NULL AND x.next_attempt_at <= now()
+                        AND NOT EXISTS (
+                            SELECT 1 FROM outbox y
+                            WHERE y.destination = x.destination AND y.ticket_id = x.ticket_id AND y.seq < x.seq
+                              AND y.delivered_at IS NULL AND y.dead_at IS NULL)
+                      ORDER BY x.next_attempt_at, x.seq LIMIT \(settings.batchSize) FOR UPDATE SKIP LOCKED) due
                 WHERE o.event_id = due.event_id AND o.destination = due.destination
                 RETURNING o.event_id, o.destination, o.payload::text AS payload, o.attempts, o.event_type
                 """, logger: logger
@@ -107,91 +98,121 @@ public struct OutboxDispatcher: Service {
             logger.warning("outbox claim failed", metadata: ["error": "\(String(reflecting: error))"])
             return 0
         }
-        let delivered = await withTaskGroup(of: Due?.self) { group in
-            for due in batch { group.addTask { await deliver(due) ? due : nil } }
-            return await group.reduce(into: [Due]()) { if let due = $1 { $0.append(due) } }
+        await withTaskGroup(of: Void.self) { group in
+            for (destination, rows) in Dictionary(grouping: batch, by: \.destination) {
+                group.addTask { await deliver(rows, to: destination) }
+            }
         }
-        await markDelivered(delivered)
         return batch.count
     }
 
-    /// One statement for the batch's successes (a round trip per batch, not per event).
-    func markDelivered(_ delivered: [Due]) async {
+    /// What became of one row's delivery.
+    enum Outcome: Sendable, Equatable {
+        case delivered
+        case retry(String)
+        case permanent(String)
+    }
+
+    /// Posts one destination's rows as one batch and books each row's outcome.
+    func deliver(_ rows: [Due], to destination: String) async {
+        let started = ContinuousClock.now
+        let outcomes = await post(rows, to: destination)
+        let dimensions = [("source", source), ("destination", destination)]
+        Timer(label: "tierdesk_outbox_delivery_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds).record(duration: ContinuousClock.now - started)
+        var delivered: [Due] = []
+        for (row, outcome) in zip(rows, outcomes) {
+            switch outcome {
+            case .delivered: delivered.append(row)
+            case .retry(let error) where row.attempts < settings.maxAttempts: await retryLater(row, error: error, dimensions: dimensions)
+            case .retry(let error), .permanent(let error): await deadLetter(row, error: error, dimensions: dimensions)
+            }
+        }
+        await markDelivered(delivered, dimensions: dimensions)
+    }
+
+    /// One request for the rows; an outcome per row, in order.
+    func post(_ rows: [Due], to destination: String) async -> [Outcome] {
+        guard let base = peers.baseURL(for: destination) else { return rows.map { _ in .permanent("no peer is configured for '\(destination)'") } }
+        var request = HTTPClientRequest(url: base + "/internal/v1/events")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Authorization", value: "Bearer \(internalToken)")
+        // The payloads are the envelopes as stored: the batch is written around them, not re-encoded.
+        request.body = .bytes(ByteBuffer(string: #"{"events":["# + rows.map(\.payload).joined(separator: ",") + "]}"))
+        do {
+            // Short: receivers answer a batch in milliseconds, and one dead peer must not hold the others up.
+            let response = try await Self.httpClient.execute(request, timeout: .seconds(10), logger: logger)
+            let body = try await response.body.collect(upTo: 4 << 20)
+            switch response.status.code {
+            case 200..<300:
+                let answer = try? JSONCoding.decoder.decode(EventBatchResult.self, from: Data(buffer: body))
+                let results = Dictionary((answer?.results ?? []).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                return rows.map { row in
+                    switch results[row.eventID]?.status {
+                    case .applied?, .duplicate?: .delivered
+                    case .rejected?: .permanent(results[row.eventID]?.reason ?? "rejected")
+                    case .failed?: .retry(results[row.eventID]?.reason ?? "failed")
+                    case nil: answer == nil ? .delivered : .retry("no result for this event")  // a receiver of an earlier build answers 2xx for all
+                    }
+                }
+            case 408, 425, 429, 500...:
+                return rows.map { _ in .retry("HTTP \(response.status.code)") }
+            default:
+                let reason = "HTTP \(response.status.code): \(String(buffer: body).prefix(500))"
+                return rows.map { _ in .permanent(reason) }
+            }
+        } catch {
+            let reason = String(describing: error).prefix(500).description
+            return rows.map { _ in .retry(reason) }
+        }
+    }
+
+    /// One statement for a batch's successes, fenced by each row's attempt.
+    func markDelivered(_ delivered: [Due], dimensions: [(String, String)]) async {
         guard !delivered.isEmpty else { return }
         do {
             try await client.execute(
                 """
                 UPDATE outbox o SET delivered_at = now(), last_error = NULL
-                FROM unnest(\(delivered.map(\.eventID))::uuid[], \(delivered.map(\.destination))::text[]) AS d(event_id, destination)
-                WHERE o.event_id = d.event_id AND o.destination = d.destination
+                FROM unnest(\(delivered.map(\.eventID))::uuid[], \(delivered.map(\.destination))::text[], \(delivered.map { Int32($0.attempts) })::int[])
+                    AS d(event_id, destination, attempts)
+                WHERE o.event_id = d.event_id AND o.destination = d.destination AND o.attempts = d.attempts AND o.dead_at IS NULL
                 """, logger: logger)
+            Counter(label: "tierdesk_outbox_delivered_total", dimensions: dimensions).increment(by: delivered.count)
         } catch {
             // The lease runs out and another pass delivers them again; the receivers' inboxes dedup.
             logger.warning("outbox bookkeeping failed", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 
-    enum Outcome {
-        case delivered
-        case retry(String)
-        case permanent(String)
-    }
-
-    /// Posts one event; records a failure (retry or dead letter) itself and returns true on success.
-    func deliver(_ due: Due) async -> Bool {
-        let started = ContinuousClock.now
-        let outcome = await post(due)
-        let dimensions = [("source", source), ("destination", due.destination)]
+    func retryLater(_ row: Due, error: String, dimensions: [(String, String)]) async {
         do {
-            switch outcome {
-            case .delivered:
-                Counter(label: "tierdesk_outbox_delivered_total", dimensions: dimensions).increment()
-                Timer(label: "tierdesk_outbox_delivery_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
-                    .record(duration: ContinuousClock.now - started)
-                return true
-            case .retry(let error) where due.attempts < settings.maxAttempts:
-                // Due times come from the database's clock, which every replica shares.
-                try await client.execute(
-                    """
-                    UPDATE outbox SET next_attempt_at = now() + make_interval(secs => \(backoff(attempt: due.attempts).seconds)), last_error = \(error)
-                    WHERE event_id = \(due.eventID) AND destination = \(due.destination)
-                    """, logger: logger)
-                Counter(label: "tierdesk_outbox_retries_total", dimensions: dimensions).increment()
-                logger.debug("outbox delivery will be retried", metadata: ["event.id": "\(due.eventID)", "error": "\(error)"])
-            case .retry(let error), .permanent(let error):
-                try await client.execute(
-                    "UPDATE outbox SET dead_at = now(), last_error = \(error) WHERE event_id = \(due.eventID) AND destination = \(due.destination)",
-                    logger: logger)
-                Counter(label: "tierdesk_outbox_dead_letters_total", dimensions: dimensions).increment()
-                logger.error(
-                    "outbox event dead-lettered",
-                    metadata: ["event.id": "\(due.eventID)", "event.type": "\(due.eventType)", "destination": "\(due.destination)", "error": "\(error)"])
-            }
+            // Due times come from the database's clock, which every replica shares.
+            try await client.execute(
+                """
+                UPDATE outbox SET next_attempt_at = now() + make_interval(secs => \(backoff(attempt: row.attempts).seconds)), last_error = \(error)
+                WHERE event_id = \(row.eventID) AND destination = \(row.destination) AND attempts = \(Int32(row.attempts)) AND delivered_at IS NULL
+                """, logger: logger)
+            Counter(label: "tierdesk_outbox_retries_total", dimensions: dimensions).increment()
+            logger.debug("outbox delivery will be retried", metadata: ["event.id": "\(row.eventID)", "error": "\(error)"])
         } catch {
-            // The lease runs out and another pass delivers it again; the receiver's inbox dedups.
-            logger.warning("outbox bookkeeping failed", metadata: ["event.id": "\(due.eventID)", "error": "\(String(reflecting: error))"])
+            logger.warning("outbox bookkeeping failed", metadata: ["event.id": "\(row.eventID)", "error": "\(String(reflecting: error))"])
         }
-        return false
     }
 
-    func post(_ due: Due) async -> Outcome {
-        guard let base = peers.baseURL(for: due.destination) else { return .permanent("no peer is configured for '\(due.destination)'") }
-        var request = HTTPClientRequest(url: base + "/internal/v1/events")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Authorization", value: "Bearer \(internalToken)")
-        request.body = .bytes(ByteBuffer(string: due.payload))
+    func deadLetter(_ row: Due, error: String, dimensions: [(String, String)]) async {
         do {
-            // Short: receivers answer in milliseconds, and one dead peer must not hold up the batch for long.
-            let response = try await Self.httpClient.execute(request, timeout: .seconds(3), logger: logger)
-            let body = try await response.body.collect(upTo: 64 * 1024)
-            switch response.status.code {
-            case 200..<300: return .delivered
-            case 408, 425, 429, 500...: return .retry("HTTP \(response.status.code)")
-            default: return .permanent("HTTP \(response.status.code): \(String(buffer: body).prefix(500))")
-            }
+            try await client.execute(
+                """
+                UPDATE outbox SET dead_at = now(), last_error = \(error)
+                WHERE event_id = \(row.eventID) AND destination = \(row.destination) AND attempts = \(Int32(row.attempts)) AND delivered_at IS NULL
+                """, logger: logger)
+            Counter(label: "tierdesk_outbox_dead_letters_total", dimensions: dimensions).increment()
+            logger.error(
+                "outbox event dead-lettered",
+                metadata: ["event.id": "\(row.eventID)", "event.type": "\(row.eventType)", "destination": "\(row.destination)", "error": "\(error)"])
         } catch {
-            return .retry(String(describing: error).prefix(500).description)
+            logger.warning("outbox bookkeeping failed", metadata: ["event.id": "\(row.eventID)", "error": "\(String(reflecting: error))"])
         }
     }
 
@@ -213,10 +234,31 @@ public struct OutboxDispatcher: Service {
         return .milliseconds(Int(capped * 1000 * Double.random(in: 0.5...1.0)))
     }
 
+    /// Deletes delivered rows past the redelivery window in small batches (each its own short
+    /// statement), so the table stays small at any rate without a long lock.
     func removeDelivered() async {
         do {
-            try await client.execute(
-                "DELETE FROM outbox WHERE source = \(source) AND delivered_at < now() - interval '1 day'", logger: logger)
+            while !Task.isCancelled {
+                let removed = try await client.all(
+                    """
+                    DELETE FROM outbox WHERE ctid IN (
+                        SELECT ctid FROM outbox WHERE source = \(source) AND delivered_at < now() - interval '1 day' LIMIT 1000)
+                    RETURNING 1 AS one
+                    """, logger: logger
+                ) { _ in 1 }.count
+                if removed < 1000 { break }
+            }
+            // Inbox ids outlive any redelivery: a dead letter retried weeks later is still recognised.
+            while !Task.isCancelled {
+                let removed = try await client.all(
+                    """
+                    DELETE FROM inbox WHERE ctid IN (
+                        SELECT ctid FROM inbox WHERE consumer = \(source) AND received_at < now() - interval '30 days' LIMIT 1000)
+                    RETURNING 1 AS one
+                    """, logger: logger
+                ) { _ in 1 }.count
+                if removed < 1000 { break }
+            }
         } catch {
             logger.debug("outbox clean-up failed", metadata: ["error": "\(error)"])
         }

@@ -82,12 +82,8 @@ public enum TicketStoreError: Error, ProblemConvertible, Equatable {
 public struct TicketStore: Sendable {
     /// The service writing; outbox rows carry it so its own dispatcher delivers them.
     public let source: String
-    public let outbox: Outbox
 
-    public init(source: String, outbox: Outbox) {
-        self.source = source
-        self.outbox = outbox
-    }
+    public init(source: String) { self.source = source }
 
     /// The columns of a ticket row `t` joined with its requester `r`, as `Ticket.init(row:)` reads them.
     static let ticketColumns = """
@@ -161,7 +157,8 @@ public struct TicketStore: Sendable {
     }
 
     /// Appends an event to a ticket's trail (and hands it off) without changing the ticket. One
-    /// statement: the event, its outbox rows and the NOTIFY go in a single round trip.
+    /// statement: the event and its outbox rows go in a single round trip. No NOTIFY: the writer's
+    /// replica is rung after the commit (`RingAfterWritesMiddleware`), the others poll.
     public func record(_ event: EventDraft, ticketID: UUID, handOff: [String] = [], on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         let data = try JSONCoding.string(event.data)
         let envelope = EventEnvelope(id: event.id, type: event.type, ticketId: ticketID, occurredAt: now, data: event.data)
@@ -172,10 +169,10 @@ public struct TicketStore: Sendable {
                 INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
                 VALUES (\(event.id), \(ticketID), \(event.type.rawValue), \(event.actor), \(event.isPublic), \(data)::jsonb, \(now))),
             handoff AS (
-                INSERT INTO outbox (event_id, destination, source, event_type, payload, next_attempt_at, created_at)
-                SELECT \(event.id), destination, \(source), \(event.type.rawValue), \(payload)::jsonb, now(), \(now)
+                INSERT INTO outbox (event_id, destination, source, event_type, ticket_id, payload, next_attempt_at, created_at)
+                SELECT \(event.id), destination, \(source), \(event.type.rawValue), \(ticketID), \(payload)::jsonb, now(), \(now)
                 FROM unnest(\(handOff)::text[]) AS destination)
-            SELECT pg_notify(\(Outbox.channel), \(source)) WHERE \(outbox.notify && !handOff.isEmpty)
+            SELECT 1
             """, logger: logger)
     }
 

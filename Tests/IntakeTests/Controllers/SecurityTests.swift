@@ -261,7 +261,8 @@ import TierdeskTestSupport
             for type in [EventType.ticketCreated, .ticketEscalated, .ticketResolved] {
                 let event = EventEnvelope(type: type, ticketId: ticket.id, occurredAt: Date(), data: [:])
                 let refused = try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event)
-                #expect(try refused.status == .unprocessableContent && refused.problem().type.hasSuffix("event-not-consumed"))
+                let result = try refused.decode(EventBatchResult.self).results
+                #expect(result.map(\.status) == [.rejected] && result[0].reason?.contains("does not consume \(type.rawValue)") == true)
             }
             #expect(try await db.count("inbox") == 0)
         }

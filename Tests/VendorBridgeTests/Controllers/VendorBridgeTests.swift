@@ -144,24 +144,32 @@ import VendorBridgeApp
                 func escalation(_ ticket: UUID, _ vendor: UUID) -> EventEnvelope {
                     EventEnvelope(type: .ticketEscalated, ticketId: ticket, occurredAt: Date(), data: ["toTier": 4, "reason": "r", "vendorId": .string(vendor.uuidString)])
                 }
+                func post(_ events: EventEnvelope...) async throws -> [EventResult] {
+                    try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: EventBatch(events: events))
+                        .decode(EventBatchResult.self).results
+                }
                 // A forged escalation of a ticket still in the level 3 queue: refused, nothing opened.
-                let forged = try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: escalation(queued.id, vendor.id))
-                #expect(try forged.status == .unprocessableContent && forged.problem().detail?.contains("not waiting on vendor") == true)
+                let forged = try await post(escalation(queued.id, vendor.id))
+                #expect(forged.map(\.status) == [.rejected] && forged[0].reason?.contains("not waiting on vendor") == true)
                 // A ticket waiting on another vendor: refused too.
                 _ = try await db.change(queued.id) {
                     $0.status = .pendingVendor
                     $0.tier = .vendor
                     $0.vendorId = other.id
                 }
-                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: escalation(queued.id, vendor.id)).status == .unprocessableContent)
+                #expect(try await post(escalation(queued.id, vendor.id)).map(\.status) == [.rejected])
                 // Events vendor-bridge does not consume.
-                let resolved = EventEnvelope(type: .ticketResolved, ticketId: queued.id, occurredAt: Date(), data: [:])
-                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: resolved).status == .unprocessableContent)
+                #expect(try await post(EventEnvelope(type: .ticketResolved, ticketId: queued.id, occurredAt: Date(), data: [:])).map(\.status) == [.rejected])
                 #expect(try await db.count("vendor_cases") == 0)
                 #expect(try await db.count("inbox") == 0)
-                // The genuine one opens the case.
-                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: escalation(queued.id, other.id)).status == .ok)
+                // One batch with a poison event and the genuine one: each gets its own result; then the genuine one again.
+                let genuine = escalation(queued.id, other.id)
+                let poison = escalation(try await db.queued(tier: .specialist).id, other.id)
+                let mixed = try await post(poison, genuine)
+                #expect(mixed.map(\.status) == [.rejected, .applied])
+                #expect(try await post(genuine).map(\.status) == [.duplicate])
                 #expect(try await db.count("vendor_cases") == 1)
+
             }
         }
     }
