@@ -119,6 +119,42 @@ public struct TicketStore: Sendable {
         return ticket
     }
 
+    /// What a submission needs to answer: the ticket opened (or the identical one opened before).
+    public struct Opened: Sendable, Equatable {
+        public var id: UUID
+        public var reference: String
+        public var status: TicketStatus
+        /// An identical ticket of the same requester was opened since `duplicateSince`: this is it.
+        public var duplicate: Bool
+    }
+
+    /// Stores a new ticket with its first (public) event and hand-offs in one statement and one
+    /// round trip, atomic without a transaction of the caller's (`insert_ticket`, migration 0006).
+    /// With `duplicateSince`, a ticket of the same requester with the same channel, subject and
+    /// description opened since then is answered instead; submissions of one requester are
+    /// serialised so two identical ones never both open a ticket.
+    public func open(
+        _ draft: TicketDraft, event: EventDraft, handOff: [String], duplicateSince: Date?, on executor: some DatabaseExecutor, now: Date, logger: Logger
+    ) async throws -> Opened {
+        let envelope = EventEnvelope(id: event.id, type: event.type, ticketId: draft.id, occurredAt: now, data: event.data)
+        let opened = try await executor.first(
+            """
+            SELECT ticket_id, ticket_reference, ticket_status, duplicate FROM insert_ticket(
+                \(draft.id), \(draft.status.rawValue), \(draft.tier.map { Int16($0.rawValue) }), \(Int16(Priority(impact: draft.impact, urgency: draft.urgency).rank)),
+                \(draft.impact.rawValue), \(draft.urgency.rawValue), \(draft.category), \(draft.channel.rawValue), \(draft.subject), \(draft.description),
+                \(draft.requesterID), \(try JSONCoding.string(draft.metadata))::jsonb, \(try JSONCoding.string(draft.channelDetails))::jsonb, \(now),
+                \(duplicateSince), \(event.id), \(event.type.rawValue), \(event.actor), \(try JSONCoding.string(event.data))::jsonb, \(source),
+                \(handOff.isEmpty ? "{}" : try JSONCoding.string(envelope))::jsonb, \(handOff))
+            """, logger: logger
+        ) { row in
+            Opened(
+                id: try row.get("ticket_id"), reference: Ticket.reference(number: try row.get("ticket_reference")), status: try row.get("ticket_status"),
+                duplicate: try row.get("duplicate"))
+        }
+        guard let opened else { throw TicketStoreError.notFound }
+        return opened
+    }
+
     /// Loads, locks and changes a ticket in the caller's transaction. `to` is the lifecycle move the
     /// change makes (checked even when it is a self-loop such as a move to another tier's queue);
     /// `change` edits the ticket and may throw to refuse; any other status change must also be

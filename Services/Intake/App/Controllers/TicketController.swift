@@ -48,15 +48,23 @@ struct TicketController: Sendable {
         } else {
             try deps.requesterLimiter.take("requester:\(RequesterStore.normalize(input.requester.email))")
         }
-        let (intake, now) = (deps.intake, deps.runtime.clock.now())
-        let stored = try await Idempotency().run(
-            key: key, scope: deps.idempotencyScope("POST /v1/tickets", context), fingerprint: try Idempotency.fingerprint(input),
-            client: deps.runtime.postgres, now: now, logger: context.logger
-        ) { [actor] connection in
-            let (ticket, duplicate) = try await intake.open(input, channelDetails: details, actor: actor, on: connection, now: now, logger: context.logger)
-            return try StoredResponse(
-                SubmitTicketResponse(id: ticket.id, reference: ticket.reference, status: ticket.status, duplicate: duplicate ? true : nil),
-                status: duplicate ? .ok : .created, location: "/v1/tickets/\(ticket.id.uuidString.lowercased())")
+        let (intake, now, logger) = (deps.intake, deps.runtime.clock.now(), context.logger)
+        let answer = { (opened: TicketStore.Opened) throws -> StoredResponse in
+            try StoredResponse(
+                SubmitTicketResponse(id: opened.id, reference: opened.reference, status: opened.status, duplicate: opened.duplicate ? true : nil),
+                status: opened.duplicate ? .ok : .created, location: "/v1/tickets/\(opened.id.uuidString.lowercased())")
+        }
+        let stored: StoredResponse
+        if let key {
+            stored = try await Idempotency().run(
+                key: key, scope: deps.idempotencyScope("POST /v1/tickets", context), fingerprint: try Idempotency.fingerprint(input),
+                client: deps.runtime.postgres, now: now, logger: logger
+            ) { [actor] connection in
+                try answer(try await intake.open(input, channelDetails: details, actor: actor, on: connection, now: now, logger: logger))
+            }
+        } else {
+            // Without a key there is nothing to record beside the ticket: its two statements need no transaction.
+            stored = try answer(try await intake.open(input, channelDetails: details, actor: actor, on: deps.runtime.postgres, now: now, logger: logger))
         }
         return try withRequesterToken(stored, secret: deps.secret)
     }

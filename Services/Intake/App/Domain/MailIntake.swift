@@ -34,12 +34,12 @@ struct MailIntake: Sendable {
             try await messages.remember(mail.messageId, ticket: ticket.id, on: connection, now: now, logger: logger)
             return InboundEmailResult(outcome: .threaded, ticketId: ticket.id, reference: ticket.reference, status: ticket.status)
         }
-        let (ticket, duplicate) = try await intake.open(submission(mail), channelDetails: details(mail), on: connection, now: now, logger: logger)
-        try await messages.remember(mail.messageId, ticket: ticket.id, on: connection, now: now, logger: logger)
+        let opened = try await intake.open(submission(mail), channelDetails: details(mail), on: connection, now: now, logger: logger)
+        try await messages.remember(mail.messageId, ticket: opened.id, on: connection, now: now, logger: logger)
         // A duplicate's token is never answered: the same text under another Message-ID proves nothing.
         return InboundEmailResult(
-            outcome: duplicate ? .duplicate : .created, ticketId: ticket.id, reference: ticket.reference, status: ticket.status,
-            requesterToken: duplicate ? nil : Secrets.requesterToken(ticketID: ticket.id, secret: secret))
+            outcome: opened.duplicate ? .duplicate : .created, ticketId: opened.id, reference: opened.reference, status: opened.status,
+            requesterToken: opened.duplicate ? nil : Secrets.requesterToken(ticketID: opened.id, secret: secret))
     }
 
     /// Adds a reply to its ticket; nil when the ticket is closed (or resolved too long ago), since a

@@ -17,7 +17,7 @@ public struct RequesterStore: Sendable {
 
     /// The requester with this email, created from `input` when there is none; an existing one is
     /// left exactly as it is.
-    public func findOrCreate(_ input: RequesterInput, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> UUID {
+    public func findOrCreate(_ input: RequesterInput, on connection: some DatabaseExecutor, now: Date, logger: Logger) async throws -> UUID {
         let email = input.email.trimmingCharacters(in: .whitespacesAndNewlines)
         let normalized = Self.normalize(email)
         let id = try await connection.first(

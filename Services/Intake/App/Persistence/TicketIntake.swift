@@ -13,28 +13,17 @@ public struct TicketIntake: Sendable {
     /// A resolved ticket reopens on a reply within this window.
     static let reopenWindow: TimeInterval = 7 * 86_400
 
-    /// Opens a ticket and hands it to triage, or returns the ticket an identical submission of the
-    /// last minute opened (`duplicate`). Per requester, submissions are serialised by an advisory lock.
-    /// The contact details a submission gives are kept on the ticket (`channelDetails.contact`),
-    /// never written over the requester's stored profile. `actor` names who submitted when it is not
-    /// the requester (an integration).
+    /// Opens a ticket and hands it to triage, or answers the ticket an identical submission of the
+    /// same requester opened in the last minute (`duplicate`). Two round trips and no transaction:
+    /// the requester (found, or created from this submission), then the ticket with its event and
+    /// hand-off in one statement (`TicketStore.open`). The contact details a submission gives are kept
+    /// on the ticket (`channelDetails.contact`), never written over a stored profile. `actor` names
+    /// who submitted when it is not the requester (an integration).
     func open(
-        _ input: SubmitTicketRequest, channelDetails: [String: JSONValue] = [:], actor: String? = nil, on connection: PostgresConnection, now: Date,
+        _ input: SubmitTicketRequest, channelDetails: [String: JSONValue] = [:], actor: String? = nil, on executor: some DatabaseExecutor, now: Date,
         logger: Logger
-    ) async throws -> (ticket: Ticket, duplicate: Bool) {
-        let email = RequesterStore.normalize(input.requester.email)
-        try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\("intake:" + email), 0))", logger: logger)
-        let existing = try await connection.first(
-            """
-            SELECT t.id FROM tickets t JOIN requesters r ON r.id = t.requester_id
-            WHERE r.email_normalized = \(email) AND t.created_at > \(now.addingTimeInterval(-Self.duplicateWindow))
-              AND t.channel = \(input.channel.rawValue) AND t.subject = \(input.subject) AND t.description = \(input.description)
-            ORDER BY t.created_at LIMIT 1
-            """, logger: logger
-        ) { try $0.get("id", as: UUID.self) }
-        if let existing, let ticket = try await tickets.find(existing, on: connection, logger: logger) { return (ticket, true) }
-
-        let requesterID = try await requesters.findOrCreate(input.requester, on: connection, now: now, logger: logger)
+    ) async throws -> TicketStore.Opened {
+        let requesterID = try await requesters.findOrCreate(input.requester, on: executor, now: now, logger: logger)
         var details = channelDetails
         if let contact = Self.contact(input.requester) { details["contact"] = contact }
         let draft = TicketDraft(
@@ -44,9 +33,12 @@ public struct TicketIntake: Sendable {
         let event = EventDraft(
             id: draft.id, type: .ticketCreated, actor: actor ?? "requester:\(requesterID.uuidString.lowercased())",
             data: ["channel": .string(input.channel.rawValue)])
-        let ticket = try await tickets.insert(draft, event: event, handOff: ["triage"], on: connection, now: now, logger: logger)
-        logger.info("ticket submitted", metadata: ["ticket.id": "\(ticket.id)", "ticket.reference": "\(ticket.reference)", "channel": "\(input.channel.rawValue)"])
-        return (ticket, false)
+        let opened = try await tickets.open(
+            draft, event: event, handOff: ["triage"], duplicateSince: now.addingTimeInterval(-Self.duplicateWindow), on: executor, now: now, logger: logger)
+        if !opened.duplicate {
+            logger.info("ticket submitted", metadata: ["ticket.id": "\(opened.id)", "ticket.reference": "\(opened.reference)", "channel": "\(input.channel.rawValue)"])
+        }
+        return opened
     }
 
     /// The name, phone and organization a submission gave, as the agent sees them beside the profile.
