@@ -164,6 +164,45 @@ import Glibc
         }
     }
 
+    /// Triage and tier-queue SIGKILLed while batches of hand-offs are in flight: every ticket still
+    /// reaches its queue exactly once, and nothing is dead-lettered.
+    @Test(.freshDatabase) func receiversKilledInTheMiddleOfBatchedDeliveryLoseNothing() async throws {
+        try await withCluster { cluster in
+            let total = 2000
+            let submitting = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for client in 0..<16 {
+                        group.addTask {
+                            for index in stride(from: client, to: total, by: 16) {
+                                _ = try await submit(cluster, .fixture(email: "user\(index % 97)@example.com", subject: "Storm \(index)"))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            try await Task.sleep(for: .seconds(1))
+            cluster.signal("triage", SIGKILL)
+            try await Task.sleep(for: .seconds(1))
+            try await cluster.start(["triage"])
+            cluster.signal("tier-queue", SIGKILL)
+            try await Task.sleep(for: .seconds(1))
+            try await cluster.start(["tier-queue"])
+            try await submitting.value
+            try await TestDatabase.withClient { client in
+                let count = { (sql: String) async throws -> Int in
+                    try await client.first(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger) { Int(try $0.get("n", as: Int64.self)) } ?? -1
+                }
+                _ = try await HTTP.eventually(timeout: .seconds(90)) {
+                    try await count("SELECT count(*) AS n FROM tickets WHERE status = 'queued'") == total ? true : nil
+                }
+                #expect(try await count("SELECT count(*) AS n FROM ticket_events WHERE type = 'ticket.triaged'") == total)
+                #expect(try await count("SELECT count(*) AS n FROM ticket_events WHERE type = 'ticket.queued'") == total)
+                #expect(try await count("SELECT count(*) AS n FROM outbox WHERE dead_at IS NOT NULL") == 0)
+            }
+        }
+    }
+
     /// The benchmark's load tool works end to end (the benchmark itself is `./scripts/bench`, not a test).
     @Test(.freshDatabase) func loadToolSmoke() async throws {
         try await withCluster { cluster in

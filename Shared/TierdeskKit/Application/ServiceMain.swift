@@ -45,6 +45,7 @@ public enum ServiceMain {
         ("TIERDESK_INTAKE_URL, TIERDESK_TRIAGE_URL, TIERDESK_TIER_QUEUE_URL, TIERDESK_VENDOR_BRIDGE_URL", "the peers"),
         ("TIERDESK_TIER1_QUEUE_URL … TIERDESK_TIER3_QUEUE_URL", "per-level tier-queue, where levels run apart"),
         ("TIERDESK_OUTBOX_BATCH_SIZE", "events per delivery and per receiving transaction (default 100)"),
+        ("TIERDESK_OUTBOX_WORKERS", "delivery passes in flight per replica (default 2; 0: this replica leaves delivery to others)"),
         ("TIERDESK_OUTBOX_POLL_MS", "how often a replica looks for hand-offs other replicas wrote (default 200)"),
         ("TIERDESK_OUTBOX_MAX_BACKOFF_MS", "longest wait between delivery attempts (default 60000)"),
         ("TIERDESK_OUTBOX_MAX_ATTEMPTS", "attempts before a hand-off is dead-lettered (default 25)"),

@@ -47,6 +47,7 @@ public struct TierdeskConfiguration: Sendable {
         peers = try PeerDirectory(reader: reader)
         outbox = OutboxSettings(
             batchSize: try Self.int(reader, "tierdesk.outbox.batch.size", default: 100, range: 1...1000),
+            workers: try Self.int(reader, "tierdesk.outbox.workers", default: 2, range: 0...16),
             pollInterval: .milliseconds(try Self.int(reader, "tierdesk.outbox.poll.ms", default: 200, range: 10...3_600_000)),
             maxBackoff: .milliseconds(try Self.int(reader, "tierdesk.outbox.max.backoff.ms", default: 60_000, range: 10...3_600_000)),
             maxAttempts: try Self.int(reader, "tierdesk.outbox.max.attempts", default: 25, range: 1...1000)
@@ -98,6 +99,9 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 public struct OutboxSettings: Sendable {
     /// Events per delivery (and per receiving transaction) at most.
     public var batchSize: Int
+    /// Delivery passes in flight at once per replica (one batch answered while the next is claimed);
+    /// 0: this replica writes hand-offs but leaves their delivery to others.
+    public var workers: Int
     /// How often a replica looks for rows another replica wrote (its own writes ring it at once).
     public var pollInterval: Duration
     public var maxBackoff: Duration
@@ -106,9 +110,10 @@ public struct OutboxSettings: Sendable {
     public var lease: Duration
 
     public init(
-        batchSize: Int = 100, pollInterval: Duration = .milliseconds(200), maxBackoff: Duration = .seconds(60), maxAttempts: Int = 25,
-        lease: Duration = .seconds(30)
+        batchSize: Int = 100, workers: Int = 2, pollInterval: Duration = .milliseconds(200), maxBackoff: Duration = .seconds(60),
+        maxAttempts: Int = 25, lease: Duration = .seconds(30)
     ) {
+        self.workers = workers
         self.lease = lease
         self.batchSize = batchSize
         self.pollInterval = pollInterval

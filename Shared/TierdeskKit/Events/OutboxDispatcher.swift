@@ -13,7 +13,7 @@ import TierdeskModels
 /// destination and posts one `{"events": [...]}` per destination; the receiver applies a batch in
 /// one transaction and answers a result per event. Events of one ticket go in the order they were
 /// written, never two of them in flight: a row is claimable only when no earlier row of its ticket
-/// for that destination is still undelivered. Each replica runs `workers` passes side by side.
+/// for that destination is still undelivered. Each replica runs `settings.workers` passes side by side.
 ///
 /// Wake-up: the writer rings its own replica's doorbell after its transaction commits (no NOTIFY
 /// in hot transactions: PostgreSQL serialises every notifying commit); other replicas find rows by
@@ -28,8 +28,6 @@ public struct OutboxDispatcher: Service {
     let internalToken: String
     let settings: OutboxSettings
     let logger: Logger
-    /// Passes in flight at once per replica: one batch is being answered while the next is claimed.
-    let workers = 2
     /// Rung after a commit that wrote outbox rows, so this replica delivers them at once.
     public let doorbell = Doorbell()
 
@@ -45,7 +43,7 @@ public struct OutboxDispatcher: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                for worker in 0..<workers { group.addTask { await deliverLoop(cleaning: worker == 0) } }
+                for worker in 0..<settings.workers { group.addTask { await deliverLoop(cleaning: worker == 0) } }
                 await group.waitForAll()
             }
         }
