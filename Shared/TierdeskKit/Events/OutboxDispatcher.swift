@@ -232,33 +232,25 @@ public struct OutboxDispatcher: Service {
         return .milliseconds(Int(capped * 1000 * Double.random(in: 0.5...1.0)))
     }
 
-    /// Deletes delivered rows past the redelivery window in small batches (each its own short
-    /// statement), so the table stays small at any rate without a long lock.
+    /// Deletes this service's delivered outbox rows past a day and its inbox ids past 30 days (they
+    /// outlive any redelivery: a dead letter retried weeks later is still recognised), in batches of
+    /// 1,000 rows, each its own short statement, so the tables stay small at any rate without a long lock.
     func removeDelivered() async {
         do {
-            while !Task.isCancelled {
-                let removed = try await client.all(
-                    """
-                    DELETE FROM outbox WHERE ctid IN (
-                        SELECT ctid FROM outbox WHERE source = \(source) AND delivered_at < now() - interval '1 day' LIMIT 1000)
-                    RETURNING 1 AS one
-                    """, logger: logger
-                ) { _ in 1 }.count
-                if removed < 1000 { break }
-            }
-            // Inbox ids outlive any redelivery: a dead letter retried weeks later is still recognised.
-            while !Task.isCancelled {
-                let removed = try await client.all(
-                    """
-                    DELETE FROM inbox WHERE ctid IN (
-                        SELECT ctid FROM inbox WHERE consumer = \(source) AND received_at < now() - interval '30 days' LIMIT 1000)
-                    RETURNING 1 AS one
-                    """, logger: logger
-                ) { _ in 1 }.count
-                if removed < 1000 { break }
-            }
+            try await deleteInBatches("DELETE FROM outbox WHERE ctid IN (SELECT ctid FROM outbox WHERE source = $1 AND delivered_at < now() - interval '1 day' LIMIT 1000)")
+            try await deleteInBatches("DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox WHERE consumer = $1 AND received_at < now() - interval '30 days' LIMIT 1000)")
         } catch {
             logger.debug("outbox clean-up failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs `statement` (which deletes at most 1,000 rows of `$1`, this service) until it deletes fewer.
+    func deleteInBatches(_ statement: String) async throws {
+        var bindings = PostgresBindings()
+        try bindings.append(source)
+        while !Task.isCancelled {
+            let removed = try await client.all(PostgresQuery(unsafeSQL: statement + " RETURNING 1 AS one", binds: bindings), logger: logger) { _ in 1 }.count
+            if removed < 1000 { return }
         }
     }
 }

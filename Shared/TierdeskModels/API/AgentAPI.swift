@@ -20,13 +20,20 @@ public struct CreateAgentRequest: Sendable, Codable, Equatable {
         var v = Validation()
         v.text(name, field: "name", maxLength: 200)
         v.email(email, field: "email")
-        if tiers.isEmpty { v.fail("tiers", "must name at least one level") }
-        if tiers.contains(where: { !(1...3).contains($0) }) { v.fail("tiers", "levels are 1, 2 or 3") }
+        Self.validate(tiers: tiers, skills: skills, wipLimit: wipLimit, into: &v)
+        try v.check()
+    }
+
+    /// The rules an agent's levels, skills and WIP limit follow, when given (creation and `PATCH` alike).
+    static func validate(tiers: [Int]?, skills: [String]?, wipLimit: Int?, into v: inout Validation) {
+        if let tiers {
+            if tiers.isEmpty { v.fail("tiers", "must name at least one level") }
+            if tiers.contains(where: { !(1...3).contains($0) }) { v.fail("tiers", "levels are 1, 2 or 3") }
+        }
         for (index, skill) in (skills ?? []).enumerated() where !SubmitTicketRequest.isSlug(skill) || skill.count > 50 {
             v.fail("skills[\(index)]", "must be lowercase letters, digits, '-' or '_' (at most 50)")
         }
         if let wipLimit, !(1...100).contains(wipLimit) { v.fail("wipLimit", "must be between 1 and 100") }
-        try v.check()
     }
 }
 

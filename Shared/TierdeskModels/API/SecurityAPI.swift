@@ -95,14 +95,7 @@ public struct UpdateAgentRequest: Sendable, Codable, Equatable {
     public func validate() throws(Problem) {
         var v = Validation()
         if tiers == nil && skills == nil && wipLimit == nil && active == nil { v.fail("active", "give at least one of tiers, skills, wipLimit, active") }
-        if let tiers {
-            if tiers.isEmpty { v.fail("tiers", "must name at least one level") }
-            if tiers.contains(where: { !(1...3).contains($0) }) { v.fail("tiers", "levels are 1, 2 or 3") }
-        }
-        for (index, skill) in (skills ?? []).enumerated() where !SubmitTicketRequest.isSlug(skill) || skill.count > 50 {
-            v.fail("skills[\(index)]", "must be lowercase letters, digits, '-' or '_' (at most 50)")
-        }
-        if let wipLimit, !(1...100).contains(wipLimit) { v.fail("wipLimit", "must be between 1 and 100") }
+        CreateAgentRequest.validate(tiers: tiers, skills: skills, wipLimit: wipLimit, into: &v)
         try v.check()
     }
 }
