@@ -2,7 +2,7 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 /// A service is a library with all its code and a tiny executable that runs it.
@@ -123,6 +123,7 @@ let package = Package(
                 path: "Tests/SecurityTests"),
             .testTarget(name: "EndToEndTests", dependencies: ["TierdeskTestSupport", "TierdeskModels"], path: "Tests/EndToEndTests"),
             .testTarget(
-                name: "DeployTests", dependencies: ["TierdeskKit", "TierQueueApp", "IntakeApp", .product(name: "Yams", package: "Yams")], path: "Tests/DeployTests"),
+                name: "DeployTests", dependencies: ["TierdeskKit", "TierQueueApp", "IntakeApp", .product(name: "Yams", package: "Yams")],
+                path: "Tests/DeployTests"),
         ]
 )

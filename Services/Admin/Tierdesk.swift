@@ -60,7 +60,9 @@ struct Migrate: AsyncParsableCommand {
             }
             if dryRun {
                 let pending = try await migrator.plan(client: client, logger: logger)
-                print(pending.isEmpty ? "schema is current (version \(migrator.latestVersion)); nothing to apply" : "would apply \(pending.joined(separator: ", "))")
+                print(
+                    pending.isEmpty
+                        ? "schema is current (version \(migrator.latestVersion)); nothing to apply" : "would apply \(pending.joined(separator: ", "))")
                 return
             }
             let applied = try await migrator.migrate(client: client, logger: logger)

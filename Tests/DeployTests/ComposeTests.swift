@@ -1,8 +1,8 @@
 import Configuration
 import Foundation
+import IntakeApp
 import Synchronization
 import Testing
-import IntakeApp
 import TierQueueApp
 import TierdeskKit
 import Yams

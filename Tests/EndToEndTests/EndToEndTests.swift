@@ -8,7 +8,7 @@ import TierdeskModels
 import TierdeskTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The four real executables, started as processes on a fresh database, driven over HTTP.
@@ -80,7 +80,10 @@ import Glibc
 
     @Test(.freshDatabase) func escalationChainReachesAVendorCase() async throws {
         try await withCluster { cluster in
-            let (one, two, three) = (try await hire(cluster, tiers: [1], name: "one"), try await hire(cluster, tiers: [2], name: "two"), try await hire(cluster, tiers: [3], name: "three"))
+            let (one, two, three) = (
+                try await hire(cluster, tiers: [1], name: "one"), try await hire(cluster, tiers: [2], name: "two"),
+                try await hire(cluster, tiers: [3], name: "three")
+            )
             let vendor = try await HTTP.json(
                 Vendor.self, .POST, cluster.url("vendor-bridge") + "/v1/vendors", token: TestCredentials.adminToken,
                 body: CreateVendorRequest(name: "Acme Network Services", webhookUrl: "https://acme.example.com/hooks", categories: ["network"]), expect: 201)
@@ -121,7 +124,9 @@ import Glibc
             var agents: [String] = []
             for index in 0..<12 { agents.append(try await hire(cluster, tiers: [1], name: "agent\(index)", wipLimit: 60)) }
             var submitted = Set<UUID>()
-            for index in 0..<60 { submitted.insert(try await submit(cluster, .fixture(email: "user\(index % 7)@example.com", subject: "Laptop \(index) will not boot")).id) }
+            for index in 0..<60 {
+                submitted.insert(try await submit(cluster, .fixture(email: "user\(index % 7)@example.com", subject: "Laptop \(index) will not boot")).id)
+            }
             _ = try await HTTP.eventually { try await queue(cluster, tier: 1, token: agents[0]).count == 60 ? true : nil }
 
             let claimed = try await withThrowingTaskGroup(of: [UUID].self) { group in
@@ -220,7 +225,8 @@ import Glibc
             #expect(reported == 0 && routing?["lost"] as? Int == 0 && routing?["queued"] as? Int == 20, "\(report)")
             let tokens = folder.appendingPathComponent("tokens.txt").path
             try (try await hire(cluster, tiers: [1], name: "bencher", wipLimit: 50) + "\n").write(toFile: tokens, atomically: true, encoding: .utf8)
-            let (claimed, claimOutput) = try ExecutableTests().run("tierdesk-bench", ["claim", "--url", cluster.url("tier-queue"), "--tier", "1", "--tokens", tokens])
+            let (claimed, claimOutput) = try ExecutableTests().run(
+                "tierdesk-bench", ["claim", "--url", cluster.url("tier-queue"), "--tier", "1", "--tokens", tokens])
             let claims = try JSONSerialization.jsonObject(with: Data(claimOutput.utf8)) as? [String: Any]
             #expect(claimed == 0 && claims?["distinctTickets"] as? Int == 20 && claims?["claimedTwice"] as? Int == 0, "\(claimOutput)")
         }
@@ -240,7 +246,8 @@ import Glibc
             ]
             let bodies = [
                 "", "{", "null", "[]", "0", "\"x\"", "{\"requester\":{}}", "{\"message\":\"\\u0000\"}", "{\"reason\":\"x\",\"toTier\":99}",
-                "{\"resolution\":1}", "{\"name\":\"n\",\"email\":\"e@x.co\",\"tiers\":[1e300]}", "{\"id\":\"\(UUID())\",\"type\":\"ticket.created\",\"occurredAt\":\"yesterday\"}",
+                "{\"resolution\":1}", "{\"name\":\"n\",\"email\":\"e@x.co\",\"tiers\":[1e300]}",
+                "{\"id\":\"\(UUID())\",\"type\":\"ticket.created\",\"occurredAt\":\"yesterday\"}",
                 String(repeating: "[", count: 5000), "{\"status\":\"resolved\",\"message\":\"m\",\"eta\":\"2026-13-45\"}",
             ]
             let tokens: [String?] = [nil, TestCredentials.adminToken, TestCredentials.internalToken, agent, "tdv_forged", ticket.requesterToken]
@@ -336,10 +343,11 @@ import Glibc
             for _ in 0..<2 {  // safe to run again: fresh credentials, no duplicates
                 let (seeded, output) = try ExecutableTests().run("tierdesk", ["seed-demo", "--env"], environment: environment)
                 #expect(seeded == 0)
-                let values = Dictionary(uniqueKeysWithValues: output.split(separator: "\n").compactMap { line -> (String, String)? in
-                    let parts = line.split(separator: "=", maxSplits: 1)
-                    return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
-                })
+                let values = Dictionary(
+                    uniqueKeysWithValues: output.split(separator: "\n").compactMap { line -> (String, String)? in
+                        let parts = line.split(separator: "=", maxSplits: 1)
+                        return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+                    })
                 #expect(values["TIERDESK_DEMO_TIER1_TOKEN"]?.hasPrefix("tda_") == true && values["TIERDESK_DEMO_VENDOR_KEY"]?.hasPrefix("tdv_") == true)
                 #expect(Int(values["TIERDESK_DEMO_ARTICLES"] ?? "") ?? 0 >= 40)
             }

@@ -45,7 +45,9 @@ import VendorBridgeApp
         for service in Service.allCases {
             let served = try await service.routes()
             let covered = Set(rules.filter { $0.service == service }.map(\.route))
-            #expect(served == covered, "\(service): routes without a rule \(served.subtracting(covered).sorted()), rules without a route \(covered.subtracting(served).sorted())")
+            #expect(
+                served == covered,
+                "\(service): routes without a rule \(served.subtracting(covered).sorted()), rules without a route \(covered.subtracting(served).sorted())")
         }
         var handedOut = world.fixedSecrets
         var cells = 0
@@ -93,7 +95,8 @@ enum Service: String, CaseIterable, Sendable {
             let runtime = try ServiceRuntime(configuration: configuration)
             return OpenAPICheck.served(IntakeApp.buildRouter(try IntakeDependencies(runtime: runtime, configuration: IntakeConfiguration())))
         case .triage:
-            let runtime = try ServiceRuntime(configuration: TierdeskConfiguration(reader: reader, serviceName: Triage.serviceName, defaultPort: Triage.defaultPort))
+            let runtime = try ServiceRuntime(
+                configuration: TierdeskConfiguration(reader: reader, serviceName: Triage.serviceName, defaultPort: Triage.defaultPort))
             return OpenAPICheck.served(TriageApp.buildRouter(TriageDependencies(runtime: runtime)))
         case .tierQueue:
             let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
@@ -104,7 +107,8 @@ enum Service: String, CaseIterable, Sendable {
                 intake: HTTPIntakeClient(baseURL: "http://127.0.0.1:9", internalToken: TestCredentials.internalToken))
             return OpenAPICheck.served(TierQueueApp.buildRouter(deps))
         case .vendorBridge:
-            let configuration = try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
+            let configuration = try TierdeskConfiguration(
+                reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
             return OpenAPICheck.served(VendorBridgeApp.buildRouter(try VendorBridgeDependencies(runtime: try ServiceRuntime(configuration: configuration))))
         }
     }
@@ -186,7 +190,10 @@ enum Rules {
                 let id = UUID().uuidString.prefix(8)
                 return Target(path: "/v1/tickets", body: json(SubmitTicketRequest.fixture(email: "m\(id)@example.com", channel: .api, subject: "Matrix \(id)")))
             },
-            Rule(service: .intake, route: "GET /v1/tickets/{id}", allowed: agentsAndAdmin.merging([.requester: 200]) { a, _ in a }, hidden: [.otherRequester, .otherLevelAgent]) {
+            Rule(
+                service: .intake, route: "GET /v1/tickets/{id}", allowed: agentsAndAdmin.merging([.requester: 200]) { a, _ in a },
+                hidden: [.otherRequester, .otherLevelAgent]
+            ) {
                 world in
                 let ticket = try await world.workedTicket()
                 return Target(path: "/v1/tickets/\(ticket)", ticket: ticket)
@@ -213,7 +220,9 @@ enum Rules {
             },
             Rule(service: .intake, route: "PATCH /v1/requesters/{id}", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
                 let ticket = try await world.workedTicket()
-                return Target(path: "/v1/requesters/\(try await world.requester(of: ticket))", body: json(UpdateRequesterRequest(phone: "+41 44 555 55 55")), ticket: ticket)
+                return Target(
+                    path: "/v1/requesters/\(try await world.requester(of: ticket))", body: json(UpdateRequesterRequest(phone: "+41 44 555 55 55")),
+                    ticket: ticket)
             },
             Rule(service: .intake, route: "GET /v1/kb/search", allowed: everyone(200), anonymous: 200, setup: path("/v1/kb/search?q=vpn")),
             Rule(service: .intake, route: "GET /v1/kb/articles/{id}", allowed: everyone(200), anonymous: 200) { world in
@@ -298,7 +307,9 @@ enum Rules {
     static var vendorBridge: [Rule] {
         [
             Rule(service: .vendorBridge, route: "POST /v1/vendors", allowed: [.admin: 201]) { _ in
-                Target(path: "/v1/vendors", body: json(CreateVendorRequest(name: "Matrix \(UUID())", webhookUrl: "https://vendor.example.com/hook", categories: [])))
+                Target(
+                    path: "/v1/vendors",
+                    body: json(CreateVendorRequest(name: "Matrix \(UUID())", webhookUrl: "https://vendor.example.com/hook", categories: [])))
             },
             Rule(service: .vendorBridge, route: "GET /v1/vendors", allowed: [.admin: 200], setup: path("/v1/vendors")),
             Rule(service: .vendorBridge, route: "PATCH /v1/vendors/{id}", allowed: [.admin: 200]) { world in
@@ -307,7 +318,9 @@ enum Rules {
             Rule(service: .vendorBridge, route: "POST /v1/vendors/{id}/api-key", allowed: [.admin: 200]) { world in
                 Target(path: "/v1/vendors/\(try await world.spareVendor())/api-key")
             },
-            Rule(service: .vendorBridge, route: "GET /internal/v1/vendors/match", allowed: [.internal: 200], setup: path("/internal/v1/vendors/match?category=network")),
+            Rule(
+                service: .vendorBridge, route: "GET /internal/v1/vendors/match", allowed: [.internal: 200],
+                setup: path("/internal/v1/vendors/match?category=network")),
             Rule(service: .vendorBridge, route: "GET /v1/vendor/cases", allowed: [.owningVendor: 200, .otherVendor: 200], setup: path("/v1/vendor/cases")),
             Rule(service: .vendorBridge, route: "GET /v1/vendor/cases/{id}", allowed: [.owningVendor: 200], hidden: [.otherVendor]) { world in
                 let (ticket, vendorCase) = try await world.vendorCase()
@@ -361,7 +374,8 @@ struct World: Sendable {
         tokens[.assignee] = try await db.agentToken(assignee)
         let vendors = VendorStore(secret: TestCredentials.secret)
         let owning = try await vendors.create(
-            CreateVendorRequest(name: "Owning", webhookUrl: "https://owning.example.com", categories: ["network"]), on: db.client, now: Date(), logger: db.logger)
+            CreateVendorRequest(name: "Owning", webhookUrl: "https://owning.example.com", categories: ["network"]), on: db.client, now: Date(),
+            logger: db.logger)
         let other = try await vendors.create(
             CreateVendorRequest(name: "Other", webhookUrl: "https://other.example.com", categories: []), on: db.client, now: Date(), logger: db.logger)
         tokens[.owningVendor] = owning.apiKey
@@ -422,7 +436,8 @@ struct World: Sendable {
     /// A ticket waiting on the owning vendor at level 4 and its open case.
     func vendorCase() async throws -> (UUID, UUID) {
         let ticket = try await waitingOnVendor()
-        let event = EventEnvelope(type: .ticketEscalated, ticketId: ticket, occurredAt: Date(), data: ["toTier": 4, "reason": "r", "vendorId": .string(owningVendor.uuidString)])
+        let event = EventEnvelope(
+            type: .ticketEscalated, ticketId: ticket, occurredAt: Date(), data: ["toTier": 4, "reason": "r", "vendorId": .string(owningVendor.uuidString)])
         let opened = try await clients[.vendorBridge]!.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event)
         #expect(opened.status == .ok)
         let id = try await db.client.first("SELECT id FROM vendor_cases WHERE ticket_id = \(ticket)", logger: db.logger) { try $0.get("id", as: UUID.self) }
@@ -468,7 +483,8 @@ struct World: Sendable {
             return EventEnvelope(type: .ticketTriaged, ticketId: ticket, occurredAt: Date(), data: ["tier": 1])
         case .vendorBridge:
             let ticket = try await waitingOnVendor()
-            return EventEnvelope(type: .ticketEscalated, ticketId: ticket, occurredAt: Date(), data: ["toTier": 4, "reason": "r", "vendorId": .string(owningVendor.uuidString)])
+            return EventEnvelope(
+                type: .ticketEscalated, ticketId: ticket, occurredAt: Date(), data: ["toTier": 4, "reason": "r", "vendorId": .string(owningVendor.uuidString)])
         }
     }
 
@@ -517,7 +533,9 @@ struct World: Sendable {
         ) { try $0.get("tablename", as: String.self) }
         var everything = ""
         for table in tables {
-            let rows = try await db.client.all(PostgresQuery(unsafeSQL: "SELECT r::text AS row FROM \(table) r"), logger: db.logger) { try $0.get("row", as: String.self) }
+            let rows = try await db.client.all(PostgresQuery(unsafeSQL: "SELECT r::text AS row FROM \(table) r"), logger: db.logger) {
+                try $0.get("row", as: String.self)
+            }
             everything += rows.joined(separator: "\n")
         }
         #expect(everything.contains("Matrix mail"), "the scan reads the data it should")

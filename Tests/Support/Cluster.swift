@@ -6,7 +6,7 @@ import TierdeskKit
 import TierdeskModels
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real executables, started as processes against the test's database, for end-to-end tests.
@@ -161,7 +161,7 @@ public enum HTTP {
         _ type: T.Type, _ method: HTTPMethod, _ url: String, token: String? = nil, body: (any Encodable & Sendable)? = nil, expect: Int? = nil
     ) async throws -> T {
         let (status, buffer) = try await request(method, url, token: token, json: body)
-        guard (expect.map { $0 == status } ?? (200..<300).contains(status)) else {
+        guard expect.map { $0 == status } ?? (200..<300).contains(status) else {
             throw TestSetupError("\(method) \(url) answered \(status): \(String(buffer: buffer))")
         }
         return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))

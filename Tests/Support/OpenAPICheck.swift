@@ -23,9 +23,10 @@ public enum OpenAPICheck {
 
     /// The same pairs from a router's routes (`{name}` parameters kept as written).
     public static func served(_ router: Router<AppRequestContext>) -> Set<String> {
-        Set(router.routes.map { route in
-            let path = route.path.description
-            return "\(route.method.rawValue) \(path.hasPrefix("/") ? path : "/" + path)"
-        })
+        Set(
+            router.routes.map { route in
+                let path = route.path.description
+                return "\(route.method.rawValue) \(path.hasPrefix("/") ? path : "/" + path)"
+            })
     }
 }

@@ -21,13 +21,17 @@ public struct StoreFixture: Sendable {
     }
 
     /// A ticket already queued at `tier`.
-    public func queued(tier: Tier = .firstLine, impact: Impact = .medium, urgency: Urgency = .medium, category: String? = "network", skills: [String] = [], requester: UUID? = nil) async throws -> Ticket {
+    public func queued(
+        tier: Tier = .firstLine, impact: Impact = .medium, urgency: Urgency = .medium, category: String? = "network", skills: [String] = [],
+        requester: UUID? = nil
+    ) async throws -> Ticket {
         var requesterID = requester
         if requesterID == nil { requesterID = try await self.requester("r\(UUID().uuidString.prefix(6))@example.com") }
         let requesterUUID = requesterID!
         let now = Date()
         return try await client.transaction(logger: logger) { connection in
-            let draft = TicketDraft(impact: impact, urgency: urgency, category: category, channel: .web, subject: "s", description: "d", requesterID: requesterUUID)
+            let draft = TicketDraft(
+                impact: impact, urgency: urgency, category: category, channel: .web, subject: "s", description: "d", requesterID: requesterUUID)
             _ = try await store.insert(draft, event: EventDraft(type: .ticketCreated, actor: "test"), on: connection, now: now, logger: logger)
             _ = try await store.update(draft.id, event: EventDraft(type: .ticketTriaged, actor: "test"), on: connection, now: now, logger: logger) {
                 $0.status = .triaged
@@ -39,7 +43,9 @@ public struct StoreFixture: Sendable {
         }
     }
 
-    public func change(_ id: UUID, expectedVersion: Int? = nil, handOff: [String] = [], _ edit: @escaping @Sendable (inout Ticket) throws -> Void) async throws -> Ticket {
+    public func change(_ id: UUID, expectedVersion: Int? = nil, handOff: [String] = [], _ edit: @escaping @Sendable (inout Ticket) throws -> Void) async throws
+        -> Ticket
+    {
         try await client.transaction(logger: logger) { connection in
             try await store.update(
                 id, expectedVersion: expectedVersion, event: EventDraft(type: .ticketCommented, actor: "test"), handOff: handOff, on: connection, now: Date(),
@@ -57,7 +63,6 @@ extension AgentIdentity {
         AgentIdentity(id: UUID(), tiers: tiers, skills: skills, wipLimit: wipLimit)
     }
 }
-
 
 extension StoreFixture {
     /// A ticket queued at `tier` and claimed by `agent`: in progress and theirs.
@@ -83,7 +88,9 @@ extension StoreFixture {
 
     /// Rows of the outbox written by `source`, as (destination, event type).
     public func outbox(source: String) async throws -> [String] {
-        try await client.all("SELECT destination || ' ' || event_type AS row FROM outbox WHERE source = \(source) ORDER BY created_at, destination", logger: logger) {
+        try await client.all(
+            "SELECT destination || ' ' || event_type AS row FROM outbox WHERE source = \(source) ORDER BY created_at, destination", logger: logger
+        ) {
             try $0.get("row", as: String.self)
         }
     }

@@ -11,15 +11,19 @@ import TriageApp
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)
             let requester = try await db.requester()
-            let draft = TicketDraft(impact: .high, urgency: .medium, category: "network", channel: .email, subject: "s", description: "d", requesterID: requester)
+            let draft = TicketDraft(
+                impact: .high, urgency: .medium, category: "network", channel: .email, subject: "s", description: "d", requesterID: requester)
             try await client.transaction(logger: db.logger) { connection in
-                _ = try await db.store.insert(draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: "test"), on: connection, now: Date(), logger: db.logger)
+                _ = try await db.store.insert(
+                    draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: "test"), on: connection, now: Date(), logger: db.logger)
             }
             try await withLiveApp(TriageApp.buildApplication) { http in
                 let event = EventEnvelope(id: draft.id, type: .ticketCreated, ticketId: draft.id, occurredAt: Date())
                 #expect(try await http.send(.post, "/internal/v1/events", json: event).status == .unauthorized)
                 #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).status == .ok)
-                #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).decode(EventBatchResult.self).results.map(\.status) == [.duplicate])
+                #expect(
+                    try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).decode(EventBatchResult.self).results
+                        .map(\.status) == [.duplicate])
                 let bad = try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, raw: #"{"id":"x"}"#)
                 #expect(bad.status == .unprocessableContent)
             }

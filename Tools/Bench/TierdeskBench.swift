@@ -158,9 +158,10 @@ struct Claim: AsyncParsableCommand {
             }
         }
         let ids = claimed.withLock { $0 }
-        try printJSON(Report(
-            claims: recorder.summary(seconds: (ContinuousClock.now - started).seconds), agents: agentTokens.count,
-            distinctTickets: Set(ids).count, claimedTwice: ids.count - Set(ids).count))
+        try printJSON(
+            Report(
+                claims: recorder.summary(seconds: (ContinuousClock.now - started).seconds), agents: agentTokens.count,
+                distinctTickets: Set(ids).count, claimedTwice: ids.count - Set(ids).count))
     }
 }
 
@@ -221,11 +222,12 @@ struct RoutingReport: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let due: [UUID: Int64] = Dictionary(uniqueKeysWithValues: try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: "\t")
-            guard parts.count == 2, let id = UUID(uuidString: String(parts[0])), let micros = Int64(parts[1]) else { return nil }
-            return (id, micros)
-        })
+        let due: [UUID: Int64] = Dictionary(
+            uniqueKeysWithValues: try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").compactMap { line in
+                let parts = line.split(separator: "\t")
+                guard parts.count == 2, let id = UUID(uuidString: String(parts[0])), let micros = Int64(parts[1]) else { return nil }
+                return (id, micros)
+            })
         let ids = Array(due.keys)
         let logger = {
             var logger = Logger(label: "tierdesk-bench")
@@ -237,9 +239,10 @@ struct RoutingReport: AsyncParsableCommand {
         let rows = try await settings.withClient(logger: logger) { client -> [(UUID, Int64, Int64?, Int64?)] in
             let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
             while true {
-                let queued = try await client.first(
-                    "SELECT count(*) AS n FROM ticket_events WHERE type = 'ticket.queued' AND ticket_id = ANY(\(ids))", logger: logger
-                ) { Int(try $0.get("n", as: Int64.self)) } ?? 0
+                let queued =
+                    try await client.first(
+                        "SELECT count(*) AS n FROM ticket_events WHERE type = 'ticket.queued' AND ticket_id = ANY(\(ids))", logger: logger
+                    ) { Int(try $0.get("n", as: Int64.self)) } ?? 0
                 if queued >= ids.count || ContinuousClock.now > deadline { break }
                 try await Task.sleep(for: .milliseconds(500))
             }
@@ -264,8 +267,9 @@ struct RoutingReport: AsyncParsableCommand {
                 queuedCount += 1
             }
         }
-        try printJSON(Report(
-            tickets: ids.count, queued: queuedCount, lost: ids.count - queuedCount, submissionToClaimable: total.summary(seconds: 0),
-            intake: intake.summary(seconds: 0), intakeToTriaged: triage.summary(seconds: 0), triagedToQueued: queue.summary(seconds: 0)))
+        try printJSON(
+            Report(
+                tickets: ids.count, queued: queuedCount, lost: ids.count - queuedCount, submissionToClaimable: total.summary(seconds: 0),
+                intake: intake.summary(seconds: 0), intakeToTriaged: triage.summary(seconds: 0), triagedToQueued: queue.summary(seconds: 0)))
     }
 }

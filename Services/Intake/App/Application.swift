@@ -113,7 +113,8 @@ public func buildApplication(reader: ConfigReader, clock: any WallClock) async t
 }
 
 public func buildRouter(_ deps: IntakeDependencies) -> Router<AppRequestContext> {
-    let router = deps.runtime.makeRouter(openAPI: Intake.openAPI, mailGatewayToken: deps.configuration.mailGatewayToken, integrations: true, requesterTokens: true)
+    let router = deps.runtime.makeRouter(
+        openAPI: Intake.openAPI, mailGatewayToken: deps.configuration.mailGatewayToken, integrations: true, requesterTokens: true)
     let limited = router.group().add(middleware: RateLimitMiddleware(limiter: deps.addressLimiter, clientAddress: deps.runtime.configuration.clientAddress))
     TicketController(deps: deps).addRoutes(to: limited)
     InboundEmailController(deps: deps).addRoutes(to: limited)

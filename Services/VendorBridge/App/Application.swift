@@ -38,7 +38,8 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
 
 /// The application on `clock` (tests pass one they control).
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
-    let configuration = try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
+    let configuration = try TierdeskConfiguration(
+        reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
     let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
     return runtime.makeApplication(router: buildRouter(try VendorBridgeDependencies(runtime: runtime)))
 }
@@ -66,7 +67,8 @@ struct VendorBridgeEventHandler: EventHandler {
             throw VendorBridgeError.eventRefused("no ticket \(ticketID)")
         }
         guard ticket.status == .pendingVendor, ticket.tier == .vendor, ticket.vendorId == vendorID else {
-            throw VendorBridgeError.eventRefused("ticket \(ticketID) is not waiting on vendor \(vendorID) at level 4 (it is \(ticket.status.rawValue) at level \(ticket.tier?.rawValue ?? 0))")
+            throw VendorBridgeError.eventRefused(
+                "ticket \(ticketID) is not waiting on vendor \(vendorID) at level 4 (it is \(ticket.status.rawValue) at level \(ticket.tier?.rawValue ?? 0))")
         }
         let now = deps.runtime.clock.now()
         let caseID = try await deps.cases.open(

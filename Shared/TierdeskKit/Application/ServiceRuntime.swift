@@ -57,9 +57,10 @@ public struct ServiceRuntime: Sendable {
         let settings = AuthSettings(
             adminToken: configuration.adminToken, internalToken: configuration.internalToken, mailGatewayToken: mailGatewayToken,
             secret: requesterTokens ? configuration.secret : nil, integrations: integrations)
-        router.add(middleware: AuthMiddleware(
-            authenticator: Authenticator(settings: settings, client: postgres), failures: RateLimiter(perMinute: configuration.authFailuresPerMinute),
-            clientAddress: configuration.clientAddress))
+        router.add(
+            middleware: AuthMiddleware(
+                authenticator: Authenticator(settings: settings, client: postgres), failures: RateLimiter(perMinute: configuration.authFailuresPerMinute),
+                clientAddress: configuration.clientAddress))
 
         router.get("health/live") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("health/ready") { _, context in

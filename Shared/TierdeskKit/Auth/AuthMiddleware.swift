@@ -37,4 +37,3 @@ public struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 }
-

@@ -105,7 +105,8 @@ public struct Authenticator: Sendable {
             let rows = try await client.query(
                 "SELECT id, name, channels, rate_per_minute FROM integrations WHERE key_hash = \(hash) AND revoked_at IS NULL", logger: logger)
             for try await (id, name, channels, rate) in rows.decode((UUID, String, [String], Int32).self) {
-                return .integration(IntegrationIdentity(id: id, name: name, channels: Set(channels.compactMap(Channel.init(rawValue:))), ratePerMinute: Int(rate)))
+                return .integration(
+                    IntegrationIdentity(id: id, name: name, channels: Set(channels.compactMap(Channel.init(rawValue:))), ratePerMinute: Int(rate)))
             }
         case .requester, .webhookSecret:
             break

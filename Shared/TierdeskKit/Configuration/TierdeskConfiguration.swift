@@ -142,7 +142,8 @@ public struct PeerDirectory: Sendable {
         }
         for tier in Tier.agentTiers {
             let key = "tierdesk.tier\(tier.rawValue).queue.url"
-            urls["tier-queue:\(tier.rawValue)"] = try reader.string(forKey: ConfigKey(key)).map { value throws(ConfigurationError) in try Self.url(value, key: key) } ?? urls["tier-queue"]
+            urls["tier-queue:\(tier.rawValue)"] =
+                try reader.string(forKey: ConfigKey(key)).map { value throws(ConfigurationError) in try Self.url(value, key: key) } ?? urls["tier-queue"]
         }
         self.urls = urls
     }

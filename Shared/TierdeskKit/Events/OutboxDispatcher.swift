@@ -237,8 +237,10 @@ public struct OutboxDispatcher: Service {
     /// 1,000 rows, each its own short statement, so the tables stay small at any rate without a long lock.
     func removeDelivered() async {
         do {
-            try await deleteInBatches("DELETE FROM outbox WHERE ctid IN (SELECT ctid FROM outbox WHERE source = $1 AND delivered_at < now() - interval '1 day' LIMIT 1000)")
-            try await deleteInBatches("DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox WHERE consumer = $1 AND received_at < now() - interval '30 days' LIMIT 1000)")
+            try await deleteInBatches(
+                "DELETE FROM outbox WHERE ctid IN (SELECT ctid FROM outbox WHERE source = $1 AND delivered_at < now() - interval '1 day' LIMIT 1000)")
+            try await deleteInBatches(
+                "DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox WHERE consumer = $1 AND received_at < now() - interval '30 days' LIMIT 1000)")
         } catch {
             logger.debug("outbox clean-up failed", metadata: ["error": "\(error)"])
         }

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An IPv4 or IPv6 address range in CIDR notation (`10.0.0.0/8`, `fd00::/8`, or one address).

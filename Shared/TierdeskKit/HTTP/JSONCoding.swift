@@ -81,7 +81,8 @@ extension JSONCoding {
     /// Decodes a request body, turning every decoding failure into a problem that names the field.
     public static func decodeBody<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         guard buffer.readableBytes > 0 else {
-            throw Problem(type: Problem.typeBase + "malformed-body", title: "Malformed request body", status: 400, detail: "the body is empty; send a JSON object")
+            throw Problem(
+                type: Problem.typeBase + "malformed-body", title: "Malformed request body", status: 400, detail: "the body is empty; send a JSON object")
         }
         let bytes = Data(buffer.readableBytesView)
         guard String(validating: bytes, as: UTF8.self) != nil else {

@@ -235,7 +235,8 @@ public struct TicketStore: Sendable {
     /// A ticket by id, or nil.
     public func find(_ id: UUID, forUpdate: Bool = false, on executor: some DatabaseExecutor, logger: Logger) async throws -> Ticket? {
         let lock = forUpdate ? " FOR UPDATE OF t" : ""
-        return try await executor.first(PostgresQuery(unsafeSQL: Self.selectTicket + " WHERE t.id = $1" + lock, binds: try binds(id)), logger: logger, Ticket.init(row:))
+        return try await executor.first(
+            PostgresQuery(unsafeSQL: Self.selectTicket + " WHERE t.id = $1" + lock, binds: try binds(id)), logger: logger, Ticket.init(row:))
     }
 
     /// The trail of a ticket in order; only public events for a requester.
@@ -289,8 +290,12 @@ public struct TicketStore: Sendable {
     public static func actor(_ agent: AgentIdentity) -> String { "agent:\(agent.id.uuidString.lowercased())" }
 
     /// A tier's queue in claim order (priority, then due time), a page at a time.
-    public func queue(tier: Tier, limit: Int, after cursor: QueueCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<TicketSummary> {
-        let after = cursor ?? QueueCursor(priority: 0, dueAtMicroseconds: Date.distantPast.epochMicroseconds, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+    public func queue(tier: Tier, limit: Int, after cursor: QueueCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<
+        TicketSummary
+    > {
+        let after =
+            cursor
+            ?? QueueCursor(priority: 0, dueAtMicroseconds: Date.distantPast.epochMicroseconds, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
         let tickets = try await executor.all(
             PostgresQuery(
                 unsafeSQL: Self.selectTicket + """
@@ -299,7 +304,10 @@ public struct TicketStore: Sendable {
                     """,
                 binds: try binds(Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger, Ticket.init(row:))
         let page = Array(tickets.prefix(limit))
-        let next = tickets.count > limit ? page.last.map { QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: ($0.resolutionDueAt ?? .distantFuture).epochMicroseconds, id: $0.id) } : nil
+        let next =
+            tickets.count > limit
+            ? page.last.map { QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: ($0.resolutionDueAt ?? .distantFuture).epochMicroseconds, id: $0.id) }
+            : nil
         return Page(items: page.map(TicketSummary.init), nextCursor: next?.encoded)
     }
 
@@ -370,7 +378,8 @@ extension Ticket {
             assigneeId: try row.get("assignee_id"), requiredSkills: try row.get("required_skills"), vendorId: try row.get("vendor_id"),
             firstResponseDueAt: try row.get("first_response_due_at"), resolutionDueAt: try row.get("resolution_due_at"),
             createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"), version: Int(try row.get("version", as: Int32.self)),
-            metadata: try Self.jsonObject(row.get("metadata", as: String.self)), channelDetails: try Self.jsonObject(row.get("channel_details", as: String.self)))
+            metadata: try Self.jsonObject(row.get("metadata", as: String.self)),
+            channelDetails: try Self.jsonObject(row.get("channel_details", as: String.self)))
     }
 
     static func jsonObject(_ text: String) throws -> [String: JSONValue] {

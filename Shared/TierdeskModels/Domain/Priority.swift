@@ -6,7 +6,11 @@ public enum Urgency: String, Sendable, Codable, CaseIterable, Hashable { case hi
 
 /// ITIL priority, P1 (most urgent) to P5. `rank` is the number stored and sorted on.
 public enum Priority: String, Sendable, Codable, CaseIterable, Comparable, Hashable {
-    case p1 = "P1", p2 = "P2", p3 = "P3", p4 = "P4", p5 = "P5"
+    case p1 = "P1"
+    case p2 = "P2"
+    case p3 = "P3"
+    case p4 = "P4"
+    case p5 = "P5"
 
     /// 1 for P1 … 5 for P5; a queue sorts ascending.
     public var rank: Int { Priority.allCases.firstIndex(of: self)! + 1 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// A support level. Level 0 is self-service, level 4 an external vendor.
 public enum Tier: Int, Sendable, Codable, CaseIterable, Comparable, Hashable {
-    case selfService = 0, firstLine, backOffice, specialist, vendor
+    case selfService = 0
+    case firstLine, backOffice, specialist, vendor
 
     public static func < (lhs: Tier, rhs: Tier) -> Bool { lhs.rawValue < rhs.rawValue }
 

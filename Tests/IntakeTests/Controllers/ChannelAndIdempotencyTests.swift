@@ -16,8 +16,10 @@ import TierdeskTestSupport
         }
     }
 
-    func email(_ id: String, from: String = "Dana Example <dana@example.com>", subject: String = "Printer on floor 3 jams", text: String = "It jams on every job.",
-               inReplyTo: String? = nil, references: [String]? = nil) -> InboundEmail {
+    func email(
+        _ id: String, from: String = "Dana Example <dana@example.com>", subject: String = "Printer on floor 3 jams", text: String = "It jams on every job.",
+        inReplyTo: String? = nil, references: [String]? = nil
+    ) -> InboundEmail {
         InboundEmail(from: from, to: "it@example.com", subject: subject, text: text, messageId: id, inReplyTo: inReplyTo, references: references)
     }
 
@@ -31,7 +33,8 @@ import TierdeskTestSupport
             #expect(again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
             let other = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(subject: "Something else"), headers: key)
             #expect(try other.status == .unprocessableContent && other.problem().errors?.first?.field == "Idempotency-Key")
-            let badKey = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(), headers: [HTTPField.Name("Idempotency-Key")!: String(repeating: "k", count: 300)])
+            let badKey = try await http.send(
+                .post, "/v1/tickets", json: SubmitTicketRequest.fixture(), headers: [HTTPField.Name("Idempotency-Key")!: String(repeating: "k", count: 300)])
             #expect(badKey.status == .unprocessableContent)
             #expect(try await db.count("tickets") == 1)
         }
@@ -43,7 +46,8 @@ import TierdeskTestSupport
             let ids = try await withThrowingTaskGroup(of: (Int, UUID).self) { group in
                 for _ in 0..<20 {
                     group.addTask {
-                        let response = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(description: "Concurrent retry storm"), headers: key)
+                        let response = try await http.send(
+                            .post, "/v1/tickets", json: SubmitTicketRequest.fixture(description: "Concurrent retry storm"), headers: key)
                         return (response.status.code, try response.decode(SubmitTicketResponse.self).id)
                     }
                 }
@@ -84,7 +88,9 @@ import TierdeskTestSupport
 
     @Test(.freshDatabase) func rateLimitsAnswer429WithRetryAfter() async throws {
         try await withIntake(["TIERDESK_RATE_LIMIT_PER_MINUTE": "1000", "TIERDESK_REQUESTER_RATE_LIMIT_PER_MINUTE": "3"]) { http, db in
-            for index in 0..<3 { #expect(try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(subject: "Issue \(index)")).status == .created) }
+            for index in 0..<3 {
+                #expect(try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(subject: "Issue \(index)")).status == .created)
+            }
             let limited = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(subject: "Issue 4"))
             #expect(limited.status == .tooManyRequests)
             #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 >= 1)
@@ -133,16 +139,22 @@ import TierdeskTestSupport
             let first = try opened.decode(InboundEmailResult.self)
             #expect(first.outcome == .created && first.requesterToken != nil)
             // The gateway retries the same message: nothing new.
-            #expect(try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a1@mail>")).decode(InboundEmailResult.self).outcome == .duplicate)
+            #expect(
+                try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a1@mail>")).decode(InboundEmailResult.self).outcome == .duplicate)
             // A reply by In-Reply-To, then one by References only, then one by the subject tag.
-            let byHeader = try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a2@mail>", subject: "Re: Printer", text: "Still jams", inReplyTo: "<a1@mail>"))
-            #expect(try byHeader.decode(InboundEmailResult.self) == InboundEmailResult(outcome: .threaded, ticketId: first.ticketId, reference: first.reference, status: .new))
-            let byReferences = try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a3@mail>", subject: "Re: Re: Printer", references: ["<zz@elsewhere>", "<a2@mail>"]))
+            let byHeader = try await http.send(
+                .post, "/v1/inbound/email", token: admin, json: email("<a2@mail>", subject: "Re: Printer", text: "Still jams", inReplyTo: "<a1@mail>"))
+            #expect(
+                try byHeader.decode(InboundEmailResult.self)
+                    == InboundEmailResult(outcome: .threaded, ticketId: first.ticketId, reference: first.reference, status: .new))
+            let byReferences = try await http.send(
+                .post, "/v1/inbound/email", token: admin, json: email("<a3@mail>", subject: "Re: Re: Printer", references: ["<zz@elsewhere>", "<a2@mail>"]))
             #expect(try byReferences.decode(InboundEmailResult.self).ticketId == first.ticketId)
             let byTag = try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a4@mail>", subject: "Update [\(first.reference)]"))
             #expect(try byTag.decode(InboundEmailResult.self).ticketId == first.ticketId)
             // A stranger quoting the tag does not get onto someone else's ticket.
-            let stranger = try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a5@mail>", from: "eve@example.com", subject: "Re: [\(first.reference)]"))
+            let stranger = try await http.send(
+                .post, "/v1/inbound/email", token: admin, json: email("<a5@mail>", from: "eve@example.com", subject: "Re: [\(first.reference)]"))
             #expect(try stranger.decode(InboundEmailResult.self).outcome == .created)
             let events = try await db.store.events(of: first.ticketId, publicOnly: false, on: db.client, logger: db.logger)
             #expect(events.filter { $0.type == .ticketCommented }.count == 3)

@@ -60,13 +60,21 @@ struct EvaluationQuery: Decodable, Sendable {
             var misses: [String] = []
             for query in queries {
                 let expected = try #require(ids[query.expected])
-                let items = try await http.send(.post, "/v1/self-service/suggestions", json: SuggestionRequest(subject: query.subject, description: query.description))
-                    .decode(Page<ArticleSummary>.self).items
+                let items = try await http.send(
+                    .post, "/v1/self-service/suggestions", json: SuggestionRequest(subject: query.subject, description: query.description)
+                )
+                .decode(Page<ArticleSummary>.self).items
                 if items.first?.id == expected { hit1 += 1 }
-                if items.prefix(3).contains(where: { $0.id == expected }) { hit3 += 1 } else { misses.append("\(query.subject) → \(items.first?.title ?? "nothing")") }
+                if items.prefix(3).contains(where: { $0.id == expected }) {
+                    hit3 += 1
+                } else {
+                    misses.append("\(query.subject) → \(items.first?.title ?? "nothing")")
+                }
             }
             let (rate1, rate3) = (Double(hit1) / Double(queries.count), Double(hit3) / Double(queries.count))
-            print("knowledge-base suggestions: \(queries.count) queries, hit@1 \(hit1)/\(queries.count) = \(rate1), hit@3 \(hit3)/\(queries.count) = \(rate3); misses: \(misses)")
+            print(
+                "knowledge-base suggestions: \(queries.count) queries, hit@1 \(hit1)/\(queries.count) = \(rate1), hit@3 \(hit3)/\(queries.count) = \(rate3); misses: \(misses)"
+            )
             #expect(rate1 >= 0.75, "hit@1 \(rate1)")  // measured 35/44 on 2026-11-23
             #expect(rate3 >= 0.9, "hit@3 \(rate3): \(misses)")  // measured 42/44
         }
@@ -78,7 +86,8 @@ struct EvaluationQuery: Decodable, Sendable {
             let agentToken = try await db.agentToken(.fixture())
             for _ in 0..<3 { _ = try await http.send(.post, "/v1/kb/articles/\(id)/votes", token: agentToken, json: VoteRequest(helpful: false)) }
             let submitted = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
-            let counts = try await http.send(.post, "/v1/kb/articles/\(id)/votes", token: submitted.requesterToken, json: VoteRequest(helpful: true)).decode([String: Int].self)
+            let counts = try await http.send(.post, "/v1/kb/articles/\(id)/votes", token: submitted.requesterToken, json: VoteRequest(helpful: true)).decode(
+                [String: Int].self)
             #expect(counts == ["helpful": 1, "notHelpful": 1], "one vote per voter: the agent's and the requester's")
             let article = try await http.send(.get, "/v1/kb/articles/\(id)").decode(Article.self)
             #expect(article.helpful == 1 && article.notHelpful == 1 && article.title.contains("VPN"))
@@ -90,7 +99,8 @@ struct EvaluationQuery: Decodable, Sendable {
 
     @Test(.freshDatabase) func agentsWriteArticlesAndResolvedTicketsPublishThem() async throws {
         try await withSeededIntake { http, db, _ in
-            let article = CreateArticleRequest(title: "Badge reader rejects new badges", body: "Re-encode the badge at reception.", tags: ["badge"], category: "hardware")
+            let article = CreateArticleRequest(
+                title: "Badge reader rejects new badges", body: "Re-encode the badge at reception.", tags: ["badge"], category: "hardware")
             #expect(try await http.send(.post, "/v1/kb/articles", json: article).status == .unauthorized)
             let token = try await db.agentToken(.fixture(tiers: [.backOffice, .specialist]))
             let created = try await http.send(.post, "/v1/kb/articles", token: token, json: article)
@@ -129,7 +139,9 @@ struct EvaluationQuery: Decodable, Sendable {
             #expect(view.events.map(\.type) == [.ticketCreated, .ticketResolved])
             // Anyone may record a level 0 resolution under any email: it casts no vote.
             #expect(try await http.send(.get, "/v1/kb/articles/\(articleID)").decode(Article.self).helpful == 0)
-            let unknown = try await http.send(.post, "/v1/self-service/resolutions", json: SelfServiceResolutionRequest(requester: RequesterInput(email: "sam@example.com"), subject: "x", articleId: UUID()))
+            let unknown = try await http.send(
+                .post, "/v1/self-service/resolutions",
+                json: SelfServiceResolutionRequest(requester: RequesterInput(email: "sam@example.com"), subject: "x", articleId: UUID()))
             #expect(try unknown.status == .unprocessableContent && unknown.problem().errors?.first?.field == "articleId")
         }
     }

@@ -45,7 +45,9 @@ import TierdeskTestSupport
             let headers: HTTPFields = [Self.key: "k-\(UUID())"]
             let first = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(), headers: headers).decode(SubmitTicketResponse.self)
             let token = try #require(first.requesterToken)
-            let stored = try await db.client.all("SELECT response_body FROM idempotency_keys", logger: db.logger) { try $0.get("response_body", as: String.self) }
+            let stored = try await db.client.all("SELECT response_body FROM idempotency_keys", logger: db.logger) {
+                try $0.get("response_body", as: String.self)
+            }
             #expect(stored.count == 1 && !stored[0].contains(token) && !stored[0].contains("tdr_"))
             let replay = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(), headers: headers)
             #expect(replay.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
@@ -104,7 +106,9 @@ import TierdeskTestSupport
             }
             #expect(try await http.send(.post, "/v1/tickets/\(ticket.id)/replies", token: other.requesterToken, json: reply).status == .notFound)
             #expect(try await db.count("ticket_events WHERE type <> 'ticket.created'") == 0)
-            #expect(try await http.send(.post, "/v1/tickets/\(ticket.id)/replies", token: ticket.requesterToken, json: CommentRequest(message: "More detail")).status == .ok)
+            #expect(
+                try await http.send(.post, "/v1/tickets/\(ticket.id)/replies", token: ticket.requesterToken, json: CommentRequest(message: "More detail"))
+                    .status == .ok)
         }
     }
 
@@ -138,9 +142,10 @@ import TierdeskTestSupport
                 type: .kbPublished, ticketId: source.id, occurredAt: Date(),
                 data: ["title": "Printer offline", "body": "Power-cycle it.", "authorLevel": 1, "authorAgentId": .string(author.id.uuidString.lowercased())])
             #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).status == .ok)
-            let published = try #require(try await db.client.first("SELECT id FROM kb_articles WHERE source_ticket_id = \(source.id)", logger: db.logger) {
-                try $0.get("id", as: UUID.self)
-            })
+            let published = try #require(
+                try await db.client.first("SELECT id FROM kb_articles WHERE source_ticket_id = \(source.id)", logger: db.logger) {
+                    try $0.get("id", as: UUID.self)
+                })
             var edit = CreateArticleRequest(title: "Printer offline", body: "Power-cycle it, then re-add it.")
             #expect(try await http.send(.put, "/v1/kb/articles/\(published)", token: levelOne, json: edit).status == .forbidden)
             #expect(try await http.send(.put, "/v1/kb/articles/\(published)", token: authorToken, json: edit).decode(Article.self).body == edit.body)
@@ -149,15 +154,18 @@ import TierdeskTestSupport
             #expect(try await http.send(.delete, "/v1/kb/articles/\(published)", token: authorToken).status == .noContent)
 
             // Votes: a verified requester or agent, once per person; nothing else counts.
-            let target = try await http.send(.post, "/v1/kb/articles", token: levelThree, json: CreateArticleRequest(title: "VPN", body: "Reconnect.")).decode(Article.self)
+            let target = try await http.send(.post, "/v1/kb/articles", token: levelThree, json: CreateArticleRequest(title: "VPN", body: "Reconnect.")).decode(
+                Article.self)
             let votes = "/v1/kb/articles/\(target.id)/votes"
             #expect(try await http.send(.post, votes, json: VoteRequest(helpful: true)).status == .unauthorized)
             for forged in ["tdr_" + String(repeating: "A", count: 64), "tdr_\(UUID())", "tdr_x", "anything"] {
                 #expect(try await http.send(.post, votes, token: forged, json: VoteRequest(helpful: true)).status == .unauthorized)
             }
             #expect(try await http.send(.post, votes, token: TestCredentials.adminToken, json: VoteRequest(helpful: true)).status == .forbidden)
-            let one = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(email: "sam@example.com", subject: "One")).decode(SubmitTicketResponse.self)
-            let two = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(email: "sam@example.com", subject: "Two")).decode(SubmitTicketResponse.self)
+            let one = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(email: "sam@example.com", subject: "One")).decode(
+                SubmitTicketResponse.self)
+            let two = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(email: "sam@example.com", subject: "Two")).decode(
+                SubmitTicketResponse.self)
             for token in [one.requesterToken, two.requesterToken, one.requesterToken] {
                 _ = try await http.send(.post, votes, token: token, json: VoteRequest(helpful: true))
             }
@@ -172,7 +180,8 @@ import TierdeskTestSupport
             func mail(_ id: String, from: String, inReplyTo: String? = nil) -> InboundEmail {
                 InboundEmail(from: from, to: "it@example.com", subject: "Re: Printer", text: "Text of \(id)", messageId: id, inReplyTo: inReplyTo)
             }
-            let opened = try await http.send(.post, "/v1/inbound/email", token: gateway, json: mail("<o@x>", from: "dana@example.com")).decode(InboundEmailResult.self)
+            let opened = try await http.send(.post, "/v1/inbound/email", token: gateway, json: mail("<o@x>", from: "dana@example.com")).decode(
+                InboundEmailResult.self)
             // The gateway's token opens nothing else.
             #expect(try await http.send(.get, "/v1/tickets/\(opened.ticketId)", token: gateway).status == .forbidden)
             #expect(try await http.send(.post, "/v1/tickets", token: gateway, json: SubmitTicketRequest.fixture()).status == .forbidden)
@@ -185,15 +194,18 @@ import TierdeskTestSupport
             let outsider = AgentIdentity.fixture(tiers: [.specialist])
             _ = try await db.agentToken(outsider)
             let outsiderMail = try await http.send(
-                .post, "/v1/inbound/email", token: gateway, json: mail("<a@x>", from: "agent-\(outsider.id.uuidString.lowercased())@example.com", inReplyTo: "<o@x>"))
+                .post, "/v1/inbound/email", token: gateway,
+                json: mail("<a@x>", from: "agent-\(outsider.id.uuidString.lowercased())@example.com", inReplyTo: "<o@x>"))
             #expect(try outsiderMail.decode(InboundEmailResult.self).outcome == .created)
             _ = try await db.client.execute("UPDATE tickets SET tier = 1 WHERE id = \(opened.ticketId)", logger: db.logger)
             let insider = AgentIdentity.fixture(tiers: [.firstLine])
             _ = try await db.agentToken(insider)
             let insiderMail = try await http.send(
-                .post, "/v1/inbound/email", token: gateway, json: mail("<i@x>", from: "Agent <agent-\(insider.id.uuidString.lowercased())@example.com>", inReplyTo: "<o@x>"))
+                .post, "/v1/inbound/email", token: gateway,
+                json: mail("<i@x>", from: "Agent <agent-\(insider.id.uuidString.lowercased())@example.com>", inReplyTo: "<o@x>"))
             #expect(try insiderMail.decode(InboundEmailResult.self).outcome == .threaded)
-            let requesterReply = try await http.send(.post, "/v1/inbound/email", token: gateway, json: mail("<r@x>", from: "DANA@example.com", inReplyTo: "<i@x>"))
+            let requesterReply = try await http.send(
+                .post, "/v1/inbound/email", token: gateway, json: mail("<r@x>", from: "DANA@example.com", inReplyTo: "<i@x>"))
             #expect(try requesterReply.decode(InboundEmailResult.self).ticketId == opened.ticketId)
             let actors = try await db.client.all("SELECT actor FROM ticket_events WHERE ticket_id = \(opened.ticketId) ORDER BY seq", logger: db.logger) {
                 try $0.get("actor", as: String.self)
@@ -206,12 +218,16 @@ import TierdeskTestSupport
     @Test(.freshDatabase) func failedAuthenticationIsLimitedPerAddress() async throws {
         try await withIntake(["TIERDESK_AUTH_FAILURES_PER_MINUTE": "3"]) { http, _ in
             for bogus in ["tda_" + String(repeating: "A", count: 43), "tdv_nope", "Basic"] {
-                #expect(try await http.send(.get, "/v1/kb/search?q=vpn", headers: [.authorization: bogus == "Basic" ? "Basic abc" : "Bearer \(bogus)"]).status == .unauthorized)
+                #expect(
+                    try await http.send(.get, "/v1/kb/search?q=vpn", headers: [.authorization: bogus == "Basic" ? "Basic abc" : "Bearer \(bogus)"]).status
+                        == .unauthorized)
             }
             let blocked = try await http.send(.get, "/v1/kb/search?q=vpn", token: TestCredentials.adminToken)
             #expect(blocked.status == .tooManyRequests && Int(blocked.headers[.retryAfter] ?? "") ?? 0 >= 1)
             // A client cannot pose as another address: the header of an untrusted peer is ignored.
-            #expect(try await http.send(.get, "/v1/kb/search?q=vpn", token: TestCredentials.adminToken, headers: [Self.forwardedFor: "203.0.113.9"]).status == .tooManyRequests)
+            #expect(
+                try await http.send(.get, "/v1/kb/search?q=vpn", token: TestCredentials.adminToken, headers: [Self.forwardedFor: "203.0.113.9"]).status
+                    == .tooManyRequests)
             // Without a token, public reads go on.
             #expect(try await http.send(.get, "/v1/kb/search?q=vpn").status == .ok)
         }
@@ -220,11 +236,14 @@ import TierdeskTestSupport
     @Test func malformedTokensAreRefusedWithoutADatabaseQuery() async throws {
         // A client whose pool never runs: any query would wait for ever.
         let client = try DatabaseSettings(url: "postgres://nobody@127.0.0.1:9/none").makeClient(poolSize: 1, logger: TestDatabase.logger)
-        let authenticator = Authenticator(settings: AuthSettings(adminToken: TestCredentials.adminToken, internalToken: TestCredentials.internalToken), client: client)
+        let authenticator = Authenticator(
+            settings: AuthSettings(adminToken: TestCredentials.adminToken, internalToken: TestCredentials.internalToken), client: client)
         for token in ["tda_short", "tdv_" + String(repeating: "!", count: 43), "tdi_" + String(repeating: "a", count: 43), "tdr_abc", "random", ""] {
             let refused = try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
-                    do { _ = try await authenticator.principal(for: token, logger: TestDatabase.logger) } catch let problem as Problem { return problem.status == 401 }
+                    do { _ = try await authenticator.principal(for: token, logger: TestDatabase.logger) } catch let problem as Problem {
+                        return problem.status == 401
+                    }
                     return false
                 }
                 group.addTask {
@@ -295,11 +314,16 @@ import TierdeskTestSupport
             let opened = try await http.send(.post, "/v1/tickets", token: key, json: alert).decode(SubmitTicketResponse.self)
             let stored = try #require(try await db.store.find(opened.id, on: db.client, logger: db.logger))
             #expect(stored.channelDetails["integration"]?["name"]?.stringValue == "Zabbix")
-            let actor = try await db.client.first("SELECT actor FROM ticket_events WHERE ticket_id = \(opened.id)", logger: db.logger) { try $0.get("actor", as: String.self) }
+            let actor = try await db.client.first("SELECT actor FROM ticket_events WHERE ticket_id = \(opened.id)", logger: db.logger) {
+                try $0.get("actor", as: String.self)
+            }
             #expect(actor == "integration:\(integration.id.uuidString.lowercased())")
             #expect(try await http.send(.post, "/v1/tickets", token: key, json: SubmitTicketRequest.fixture(channel: .web)).status == .forbidden)
-            _ = try await http.send(.post, "/v1/tickets", token: key, json: SubmitTicketRequest.fixture(email: "monitoring@example.com", channel: .api, subject: "CPU high"))
-            #expect(try await http.send(.post, "/v1/tickets", token: key, json: SubmitTicketRequest.fixture(channel: .api, subject: "Third")).status == .tooManyRequests)
+            _ = try await http.send(
+                .post, "/v1/tickets", token: key, json: SubmitTicketRequest.fixture(email: "monitoring@example.com", channel: .api, subject: "CPU high"))
+            #expect(
+                try await http.send(.post, "/v1/tickets", token: key, json: SubmitTicketRequest.fixture(channel: .api, subject: "Third")).status
+                    == .tooManyRequests)
             #expect(try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(subject: "Anonymous is limited apart")).status == .created)
             #expect(try await http.send(.delete, "/v1/integrations/\(integration.id)", token: TestCredentials.adminToken).status == .noContent)
             #expect(try await http.send(.delete, "/v1/integrations/\(integration.id)", token: TestCredentials.adminToken).status == .notFound)

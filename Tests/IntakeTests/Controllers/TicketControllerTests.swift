@@ -22,7 +22,8 @@ import TierdeskTestSupport
                 let submitted = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
                 let opened = clock.now()
                 clock.advance(by: 3_600)
-                _ = try await http.send(.post, "/v1/tickets/\(submitted.id)/replies", token: submitted.requesterToken, json: CommentRequest(message: "Still broken"))
+                _ = try await http.send(
+                    .post, "/v1/tickets/\(submitted.id)/replies", token: submitted.requesterToken, json: CommentRequest(message: "Still broken"))
                 let ticket = try #require(try await db.store.find(submitted.id, on: client, logger: db.logger))
                 #expect(ticket.createdAt == opened && ticket.updatedAt == opened.addingTimeInterval(3_600))
                 let times = try await client.all("SELECT at FROM ticket_events WHERE ticket_id = \(submitted.id) ORDER BY seq", logger: db.logger) {
@@ -75,7 +76,10 @@ import TierdeskTestSupport
         ("unknown impact", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":"d","impact":"huge"}"#, 422, ["impact"]),
         ("subject not a string", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":5,"description":"d"}"#, 422, ["subject"]),
         ("blank subject", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"  ","description":"d"}"#, 422, ["subject"]),
-        ("long subject", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":""# + String(repeating: "x", count: 201) + #"","description":"d"}"#, 422, ["subject"]),
+        (
+            "long subject", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":""# + String(repeating: "x", count: 201) + #"","description":"d"}"#,
+            422, ["subject"]
+        ),
         ("control character", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"bell\u0007","description":"d"}"#, 422, ["subject"]),
         ("bad category", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":"d","category":"Not Slug"}"#, 422, ["category"]),
         ("null description", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":null}"#, 422, ["description"]),
@@ -115,7 +119,8 @@ import TierdeskTestSupport
     @Test(.freshDatabase) func requesterSeesOnlyTheirTicketAndPublicHistory() async throws {
         try await withIntake { http, db in
             let mine = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
-            let theirs = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(email: "eve@example.com")).decode(SubmitTicketResponse.self)
+            let theirs = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(email: "eve@example.com")).decode(
+                SubmitTicketResponse.self)
             try await db.client.transaction(logger: db.logger) { connection in
                 try await db.store.record(
                     EventDraft(type: .ticketCommented, actor: "agent:x", isPublic: false, data: ["message": "internal note"]), ticketID: mine.id,

@@ -1,9 +1,10 @@
 import Foundation
-@testable import IntakeApp
 import Testing
 import TierdeskKit
 import TierdeskModels
 import TierdeskTestSupport
+
+@testable import IntakeApp
 
 /// Mail becoming replies and tickets, straight against PostgreSQL.
 @Suite struct MailIntakeTests {

@@ -15,7 +15,8 @@ import TierdeskTestSupport
                 let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
                 let runtime = try ServiceRuntime(configuration: configuration)
                 let deps = TierQueueDependencies(
-                    runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine, .backOffice, .specialist]), vendorBridge: FakeVendorBridge(vendor: nil),
+                    runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine, .backOffice, .specialist]),
+                    vendorBridge: FakeVendorBridge(vendor: nil),
                     intake: FakeIntake())
                 return runtime.makeApplication(router: buildRouter(deps))
             }) { http in try await test(http, StoreFixture(client: client)) }
@@ -33,7 +34,9 @@ import TierdeskTestSupport
             let view = try await http.send(.get, path, token: watcherToken).decode(TicketDetail.self)
             #expect(view.ticket.id == ticket.id && view.requesterHistory?.isEmpty == true, "the requester's level 3 ticket is not shown to level 1")
             #expect(try await http.send(.get, "/v1/tickets/\(older.id)", token: watcherToken).status == .notFound)
-            #expect(try await http.send(.post, path + "/escalate", token: escalatorToken, json: EscalateRequest(reason: "needs a specialist", toTier: 3)).status == .ok)
+            #expect(
+                try await http.send(.post, path + "/escalate", token: escalatorToken, json: EscalateRequest(reason: "needs a specialist", toTier: 3)).status
+                    == .ok)
             // Escalated: gone for the level 1 agent who never touched it, 404 like an unknown id, on every action too.
             #expect(try await http.send(.get, path, token: watcherToken).status == .notFound)
             #expect(try await http.send(.post, path + "/comments", token: watcherToken, json: CommentRequest(message: "hi")).status == .notFound)
@@ -58,23 +61,30 @@ import TierdeskTestSupport
             let (id, token) = (created.id, try #require(created.token))
             #expect(try await http.send(.get, "/v1/queues/1", token: token).status == .ok)
             #expect(try await http.send(.patch, "/v1/agents/\(id)", token: token, json: UpdateAgentRequest(active: false)).status == .forbidden)
-            #expect(try await http.send(.patch, "/v1/agents/\(UUID())", token: TestCredentials.adminToken, json: UpdateAgentRequest(active: false)).status == .notFound)
+            #expect(
+                try await http.send(.patch, "/v1/agents/\(UUID())", token: TestCredentials.adminToken, json: UpdateAgentRequest(active: false)).status
+                    == .notFound)
             #expect(try await http.send(.patch, "/v1/agents/\(id)", token: TestCredentials.adminToken, raw: #"{"tiers":[7]}"#).status == .unprocessableContent)
-            let promoted = try await http.send(.patch, "/v1/agents/\(id)", token: TestCredentials.adminToken, json: UpdateAgentRequest(tiers: [1, 2], wipLimit: 3))
-                .decode(Agent.self)
+            let promoted = try await http.send(
+                .patch, "/v1/agents/\(id)", token: TestCredentials.adminToken, json: UpdateAgentRequest(tiers: [1, 2], wipLimit: 3)
+            )
+            .decode(Agent.self)
             #expect(promoted.tiers == [.firstLine, .backOffice] && promoted.wipLimit == 3 && promoted.active && promoted.token == nil)
 
             let rotated = try await http.send(.post, "/v1/agents/\(id)/token", token: TestCredentials.adminToken).decode(Agent.self)
             let newToken = try #require(rotated.token)
             #expect(newToken != token && newToken.hasPrefix("tda_"))
             #expect(try await http.send(.get, "/v1/queues/2", token: newToken).status == .ok, "the new token and the new level work at once")
-            #expect(try await db.client.first("SELECT token_hash FROM agents WHERE id = \(id)", logger: db.logger) { try $0.get("token_hash", as: Data.self) } == Secrets.hash(newToken))
+            #expect(
+                try await db.client.first("SELECT token_hash FROM agents WHERE id = \(id)", logger: db.logger) { try $0.get("token_hash", as: Data.self) }
+                    == Secrets.hash(newToken))
 
             let colleague = try await http.send(
                 .post, "/v1/agents", token: TestCredentials.adminToken, json: CreateAgentRequest(name: "Bob", email: "bob@example.com", tiers: [1])
             ).decode(Agent.self)
             #expect(try await http.send(.get, "/v1/queues/1", token: colleague.token).status == .ok)
-            let deactivated = try await http.send(.patch, "/v1/agents/\(colleague.id)", token: TestCredentials.adminToken, json: UpdateAgentRequest(active: false))
+            let deactivated = try await http.send(
+                .patch, "/v1/agents/\(colleague.id)", token: TestCredentials.adminToken, json: UpdateAgentRequest(active: false))
             #expect(try deactivated.decode(Agent.self).active == false)
             #expect(try await http.send(.get, "/v1/agents", token: TestCredentials.adminToken).decode(Page<Agent>.self).items.map(\.name) == ["Alice"])
             // Every replica drops a cached token within the cache lifetime (5 s).

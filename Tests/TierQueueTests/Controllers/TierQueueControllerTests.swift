@@ -34,7 +34,8 @@ struct FakeIntake: IntakeClient {
             try await withLiveApp({ (reader: ConfigReader) in
                 let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
                 let runtime = try ServiceRuntime(configuration: configuration)
-                let deps = TierQueueDependencies(runtime: runtime, configuration: TierQueueConfiguration(tiers: tiers), vendorBridge: FakeVendorBridge(vendor: vendor), intake: FakeIntake())
+                let deps = TierQueueDependencies(
+                    runtime: runtime, configuration: TierQueueConfiguration(tiers: tiers), vendorBridge: FakeVendorBridge(vendor: vendor), intake: FakeIntake())
                 return runtime.makeApplication(router: buildRouter(deps))
             }) { http in try await test(http, StoreFixture(client: client)) }
         }
@@ -107,7 +108,9 @@ struct FakeIntake: IntakeClient {
             let owner = AgentIdentity.fixture(tiers: [.firstLine])
             let colleague = AgentIdentity.fixture(tiers: [.firstLine])
             let stranger = AgentIdentity.fixture(tiers: [.specialist])
-            let (ownerToken, colleagueToken, strangerToken) = (try await db.agentToken(owner), try await db.agentToken(colleague), try await db.agentToken(stranger))
+            let (ownerToken, colleagueToken, strangerToken) = (
+                try await db.agentToken(owner), try await db.agentToken(colleague), try await db.agentToken(stranger)
+            )
             let ticket = try await db.inProgress(agent: owner)
             let path = "/v1/tickets/\(ticket.id)"
             // Reading and commenting: any agent of the level; resolving and pausing: the assignee;
@@ -177,7 +180,8 @@ struct FakeIntake: IntakeClient {
             let draft = TicketDraft(impact: .high, urgency: .high, category: nil, channel: .api, subject: "s", description: "d", requesterID: requester)
             try await db.client.transaction(logger: db.logger) { connection in
                 _ = try await db.store.insert(draft, event: EventDraft(type: .ticketCreated, actor: "test"), on: connection, now: Date(), logger: db.logger)
-                _ = try await db.store.update(draft.id, event: EventDraft(type: .ticketTriaged, actor: "test"), on: connection, now: Date(), logger: db.logger) {
+                _ = try await db.store.update(draft.id, event: EventDraft(type: .ticketTriaged, actor: "test"), on: connection, now: Date(), logger: db.logger)
+                {
                     $0.status = .triaged
                     $0.tier = .firstLine
                 }
@@ -200,7 +204,8 @@ struct FakeIntake: IntakeClient {
     @Test func openAPIDocumentsEveryRoute() throws {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
         let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: 8082))
-        let deps = TierQueueDependencies(runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine]), vendorBridge: FakeVendorBridge(), intake: FakeIntake())
+        let deps = TierQueueDependencies(
+            runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine]), vendorBridge: FakeVendorBridge(), intake: FakeIntake())
         #expect(OpenAPICheck.documented(TierQueue.openAPI) == OpenAPICheck.served(buildRouter(deps)))
     }
 

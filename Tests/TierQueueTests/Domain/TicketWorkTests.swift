@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import Testing
-@testable import TierQueueApp
 import TierdeskKit
 import TierdeskModels
 import TierdeskTestSupport
+
+@testable import TierQueueApp
 
 /// The agent work operations straight against PostgreSQL, with time held still.
 @Suite struct TicketWorkTests {
@@ -37,13 +38,15 @@ import TierdeskTestSupport
             let ticket = try await db.inProgress(agent: owner)
             let now = Date()
             await #expect(throws: TierQueueError.assigneeOnly) {
-                try await work(db).resolve(ticket.id, by: .agent(colleague), ResolveRequest(resolution: "done"), expectedVersion: nil, now: now, logger: db.logger)
+                try await work(db).resolve(
+                    ticket.id, by: .agent(colleague), ResolveRequest(resolution: "done"), expectedVersion: nil, now: now, logger: db.logger)
             }
             await #expect(throws: TierQueueError.ticketNotFound) {
                 try await work(db).comment(ticket.id, by: .agent(stranger), message: "hi", isInternal: false, expectedVersion: nil, now: now, logger: db.logger)
             }
             await #expect(throws: TicketStoreError.staleVersion(current: ticket.version)) {
-                try await work(db).comment(ticket.id, by: .agent(colleague), message: "hi", isInternal: true, expectedVersion: ticket.version - 1, now: now, logger: db.logger)
+                try await work(db).comment(
+                    ticket.id, by: .agent(colleague), message: "hi", isInternal: true, expectedVersion: ticket.version - 1, now: now, logger: db.logger)
             }
             await #expect(throws: TierQueueError.escalationTarget(current: 1)) {
                 try await work(db).escalate(ticket.id, by: .admin, EscalateRequest(reason: "r", toTier: 1), expectedVersion: nil, now: now, logger: db.logger)
@@ -52,7 +55,8 @@ import TierdeskTestSupport
                 try await work(db).escalate(ticket.id, by: .admin, EscalateRequest(reason: "r", toTier: 4), expectedVersion: nil, now: now, logger: db.logger)
             }
             let resolved = try await work(db).resolve(
-                ticket.id, by: .agent(owner), ResolveRequest(resolution: "done", article: .init(title: "T", body: "B")), expectedVersion: nil, now: now, logger: db.logger)
+                ticket.id, by: .agent(owner), ResolveRequest(resolution: "done", article: .init(title: "T", body: "B")), expectedVersion: nil, now: now,
+                logger: db.logger)
             #expect(resolved.status == .resolved)
             #expect(try await db.outbox(source: "test") == ["intake kb.published"])
         }

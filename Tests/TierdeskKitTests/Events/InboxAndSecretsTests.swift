@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-@testable import TierdeskKit
 import TierdeskModels
 import TierdeskTestSupport
+
+@testable import TierdeskKit
 
 @Suite struct InboxAndSecretsTests {
     @Test(.freshDatabase) func inboxAcceptsAnEventOncePerConsumer() async throws {

@@ -68,10 +68,13 @@ actor Receiver {
         try await app.test(.live) { client in try await body(try #require(client.port), receiver) }
     }
 
-    func dispatcher(port: Int, client: PostgresClient, poll: Duration = .milliseconds(100), batchSize: Int = 100, lease: Duration = .seconds(30)) -> OutboxDispatcher {
+    func dispatcher(port: Int, client: PostgresClient, poll: Duration = .milliseconds(100), batchSize: Int = 100, lease: Duration = .seconds(30))
+        -> OutboxDispatcher
+    {
         OutboxDispatcher(
             source: "test", client: client, peers: PeerDirectory(urls: ["receiver": "http://127.0.0.1:\(port)"]), internalToken: TestCredentials.internalToken,
-            settings: OutboxSettings(batchSize: batchSize, pollInterval: poll, maxBackoff: .milliseconds(50), maxAttempts: 5, lease: lease), logger: TestDatabase.logger)
+            settings: OutboxSettings(batchSize: batchSize, pollInterval: poll, maxBackoff: .milliseconds(50), maxAttempts: 5, lease: lease),
+            logger: TestDatabase.logger)
     }
 
     /// Records an event of `type` on a new ticket through the store (source "test") and returns its id.
@@ -180,7 +183,8 @@ actor Receiver {
                 let id = try await enqueue(.ticketCreated, to: ["receiver"], client: client)
                 // The dead replica's claim: attempt 1, leased for a second.
                 try await client.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + interval '1 second' WHERE event_id = \(id)", logger: TestDatabase.logger)
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + interval '1 second' WHERE event_id = \(id)",
+                    logger: TestDatabase.logger)
                 let running = Task { try await dispatcher(port: port, client: client, poll: .milliseconds(50)).run() }
                 defer { running.cancel() }
                 try await Task.sleep(for: .milliseconds(500))
@@ -190,7 +194,8 @@ actor Receiver {
                 #expect(try await state(id, client: client).attempts == 2)
                 // The old attempt's late bookkeeping is fenced off.
                 let late = try await client.first(
-                    "UPDATE outbox SET dead_at = now() WHERE event_id = \(id) AND attempts = 1 AND delivered_at IS NULL RETURNING 1 AS one", logger: TestDatabase.logger
+                    "UPDATE outbox SET dead_at = now() WHERE event_id = \(id) AND attempts = 1 AND delivered_at IS NULL RETURNING 1 AS one",
+                    logger: TestDatabase.logger
                 ) { _ in true }
                 #expect(late == nil)
             }

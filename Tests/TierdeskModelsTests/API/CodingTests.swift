@@ -6,12 +6,14 @@ import TierdeskModels
     static let ticket = Ticket(
         id: UUID(), reference: "TD-1000", status: .queued, tier: .firstLine, priority: .p2, impact: .medium, urgency: .high, category: "network",
         channel: .web, subject: "s", description: "d", requester: Requester(id: UUID(), email: "a@b.co"), assigneeId: nil, requiredSkills: [],
-        vendorId: nil, firstResponseDueAt: nil, resolutionDueAt: Date(timeIntervalSince1970: 1_800_000_000), createdAt: Date(timeIntervalSince1970: 1_700_000_000),
+        vendorId: nil, firstResponseDueAt: nil, resolutionDueAt: Date(timeIntervalSince1970: 1_800_000_000),
+        createdAt: Date(timeIntervalSince1970: 1_700_000_000),
         updatedAt: Date(timeIntervalSince1970: 1_700_000_000), version: 3)
 
     @Test func ticketDetailIsFlatAndRoundTrips() throws {
         let detail = TicketDetail(
-            ticket: Self.ticket, events: [TicketEvent(id: UUID(), type: .ticketQueued, at: Date(timeIntervalSince1970: 1_700_000_001), actor: "system", data: ["tier": 1])],
+            ticket: Self.ticket,
+            events: [TicketEvent(id: UUID(), type: .ticketQueued, at: Date(timeIntervalSince1970: 1_700_000_001), actor: "system", data: ["tier": 1])],
             requesterHistory: [], suggestedArticles: nil)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
@@ -29,7 +31,9 @@ import TierdeskModels
     }
 
     @Test func eventEnvelopeCarriesAnyJSON() throws {
-        let envelope = EventEnvelope(type: .ticketEscalated, ticketId: UUID(), occurredAt: Date(timeIntervalSince1970: 0), data: ["toTier": 4, "reason": "x", "vendorId": nil, "nested": ["a": [true]]])
+        let envelope = EventEnvelope(
+            type: .ticketEscalated, ticketId: UUID(), occurredAt: Date(timeIntervalSince1970: 0),
+            data: ["toTier": 4, "reason": "x", "vendorId": nil, "nested": ["a": [true]]])
         let data = try JSONEncoder().encode(envelope)
         let decoded = try JSONDecoder().decode(EventEnvelope.self, from: data)
         #expect(decoded == envelope)

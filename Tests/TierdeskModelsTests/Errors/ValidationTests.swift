@@ -36,7 +36,8 @@ import TierdeskModels
     }
 
     @Test func descriptionLimitIs64KiB() throws {
-        var request = SubmitTicketRequest.init(requester: .init(email: "a@b.co"), channel: .email, subject: "s", description: String(repeating: "d", count: 65_536))
+        var request = SubmitTicketRequest.init(
+            requester: .init(email: "a@b.co"), channel: .email, subject: "s", description: String(repeating: "d", count: 65_536))
         try request.validate()
         request.description += "d"
         #expect(throws: Problem.self) { try request.validate() }

@@ -52,10 +52,18 @@ import VendorBridgeApp
             #expect(try Secrets.open(row.1, secret: TestCredentials.secret) == vendor.signingSecret)
             let listed = try await http.send(.get, "/v1/vendors", token: TestCredentials.adminToken).decode(Page<Vendor>.self)
             #expect(listed.items.count == 1 && listed.items[0].apiKey == nil && listed.items[0].signingSecret == nil)
-            #expect(try await http.send(.post, "/v1/vendors", token: TestCredentials.adminToken, json: CreateVendorRequest(name: "Acme", webhookUrl: "https://a.example.com", categories: [])).status == .conflict)
-            let invalid = try await http.send(.post, "/v1/vendors", token: TestCredentials.adminToken, raw: #"{"name":"X","webhookUrl":"javascript:alert(1)","categories":["Bad Cat"]}"#)
+            #expect(
+                try await http.send(
+                    .post, "/v1/vendors", token: TestCredentials.adminToken,
+                    json: CreateVendorRequest(name: "Acme", webhookUrl: "https://a.example.com", categories: [])
+                ).status == .conflict)
+            let invalid = try await http.send(
+                .post, "/v1/vendors", token: TestCredentials.adminToken, raw: #"{"name":"X","webhookUrl":"javascript:alert(1)","categories":["Bad Cat"]}"#)
             #expect(try invalid.status == .unprocessableContent && Set(invalid.problem().errors?.map(\.field) ?? []) == ["webhookUrl", "categories[0]"])
-            #expect(try await http.send(.post, "/v1/vendors", token: vendor.apiKey, json: CreateVendorRequest(name: "Y", webhookUrl: "https://y.example.com", categories: [])).status == .forbidden)
+            #expect(
+                try await http.send(
+                    .post, "/v1/vendors", token: vendor.apiKey, json: CreateVendorRequest(name: "Y", webhookUrl: "https://y.example.com", categories: [])
+                ).status == .forbidden)
             #expect(try await db.count("vendors") == 1)
         }
     }
@@ -101,7 +109,8 @@ import VendorBridgeApp
             let bad = try await http.send(.post, path, token: acme.apiKey, raw: #"{"status":"done","message":"x"}"#)
             #expect(try bad.status == .unprocessableContent && bad.problem().errors?.first?.field == "status")
             let ack = try await http.send(
-                .post, path, token: acme.apiKey, json: VendorUpdateRequest(status: .acknowledged, message: "Looking at it", eta: Date().addingTimeInterval(3600)))
+                .post, path, token: acme.apiKey,
+                json: VendorUpdateRequest(status: .acknowledged, message: "Looking at it", eta: Date().addingTimeInterval(3600)))
             #expect(try ack.decode(VendorCase.self).status == .acknowledged)
             #expect(try await db.store.find(ticket.id, on: db.client, logger: db.logger)?.status == .pendingVendor)
             let resolved = try await http.send(.post, path, token: acme.apiKey, json: VendorUpdateRequest(status: .resolved, message: "Firmware 2.1 fixes it"))
@@ -127,7 +136,8 @@ import VendorBridgeApp
     @Test func openAPIDocumentsEveryRoute() throws {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
         let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: 8083))
-        #expect(OpenAPICheck.documented(VendorBridge.openAPI) == OpenAPICheck.served(VendorBridgeApp.buildRouter(try VendorBridgeDependencies(runtime: runtime))))
+        #expect(
+            OpenAPICheck.documented(VendorBridge.openAPI) == OpenAPICheck.served(VendorBridgeApp.buildRouter(try VendorBridgeDependencies(runtime: runtime))))
     }
 }
 
@@ -142,7 +152,9 @@ import VendorBridgeApp
                 let other = try await VendorBridgeTests().register(http, name: "Globex")
                 let queued = try await db.queued(tier: .specialist)
                 func escalation(_ ticket: UUID, _ vendor: UUID) -> EventEnvelope {
-                    EventEnvelope(type: .ticketEscalated, ticketId: ticket, occurredAt: Date(), data: ["toTier": 4, "reason": "r", "vendorId": .string(vendor.uuidString)])
+                    EventEnvelope(
+                        type: .ticketEscalated, ticketId: ticket, occurredAt: Date(),
+                        data: ["toTier": 4, "reason": "r", "vendorId": .string(vendor.uuidString)])
                 }
                 func post(_ events: EventEnvelope...) async throws -> [EventResult] {
                     try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: EventBatch(events: events))
@@ -187,11 +199,16 @@ import VendorBridgeApp
                 let newKey = try #require(rotated.apiKey)
                 #expect(newKey != oldKey && rotated.signingSecret == nil)
                 #expect(try await http.send(.get, "/v1/vendor/cases", token: newKey).status == .ok)
-                let hash = try await db.client.first("SELECT api_key_hash FROM vendors WHERE id = \(acme.id)", logger: db.logger) { try $0.get("api_key_hash", as: Data.self) }
+                let hash = try await db.client.first("SELECT api_key_hash FROM vendors WHERE id = \(acme.id)", logger: db.logger) {
+                    try $0.get("api_key_hash", as: Data.self)
+                }
                 #expect(hash == Secrets.hash(newKey))
-                let paused = try await http.send(.patch, "/v1/vendors/\(globex.id)", token: TestCredentials.adminToken, json: UpdateVendorRequest(categories: ["email"], active: false))
+                let paused = try await http.send(
+                    .patch, "/v1/vendors/\(globex.id)", token: TestCredentials.adminToken, json: UpdateVendorRequest(categories: ["email"], active: false))
                 #expect(try paused.decode(Vendor.self).active == false && paused.decode(Vendor.self).categories == ["email"])
-                #expect(try await http.send(.patch, "/v1/vendors/\(UUID())", token: TestCredentials.adminToken, json: UpdateVendorRequest(active: false)).status == .notFound)
+                #expect(
+                    try await http.send(.patch, "/v1/vendors/\(UUID())", token: TestCredentials.adminToken, json: UpdateVendorRequest(active: false)).status
+                        == .notFound)
                 #expect(try await http.send(.patch, "/v1/vendors/\(acme.id)", token: TestCredentials.adminToken, raw: "{}").status == .unprocessableContent)
                 try await Task.sleep(for: Authenticator.cacheLifetime + .milliseconds(300))
                 #expect(try await http.send(.get, "/v1/vendor/cases", token: oldKey).status == .unauthorized)

@@ -3,6 +3,7 @@ import Testing
 import TierdeskKit
 import TierdeskModels
 import TierdeskTestSupport
+
 @testable import VendorBridgeApp
 
 @Suite struct VendorUpdatesTests {
@@ -10,8 +11,10 @@ import TierdeskTestSupport
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)
             let vendors = VendorStore(secret: TestCredentials.secret)
-            let vendor = try await vendors.create(CreateVendorRequest(name: "Acme", webhookUrl: "https://acme.example.com", categories: []), on: client, now: Date(), logger: db.logger)
-            let other = try await vendors.create(CreateVendorRequest(name: "Globex", webhookUrl: "https://globex.example.com", categories: []), on: client, now: Date(), logger: db.logger)
+            let vendor = try await vendors.create(
+                CreateVendorRequest(name: "Acme", webhookUrl: "https://acme.example.com", categories: []), on: client, now: Date(), logger: db.logger)
+            let other = try await vendors.create(
+                CreateVendorRequest(name: "Globex", webhookUrl: "https://globex.example.com", categories: []), on: client, now: Date(), logger: db.logger)
             let ticket = try await db.change(try await db.inProgress(tier: .specialist, agent: .fixture(tiers: [.specialist])).id) {
                 $0.status = .pendingVendor
                 $0.tier = .vendor
@@ -24,7 +27,8 @@ import TierdeskTestSupport
             let updates = VendorUpdates(cases: cases, tickets: db.store)
             func apply(_ status: VendorCaseStatus, by vendorID: UUID) async throws {
                 try await client.transaction(logger: db.logger) { connection in
-                    try await updates.apply(VendorUpdateRequest(status: status, message: "m"), to: caseID, by: vendorID, on: connection, now: Date(), logger: db.logger)
+                    try await updates.apply(
+                        VendorUpdateRequest(status: status, message: "m"), to: caseID, by: vendorID, on: connection, now: Date(), logger: db.logger)
                 }
             }
             await #expect(throws: VendorBridgeError.caseNotFound) { try await apply(.acknowledged, by: other.id) }

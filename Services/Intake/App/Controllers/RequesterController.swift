@@ -32,7 +32,8 @@ struct RequesterController: Sendable {
         try input.validate()
         let (runtime, requesters, now) = (deps.runtime, deps.requesters, deps.runtime.clock.now())
         if let agent {
-            let readable = try await runtime.tickets.history(requesterID: id, excluding: nil, readableBy: agent, limit: 1, on: runtime.postgres, logger: context.logger)
+            let readable = try await runtime.tickets.history(
+                requesterID: id, excluding: nil, readableBy: agent, limit: 1, on: runtime.postgres, logger: context.logger)
             guard !readable.isEmpty else { throw IntakeError.requesterNotFound }
         }
         let actor = agent.map(TicketStore.actor) ?? "admin"

@@ -34,13 +34,16 @@ struct TicketController: Sendable {
             guard case .agent(let agent) = context.principal else { throw Problem.forbidden("phone tickets are entered by an agent: send an agent token") }
             details["takenBy"] = .string(agent.id.uuidString.lowercased())
         case .chat:
-            if let transcript = input.transcript { details["transcript"] = try JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(transcript)) }
+            if let transcript = input.transcript {
+                details["transcript"] = try JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(transcript))
+            }
         case .web, .email, .api:
             break
         }
         if case .integration(let integration) = context.principal {
             guard integration.channels.contains(input.channel) else {
-                throw Problem.forbidden("the integration '\(integration.name)' may submit on \(integration.channels.map(\.rawValue).sorted().joined(separator: ", ")) only")
+                throw Problem.forbidden(
+                    "the integration '\(integration.name)' may submit on \(integration.channels.map(\.rawValue).sorted().joined(separator: ", ")) only")
             }
             try deps.integrationLimiter.take("integration:\(integration.id)", perMinute: integration.ratePerMinute)
             details["integration"] = ["id": .string(integration.id.uuidString.lowercased()), "name": .string(integration.name)]
@@ -84,7 +87,9 @@ struct TicketController: Sendable {
         }
         guard let ticket = try await runtime.tickets.find(id, on: runtime.postgres, logger: context.logger) else { throw IntakeError.ticketNotFound }
         if case .agent(let agent) = context.principal {
-            guard try await runtime.tickets.agentMayRead(ticket, agent: agent, on: runtime.postgres, logger: context.logger) else { throw IntakeError.ticketNotFound }
+            guard try await runtime.tickets.agentMayRead(ticket, agent: agent, on: runtime.postgres, logger: context.logger) else {
+                throw IntakeError.ticketNotFound
+            }
         }
         let events = try await runtime.tickets.events(of: id, publicOnly: isRequester, on: runtime.postgres, logger: context.logger)
         return JSONResponse(TicketDetail(ticket: ticket, events: events))

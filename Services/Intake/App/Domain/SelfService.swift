@@ -22,12 +22,15 @@ struct SelfService: Sendable {
             tier: .selfService, impact: .low, urgency: .low, category: article.category, channel: .web, subject: input.subject,
             description: input.description ?? input.subject, requesterID: requesterID, channelDetails: details)
         let actor = "requester:\(requesterID.uuidString.lowercased())"
-        _ = try await tickets.insert(draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: actor, data: ["channel": "web"]), on: connection, now: now, logger: logger)
+        _ = try await tickets.insert(
+            draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: actor, data: ["channel": "web"]), on: connection, now: now, logger: logger)
         return try await tickets.update(
             draft.id, to: .resolved,
             event: EventDraft(
                 type: .ticketResolved, actor: actor,
-                data: ["resolution": .string("Solved with the article \"\(article.title)\""), "articleId": .string(article.id.uuidString.lowercased()), "tier": 0]),
+                data: [
+                    "resolution": .string("Solved with the article \"\(article.title)\""), "articleId": .string(article.id.uuidString.lowercased()), "tier": 0,
+                ]),
             on: connection, now: now, logger: logger)
     }
 }

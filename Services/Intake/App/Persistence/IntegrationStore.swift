@@ -12,7 +12,9 @@ public struct IntegrationStore: Sendable {
     static let columns = "id, name, channels, rate_per_minute, created_at, revoked_at"
 
     /// Creates an integration and its key; 409 when the name is taken.
-    public func create(_ input: CreateIntegrationRequest, defaultRate: Int, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> Integration {
+    public func create(_ input: CreateIntegrationRequest, defaultRate: Int, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws
+        -> Integration
+    {
         let key = Secrets.newToken(.integration)
         let channels = Array(Set(input.channels.map(\.rawValue))).sorted()
         let rate = input.ratePerMinute ?? defaultRate

@@ -27,12 +27,14 @@ public struct KnowledgeBaseStore: Sendable {
         let tags = input.tags ?? []
         let tagText = tags.joined(separator: " ")
         let arbiter = sourceTicketID != nil ? "(source_ticket_id) WHERE source_ticket_id IS NOT NULL" : replacingSlug ? "(slug)" : nil
-        let upsert = arbiter.map { arbiter in """
-            ON CONFLICT \(arbiter) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
-                tags = EXCLUDED.tags, category = EXCLUDED.category, search_vector = EXCLUDED.search_vector, author_agent_id = EXCLUDED.author_agent_id,
-                status = 'published', updated_at = EXCLUDED.updated_at
-            """
-        } ?? ""
+        let upsert =
+            arbiter.map { arbiter in
+                """
+                ON CONFLICT \(arbiter) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
+                    tags = EXCLUDED.tags, category = EXCLUDED.category, search_vector = EXCLUDED.search_vector, author_agent_id = EXCLUDED.author_agent_id,
+                    status = 'published', updated_at = EXCLUDED.updated_at
+                """
+            } ?? ""
         let id: UUID?
         do {
             id = try await executor.first(
@@ -96,7 +98,8 @@ public struct KnowledgeBaseStore: Sendable {
 
     /// A published article, or nil.
     public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Article? {
-        try await executor.first("SELECT \(unescaped: Self.columns) FROM kb_articles WHERE id = \(id) AND status = 'published'", logger: logger, Article.init(row:))
+        try await executor.first(
+            "SELECT \(unescaped: Self.columns) FROM kb_articles WHERE id = \(id) AND status = 'published'", logger: logger, Article.init(row:))
     }
 
     /// The words of a query worth searching for: lowercase letters and digits, at most `limit` distinct.

@@ -31,7 +31,9 @@ public struct RequesterStore: Sendable {
         ) { try $0.get("id", as: UUID.self) }
         if let id { return id }
         // Created by a concurrent transaction that committed after this statement's snapshot.
-        guard let id = try await connection.first("SELECT id FROM requesters WHERE email_normalized = \(normalized)", logger: logger, { try $0.get("id", as: UUID.self) })
+        guard
+            let id = try await connection.first(
+                "SELECT id FROM requesters WHERE email_normalized = \(normalized)", logger: logger, { try $0.get("id", as: UUID.self) })
         else {
             throw IntakeError.concurrentChange("the requester could not be stored; retry")
         }
@@ -53,7 +55,9 @@ public struct RequesterStore: Sendable {
         after.name = merged(change.name, before.name)
         after.phone = merged(change.phone, before.phone)
         after.organization = merged(change.organization, before.organization)
-        let fields = { (p: RequesterProfile) -> JSONValue in ["name": .optional(p.name), "phone": .optional(p.phone), "organization": .optional(p.organization)] }
+        let fields = { (p: RequesterProfile) -> JSONValue in
+            ["name": .optional(p.name), "phone": .optional(p.phone), "organization": .optional(p.organization)]
+        }
         try await connection.execute(
             """
             WITH changed AS (

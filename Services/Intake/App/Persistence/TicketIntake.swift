@@ -36,7 +36,8 @@ public struct TicketIntake: Sendable {
         let opened = try await tickets.open(
             draft, event: event, handOff: ["triage"], duplicateSince: now.addingTimeInterval(-Self.duplicateWindow), on: executor, now: now, logger: logger)
         if !opened.duplicate {
-            logger.info("ticket submitted", metadata: ["ticket.id": "\(opened.id)", "ticket.reference": "\(opened.reference)", "channel": "\(input.channel.rawValue)"])
+            logger.info(
+                "ticket submitted", metadata: ["ticket.id": "\(opened.id)", "ticket.reference": "\(opened.reference)", "channel": "\(input.channel.rawValue)"])
         }
         return opened
     }
@@ -50,7 +51,9 @@ public struct TicketIntake: Sendable {
 
     /// The requester adds information. A ticket waiting on the customer, or resolved within the
     /// reopen window, goes back to its queue; a closed one (or one resolved long ago) is 409.
-    func reply(to id: UUID, message: String, via channel: TierdeskModels.Channel, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> Ticket {
+    func reply(to id: UUID, message: String, via channel: TierdeskModels.Channel, on connection: PostgresConnection, now: Date, logger: Logger) async throws
+        -> Ticket
+    {
         guard let current = try await tickets.find(id, on: connection, logger: logger) else { throw IntakeError.ticketNotFound }
         let reopening = current.status == .resolved && now.timeIntervalSince(current.updatedAt) <= Self.reopenWindow
         let event = EventDraft(
@@ -58,7 +61,8 @@ public struct TicketIntake: Sendable {
             data: ["message": .string(message), "from": "requester", "channel": .string(channel.rawValue)])
         return try await tickets.update(id, event: event, on: connection, now: now, logger: logger) { ticket in
             switch ticket.status {
-            case .pendingCustomer, .resolved where reopening:
+            case .pendingCustomer,
+                .resolved where reopening:
                 ticket.requeue(tier: max(ticket.tier ?? .firstLine, .firstLine), now: now)
             case .resolved, .closed:
                 throw IntakeError.ticketClosed(status: ticket.status)

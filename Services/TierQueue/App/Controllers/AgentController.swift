@@ -30,7 +30,9 @@ struct AgentController: Sendable {
             let id = try agentID(context)
             let input = try await request.decodeJSON(UpdateAgentRequest.self, context: context)
             try input.validate()
-            guard let agent = try await deps.agents.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else { throw TierQueueError.agentNotFound }
+            guard let agent = try await deps.agents.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else {
+                throw TierQueueError.agentNotFound
+            }
             return JSONResponse(agent)
         }
         /// A new token, shown once; the old one stops working (within 5 s on every replica).

@@ -55,7 +55,8 @@ struct TicketWorkController: Sendable {
         let input = try await request.decodeJSON(PendingRequest.self, context: context)
         try input.validate()
         return JSONResponse(
-            try await deps.work.pend(id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
+            try await deps.work.pend(
+                id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
     }
 
     @Sendable func resolve(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
@@ -63,7 +64,8 @@ struct TicketWorkController: Sendable {
         let input = try await request.decodeJSON(ResolveRequest.self, context: context)
         try input.validate()
         return JSONResponse(
-            try await deps.work.resolve(id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
+            try await deps.work.resolve(
+                id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
     }
 
     @Sendable func escalate(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
@@ -71,7 +73,8 @@ struct TicketWorkController: Sendable {
         let input = try await request.decodeJSON(EscalateRequest.self, context: context)
         try input.validate()
         return JSONResponse(
-            try await deps.work.escalate(id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
+            try await deps.work.escalate(
+                id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
     }
 
     /// `If-Match: <version>` makes a change conditional on the version the agent read.

@@ -51,7 +51,9 @@ struct TicketWork: Sendable {
     }
 
     /// A public reply to the requester or, `internal`, a note only agents see.
-    func comment(_ id: UUID, by worker: TicketWorker, message: String, isInternal: Bool, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
+    func comment(_ id: UUID, by worker: TicketWorker, message: String, isInternal: Bool, expectedVersion: Int?, now: Date, logger: Logger) async throws
+        -> Ticket
+    {
         _ = try await visible(id, to: worker, logger: logger)
         let event = EventDraft(type: .ticketCommented, actor: worker.name, isPublic: !isInternal, data: ["message": .string(message)])
         return try await change(id, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
@@ -64,7 +66,9 @@ struct TicketWork: Sendable {
     func pend(_ id: UUID, by worker: TicketWorker, _ input: PendingRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
         _ = try await visible(id, to: worker, logger: logger)
         let event = EventDraft(type: .ticketPending, actor: worker.name, data: ["on": .string(input.on.rawValue), "reason": .string(input.reason)])
-        return try await change(id, to: input.on == .customer ? .pendingCustomer : .pendingVendor, expectedVersion: expectedVersion, event: event, now: now, logger: logger) {
+        return try await change(
+            id, to: input.on == .customer ? .pendingCustomer : .pendingVendor, expectedVersion: expectedVersion, event: event, now: now, logger: logger
+        ) {
             try worker.mayWork(on: $0, asAssignee: true)
         }
     }
@@ -104,7 +108,8 @@ struct TicketWork: Sendable {
         if target == .vendor {
             vendorID = try await vendorBridge.resolveVendor(id: input.vendorId, category: before.category, logger: logger)
             guard vendorID != nil else {
-                throw TierQueueError.noVendor(input.vendorId == nil ? "no vendor covers category '\(before.category ?? "none")'; name a vendorId" : "is not a registered vendor")
+                throw TierQueueError.noVendor(
+                    input.vendorId == nil ? "no vendor covers category '\(before.category ?? "none")'; name a vendorId" : "is not a registered vendor")
             }
         }
         let chosenVendor = vendorID
@@ -135,7 +140,8 @@ struct TicketWork: Sendable {
     ) async throws -> Ticket {
         let tickets = tickets
         return try await client.transaction(logger: logger) { connection in
-            try await tickets.update(id, to: target, expectedVersion: expectedVersion, event: event, handOff: handOff, on: connection, now: now, logger: logger, edit)
+            try await tickets.update(
+                id, to: target, expectedVersion: expectedVersion, event: event, handOff: handOff, on: connection, now: now, logger: logger, edit)
         }
     }
 }

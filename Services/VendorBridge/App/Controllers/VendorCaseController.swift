@@ -40,7 +40,9 @@ struct VendorCaseController: Sendable {
         try await runtime.postgres.transaction(logger: context.logger) { connection in
             try await updates.apply(input, to: id, by: vendorID, on: connection, now: now, logger: context.logger)
         }
-        guard let updated = try await deps.cases.find(id, vendorID: vendorID, on: runtime.postgres, logger: context.logger) else { throw VendorBridgeError.caseNotFound }
+        guard let updated = try await deps.cases.find(id, vendorID: vendorID, on: runtime.postgres, logger: context.logger) else {
+            throw VendorBridgeError.caseNotFound
+        }
         return JSONResponse(updated)
     }
 }

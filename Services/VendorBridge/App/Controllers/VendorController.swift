@@ -17,7 +17,8 @@ struct VendorController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateVendorRequest.self, context: context)
             try input.validate()
-            return JSONResponse(try await deps.vendors.create(input, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
+            return JSONResponse(
+                try await deps.vendors.create(input, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
         }
         router.get("v1/vendors") { _, context in
             try context.requireAdmin()
@@ -28,7 +29,9 @@ struct VendorController: Sendable {
             let id = try vendorID(context)
             let input = try await request.decodeJSON(UpdateVendorRequest.self, context: context)
             try input.validate()
-            guard let vendor = try await deps.vendors.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else { throw VendorBridgeError.vendorNotFound }
+            guard let vendor = try await deps.vendors.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else {
+                throw VendorBridgeError.vendorNotFound
+            }
             return JSONResponse(vendor)
         }
         router.post("v1/vendors/{id}/api-key") { _, context in

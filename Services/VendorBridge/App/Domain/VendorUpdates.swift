@@ -34,7 +34,8 @@ struct VendorUpdates: Sendable {
             }
         default:
             try await tickets.record(
-                EventDraft(type: .vendorUpdated, actor: actor, isPublic: false, data: data), ticketID: current.ticketId, on: connection, now: now, logger: logger)
+                EventDraft(type: .vendorUpdated, actor: actor, isPublic: false, data: data), ticketID: current.ticketId, on: connection, now: now,
+                logger: logger)
         }
     }
 }

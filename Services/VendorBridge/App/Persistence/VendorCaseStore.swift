@@ -36,13 +36,15 @@ public struct VendorCaseStore: Sendable {
         found.updates = try await executor.all(
             "SELECT id, status, message, eta, at FROM vendor_case_updates WHERE case_id = \(id) ORDER BY at, id", logger: logger
         ) { row in
-            VendorCaseUpdate(id: try row.get("id"), status: try row.get("status"), message: try row.get("message"), eta: try row.get("eta"), at: try row.get("at"))
+            VendorCaseUpdate(
+                id: try row.get("id"), status: try row.get("status"), message: try row.get("message"), eta: try row.get("eta"), at: try row.get("at"))
         }
         return found
     }
 
     /// A vendor's cases, newest first, a page at a time (updates are on the single-case view).
-    public func list(vendorID: UUID, limit: Int, after cursor: CaseCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<VendorCase> {
+    public func list(vendorID: UUID, limit: Int, after cursor: CaseCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<VendorCase>
+    {
         var bindings = PostgresBindings()
         bindings.append(vendorID)
         bindings.append(cursor?.openedAtMicroseconds ?? Date.distantFuture.epochMicroseconds)
@@ -50,7 +52,8 @@ public struct VendorCaseStore: Sendable {
         bindings.append(limit + 1)
         let rows = try await executor.all(
             PostgresQuery(
-                unsafeSQL: Self.select + " WHERE c.vendor_id = $1 AND (c.opened_at, c.id) < (timestamptz 'epoch' + $2 * interval '1 microsecond', $3) ORDER BY c.opened_at DESC, c.id DESC LIMIT $4",
+                unsafeSQL: Self.select
+                    + " WHERE c.vendor_id = $1 AND (c.opened_at, c.id) < (timestamptz 'epoch' + $2 * interval '1 microsecond', $3) ORDER BY c.opened_at DESC, c.id DESC LIMIT $4",
                 binds: bindings), logger: logger, VendorCase.init(row:))
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { CaseCursor(openedAtMicroseconds: $0.openedAt.epochMicroseconds, id: $0.id).encoded } : nil

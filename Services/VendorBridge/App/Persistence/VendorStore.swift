@@ -72,7 +72,8 @@ public struct VendorStore: Sendable {
     public func rotateKey(id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Vendor? {
         let apiKey = Secrets.newToken(.vendorKey)
         var vendor = try await executor.first(
-            "UPDATE vendors SET api_key_hash = \(Secrets.hash(apiKey)) WHERE id = \(id) RETURNING \(unescaped: Self.columns)", logger: logger, Vendor.init(row:))
+            "UPDATE vendors SET api_key_hash = \(Secrets.hash(apiKey)) WHERE id = \(id) RETURNING \(unescaped: Self.columns)", logger: logger, Vendor.init(row:)
+        )
         vendor?.apiKey = apiKey
         return vendor
     }
