@@ -23,8 +23,8 @@ public final class Cluster: @unchecked Sendable {
     let database: DatabaseSettings
     let logFolder: URL
 
-    /// Ports for intake, triage, tier-queue and vendor-bridge, free when chosen.
-    public init(database: DatabaseSettings) throws {
+    /// Ports for intake, triage, tier-queue and vendor-bridge, free when chosen; `extra` settings for every member.
+    public init(database: DatabaseSettings, extra: [String: String] = [:]) throws {
         self.database = database
         logFolder = FileManager.default.temporaryDirectory.appendingPathComponent("tierdesk-e2e-\(database.database)")
         try FileManager.default.createDirectory(at: logFolder, withIntermediateDirectories: true)
@@ -42,7 +42,7 @@ public final class Cluster: @unchecked Sendable {
             "TIERDESK_AUTH_FAILURES_PER_MINUTE": "1000000",
         ]
         for (index, name) in ["intake", "triage", "tier-queue", "vendor-bridge"].enumerated() {
-            var environment = TestCredentials.environment(database: database, peers)
+            var environment = TestCredentials.environment(database: database, peers.merging(extra) { _, new in new })
             environment["TIERDESK_PORT"] = "\(ports[index])"
             members[name] = Member(executable: name, port: ports[index], environment: environment)
         }
@@ -119,7 +119,7 @@ public final class Cluster: @unchecked Sendable {
     }
 
     /// A port the kernel considers free right now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw TestSetupError("socket() failed") }
         defer { close(socket) }

@@ -38,6 +38,7 @@ public enum ServiceMain {
         ("TIERDESK_INTERNAL_TOKEN", "the token services use with each other, at least 16 characters (required)"),
         ("TIERDESK_SECRET", "server secret that derives requester tokens and seals vendor secrets (required by intake and vendor-bridge)"),
         ("TIERDESK_TRUSTED_PROXIES", "addresses or CIDR ranges whose X-Forwarded-For names the client (default none)"),
+        ("TIERDESK_REQUEST_TIMEOUT_MS", "longest a request may take before it is answered 503 with Retry-After (default 10000)"),
         ("TIERDESK_AUTH_FAILURES_PER_MINUTE", "failed authentications a minute per client address before 429 (default 30)"),
         ("TIERDESK_HOST", "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)"),
         ("TIERDESK_PORT", "port to listen on (intake 8080, triage 8081, tier-queue 8082, vendor-bridge 8083)"),

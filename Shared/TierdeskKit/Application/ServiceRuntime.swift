@@ -51,6 +51,7 @@ public struct ServiceRuntime: Sendable {
     {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: RequestDeadlineMiddleware(deadline: configuration.requestTimeout))
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RingAfterWritesMiddleware(doorbell: dispatcher.doorbell))
@@ -61,6 +62,7 @@ public struct ServiceRuntime: Sendable {
             middleware: AuthMiddleware(
                 authenticator: Authenticator(settings: settings, client: postgres), failures: RateLimiter(perMinute: configuration.authFailuresPerMinute),
                 clientAddress: configuration.clientAddress))
+        router.add(middleware: MethodNotAllowedMiddleware(router: router))
 
         router.get("health/live") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("health/ready") { _, context in

@@ -20,6 +20,8 @@ public struct TierdeskConfiguration: Sendable {
     public var clientAddress: ClientAddress
     /// Failed authentications a minute one client address may make before 429.
     public var authFailuresPerMinute: Int
+    /// How long a request may take before it is cancelled and answered 503 with `Retry-After`.
+    public var requestTimeout: Duration
     public var peers: PeerDirectory
     public var outbox: OutboxSettings
     public var logLevel: String
@@ -44,6 +46,7 @@ public struct TierdeskConfiguration: Sendable {
             throw ConfigurationError(key: "tierdesk.trusted.proxies", problem: "must list addresses or CIDR ranges; '\(failure.entry)' is neither")
         }
         authFailuresPerMinute = try Self.int(reader, "tierdesk.auth.failures.per.minute", default: 30, range: 1...1_000_000)
+        requestTimeout = .milliseconds(try Self.int(reader, "tierdesk.request.timeout.ms", default: 10_000, range: 100...600_000))
         peers = try PeerDirectory(reader: reader)
         outbox = OutboxSettings(
             batchSize: try Self.int(reader, "tierdesk.outbox.batch.size", default: 100, range: 1...1000),

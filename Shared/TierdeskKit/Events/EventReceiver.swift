@@ -68,6 +68,9 @@ struct EventReceiver: Sendable {
         } catch let refusal as any ProblemConvertible where (400..<500).contains(refusal.problem.status) {
             let problem = refusal.problem
             return EventResult(id: event.id, status: .rejected, reason: "\(problem.status) \(problem.type): \(problem.detail ?? problem.title)")
+        } catch let error as PSQLError where ["22", "23"].contains(error.serverInfo?[.sqlState]?.prefix(2)) {
+            // Data the database will never take (a missing ticket, a value out of range): retrying cannot help.
+            return EventResult(id: event.id, status: .rejected, reason: "the database refused it: \(error.serverInfo?[.message] ?? "a constraint failed")")
         } catch {
             logger.warning("event failed", metadata: ["event.id": "\(event.id)", "error": "\(String(reflecting: error))"])
             return EventResult(id: event.id, status: .failed, reason: String(describing: error).prefix(500).description)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import PostgresNIO
 import TierdeskModels
 
 /// An error that knows the problem document it answers as.
@@ -60,11 +61,24 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return Problem(type: Problem.typeBase + slug(status.reasonPhrase), title: title, status: status.code, detail: detail)
         case let error as any HTTPResponseError where error.status.code < 500:
             return Problem(type: Problem.typeBase + slug(error.status.reasonPhrase), title: error.status.reasonPhrase, status: error.status.code)
+        case let error where isDatabaseUnreachable(error):
+            logger.warning("database unreachable", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            return .unavailable("the database cannot be reached; try again shortly")
         default:
             logger.error(
                 "unexpected error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
             return Problem(type: Problem.typeBase + "internal", title: "Internal server error", status: 500, detail: "something went wrong on our side")
         }
+    }
+
+    /// Whether `error` says the database cannot be reached (a lost or refused connection, or the
+    /// pool's circuit breaker), rather than that a query was wrong.
+    static func isDatabaseUnreachable(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError {
+            return [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed].contains(error.code)
+        }
+        // The pool's own error type lives in a module of PostgresNIO's that is not public API.
+        return String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError")
     }
 
     static func slug(_ text: String) -> String {

@@ -55,6 +55,12 @@ public struct InboundEmail: Sendable, Codable, Equatable {
         v.text(text, field: "text", required: false, maxLength: 1 << 20, multiline: true)
         for (index, reference) in (references ?? []).enumerated() where reference.count > 998 { v.fail("references[\(index)]", "is too long") }
         if (references ?? []).count > 100 { v.fail("references", "must list at most 100 message ids") }
+        // Stored as text: PostgreSQL cannot hold U+0000.
+        for (field, value) in [("from", from), ("to", to ?? ""), ("inReplyTo", inReplyTo ?? "")]
+            + (references ?? []).enumerated().map({ ("references[\($0.offset)]", $0.element) })
+        where value.unicodeScalars.contains("\u{0}") {
+            v.fail(field, "must not contain NUL characters (U+0000)")
+        }
         try v.check()
     }
 }

@@ -67,6 +67,8 @@ public struct SubmitTicketRequest: Sendable, Codable, Equatable {
         }
         if let metadata, (try? JSONEncoder().encode(metadata).count).map({ $0 > 16 * 1024 }) ?? true {
             v.fail("metadata", "must be at most 16 KiB of JSON")
+        } else if let metadata, JSONValue.object(metadata).containsNUL {
+            v.fail("metadata", "must not contain NUL characters (U+0000)")
         }
         try v.check()
     }

@@ -71,3 +71,15 @@ extension JSONValue {
     /// `.number` for a value, `.null` for nil.
     public static func optional(_ value: Int?) -> JSONValue { value.map { .number(Double($0)) } ?? .null }
 }
+
+extension JSONValue {
+    /// Whether a key or string anywhere inside holds U+0000, which PostgreSQL cannot store in text or jsonb.
+    public var containsNUL: Bool {
+        switch self {
+        case .string(let text): text.unicodeScalars.contains("\u{0}")
+        case .array(let items): items.contains { $0.containsNUL }
+        case .object(let fields): fields.contains { $0.key.unicodeScalars.contains("\u{0}") || $0.value.containsNUL }
+        default: false
+        }
+    }
+}

@@ -83,6 +83,15 @@ import TierdeskTestSupport
         ("control character", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"bell\u0007","description":"d"}"#, 422, ["subject"]),
         ("bad category", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":"d","category":"Not Slug"}"#, 422, ["category"]),
         ("null description", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":null}"#, 422, ["description"]),
+        // PostgreSQL cannot store U+0000: found by the fuzzer as a 500.
+        (
+            "NUL in metadata", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":"d","metadata":{"k":"a\u0000b"}}"#, 422,
+            ["metadata"]
+        ),
+        (
+            "NUL in a metadata key", #"{"requester":{"email":"a@b.co"},"channel":"web","subject":"s","description":"d","metadata":{"k\u0000":[1]}}"#, 422,
+            ["metadata"]
+        ),
     ]
 
     @Test(.freshDatabase, arguments: badBodies)
