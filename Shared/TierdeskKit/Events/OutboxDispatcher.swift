@@ -41,6 +41,9 @@ public struct OutboxDispatcher: Service {
     }
 
     public func run() async throws {
+        // With no workers this replica only writes hand-offs; the service still runs until shutdown
+        // (a service that returns early stops the whole application).
+        guard settings.workers > 0 else { return try await gracefulShutdown() }
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 for worker in 0..<settings.workers { group.addTask { await deliverLoop(cleaning: worker == 0) } }

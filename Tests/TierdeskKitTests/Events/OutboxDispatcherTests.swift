@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import PostgresNIO
+import Synchronization
 import Testing
 import TierdeskKit
 import TierdeskModels
@@ -214,6 +215,30 @@ actor Receiver {
             running.cancel()
             let after = try await state(id, client: client)
             #expect(!after.delivered && !after.dead)
+        }
+    }
+}
+
+extension OutboxDispatcherTests {
+    /// A replica that leaves delivery to others still runs until it is stopped.
+    @Test(.freshDatabase) func aDispatcherWithoutWorkersRunsUntilShutdown() async throws {
+        try await TestDatabase.withClient { client in
+            let dispatcher = OutboxDispatcher(
+                source: "test", client: client, peers: PeerDirectory(urls: [:]), internalToken: TestCredentials.internalToken,
+                settings: OutboxSettings(workers: 0), logger: TestDatabase.logger)
+            let ended = Mutex(false)
+            let running = Task {
+                try? await dispatcher.run()
+                ended.withLock { $0 = true }
+            }
+            let id = try await enqueue(.ticketCreated, to: ["receiver"], client: client)
+            dispatcher.doorbell.ring()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await state(id, client: client).attempts == 0, "it delivers nothing")
+            #expect(!ended.withLock { $0 }, "it runs on")
+            running.cancel()
+            _ = await running.result
+            #expect(ended.withLock { $0 }, "until it is stopped")
         }
     }
 }
