@@ -40,14 +40,7 @@ struct EventReceiver: Sendable {
 
     /// Records the batch in the inbox in one statement and applies the events seen for the first time, in order.
     func applyAll(_ events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws -> Set<UUID> {
-        let fresh = Set(
-            try await connection.all(
-                """
-                INSERT INTO inbox (consumer, event_id, event_type, received_at)
-                SELECT \(consumer), id, type, \(clock.now()) FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type.rawValue))::text[]) AS e(id, type)
-                ON CONFLICT DO NOTHING RETURNING event_id
-                """, logger: logger
-            ) { try $0.get("event_id", as: UUID.self) })
+        let fresh = try await Inbox(consumer: consumer).accept(events, on: connection, now: clock.now(), logger: logger)
         for event in events where fresh.contains(event.id) {
             var eventLogger = logger
             eventLogger[metadataKey: "event.id"] = "\(event.id)"

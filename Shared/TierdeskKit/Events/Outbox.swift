@@ -10,14 +10,16 @@ public struct Inbox: Sendable {
 
     public init(consumer: String) { self.consumer = consumer }
 
-    /// True the first time this consumer sees the event; false for a repeat.
-    public func accept(_ event: EventEnvelope, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> Bool {
-        let inserted = try await connection.first(
-            """
-            INSERT INTO inbox (consumer, event_id, event_type, received_at) VALUES (\(consumer), \(event.id), \(event.type.rawValue), \(now))
-            ON CONFLICT DO NOTHING RETURNING event_id
-            """, logger: logger
-        ) { try $0.get("event_id", as: UUID.self) }
-        return inserted != nil
+    /// Records a batch of events in one statement; answers the ids this consumer sees for the
+    /// first time (a repeat is left out).
+    public func accept(_ events: [EventEnvelope], on connection: PostgresConnection, now: Date, logger: Logger) async throws -> Set<UUID> {
+        Set(
+            try await connection.all(
+                """
+                INSERT INTO inbox (consumer, event_id, event_type, received_at)
+                SELECT \(consumer), id, type, \(now) FROM unnest(\(events.map(\.id))::uuid[], \(events.map(\.type.rawValue))::text[]) AS e(id, type)
+                ON CONFLICT DO NOTHING RETURNING event_id
+                """, logger: logger
+            ) { try $0.get("event_id", as: UUID.self) })
     }
 }

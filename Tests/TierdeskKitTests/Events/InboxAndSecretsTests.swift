@@ -11,7 +11,7 @@ import TierdeskTestSupport
             let event = EventEnvelope(type: .ticketCreated, ticketId: nil, occurredAt: Date())
             func accept(_ consumer: String) async throws -> Bool {
                 try await client.transaction(logger: TestDatabase.logger) { connection in
-                    try await Inbox(consumer: consumer).accept(event, on: connection, now: Date(), logger: TestDatabase.logger)
+                    try await Inbox(consumer: consumer).accept([event], on: connection, now: Date(), logger: TestDatabase.logger).contains(event.id)
                 }
             }
             #expect(try await accept("triage"))
