@@ -72,19 +72,27 @@ public func buildRouter(_ deps: TierQueueDependencies) -> Router<AppRequestConte
     return router
 }
 
-/// Puts triaged tickets in the queue of their level.
+/// Puts triaged tickets in the queue of their level, a batch at a time: one statement reads and
+/// locks the batch's tickets, one writes them back with their `ticket.queued` events.
 struct TierQueueEventHandler: EventHandler {
     let deps: TierQueueDependencies
     var consumes: Set<EventType> { [.ticketTriaged] }
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
-        guard event.type == .ticketTriaged, let ticketID = event.ticketId else { return }
-        let tickets = deps.runtime.tickets
-        guard let ticket = try await tickets.find(ticketID, on: connection, logger: logger), ticket.status == .triaged else { return }
-        let tier = ticket.tier ?? .firstLine
-        let draft = EventDraft(type: .ticketQueued, actor: "system:tier-queue", data: ["tier": .optional(tier.rawValue)])
-        _ = try await tickets.update(ticketID, to: .queued, event: draft, on: connection, now: deps.runtime.clock.now(), logger: logger) { ticket in
-            ticket.requeue(tier: tier, now: ticket.createdAt)
+        try await handle(batch: [event], on: connection, logger: logger)
+    }
+
+    func handle(batch events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
+        let ids = events.uniqueTicketIDs(of: .ticketTriaged)
+        guard !ids.isEmpty else { return }
+        let store = deps.runtime.tickets
+        let tickets = try await store.lock(ids, on: connection, logger: logger)
+        let changes = try ids.compactMap { id -> TicketChange? in
+            guard let ticket = tickets[id], ticket.status == .triaged else { return nil }
+            let tier = ticket.tier ?? .firstLine
+            let draft = EventDraft(type: .ticketQueued, actor: "system:tier-queue", data: ["tier": .optional(tier.rawValue)])
+            return try TicketChange(ticket, to: .queued, event: draft) { ticket in ticket.requeue(tier: tier, now: ticket.createdAt) }
         }
+        _ = try await store.save(changes, on: connection, now: deps.runtime.clock.now(), logger: logger)
     }
 }

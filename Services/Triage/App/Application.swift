@@ -38,26 +38,33 @@ public func buildRouter(_ deps: TriageDependencies) -> Router<AppRequestContext>
 }
 
 /// Classifies each new ticket: priority from impact × urgency, the level it starts at, and the
-/// hand-off to that level's queue.
+/// hand-off to that level's queue. A batch is decided at once: its tickets are read and locked in
+/// one statement and written back with their events and hand-offs in another.
 struct TriageEventHandler: EventHandler {
     let deps: TriageDependencies
     var consumes: Set<EventType> { [.ticketCreated] }
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
-        guard event.type == .ticketCreated, let ticketID = event.ticketId else { return }
-        let now = deps.runtime.clock.now()
-        let routing = Routing.route(for: try await deps.runtime.tickets.find(ticketID, on: connection, logger: logger))
-        guard let routing else { return }  // already past triage: nothing to do
-        let draft = EventDraft(
-            type: .ticketTriaged, actor: "system:triage",
-            data: ["tier": .optional(routing.tier.rawValue), "priority": .string(routing.priority.rawValue), "rule": .null])
-        _ = try await deps.runtime.tickets.update(
-            ticketID, to: .triaged, event: draft, handOff: ["tier-queue:\(routing.tier.rawValue)"], on: connection, now: now, logger: logger
-        ) { ticket in
-            ticket.tier = routing.tier
-            ticket.priority = routing.priority
+        try await handle(batch: [event], on: connection, logger: logger)
+    }
+
+    func handle(batch events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
+        let ids = events.uniqueTicketIDs(of: .ticketCreated)
+        guard !ids.isEmpty else { return }
+        let store = deps.runtime.tickets
+        let tickets = try await store.lock(ids, on: connection, logger: logger)
+        let changes = try ids.compactMap { id -> TicketChange? in
+            guard let ticket = tickets[id], let routing = Routing.route(for: ticket) else { return nil }  // already past triage: nothing to do
+            let draft = EventDraft(
+                type: .ticketTriaged, actor: "system:triage",
+                data: ["tier": .optional(routing.tier.rawValue), "priority": .string(routing.priority.rawValue), "rule": .null])
+            return try TicketChange(ticket, to: .triaged, event: draft, handOff: ["tier-queue:\(routing.tier.rawValue)"]) { ticket in
+                ticket.tier = routing.tier
+                ticket.priority = routing.priority
+            }
         }
-        logger.debug("ticket triaged", metadata: ["ticket.id": "\(ticketID)", "tier": "\(routing.tier.rawValue)"])
+        _ = try await store.save(changes, on: connection, now: deps.runtime.clock.now(), logger: logger)
+        logger.debug("tickets triaged", metadata: ["count": "\(changes.count)"])
     }
 }
 

@@ -14,6 +14,29 @@ public protocol EventHandler: Sendable {
     var consumes: Set<EventType> { get }
     /// Applies one event's effect; throwing rolls back and the sender retries (or dead-letters a 4xx).
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws
+    /// Applies a batch of new events (in the order written, at most one per ticket from the
+    /// dispatcher) in one transaction. By default one at a time; a handler on the hot path does the
+    /// whole batch with set-based statements.
+    func handle(batch events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws
+}
+
+extension Array where Element == EventEnvelope {
+    /// The tickets that events of `type` are about, each once, in the order of the events.
+    public func uniqueTicketIDs(of type: EventType) -> [UUID] {
+        var seen = Set<UUID>()
+        return compactMap { $0.type == type ? $0.ticketId : nil }.filter { seen.insert($0).inserted }
+    }
+}
+
+extension EventHandler {
+    public func handle(batch events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
+        for event in events {
+            var eventLogger = logger
+            eventLogger[metadataKey: "event.id"] = "\(event.id)"
+            eventLogger[metadataKey: "event.type"] = "\(event.type.rawValue)"
+            try await handle(event, on: connection, logger: eventLogger)
+        }
+    }
 }
 
 /// What every service shares at run time, built once by its `buildApplication`.

@@ -41,12 +41,7 @@ struct EventReceiver: Sendable {
     /// Records the batch in the inbox in one statement and applies the events seen for the first time, in order.
     func applyAll(_ events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws -> Set<UUID> {
         let fresh = try await Inbox(consumer: consumer).accept(events, on: connection, now: clock.now(), logger: logger)
-        for event in events where fresh.contains(event.id) {
-            var eventLogger = logger
-            eventLogger[metadataKey: "event.id"] = "\(event.id)"
-            eventLogger[metadataKey: "event.type"] = "\(event.type.rawValue)"
-            try await handler.handle(event, on: connection, logger: eventLogger)
-        }
+        try await handler.handle(batch: events.filter { fresh.contains($0.id) }, on: connection, logger: logger)
         return fresh
     }
 

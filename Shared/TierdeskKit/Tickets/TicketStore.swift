@@ -55,6 +55,95 @@ public struct EventDraft: Sendable {
     }
 }
 
+/// A checked change of one ticket, ready for `TicketStore.save`: the ticket as read and locked,
+/// as it will be, and the event (with its hand-offs) that records the change.
+public struct TicketChange: Sendable {
+    public let before: Ticket
+    public let after: Ticket
+    public let event: EventDraft
+    public let handOff: [String]
+
+    /// `target` is the lifecycle move the change makes (checked even when it is a self-loop such as
+    /// a move to another tier's queue); `change` edits the ticket and may throw to refuse; any other
+    /// status change must also be allowed by the lifecycle.
+    public init(
+        _ current: Ticket, to target: TicketStatus? = nil, event: EventDraft, handOff: [String] = [], _ change: (inout Ticket) throws -> Void = { _ in }
+    ) throws {
+        var ticket = current
+        if let target {
+            guard current.status.canTransition(to: target) else { throw TicketStoreError.invalidTransition(from: current.status, to: target) }
+            ticket.status = target
+        }
+        try change(&ticket)
+        if ticket.status != current.status && !current.status.canTransition(to: ticket.status) {
+            throw TicketStoreError.invalidTransition(from: current.status, to: ticket.status)
+        }
+        before = current
+        after = ticket
+        self.event = event
+        self.handOff = handOff
+    }
+}
+
+/// One row of `TicketStore.save`'s document, in the columns' names (a field left out is NULL).
+private struct SavedRow: Encodable {
+    var id: UUID
+    var version: Int
+    var status: String
+    var tier: Int?
+    var priority: Int
+    var impact: String
+    var urgency: String
+    var category: String?
+    var assigneeId: UUID?
+    var requiredSkills: [String]
+    var vendorId: UUID?
+    var firstResponseDueUs: Int64?
+    var resolutionDueUs: Int64?
+    var eventId: UUID
+    var eventType: String
+    var actor: String
+    var `public`: Bool
+    var data: JSONValue
+    var handOff: [String]
+    var payload: EventEnvelope?
+
+    init(_ ticket: Ticket, event: EventDraft, handOff: [String], payload: EventEnvelope?) {
+        id = ticket.id
+        version = ticket.version
+        status = ticket.status.rawValue
+        tier = ticket.tier?.rawValue
+        priority = ticket.priority.rank
+        impact = ticket.impact.rawValue
+        urgency = ticket.urgency.rawValue
+        category = ticket.category
+        assigneeId = ticket.assigneeId
+        requiredSkills = ticket.requiredSkills
+        vendorId = ticket.vendorId
+        firstResponseDueUs = ticket.firstResponseDueAt?.epochMicroseconds
+        resolutionDueUs = ticket.resolutionDueAt?.epochMicroseconds
+        eventId = event.id
+        eventType = event.type.rawValue
+        actor = event.actor
+        self.public = event.isPublic
+        data = event.data
+        self.handOff = handOff
+        self.payload = payload
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, version, status, tier, priority, impact, urgency, category, actor, `public`, data, payload
+        case assigneeId = "assignee_id"
+        case requiredSkills = "required_skills"
+        case vendorId = "vendor_id"
+        case firstResponseDueUs = "first_response_due_us"
+        case resolutionDueUs = "resolution_due_us"
+        case eventId = "event_id"
+        case eventType = "event_type"
+        case handOff = "hand_off"
+    }
+}
+
 /// Failures of the ticket store, each with its HTTP meaning.
 public enum TicketStoreError: Error, ProblemConvertible, Equatable {
     case notFound
@@ -165,31 +254,64 @@ public struct TicketStore: Sendable {
     ) async throws -> Ticket {
         guard let current = try await find(id, forUpdate: true, on: connection, logger: logger) else { throw TicketStoreError.notFound }
         if let expectedVersion, expectedVersion != current.version { throw TicketStoreError.staleVersion(current: current.version) }
-        var ticket = current
-        if let target {
-            guard current.status.canTransition(to: target) else { throw TicketStoreError.invalidTransition(from: current.status, to: target) }
-            ticket.status = target
+        let checked = try TicketChange(current, to: target, event: event, handOff: handOff, change)
+        return try await save([checked], on: connection, now: now, logger: logger)[0]
+    }
+
+    /// Loads and locks tickets for a batch of changes in the caller's transaction: one statement,
+    /// rows locked in id order so two batches never deadlock. Unknown ids are left out.
+    public func lock(_ ids: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> [UUID: Ticket] {
+        let tickets = try await connection.all(
+            PostgresQuery(unsafeSQL: Self.selectTicket + " WHERE t.id = ANY($1) ORDER BY t.id FOR UPDATE OF t", binds: try binds(ids)), logger: logger,
+            Ticket.init(row:))
+        return Dictionary(tickets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Writes checked changes of distinct tickets with their events and hand-offs: one statement
+    /// for the whole batch (the rows travel as one JSON document), guarded by each row's version.
+    /// Answers the tickets as written, in the order given.
+    public func save(_ changes: [TicketChange], on connection: PostgresConnection, now: Date, logger: Logger) async throws -> [Ticket] {
+        guard !changes.isEmpty else { return [] }
+        guard Set(changes.map(\.after.id)).count == changes.count else { throw SameTicketTwice() }
+        let rows = try changes.map { change in
+            SavedRow(
+                change.after, event: change.event, handOff: change.handOff,
+                payload: change.handOff.isEmpty
+                    ? nil : EventEnvelope(id: change.event.id, type: change.event.type, ticketId: change.after.id, occurredAt: now, data: change.event.data))
         }
-        try change(&ticket)
-        if ticket.status != current.status && !current.status.canTransition(to: ticket.status) {
-            throw TicketStoreError.invalidTransition(from: current.status, to: ticket.status)
-        }
-        let updated = try await connection.first(
+        let written = try await connection.all(
             """
-            UPDATE tickets SET status = \(ticket.status.rawValue), tier = \(ticket.tier.map { Int16($0.rawValue) }),
-                priority = \(Int16(ticket.priority.rank)), impact = \(ticket.impact.rawValue), urgency = \(ticket.urgency.rawValue),
-                category = \(ticket.category), assignee_id = \(ticket.assigneeId), required_skills = \(ticket.requiredSkills),
-                vendor_id = \(ticket.vendorId), first_response_due_at = \(ticket.firstResponseDueAt),
-                resolution_due_at = \(ticket.resolutionDueAt), updated_at = \(now), version = version + 1
-            WHERE id = \(id) AND version = \(Int32(current.version))
-            RETURNING version, updated_at
+            WITH u AS (
+                SELECT * FROM jsonb_to_recordset(\(try JSONCoding.string(rows))::jsonb) AS u(
+                    id uuid, version integer, status text, tier smallint, priority smallint, impact text, urgency text, category text,
+                    assignee_id uuid, required_skills text[], vendor_id uuid, first_response_due_us bigint, resolution_due_us bigint,
+                    event_id uuid, event_type text, actor text, public boolean, data jsonb, hand_off text[], payload jsonb)),
+            updated AS (
+                UPDATE tickets t SET status = u.status, tier = u.tier, priority = u.priority, impact = u.impact, urgency = u.urgency,
+                    category = u.category, assignee_id = u.assignee_id, required_skills = u.required_skills, vendor_id = u.vendor_id,
+                    first_response_due_at = timestamptz 'epoch' + u.first_response_due_us * interval '1 microsecond',
+                    resolution_due_at = timestamptz 'epoch' + u.resolution_due_us * interval '1 microsecond',
+                    updated_at = \(now), version = t.version + 1
+                FROM u WHERE t.id = u.id AND t.version = u.version
+                RETURNING t.id, t.version, t.updated_at),
+            event AS (
+                INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
+                SELECT u.event_id, u.id, u.event_type, u.actor, u.public, u.data, \(now) FROM u),
+            handoff AS (
+                INSERT INTO outbox (event_id, destination, source, event_type, ticket_id, payload, next_attempt_at, created_at)
+                SELECT u.event_id, destination, \(source), u.event_type, u.id, u.payload, now(), \(now)
+                FROM u CROSS JOIN LATERAL unnest(u.hand_off) AS destination)
+            SELECT id, version, updated_at FROM updated
             """, logger: logger
-        ) { (Int(try $0.get("version", as: Int32.self)), try $0.get("updated_at", as: Date.self)) }
-        guard let (version, updatedAt) = updated else { throw TicketStoreError.staleVersion(current: current.version) }
-        try await record(event, ticketID: id, handOff: handOff, on: connection, now: now, logger: logger)
-        ticket.updatedAt = updatedAt
-        ticket.version = version
-        return ticket
+        ) { (try $0.get("id", as: UUID.self), (Int(try $0.get("version", as: Int32.self)), try $0.get("updated_at", as: Date.self))) }
+        let versions = Dictionary(written, uniquingKeysWith: { first, _ in first })
+        return try changes.map { change in
+            guard let (version, updatedAt) = versions[change.after.id] else { throw TicketStoreError.staleVersion(current: change.before.version) }
+            var ticket = change.after
+            ticket.version = version
+            ticket.updatedAt = updatedAt
+            return ticket
+        }
     }
 
     /// Appends an event to a ticket's trail (and hands it off) without changing the ticket. One
@@ -319,6 +441,9 @@ public struct TicketStore: Sendable {
         return bindings
     }
 }
+
+/// A batch that changes one ticket twice: a bug of the caller (the second change would be lost).
+struct SameTicketTwice: Error {}
 
 /// A row that breaks what the schema promises: a bug or a hand edit, answered as a logged 500.
 public struct CorruptRow: Error, CustomStringConvertible {
