@@ -6,17 +6,48 @@ import PostgresNIO
 /// in both.
 public protocol DatabaseExecutor: Sendable {
     func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence
+    func run<S: HotStatement>(_ statement: S, logger: Logger) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow>
+}
+
+/// A statement on the hot path, prepared once per connection (named after its type) and from then
+/// on only executed: no parse and no plan per call. Its SQL is fixed; the values are its bindings.
+public protocol HotStatement: PostgresPreparedStatement where Row == PostgresRow {
+    /// The values for `$1`, `$2`, … in order.
+    var bindings: PostgresBindings { get }
+}
+
+extension HotStatement {
+    public func makeBindings() -> PostgresBindings { bindings }
+    public func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+extension PostgresBindings {
+    /// Bindings for `$1`, `$2`, … in order; nil binds NULL.
+    public init(_ values: (any PostgresEncodable & Sendable)?...) throws {
+        self.init()
+        for value in values {
+            if let value { try append(value) } else { appendNull() }
+        }
+    }
 }
 
 extension PostgresClient: DatabaseExecutor {
     public func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         try await self.query(query, logger: logger)
     }
+
+    public func run<S: HotStatement>(_ statement: S, logger: Logger) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow> {
+        try await execute(statement, logger: logger)
+    }
 }
 
 extension PostgresConnection: DatabaseExecutor {
     public func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         try await self.query(query, logger: logger)
+    }
+
+    public func run<S: HotStatement>(_ statement: S, logger: Logger) async throws -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow> {
+        try await execute(statement, logger: logger)
     }
 }
 
@@ -33,6 +64,20 @@ extension DatabaseExecutor {
     /// The first row of a query, or nil.
     public func first<T>(_ query: PostgresQuery, logger: Logger, _ transform: (PostgresRandomAccessRow) throws -> T) async throws -> T? {
         try await all(query, logger: logger, transform).first
+    }
+
+    /// Every row of a prepared hot statement, each turned into a value by `transform`.
+    public func all<S: HotStatement, T>(_ statement: S, logger: Logger, _ transform: (PostgresRandomAccessRow) throws -> T) async throws -> [T] {
+        var values: [T] = []
+        for try await row in try await run(statement, logger: logger) {
+            values.append(try transform(row.makeRandomAccess()))
+        }
+        return values
+    }
+
+    /// The first row of a prepared hot statement, or nil.
+    public func first<S: HotStatement, T>(_ statement: S, logger: Logger, _ transform: (PostgresRandomAccessRow) throws -> T) async throws -> T? {
+        try await all(statement, logger: logger, transform).first
     }
 
     /// Runs a statement and drains its rows.

@@ -227,14 +227,13 @@ public struct TicketStore: Sendable {
     ) async throws -> Opened {
         let envelope = EventEnvelope(id: event.id, type: event.type, ticketId: draft.id, occurredAt: now, data: event.data)
         let opened = try await executor.first(
-            """
-            SELECT ticket_id, ticket_reference, ticket_status, duplicate FROM insert_ticket(
-                \(draft.id), \(draft.status.rawValue), \(draft.tier.map { Int16($0.rawValue) }), \(Int16(Priority(impact: draft.impact, urgency: draft.urgency).rank)),
-                \(draft.impact.rawValue), \(draft.urgency.rawValue), \(draft.category), \(draft.channel.rawValue), \(draft.subject), \(draft.description),
-                \(draft.requesterID), \(try JSONCoding.string(draft.metadata))::jsonb, \(try JSONCoding.string(draft.channelDetails))::jsonb, \(now),
-                \(duplicateSince), \(event.id), \(event.type.rawValue), \(event.actor), \(try JSONCoding.string(event.data))::jsonb, \(source),
-                \(handOff.isEmpty ? "{}" : try JSONCoding.string(envelope))::jsonb, \(handOff))
-            """, logger: logger
+            InsertTicket(
+                bindings: try PostgresBindings(
+                    draft.id, draft.status.rawValue, draft.tier.map { Int16($0.rawValue) }, Int16(Priority(impact: draft.impact, urgency: draft.urgency).rank),
+                    draft.impact.rawValue, draft.urgency.rawValue, draft.category, draft.channel.rawValue, draft.subject, draft.description,
+                    draft.requesterID, try JSONCoding.string(draft.metadata), try JSONCoding.string(draft.channelDetails), now, duplicateSince, event.id,
+                    event.type.rawValue, event.actor, try JSONCoding.string(event.data), source, handOff.isEmpty ? "{}" : try JSONCoding.string(envelope),
+                    handOff)), logger: logger
         ) { row in
             Opened(
                 id: try row.get("ticket_id"), reference: Ticket.reference(number: try row.get("ticket_reference")), status: try row.get("ticket_status"),
@@ -261,9 +260,7 @@ public struct TicketStore: Sendable {
     /// Loads and locks tickets for a batch of changes in the caller's transaction: one statement,
     /// rows locked in id order so two batches never deadlock. Unknown ids are left out.
     public func lock(_ ids: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> [UUID: Ticket] {
-        let tickets = try await connection.all(
-            PostgresQuery(unsafeSQL: Self.selectTicket + " WHERE t.id = ANY($1) ORDER BY t.id FOR UPDATE OF t", binds: try binds(ids)), logger: logger,
-            Ticket.init(row:))
+        let tickets = try await connection.all(LockTickets(bindings: try PostgresBindings(ids)), logger: logger, Ticket.init(row:))
         return Dictionary(tickets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -280,29 +277,7 @@ public struct TicketStore: Sendable {
                     ? nil : EventEnvelope(id: change.event.id, type: change.event.type, ticketId: change.after.id, occurredAt: now, data: change.event.data))
         }
         let written = try await connection.all(
-            """
-            WITH u AS (
-                SELECT * FROM jsonb_to_recordset(\(try JSONCoding.string(rows))::jsonb) AS u(
-                    id uuid, version integer, status text, tier smallint, priority smallint, impact text, urgency text, category text,
-                    assignee_id uuid, required_skills text[], vendor_id uuid, first_response_due_us bigint, resolution_due_us bigint,
-                    event_id uuid, event_type text, actor text, public boolean, data jsonb, hand_off text[], payload jsonb)),
-            updated AS (
-                UPDATE tickets t SET status = u.status, tier = u.tier, priority = u.priority, impact = u.impact, urgency = u.urgency,
-                    category = u.category, assignee_id = u.assignee_id, required_skills = u.required_skills, vendor_id = u.vendor_id,
-                    first_response_due_at = timestamptz 'epoch' + u.first_response_due_us * interval '1 microsecond',
-                    resolution_due_at = timestamptz 'epoch' + u.resolution_due_us * interval '1 microsecond',
-                    updated_at = \(now), version = t.version + 1
-                FROM u WHERE t.id = u.id AND t.version = u.version
-                RETURNING t.id, t.version, t.updated_at),
-            event AS (
-                INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
-                SELECT u.event_id, u.id, u.event_type, u.actor, u.public, u.data, \(now) FROM u),
-            handoff AS (
-                INSERT INTO outbox (event_id, destination, source, event_type, ticket_id, payload, next_attempt_at, created_at)
-                SELECT u.event_id, destination, \(source), u.event_type, u.id, u.payload, now(), \(now)
-                FROM u CROSS JOIN LATERAL unnest(u.hand_off) AS destination)
-            SELECT id, version, updated_at FROM updated
-            """, logger: logger
+            SaveTickets(bindings: try PostgresBindings(try JSONCoding.string(rows), now, source)), logger: logger
         ) { (try $0.get("id", as: UUID.self), (Int(try $0.get("version", as: Int32.self)), try $0.get("updated_at", as: Date.self))) }
         let versions = Dictionary(written, uniquingKeysWith: { first, _ in first })
         return try changes.map { change in
@@ -343,12 +318,9 @@ public struct TicketStore: Sendable {
         let data = try JSONCoding.string(["tier": tier.rawValue])
         do {
             return try await executor.first(
-                """
-                SELECT \(unescaped: Self.ticketColumns)
-                FROM claim_next_ticket(\(Int16(tier.rawValue)), \(agent.id), \(agent.skills), \(Int32(agent.wipLimit)), \(now), \(UUID()),
-                                       \(Self.actor(agent)), \(data)::jsonb) t
-                JOIN requesters r ON r.id = t.requester_id
-                """, logger: logger, Ticket.init(row:))
+                ClaimNextTicket(
+                    bindings: try PostgresBindings(Int16(tier.rawValue), agent.id, agent.skills, Int32(agent.wipLimit), now, UUID(), Self.actor(agent), data)),
+                logger: logger, Ticket.init(row:))
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "TDWIP" {
             throw TicketStoreError.wipLimitReached(limit: agent.wipLimit)
         }
@@ -358,7 +330,7 @@ public struct TicketStore: Sendable {
     public func find(_ id: UUID, forUpdate: Bool = false, on executor: some DatabaseExecutor, logger: Logger) async throws -> Ticket? {
         let lock = forUpdate ? " FOR UPDATE OF t" : ""
         return try await executor.first(
-            PostgresQuery(unsafeSQL: Self.selectTicket + " WHERE t.id = $1" + lock, binds: try binds(id)), logger: logger, Ticket.init(row:))
+            PostgresQuery(unsafeSQL: Self.selectTicket + " WHERE t.id = $1" + lock, binds: try PostgresBindings(id)), logger: logger, Ticket.init(row:))
     }
 
     /// The trail of a ticket in order; only public events for a requester.
@@ -386,7 +358,7 @@ public struct TicketStore: Sendable {
                      WHERE t.requester_id = $1 AND t.id IS DISTINCT FROM $2 AND ($4::uuid IS NULL OR \(Self.agentMayRead("$4", tiers: "$5", actor: "$6")))
                     ORDER BY t.created_at DESC LIMIT $3
                     """,
-                binds: try binds(requesterID, ticketID, limit, agent?.id, agent.map(Self.tierList), agent.map(Self.actor))), logger: logger
+                binds: try PostgresBindings(requesterID, ticketID, limit, agent?.id, agent.map(Self.tierList), agent.map(Self.actor))), logger: logger
         ) { TicketSummary(try Ticket(row: $0)) }
     }
 
@@ -424,7 +396,7 @@ public struct TicketStore: Sendable {
                      WHERE t.tier = $1 AND t.status = 'queued' AND (t.priority, t.resolution_due_at, t.id) > ($2, timestamptz 'epoch' + $3 * interval '1 microsecond', $4)
                     ORDER BY t.priority, t.resolution_due_at, t.id LIMIT $5
                     """,
-                binds: try binds(Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger, Ticket.init(row:))
+                binds: try PostgresBindings(Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger, Ticket.init(row:))
         let page = Array(tickets.prefix(limit))
         let next =
             tickets.count > limit
@@ -433,12 +405,57 @@ public struct TicketStore: Sendable {
         return Page(items: page.map(TicketSummary.init), nextCursor: next?.encoded)
     }
 
-    func binds(_ values: (any PostgresEncodable & Sendable)?...) throws -> PostgresBindings {
-        var bindings = PostgresBindings()
-        for value in values {
-            if let value { try bindings.append(value) } else { bindings.appendNull() }
-        }
-        return bindings
+    // The store's hot statements, prepared once per connection.
+
+    /// A submission: `insert_ticket` (migration 0006).
+    struct InsertTicket: HotStatement {
+        static let sql = """
+            SELECT ticket_id, ticket_reference, ticket_status, duplicate FROM insert_ticket(
+                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17, $18, $19::jsonb, $20, $21::jsonb, $22)
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// A claim: `claim_next_ticket` (migration 0004) with the ticket's requester.
+    struct ClaimNextTicket: HotStatement {
+        static let sql = """
+            SELECT \(ticketColumns) FROM claim_next_ticket($1, $2, $3, $4, $5, $6, $7, $8::jsonb) t JOIN requesters r ON r.id = t.requester_id
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// A batch's tickets, read and locked in id order.
+    struct LockTickets: HotStatement {
+        static let sql = selectTicket + " WHERE t.id = ANY($1) ORDER BY t.id FOR UPDATE OF t"
+        let bindings: PostgresBindings
+    }
+
+    /// A batch's changes (one JSON document of `SavedRow`s) with their events and hand-offs.
+    struct SaveTickets: HotStatement {
+        static let sql = """
+            WITH u AS (
+                SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(
+                    id uuid, version integer, status text, tier smallint, priority smallint, impact text, urgency text, category text,
+                    assignee_id uuid, required_skills text[], vendor_id uuid, first_response_due_us bigint, resolution_due_us bigint,
+                    event_id uuid, event_type text, actor text, public boolean, data jsonb, hand_off text[], payload jsonb)),
+            updated AS (
+                UPDATE tickets t SET status = u.status, tier = u.tier, priority = u.priority, impact = u.impact, urgency = u.urgency,
+                    category = u.category, assignee_id = u.assignee_id, required_skills = u.required_skills, vendor_id = u.vendor_id,
+                    first_response_due_at = timestamptz 'epoch' + u.first_response_due_us * interval '1 microsecond',
+                    resolution_due_at = timestamptz 'epoch' + u.resolution_due_us * interval '1 microsecond',
+                    updated_at = $2, version = t.version + 1
+                FROM u WHERE t.id = u.id AND t.version = u.version
+                RETURNING t.id, t.version, t.updated_at),
+            event AS (
+                INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
+                SELECT u.event_id, u.id, u.event_type, u.actor, u.public, u.data, $2 FROM u),
+            handoff AS (
+                INSERT INTO outbox (event_id, destination, source, event_type, ticket_id, payload, next_attempt_at, created_at)
+                SELECT u.event_id, destination, $3, u.event_type, u.id, u.payload, now(), $2
+                FROM u CROSS JOIN LATERAL unnest(u.hand_off) AS destination)
+            SELECT id, version, updated_at FROM updated
+            """
+        let bindings: PostgresBindings
     }
 }
 

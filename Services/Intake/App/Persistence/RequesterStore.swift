@@ -15,19 +15,25 @@ public struct RequesterStore: Sendable {
         email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
+    /// Every submission's first statement, prepared once per connection.
+    struct FindOrCreate: HotStatement {
+        static let sql = """
+            WITH created AS (
+                INSERT INTO requesters (id, email, email_normalized, name, phone, organization, created_at, updated_at)
+                VALUES ($1, $2, $3, $4::text, $5::text, $6::text, $7, $7)
+                ON CONFLICT (email_normalized) DO NOTHING RETURNING id)
+            SELECT id FROM created UNION ALL SELECT id FROM requesters WHERE email_normalized = $3 LIMIT 1
+            """
+        let bindings: PostgresBindings
+    }
+
     /// The requester with this email, created from `input` when there is none; an existing one is
     /// left exactly as it is.
     public func findOrCreate(_ input: RequesterInput, on connection: some DatabaseExecutor, now: Date, logger: Logger) async throws -> UUID {
         let email = input.email.trimmingCharacters(in: .whitespacesAndNewlines)
         let normalized = Self.normalize(email)
         let id = try await connection.first(
-            """
-            WITH created AS (
-                INSERT INTO requesters (id, email, email_normalized, name, phone, organization, created_at, updated_at)
-                VALUES (\(UUID()), \(email), \(normalized), \(input.name), \(input.phone), \(input.organization), \(now), \(now))
-                ON CONFLICT (email_normalized) DO NOTHING RETURNING id)
-            SELECT id FROM created UNION ALL SELECT id FROM requesters WHERE email_normalized = \(normalized) LIMIT 1
-            """, logger: logger
+            FindOrCreate(bindings: try PostgresBindings(UUID(), email, normalized, input.name, input.phone, input.organization, now)), logger: logger
         ) { try $0.get("id", as: UUID.self) }
         if let id { return id }
         // Created by a concurrent transaction that committed after this statement's snapshot.
