@@ -396,7 +396,8 @@ public struct TicketStore: Sendable {
                      WHERE t.tier = $1 AND t.status = 'queued' AND (t.priority, t.resolution_due_at, t.id) > ($2, timestamptz 'epoch' + $3 * interval '1 microsecond', $4)
                     ORDER BY t.priority, t.resolution_due_at, t.id LIMIT $5
                     """,
-                binds: try PostgresBindings(Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger, Ticket.init(row:))
+                binds: try PostgresBindings(Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger,
+            Ticket.init(row:))
         let page = Array(tickets.prefix(limit))
         let next =
             tickets.count > limit
