@@ -72,6 +72,44 @@ import TierdeskTestSupport
         }
     }
 
+    /// The claim is a prepared statement inside `claim_next_ticket`: after a few calls PostgreSQL may
+    /// switch to a generic plan. Whatever it picks must walk the partial queue index, never scan the table.
+    @Test(.freshDatabase) func claimsWalkThePartialQueueIndexNotTheTable() async throws {
+        try await TestDatabase.withClient { client in
+            let fixture = StoreFixture(client: client)
+            let requester = try await fixture.requester()
+            // 20,000 tickets of history and 300 queued ones, as statistics see them.
+            try await client.execute(
+                """
+                INSERT INTO tickets (id, status, tier, priority, impact, urgency, channel, subject, description, requester_id, created_at, updated_at,
+                                     resolution_due_at)
+                SELECT gen_random_uuid(), CASE WHEN n <= 300 THEN 'queued' ELSE 'closed' END, 1 + n % 3, 1 + n % 5, 'medium', 'medium', 'web',
+                       's', 'd', \(requester), now(), now(), now() + n * interval '1 minute'
+                FROM generate_series(1, 20300) AS n
+                """, logger: fixture.logger)
+            try await client.execute("ANALYZE tickets", logger: fixture.logger)
+            let counters = """
+                SELECT (SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'tickets_queue_idx') AS idx,
+                       (SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'tickets') AS seq
+                """
+            func read() async throws -> (index: Int64, table: Int64) {
+                try #require(try await client.first(PostgresQuery(unsafeSQL: counters), logger: fixture.logger) { (try $0.get("idx"), try $0.get("seq")) })
+            }
+            let before = try await read()
+            let agent = AgentIdentity.fixture(tiers: [.firstLine], wipLimit: 1000)
+            try await client.withConnection { connection in
+                for _ in 0..<12 {
+                    #expect(try await fixture.store.claim(tier: .firstLine, agent: agent, on: connection, now: Date(), logger: fixture.logger) != nil)
+                }
+                try await connection.execute("SELECT pg_stat_force_next_flush()", logger: fixture.logger)
+            }
+            try await client.execute("SELECT pg_stat_clear_snapshot()", logger: fixture.logger)
+            let after = try await read()
+            #expect(after.index - before.index >= 12, "every claim probes tickets_queue_idx")
+            #expect(after.table == before.table, "no claim scans the tickets table")
+        }
+    }
+
     /// Two claims by one agent at once used to both pass its WIP limit.
     @Test(.freshDatabase) func oneAgentsConcurrentClaimsNeverPassItsWIPLimit() async throws {
         try await TestDatabase.withClient { client in
