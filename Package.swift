@@ -78,14 +78,14 @@ let package = Package(
         ),
     ]
         + service("Intake", executable: "intake", resources: [.copy("Demo")])
-        + service("Triage", executable: "triage")
+        + service("Triage", executable: "triage", resources: [.copy("Demo")])
         + service("TierQueue", executable: "tier-queue")
         + service("VendorBridge", executable: "vendor-bridge")
         + [
             .executableTarget(
                 name: "Admin",
                 dependencies: [
-                    "TierdeskKit", "TierdeskModels", "IntakeApp", "TierQueueApp", "VendorBridgeApp",
+                    "TierdeskKit", "TierdeskModels", "IntakeApp", "TriageApp", "TierQueueApp", "VendorBridgeApp",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 ],
                 path: "Services/Admin",

@@ -159,7 +159,7 @@ enum Rules {
 
     static func json(_ value: some Encodable) -> String { (try? JSONCoding.string(value)) ?? "" }
 
-    static var all: [Rule] { Service.allCases.flatMap(common) + intake + tierQueue + vendorBridge }
+    static var all: [Rule] { Service.allCases.flatMap(common) + intake + triage + tierQueue + vendorBridge }
 
     static func common(_ service: Service) -> [Rule] {
         [
@@ -260,6 +260,51 @@ enum Rules {
             Rule(service: .intake, route: "GET /v1/integrations", allowed: [.admin: 200], setup: path("/v1/integrations")),
             Rule(service: .intake, route: "DELETE /v1/integrations/{id}", allowed: [.admin: 204]) { world in
                 Target(path: "/v1/integrations/\(try await world.integration().id)")
+            },
+        ]
+    }
+
+    static let anyAgentAndAdmin: [Who: Int] = [.levelAgent: 200, .otherLevelAgent: 200, .assignee: 200, .admin: 200]
+
+    static var triage: [Rule] {
+        let rule = RuleRequest(name: "Matrix rule", match: RuleMatch(keywords: ["matrixword"]), route: RuleRoute(tier: 2))
+        return [
+            Rule(service: .triage, route: "GET /v1/rules", allowed: [.admin: 200], setup: path("/v1/rules")),
+            Rule(service: .triage, route: "POST /v1/rules", allowed: [.admin: 201]) { _ in Target(path: "/v1/rules", body: json(rule)) },
+            Rule(service: .triage, route: "GET /v1/rules/{id}", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/rules/\(try await world.triageRule())")
+            },
+            Rule(service: .triage, route: "PUT /v1/rules/{id}", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/rules/\(try await world.triageRule())", body: json(rule))
+            },
+            Rule(service: .triage, route: "DELETE /v1/rules/{id}", allowed: [.admin: 204]) { world in
+                Target(path: "/v1/rules/\(try await world.triageRule())")
+            },
+            Rule(service: .triage, route: "POST /v1/rules/test", allowed: [.admin: 200]) { _ in
+                Target(path: "/v1/rules/test", body: json(RuleTestRequest(subject: "VPN drops", description: "Since this morning")))
+            },
+            Rule(service: .triage, route: "GET /v1/classifier", allowed: [.admin: 200], setup: path("/v1/classifier")),
+            Rule(service: .triage, route: "POST /v1/classifier/train", allowed: [.admin: 200]) { world in
+                try await world.resolvedHistory()
+                return Target(path: "/v1/classifier/train")
+            },
+            Rule(service: .triage, route: "GET /v1/vip", allowed: [.admin: 200], setup: path("/v1/vip")),
+            Rule(service: .triage, route: "POST /v1/vip", allowed: [.admin: 201]) { _ in
+                Target(path: "/v1/vip", body: json(VIPRequest(email: "vip-\(UUID().uuidString.prefix(8))@example.com")))
+            },
+            Rule(service: .triage, route: "DELETE /v1/vip/{id}", allowed: [.admin: 204]) { world in
+                Target(path: "/v1/vip/\(try await world.vip())")
+            },
+            Rule(service: .triage, route: "GET /v1/categories", allowed: [.admin: 200], setup: path("/v1/categories")),
+            Rule(service: .triage, route: "PUT /v1/categories/{name}", allowed: [.admin: 200]) { _ in
+                Target(path: "/v1/categories/printing", body: json(CategoryDefaultsRequest(impact: .low, urgency: .low)))
+            },
+            Rule(service: .triage, route: "GET /v1/problems", allowed: anyAgentAndAdmin, setup: path("/v1/problems")),
+            Rule(service: .triage, route: "GET /v1/problems/{id}", allowed: anyAgentAndAdmin) { world in
+                Target(path: "/v1/problems/\(try await world.problem())")
+            },
+            Rule(service: .triage, route: "PATCH /v1/problems/{id}", allowed: [.otherLevelAgent: 200, .admin: 200]) { world in
+                Target(path: "/v1/problems/\(try await world.problem())", body: json(UpdateProblemRequest(workaround: "Restart the spooler")))
             },
         ]
     }
@@ -409,6 +454,45 @@ struct World: Sendable {
 
     func requester(of ticket: UUID) async throws -> UUID {
         try #require(try await db.store.find(ticket, on: db.client, logger: db.logger)).requester.id
+    }
+
+    func triageRule() async throws -> UUID {
+        let request = RuleRequest(name: "Spare rule", match: RuleMatch(keywords: ["sparerule"]), route: RuleRoute(tier: 3))
+        return try await db.client.transaction(logger: db.logger) { connection in
+            try #require(try await PolicyStore().save(request, id: nil, on: connection, now: Date(), logger: db.logger)).id
+        }
+    }
+
+    func vip() async throws -> UUID {
+        try await db.client.transaction(logger: db.logger) { connection in
+            try await PolicyStore().addVIP(
+                VIPRequest(domain: "spare-\(UUID().uuidString.prefix(8).lowercased()).example"), on: connection, now: Date(), logger: db.logger
+            ).id
+        }
+    }
+
+    /// An open problem of a category of its own.
+    func problem() async throws -> UUID {
+        let id = UUID()
+        try await db.client.execute(
+            """
+            INSERT INTO problems (id, title, status, category, created_at, updated_at)
+            VALUES (\(id), 'Spare problem', 'open', \("spare-\(id.uuidString.prefix(8).lowercased())"), now(), now())
+            """, logger: db.logger)
+        return id
+    }
+
+    /// Resolved tickets with categories, for the classifier to learn from.
+    func resolvedHistory() async throws {
+        let requester = try await db.requester("history-\(UUID().uuidString.prefix(8))@example.com")
+        let texts = [("printer jams paper toner", "printing"), ("password locked account login", "access")]
+        _ = try await db.store.importClosed(
+            (0..<20).map { index in
+                let (text, category) = texts[index % 2]
+                return TicketStore.HistoricalTicket(
+                    id: UUID(), requesterId: requester, tier: .firstLine, impact: .low, urgency: .low, category: category, channel: .web,
+                    subject: "\(text) \(index)", description: text, resolution: "Fixed", openedAt: Date(), resolvedAt: Date())
+            }, on: db.client, logger: db.logger)
     }
 
     func article() async throws -> UUID {

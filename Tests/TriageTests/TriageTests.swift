@@ -33,18 +33,6 @@ import TriageApp
         }
     }
 
-    @Test func routingSendsNewTicketsToLevelOneAtTheirPriority() {
-        let requester = Requester(id: UUID(), email: "a@b.co")
-        var ticket = Ticket(
-            id: UUID(), reference: "TD-1", status: .new, tier: nil, priority: .p3, impact: .low, urgency: .high, category: nil, channel: .web,
-            subject: "s", description: "d", requester: requester, assigneeId: nil, requiredSkills: [], vendorId: nil, firstResponseDueAt: nil,
-            resolutionDueAt: nil, createdAt: Date(), updatedAt: Date(), version: 1)
-        #expect(Routing.route(for: ticket) == Routing.Decision(tier: .firstLine, priority: .p3))
-        ticket.status = .queued
-        #expect(Routing.route(for: ticket) == nil)
-        #expect(Routing.route(for: nil) == nil)
-    }
-
     /// A shipped migration edited after it ran makes every service unready, naming it.
     @Test(.freshDatabase) func anEditedMigrationMakesTheServiceUnready() async throws {
         try await TestDatabase.withClient { client in

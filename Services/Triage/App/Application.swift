@@ -6,11 +6,48 @@ import PostgresNIO
 import TierdeskKit
 import TierdeskModels
 
+/// Triage's settings (`TIERDESK_CLASSIFIER_THRESHOLD_PERCENT`, `TIERDESK_RECURRING_COUNT`/`_DAYS`, `TIERDESK_STORM_COUNT`/`_MINUTES`).
+public struct TriageSettings: Sendable {
+    /// The confidence below which the classifier's proposal is shown but not used (default 0.7).
+    public var threshold: Double
+    /// The classifier retrains when its newest model is older than this (default a day).
+    public var retrainAfter: TimeInterval
+    public var problems: ProblemThresholds
+
+    public init(threshold: Double = 0.7, retrainAfter: TimeInterval = 86_400, problems: ProblemThresholds = ProblemThresholds()) {
+        self.threshold = threshold
+        self.retrainAfter = retrainAfter
+        self.problems = problems
+    }
+
+    public init(reader: ConfigReader) throws(ConfigurationError) {
+        let percent = try TierdeskConfiguration.int(reader, "tierdesk.classifier.threshold.percent", default: 70, range: 0...100)
+        self.init(
+            threshold: Double(percent) / 100,
+            problems: ProblemThresholds(
+                recurringCount: try TierdeskConfiguration.int(reader, "tierdesk.recurring.count", default: 3, range: 2...100),
+                recurringDays: try TierdeskConfiguration.int(reader, "tierdesk.recurring.days", default: 30, range: 1...365),
+                stormCount: try TierdeskConfiguration.int(reader, "tierdesk.storm.count", default: 10, range: 2...10_000),
+                stormMinutes: try TierdeskConfiguration.int(reader, "tierdesk.storm.minutes", default: 60, range: 1...1440)))
+    }
+}
+
 /// What triage's controllers and event handler need; only `buildApplication` creates it.
 public struct TriageDependencies: Sendable {
     public let runtime: ServiceRuntime
+    public let settings: TriageSettings
+    let policies = PolicyStore()
+    let policy: PolicyCache
+    let training: ClassifierTraining
+    let problems: ProblemStore
 
-    public init(runtime: ServiceRuntime) { self.runtime = runtime }
+    public init(runtime: ServiceRuntime, settings: TriageSettings = TriageSettings()) {
+        self.runtime = runtime
+        self.settings = settings
+        policy = PolicyCache(threshold: settings.threshold)
+        training = ClassifierTraining(store: policies, client: runtime.postgres, clock: runtime.clock, threshold: settings.threshold)
+        problems = ProblemStore(tickets: runtime.tickets, thresholds: settings.problems)
+    }
 }
 
 public enum Triage {
@@ -18,6 +55,26 @@ public enum Triage {
     public static let defaultPort = 8081
 
     public static let openAPI = OpenAPIDocument.text(in: .module)
+
+    /// The demo's resolved tickets (`tierdesk seed-demo` loads them; the classifier learns from them).
+    public static func demoHistory() throws -> [DemoTicket] {
+        guard let url = Bundle.module.url(forResource: "history", withExtension: "jsonl", subdirectory: "Demo") else { return [] }
+        return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line in
+            try JSONCoding.decoder.decode(DemoTicket.self, from: Data(line.utf8))
+        }
+    }
+}
+
+/// One resolved ticket of the demo history.
+public struct DemoTicket: Sendable, Codable {
+    public var subject: String
+    public var description: String
+    public var category: String
+    public var impact: Impact
+    public var urgency: Urgency
+    public var channel: TierdeskModels.Channel
+    public var resolution: String
+    public var daysAgo: Int
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
@@ -28,18 +85,26 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
     let configuration = try TierdeskConfiguration(reader: reader, serviceName: Triage.serviceName, defaultPort: Triage.defaultPort)
     let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
-    return runtime.makeApplication(router: buildRouter(TriageDependencies(runtime: runtime)))
+    let deps = TriageDependencies(runtime: runtime, settings: try TriageSettings(reader: reader))
+    let retrain = PeriodicTask(name: "classifier", interval: .seconds(3600), logger: runtime.logger) {
+        try await deps.training.trainIfOlder(than: deps.settings.retrainAfter, logger: runtime.logger)
+    }
+    return runtime.makeApplication(router: buildRouter(deps), services: [retrain])
 }
 
 public func buildRouter(_ deps: TriageDependencies) -> Router<AppRequestContext> {
     let router = deps.runtime.makeRouter(openAPI: Triage.openAPI)
+    RuleController(deps: deps).addRoutes(to: router)
+    PolicyController(deps: deps).addRoutes(to: router)
+    ProblemController(deps: deps).addRoutes(to: router)
     deps.runtime.addEventReceiver(to: router, consumer: Triage.serviceName, handler: TriageEventHandler(deps: deps))
     return router
 }
 
-/// Classifies each new ticket: priority from impact × urgency, the level it starts at, and the
-/// hand-off to that level's queue. A batch is decided at once: its tickets are read and locked in
-/// one statement and written back with their events and hand-offs in another.
+/// Decides each new ticket (`TriageEngine`) and hands it on: to its level's queue, to vendor-bridge
+/// (level 4, waiting on the vendor), or closed as not an IT matter with the reason the requester
+/// reads. A batch is decided at once: its tickets are read and locked in one statement, decided in
+/// memory against the cached policy, checked against problems, and written back in one statement.
 struct TriageEventHandler: EventHandler {
     let deps: TriageDependencies
     var consumes: Set<EventType> { [.ticketCreated] }
@@ -52,37 +117,60 @@ struct TriageEventHandler: EventHandler {
         let ids = events.uniqueTicketIDs(of: .ticketCreated)
         guard !ids.isEmpty else { return }
         let store = deps.runtime.tickets
+        let now = deps.runtime.clock.now()
+        let defaulted = Dictionary(
+            events.compactMap { event in event.ticketId.map { ($0, Set(event.data["defaulted"]?.arrayValue?.compactMap(\.stringValue) ?? [])) } },
+            uniquingKeysWith: { first, _ in first })
         let tickets = try await store.lock(ids, on: connection, logger: logger)
-        let changes = try ids.compactMap { id -> TicketChange? in
-            guard let ticket = tickets[id], let routing = Routing.route(for: ticket) else { return nil }  // already past triage: nothing to do
-            let draft = EventDraft(
-                type: .ticketTriaged, actor: "system:triage",
-                data: ["tier": .optional(routing.tier.rawValue), "priority": .string(routing.priority.rawValue), "rule": .null])
-            return try TicketChange(ticket, to: .triaged, event: draft, handOff: ["tier-queue:\(routing.tier.rawValue)"]) { ticket in
-                ticket.tier = routing.tier
-                ticket.priority = routing.priority
-            }
+        let policy = try await deps.policy.current(on: connection, logger: logger)
+        var decisions: [UUID: TriageDecision] = [:]
+        for id in ids {
+            guard let ticket = tickets[id], ticket.status == .new else { continue }  // already past triage: nothing to do
+            decisions[id] = TriageEngine.decide(TriageInput(ticket: ticket, defaulted: defaulted[id] ?? []), policy: policy)
         }
-        _ = try await store.save(changes, on: connection, now: deps.runtime.clock.now(), logger: logger)
-        logger.debug("tickets triaged", metadata: ["count": "\(changes.count)"])
-    }
-}
-
-/// Where a new ticket goes. Pure, so its rules are unit-tested.
-public enum Routing {
-    public struct Decision: Sendable, Equatable {
-        public var tier: Tier
-        public var priority: Priority
-
-        public init(tier: Tier, priority: Priority) {
-            self.tier = tier
-            self.priority = priority
+        let linked = try await deps.problems.review(&decisions, tickets: tickets, on: connection, now: now, logger: logger)
+        let order = ids.filter { decisions[$0] != nil }
+        let triaged = try await store.save(
+            try order.map { id in try Self.triaged(tickets[id]!, decisions[id]!) }, on: connection, now: now, logger: logger)
+        // Level 4 and rejections take a second step from `triaged`.
+        let onward = try triaged.compactMap { ticket in try Self.onward(ticket, decisions[ticket.id]!) }
+        _ = try await store.save(onward, on: connection, now: now, logger: logger)
+        for (id, drafts) in linked {
+            for draft in drafts { try await store.record(draft.event, ticketID: id, handOff: draft.handOff, on: connection, now: now, logger: logger) }
         }
+        logger.debug("tickets triaged", metadata: ["count": "\(order.count)"])
     }
 
-    /// Level 1 at the ITIL priority, for a ticket still `new`; nil for any other.
-    public static func route(for ticket: Ticket?) -> Decision? {
-        guard let ticket, ticket.status == .new else { return nil }
-        return Decision(tier: .firstLine, priority: Priority(impact: ticket.impact, urgency: ticket.urgency))
+    /// `new → triaged` with the decision, handed to its level's queue when it has one.
+    static func triaged(_ ticket: Ticket, _ decision: TriageDecision) throws -> TicketChange {
+        let rule: JSONValue =
+            decision.explanation.rules.last(where: \.matched).map { ["id": .string($0.ruleId.uuidString.lowercased()), "name": .string($0.name)] } ?? .null
+        let data: JSONValue = [
+            "tier": .optional(decision.tier), "priority": .string(decision.priority.rawValue), "category": .optional(decision.category),
+            "internal": ["rule": rule, "explanation": try JSONValue(encoding: decision.explanation)],
+        ]
+        let handOff = decision.tier.map { (1...3).contains($0) ? ["tier-queue:\($0)"] : [] } ?? []
+        return try TicketChange(ticket, to: .triaged, event: EventDraft(type: .ticketTriaged, actor: "system:triage", data: data), handOff: handOff) {
+            $0.tier = decision.tier.flatMap(Tier.init(rawValue:))
+            $0.priority = decision.priority
+            $0.impact = decision.impact
+            $0.urgency = decision.urgency
+            $0.category = decision.category
+            $0.requiredSkills = decision.skills
+        }
+    }
+
+    /// A vendor rule's ticket waits on the vendor (vendor-bridge opens the case); a rejected one is closed.
+    static func onward(_ ticket: Ticket, _ decision: TriageDecision) throws -> TicketChange? {
+        let rule = decision.explanation.rules.last(where: \.matched)?.name ?? "a triage rule"
+        if let reason = decision.reject {
+            let event = EventDraft(type: .ticketClosed, actor: "system:triage", data: ["reason": .string(reason), "rejected": true])
+            return try TicketChange(ticket, to: .closed, event: event)
+        }
+        guard let vendorId = decision.vendorId else { return nil }
+        let event = EventDraft(
+            type: .ticketEscalated, actor: "system:triage",
+            data: ["toTier": .optional(Tier.vendor.rawValue), "vendorId": .string(vendorId.uuidString.lowercased()), "reason": .string("triage rule: \(rule)")])
+        return try TicketChange(ticket, to: .pendingVendor, event: event, handOff: ["vendor-bridge"]) { $0.vendorId = vendorId }
     }
 }

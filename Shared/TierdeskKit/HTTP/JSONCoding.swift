@@ -138,3 +138,10 @@ extension JSONCoding {
         }
     }
 }
+
+extension JSONValue {
+    /// Any encodable value as JSON, in the API's dialect (for event data).
+    public init(encoding value: some Encodable) throws {
+        self = try JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(value))
+    }
+}

@@ -73,7 +73,7 @@ public struct SubmitTicketRequest: Sendable, Codable, Equatable {
         try v.check()
     }
 
-    static func isSlug(_ value: String) -> Bool {
+    public static func isSlug(_ value: String) -> Bool {
         !value.isEmpty && value.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
     }
 }

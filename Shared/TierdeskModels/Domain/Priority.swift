@@ -26,5 +26,8 @@ public enum Priority: String, Sendable, Codable, CaseIterable, Comparable, Hasha
         self = Priority(rank: level(impact.rawValue) + level(urgency.rawValue) + 1)!
     }
 
+    /// One step more urgent (a VIP's ticket); P1 stays P1.
+    public var raised: Priority { Priority(rank: max(1, rank - 1))! }
+
     public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rank < rhs.rank }
 }

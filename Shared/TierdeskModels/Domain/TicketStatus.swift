@@ -7,10 +7,11 @@ public enum TicketStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case resolved, closed
 
     /// The lifecycle's edges. `queued → queued` is a move to another tier (escalation);
-    /// `new → resolved` is a Level 0 self-service resolution.
+    /// `new → resolved` is a Level 0 self-service resolution; from `triaged`, a rule sends a ticket
+    /// straight to a vendor (`pending_vendor`) or closes it as not an IT matter.
     static let edges: [TicketStatus: Set<TicketStatus>] = [
         .new: [.triaged, .resolved],
-        .triaged: [.queued],
+        .triaged: [.queued, .pendingVendor, .closed],
         .queued: [.inProgress, .queued, .pendingVendor],
         .inProgress: [.pendingCustomer, .pendingVendor, .resolved, .queued],
         .pendingCustomer: [.inProgress, .queued, .resolved],

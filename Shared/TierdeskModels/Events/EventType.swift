@@ -11,6 +11,8 @@ public enum EventType: String, Sendable, Codable, CaseIterable, Hashable {
     case ticketReopened = "ticket.reopened"
     case ticketClosed = "ticket.closed"
     case problemLinked = "problem.linked"
+    /// Many tickets of one category at once: raised to P1 at level 2, and level 3 told.
+    case problemStorm = "problem.storm"
     case kbPublished = "kb.published"
     case vendorCaseOpened = "vendor.case_opened"
     case vendorUpdated = "vendor.updated"

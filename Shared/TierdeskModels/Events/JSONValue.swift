@@ -46,6 +46,11 @@ public enum JSONValue: Sendable, Codable, Equatable, Hashable {
         return nil
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
     public var intValue: Int? {
         if case .number(let value) = self, let int = Int(exactly: value) { return int }
         return nil

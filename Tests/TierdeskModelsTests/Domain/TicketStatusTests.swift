@@ -5,7 +5,7 @@ import TierdeskModels
     /// The lifecycle of DESIGN.md, written out independently of the implementation.
     static let allowed: Set<String> = [
         "new>triaged", "new>resolved",
-        "triaged>queued",
+        "triaged>queued", "triaged>pending_vendor", "triaged>closed",
         "queued>in_progress", "queued>queued", "queued>pending_vendor",
         "in_progress>pending_customer", "in_progress>pending_vendor", "in_progress>resolved", "in_progress>queued",
         "pending_customer>in_progress", "pending_customer>queued", "pending_customer>resolved",

@@ -32,7 +32,11 @@ public struct TicketIntake: Sendable {
             channelDetails: details)
         let event = EventDraft(
             id: draft.id, type: .ticketCreated, actor: actor ?? "requester:\(requesterID.uuidString.lowercased())",
-            data: ["channel": .string(input.channel.rawValue)])
+            data: [
+                "channel": .string(input.channel.rawValue),
+                // Triage fills these from the ticket's category when the requester gave none.
+                "defaulted": .array([input.impact == nil ? "impact" : nil, input.urgency == nil ? "urgency" : nil].compactMap { $0.map(JSONValue.string) }),
+            ])
         let opened = try await tickets.open(
             draft, event: event, handOff: ["triage"], duplicateSince: now.addingTimeInterval(-Self.duplicateWindow), on: executor, now: now, logger: logger)
         if !opened.duplicate {

@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import TierdeskKit
+import TierdeskModels
+
+/// Problem records: listed and read by agents and the admin, worked by level 3 agents and the admin.
+struct ProblemController: Sendable {
+    let deps: TriageDependencies
+
+    func problemID(_ context: AppRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw TriageError.notFound("problem") }
+        return id
+    }
+
+    /// The admin or any agent; answers who, for the trail.
+    func reader(_ context: AppRequestContext) throws -> String {
+        switch try context.authenticated() {
+        case .admin: return "admin"
+        case .agent(let agent): return TicketStore.actor(agent)
+        default: throw Problem.forbidden("this needs an agent token or the admin token")
+        }
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        let store = deps.problems
+        let postgres = deps.runtime.postgres
+        router.get("v1/problems") { request, context in
+            _ = try reader(context)
+            let query = request.uri.queryParameters
+            var status: ProblemStatus?
+            if let text = query["status"] {
+                guard let parsed = ProblemStatus(rawValue: String(text)) else {
+                    throw Problem.validation([FieldError(field: "status", message: "must be open or resolved")])
+                }
+                status = parsed
+            }
+            let category = query["category"].map(String.init)
+            if let category, !(SubmitTicketRequest.isSlug(category) && category.count <= 64) {
+                throw Problem.validation([FieldError(field: "category", message: "must be lowercase letters, digits, '-' or '_' (at most 64)")])
+            }
+            let cursor = try Pagination.cursor(request) { text -> (Date, UUID)? in
+                // Microseconds since 1970, within the years PostgreSQL and Foundation both hold.
+                guard let parts = Cursor.decode(text, count: 2), let micros = Int64(parts[0]), (0...253_402_300_799_000_000).contains(micros),
+                    let id = UUID(uuidString: parts[1])
+                else { return nil }
+                return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
+            }
+            return JSONResponse(
+                try await store.list(
+                    status: status, category: category, limit: try Pagination.limit(request), after: cursor, on: postgres, logger: context.logger))
+        }
+        router.get("v1/problems/{id}") { _, context in
+            _ = try reader(context)
+            var readableBy: AgentIdentity?
+            if case .agent(let agent) = try context.authenticated() { readableBy = agent }
+            guard let detail = try await store.detail(try problemID(context), readableBy: readableBy, on: postgres, logger: context.logger) else {
+                throw TriageError.notFound("problem")
+            }
+            return JSONResponse(detail)
+        }
+        router.patch("v1/problems/{id}") { request, context in
+            let actor = try reader(context)
+            if case .agent(let agent) = try context.authenticated(), !agent.tiers.contains(.specialist) {
+                throw Problem.forbidden("problems are worked by level 3 agents and the admin")
+            }
+            let id = try problemID(context)
+            let input = try await request.decodeJSON(UpdateProblemRequest.self, context: context)
+            try input.validate()
+            let problem = try await postgres.transaction(logger: context.logger) { connection in
+                try await store.update(id, with: input, actor: actor, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
+            }
+            return JSONResponse(problem)
+        }
+    }
+}
