@@ -82,6 +82,8 @@ import TriageApp
                 }
                 #expect(try await StoreFixture(client: client).count("triage_rules") == count, "a refused rule stores nothing")
                 #expect(try await http.send(.get, "/v1/rules").status == .unauthorized)
+                let wrongMethod = try await http.send(.put, "/v1/rules/test", token: Self.admin, json: RuleTestRequest(subject: "s", description: "d"))
+                #expect(wrongMethod.status == .methodNotAllowed && wrongMethod.headers[.allow] == "POST", "a literal path is not a rule id")
                 #expect(
                     try await http.send(
                         .post, "/v1/rules", token: Self.internalToken,

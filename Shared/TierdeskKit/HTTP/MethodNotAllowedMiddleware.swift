@@ -21,16 +21,22 @@ public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddlew
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            let allowed = table.methods(matching: request.uri.path)
+            // A literal segment wins over a parameter, as in the router: `/v1/rules/test` is not a rule `{id}`.
+            let literal = table.literalMethods(matching: request.uri.path)
+            let allowed = literal.isEmpty ? table.methods(matching: request.uri.path) : literal
             guard !allowed.isEmpty, !allowed.contains(request.method) else { throw error }
-            let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
-            let problem = Problem(
-                type: Problem.typeBase + "method-not-allowed", title: "Method not allowed", status: 405,
-                detail: "\(request.uri.path) answers \(allow), not \(request.method.rawValue)")
-            var response = try await ProblemMiddleware<Context>().handle(request, context: context) { _, _ in throw problem }
-            response.headers[.allow] = allow
-            return response
+            return try await methodNotAllowed(request, context: context, allowed: allowed)
         }
+    }
+
+    func methodNotAllowed(_ request: Request, context: Context, allowed: Set<HTTPRequest.Method>) async throws -> Response {
+        let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+        let problem = Problem(
+            type: Problem.typeBase + "method-not-allowed", title: "Method not allowed", status: 405,
+            detail: "\(request.uri.path) answers \(allow), not \(request.method.rawValue)")
+        var response = try await ProblemMiddleware<Context>().handle(request, context: context) { _, _ in throw problem }
+        response.headers[.allow] = allow
+        return response
     }
 }
 
@@ -59,6 +65,16 @@ final class RouteTable<Context: RequestContext>: @unchecked Sendable {
             methods.insert(route.method)
         }
         return methods
+    }
+
+    /// The methods of the routes written exactly as `path`, with no parameter (`/v1/rules/test`).
+    func literalMethods(matching path: String) -> Set<HTTPRequest.Method> {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return Set(
+            routes().filter { route in
+                route.segments.count == segments.count
+                    && zip(route.segments, segments).allSatisfy { element, segment in element.description == String(segment) }
+            }.map(\.method))
     }
 
     private func routes() -> [Route] {
