@@ -208,6 +208,77 @@ import TierdeskTestSupport
         }
     }
 
+    /// A dispatcher replica SIGKILLed while it holds leases on hand-offs (its peer takes the requests
+    /// and never answers): once the leases run out another replica delivers those rows, each once.
+    @Test(.freshDatabase) func aReplicaKilledHoldingLeasesHasItsRowsDeliveredOnceByAnother() async throws {
+        // A peer that never answers: a listening socket nobody accepts from; the kernel's backlog holds the connections.
+        let hole = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(hole) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(hole, $0, length) == 0 && getsockname(hole, $0, &length) == 0 }
+        }
+        #expect(bound && listen(hole, 128) == 0)
+        let holePort = Int(UInt16(bigEndian: address.sin_port))
+
+        let cluster = try Cluster(database: try TestDatabase.settings(), extra: ["TIERDESK_OUTBOX_LEASE_MS": "3000"])
+        try cluster.addReplica("intake-stuck", of: "intake", overrides: ["TIERDESK_TRIAGE_URL": "http://127.0.0.1:\(holePort)"])
+        do {
+            try await cluster.start(["triage", "tier-queue", "vendor-bridge", "intake-stuck"])
+            let stuck = cluster.url("intake-stuck")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        _ = try await HTTP.json(
+                            SubmitTicketResponse.self, .POST, stuck + "/v1/tickets", body: SubmitTicketRequest.fixture(subject: "Lease \(index)"), expect: 201)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await TestDatabase.withClient { client in
+                let logger = TestDatabase.logger
+                let leased = { () async throws -> [(UUID, Date)] in
+                    try await client.all(
+                        """
+                        SELECT event_id, next_attempt_at FROM outbox
+                        WHERE source = 'intake' AND destination = 'triage' AND attempts = 1 AND delivered_at IS NULL AND next_attempt_at > now()
+                        """, logger: logger
+                    ) { (try $0.get("event_id", as: UUID.self), try $0.get("next_attempt_at", as: Date.self)) }
+                }
+                let held = try await HTTP.eventually(timeout: .seconds(10)) { () async throws -> [(UUID, Date)]? in
+                    let rows = try await leased()
+                    return rows.isEmpty ? nil : rows
+                }
+                cluster.signal("intake-stuck", SIGKILL)
+                try await cluster.start(["intake"])
+                let count = { (sql: String) async throws -> Int in
+                    try await client.first(PostgresQuery(unsafeSQL: sql), logger: logger) { Int(try $0.get("n", as: Int64.self)) } ?? -1
+                }
+                _ = try await HTTP.eventually(timeout: .seconds(60)) {
+                    try await count("SELECT count(*) AS n FROM tickets WHERE status = 'queued'") == 20 ? true : nil
+                }
+                #expect(try await count("SELECT count(*) AS n FROM ticket_events WHERE type = 'ticket.triaged'") == 20)
+                #expect(try await count("SELECT count(*) AS n FROM ticket_events WHERE type = 'ticket.queued'") == 20)
+                #expect(try await count("SELECT count(*) AS n FROM outbox WHERE dead_at IS NOT NULL") == 0)
+                for (event, leaseEnd) in held {
+                    let row = try await client.first(
+                        "SELECT attempts, delivered_at FROM outbox WHERE event_id = \(event) AND destination = 'triage'", logger: logger
+                    ) { (Int(try $0.get("attempts", as: Int32.self)), try $0.get("delivered_at", as: Date?.self)) }
+                    #expect(row?.0 ?? 0 >= 2, "claimed again after the dead replica's attempt")
+                    #expect((row?.1 ?? .distantPast) >= leaseEnd, "not before the dead replica's lease ran out")
+                }
+            }
+        } catch {
+            for name in ["intake-stuck", "intake", "triage"] { print("--- \(name) log\n\(cluster.log(name).suffix(3000))") }
+            cluster.stop()
+            throw error
+        }
+        cluster.stop()
+    }
+
     /// The benchmark's load tool works end to end (the benchmark itself is `./scripts/bench`, not a test).
     @Test(.freshDatabase) func loadToolSmoke() async throws {
         try await withCluster { cluster in

@@ -53,6 +53,15 @@ public final class Cluster: @unchecked Sendable {
 
     public func url(_ name: String) -> String { "http://127.0.0.1:\(members[name]!.port)" }
 
+    /// Another replica of `original` on a port of its own, with `overrides` on top of its settings.
+    public func addReplica(_ name: String, of original: String, overrides: [String: String] = [:]) throws {
+        guard var member = members[original] else { throw TestSetupError("no member \(original)") }
+        member.port = try Self.freePort()
+        member.environment.merge(overrides) { _, new in new }
+        member.environment["TIERDESK_PORT"] = "\(member.port)"
+        members[name] = member
+    }
+
     /// Starts every member (or the named ones) and waits until each answers ready.
     public func start(_ names: [String]? = nil) async throws {
         for name in names ?? Array(members.keys).sorted() {

@@ -53,7 +53,8 @@ public struct TierdeskConfiguration: Sendable {
             workers: try Self.int(reader, "tierdesk.outbox.workers", default: 2, range: 0...16),
             pollInterval: .milliseconds(try Self.int(reader, "tierdesk.outbox.poll.ms", default: 200, range: 10...3_600_000)),
             maxBackoff: .milliseconds(try Self.int(reader, "tierdesk.outbox.max.backoff.ms", default: 60_000, range: 10...3_600_000)),
-            maxAttempts: try Self.int(reader, "tierdesk.outbox.max.attempts", default: 25, range: 1...1000)
+            maxAttempts: try Self.int(reader, "tierdesk.outbox.max.attempts", default: 25, range: 1...1000),
+            lease: .milliseconds(try Self.int(reader, "tierdesk.outbox.lease.ms", default: 30_000, range: 1000...3_600_000))
         )
         logLevel = reader.string(forKey: "tierdesk.log.level", default: "info")
     }
