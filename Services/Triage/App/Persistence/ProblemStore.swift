@@ -65,12 +65,15 @@ public struct ProblemStore: Sendable {
         let byCategory = Dictionary(grouping: candidates.keys.sorted { (tickets[$0]!.createdAt, $0.uuidString) < (tickets[$1]!.createdAt, $1.uuidString) }) {
             candidates[$0]!.category!
         }
-        // Everyone's recent tickets per category, and each requester's, in two statements for the batch.
+        // Everyone's recent tickets per category, and each requester's, in two statements for the batch;
+        // only as many as a threshold needs (plus the batch's own), however busy the category is.
         let storms = try await recentTickets(
-            categories: Array(byCategory.keys), requesters: nil, within: TimeInterval(thresholds.stormMinutes * 60), now: now, on: connection, logger: logger)
+            pairs: byCategory.keys.map { ($0, nil) }, within: TimeInterval(thresholds.stormMinutes * 60), limit: thresholds.stormCount + tickets.count,
+            now: now, on: connection, logger: logger)
+        let pairs = Set(candidates.map { PairKey(category: $0.value.category!, requester: tickets[$0.key]!.requester.id) })
         let repeats = try await recentTickets(
-            categories: Array(byCategory.keys), requesters: Array(Set(candidates.keys.map { tickets[$0]!.requester.id })),
-            within: TimeInterval(thresholds.recurringDays * 86_400), now: now, on: connection, logger: logger)
+            pairs: pairs.map { ($0.category, $0.requester) }, within: TimeInterval(thresholds.recurringDays * 86_400),
+            limit: thresholds.recurringCount + tickets.count, now: now, on: connection, logger: logger)
         for (category, ids) in byCategory.sorted(by: { $0.key < $1.key }) {
             try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('tierdesk-problem:' || \(category), 0))", logger: logger)
             var open = try await openProblem(category: category, on: connection, logger: logger)
@@ -200,18 +203,41 @@ public struct ProblemStore: Sendable {
         ) { try $0.get("ticket_id", as: UUID.self) }
     }
 
-    /// Open tickets of the categories created since `within` ago (of the requesters, when given).
+    struct PairKey: Hashable {
+        var category: String
+        var requester: UUID
+    }
+
+    /// For each category, or each (category, requester) pair, its newest open tickets created since
+    /// `within` ago, at most `limit` of them: one index walk per pair (`tickets_category_created_idx`
+    /// for a category, `tickets_requester_idx` for a requester's), so a storm of thousands costs what
+    /// its threshold does.
     func recentTickets(
-        categories: [String], requesters: [UUID]?, within: TimeInterval, now: Date, on executor: some DatabaseExecutor, logger: Logger
+        pairs: [(String, UUID?)], within: TimeInterval, limit: Int, now: Date, on executor: some DatabaseExecutor, logger: Logger
     ) async throws -> [(id: UUID, category: String, requester: UUID)] {
-        try await executor.all(
+        guard !pairs.isEmpty else { return [] }
+        let since = now.addingTimeInterval(-within)
+        let query: PostgresQuery =
+            pairs.allSatisfy({ $0.1 == nil })
+            ? """
+            SELECT t.id, t.category, t.requester_id FROM unnest(\(pairs.map(\.0))::text[]) AS p(category)
+            CROSS JOIN LATERAL (
+                SELECT id, category, requester_id, created_at FROM tickets
+                WHERE category = p.category AND created_at >= \(since) AND status <> 'closed'
+                ORDER BY created_at DESC LIMIT \(limit)) t
+            ORDER BY t.created_at, t.id
             """
-            SELECT id, category, requester_id FROM tickets
-            WHERE category = ANY(\(categories)::text[]) AND created_at >= \(now.addingTimeInterval(-within)) AND status <> 'closed'
-              AND (\(requesters)::uuid[] IS NULL OR requester_id = ANY(\(requesters)::uuid[]))
-            ORDER BY created_at, id
-            """, logger: logger
-        ) { (try $0.get("id", as: UUID.self), try $0.get("category", as: String.self), try $0.get("requester_id", as: UUID.self)) }
+            : """
+            SELECT t.id, t.category, t.requester_id FROM unnest(\(pairs.map(\.0))::text[], \(pairs.compactMap(\.1))::uuid[]) AS p(category, requester)
+            CROSS JOIN LATERAL (
+                SELECT id, category, requester_id, created_at FROM tickets
+                WHERE requester_id = p.requester AND created_at >= \(since) AND category = p.category AND status <> 'closed'
+                ORDER BY created_at DESC LIMIT \(limit)) t
+            ORDER BY t.created_at, t.id
+            """
+        return try await executor.all(query, logger: logger) {
+            (try $0.get("id", as: UUID.self), try $0.get("category", as: String.self), try $0.get("requester_id", as: UUID.self))
+        }
     }
 
     /// A storm's earlier ticket, already queued at level 1: raised to P1 and moved to level 2.
