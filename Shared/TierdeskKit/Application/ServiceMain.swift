@@ -42,7 +42,7 @@ public enum ServiceMain {
         ("TIERDESK_AUTH_FAILURES_PER_MINUTE", "failed authentications a minute per client address before 429 (default 30)"),
         ("TIERDESK_HOST", "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)"),
         ("TIERDESK_PORT", "port to listen on (intake 8080, triage 8081, tier-queue 8082, vendor-bridge 8083)"),
-        ("TIERDESK_DATABASE_POOL_SIZE", "PostgreSQL connections per replica (default 16)"),
+        ("TIERDESK_DATABASE_POOL_SIZE", "PostgreSQL connections per replica (default 8)"),
         ("TIERDESK_INTAKE_URL, TIERDESK_TRIAGE_URL, TIERDESK_TIER_QUEUE_URL, TIERDESK_VENDOR_BRIDGE_URL", "the peers"),
         ("TIERDESK_TIER1_QUEUE_URL … TIERDESK_TIER3_QUEUE_URL", "per-level tier-queue, where levels run apart"),
         ("TIERDESK_OUTBOX_BATCH_SIZE", "events per delivery and per receiving transaction (default 100)"),

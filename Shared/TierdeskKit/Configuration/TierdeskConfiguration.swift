@@ -32,7 +32,7 @@ public struct TierdeskConfiguration: Sendable {
         port = try Self.int(reader, "tierdesk.port", default: defaultPort, range: 1...65535)
         databaseURL = try Self.required(reader, "tierdesk.database.url", secret: true)
         _ = try DatabaseSettings(url: databaseURL)
-        databasePoolSize = try Self.int(reader, "tierdesk.database.pool.size", default: 16, range: 1...200)
+        databasePoolSize = try Self.int(reader, "tierdesk.database.pool.size", default: 8, range: 1...200)
         adminToken = try Self.required(reader, "tierdesk.admin.token", secret: true, minLength: 16)
         internalToken = try Self.required(reader, "tierdesk.internal.token", secret: true, minLength: 16)
         if needsSecret || reader.string(forKey: "tierdesk.secret", isSecret: true) != nil {
