@@ -33,6 +33,12 @@ results = {
     "scale": {k: {"tickets": int(text(f"scale-{k}-tickets.txt")), "list": load(f"scale-{k}-list.json"), "claim": load(f"scale-{k}-claim.json")} for k in ("10k", "1m")},
     "memoryKiB": {"idle": load("memory-idle.json"), "underRoutingLoad": load("memory-load.json")},
 }
+cpu_before, cpu_after = load("cpu-before.json"), load("cpu-after.json")
+seconds = cpu_after["wall"] - cpu_before["wall"]
+parts = {k: (cpu_after[k] - cpu_before[k]) / seconds for k in cpu_after if k != "wall"}
+parts["load tool and the rest"] = parts["machine"] - sum(v for k, v in parts.items() if k != "machine")
+results["routing"]["cpuCores"] = {"seconds": seconds, **parts}
+results["routing"]["topStatements"] = load("statements-routing.json")
 for c in ("16", "64"):
     i = results["intake"][c]
     i["ratioToPgbench"] = i["service"]["perSecond"] / i["pgbench"]["tps"] if i["pgbench"]["tps"] else None
@@ -120,6 +126,18 @@ busy on the same two cores, the hand-offs queue up and latency grows through the
 | segment | p50 | p90 | p99 | p99.9 | max |
 |---|---|---|---|---|---|
 """ + segments(route) + f"""
+
+Where the time goes during this run (from the first submission until the last hand-off is delivered, {r['routing']['cpuCores']['seconds']:.0f} s):
+the cores each part used (of {r['machine']['nproc']}), from `/proc` (`bench/cpu.py`), and the database's ten most expensive statements
+(`pg_stat_statements`).
+
+| part | cores |
+|---|---|
+""" + "\n".join(f"| {k} | {v:.2f} |" for k, v in r["routing"]["cpuCores"].items() if k != "seconds") + f"""
+
+| calls | total ms | mean ms | rows | statement |
+|---|---|---|---|---|
+""" + "\n".join(f"| {s['calls']} | {s['totalMs']} | {s['meanMs']} | {s['rows']} | `{s['query'].replace('|', '¦')}` |" for s in r["routing"]["topStatements"]) + f"""
 
 **At {sustainedSubmit['perSecond']:.0f} tickets/s achieved** (1,000/s asked) for {sustainedSubmit['seconds']:.0f} s, started once the previous backlog had drained:
 sent {sustainedSubmit['count']}, {sustainedSubmit['errors']} errors; {sustained['queued']} reached the queue, **{sustained['lost']} lost**. The drain rate

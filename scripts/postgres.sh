@@ -32,7 +32,8 @@ pg_as_owner() {
 }
 
 # pg_up DIR PORT: initialise (once) and start a cluster listening on 127.0.0.1:PORT, with a
-# superuser 'tierdesk' (trust on loopback: it is private to this machine and folder).
+# superuser 'tierdesk' (trust on loopback: it is private to this machine and folder). PG_OPTIONS
+# adds server settings (`-c name=value ...`).
 pg_up() {
   local dir="$1" port="$2" bin
   pg_install || return 1
@@ -48,7 +49,7 @@ pg_up() {
     return 0
   fi
   pg_as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start \
-    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300 -c shared_buffers=256MB -c fsync=on -c log_min_messages=warning" >/dev/null || {
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300 -c shared_buffers=256MB -c fsync=on -c log_min_messages=warning ${PG_OPTIONS:-}" >/dev/null || {
     echo "error: PostgreSQL did not start; see $dir/server.log" >&2
     return 1
   }

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// The body of every service executable: `--help`, logging, configuration from the environment,
 /// then serve until SIGTERM. A configuration error names the variable and exits with status 78.
@@ -21,7 +22,12 @@ public enum ServiceMain {
         let reader = ConfigReader(provider: EnvironmentVariablesProvider())
         do {
             let app = try await build(reader)
-            try await app.runService()
+            // SIGTERM finishes the work in hand; what cannot finish (a database that is gone holds a
+            // delivery's statement forever) is cancelled after 15 s, so an orchestrator's stop never hangs.
+            var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)
+            group.maximumGracefulShutdownDuration = .seconds(15)
+            group.maximumCancellationDuration = .seconds(5)
+            try await ServiceGroup(configuration: group).run()
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("\(name): configuration error: \(error)\n".utf8))
             exit(78)

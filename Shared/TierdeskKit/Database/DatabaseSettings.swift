@@ -52,6 +52,9 @@ public struct DatabaseSettings: Sendable {
         }
         configuration.options.maximumConnections = poolSize
         configuration.options.minimumConnections = 0
+        // A database that is restarting accepts connections before it answers them: give up on one
+        // well within a request's deadline, so waiting requests fail over to a fresh attempt or a 503.
+        configuration.options.connectTimeout = .seconds(2)
         return PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 }
