@@ -87,6 +87,12 @@ import TriageApp
                 let told = try await Self.events(db, fourth.id).first { $0.type == .problemStorm }
                 #expect(told?.data["notify"]?.intValue == 3 && told?.data["problemId"]?.stringValue == storm.id.uuidString.lowercased())
                 #expect(try await db.outbox(source: "triage").contains("tier-queue:2 ticket.triaged"))
+                // The storm goes on: the next ticket joins the same problem and is raised too.
+                let fifth = try await RuleTests.submit(db, "Still no network", category: "network", impact: .low, urgency: .low)
+                _ = try await RuleTests.deliver(http, [fifth])
+                let joined = try await Self.problems(http, "?category=network")
+                #expect(joined.count == 1 && joined[0].id == storm.id && joined[0].incidentIds.contains(fifth.id))
+                #expect(try await db.store.find(fifth.id, on: client, logger: db.logger)?.priority == .p1)
             }
         }
     }
