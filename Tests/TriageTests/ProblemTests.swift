@@ -87,6 +87,16 @@ import TriageApp
                 let told = try await Self.events(db, fourth.id).first { $0.type == .problemStorm }
                 #expect(told?.data["notify"]?.intValue == 3 && told?.data["problemId"]?.stringValue == storm.id.uuidString.lowercased())
                 #expect(try await db.outbox(source: "triage").contains("tier-queue:2 ticket.triaged"))
+                // A batch that crosses the threshold raises all its tickets of the storm, not only the last.
+                let storm2 = try await RuleTests.submit(db, "Printer offline 1", category: "printing", impact: .low, urgency: .low)
+                let storm3 = try await RuleTests.submit(db, "Printer offline 2", category: "printing", impact: .low, urgency: .low)
+                let storm4 = try await RuleTests.submit(db, "Printer offline 3", category: "printing", impact: .low, urgency: .low)
+                let storm5 = try await RuleTests.submit(db, "Printer offline 4", category: "printing", impact: .low, urgency: .low)
+                _ = try await RuleTests.deliver(http, [storm2, storm3, storm4, storm5])
+                for event in [storm2, storm3, storm4, storm5] {
+                    let raised = try #require(try await db.store.find(event.id, on: client, logger: db.logger))
+                    #expect(raised.priority == .p1 && raised.tier == .backOffice, "every ticket of the batch's storm")
+                }
                 // The storm goes on: the next ticket joins the same problem and is raised too.
                 let fifth = try await RuleTests.submit(db, "Still no network", category: "network", impact: .low, urgency: .low)
                 _ = try await RuleTests.deliver(http, [fifth])

@@ -96,15 +96,20 @@ public struct ProblemStore: Sendable {
                         logger: logger)
                     open = problem
                     let newlyLinked = try await link(stormIDs, to: problem.id, reason: "storm", on: connection, now: now, logger: logger)
-                    for linkedID in newlyLinked where !batch.contains(linkedID) {
-                        try await raise(linkedID, for: problem, count: stormIDs.count, on: connection, now: now, logger: logger)
+                    // This ticket and the batch's earlier ones are raised in their decisions; the stored ones now.
+                    for linkedID in Set(newlyLinked).union([id]) {
+                        guard batch.contains(linkedID) else {
+                            try await raise(linkedID, for: problem, count: stormIDs.count, on: connection, now: now, logger: logger)
+                            continue
+                        }
+                        guard decisions[linkedID] != nil else { continue }
+                        decisions[linkedID]!.priority = .p1
+                        if decisions[linkedID]!.vendorId == nil { decisions[linkedID]!.tier = Tier.backOffice.rawValue }
+                        decisions[linkedID]!.explanation.problem =
+                            "storm: \(stormIDs.count) \(category) tickets within \(thresholds.stormMinutes) minutes; raised to P1 at level 2, level 3 told"
+                        events[linkedID, default: []].append(Self.linked(problem, reason: "storm", workaround: problem.workaround))
+                        events[linkedID, default: []].append(Self.storm(problem, count: stormIDs.count))
                     }
-                    decisions[id]!.priority = .p1
-                    if decisions[id]!.vendorId == nil { decisions[id]!.tier = Tier.backOffice.rawValue }
-                    decisions[id]!.explanation.problem =
-                        "storm: \(stormIDs.count) \(category) tickets within \(thresholds.stormMinutes) minutes; raised to P1 at level 2, level 3 told"
-                    events[id, default: []].append(Self.linked(problem, reason: "storm", workaround: problem.workaround))
-                    events[id, default: []].append(Self.storm(problem, count: stormIDs.count))
                     continue
                 }
                 // Recurring: the same requester, the same category, again and again.
