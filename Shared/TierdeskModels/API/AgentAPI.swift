@@ -30,9 +30,7 @@ public struct CreateAgentRequest: Sendable, Codable, Equatable {
             if tiers.isEmpty { v.fail("tiers", "must name at least one level") }
             if tiers.contains(where: { !(1...3).contains($0) }) { v.fail("tiers", "levels are 1, 2 or 3") }
         }
-        for (index, skill) in (skills ?? []).enumerated() where !SubmitTicketRequest.isSlug(skill) || skill.count > 50 {
-            v.fail("skills[\(index)]", "must be lowercase letters, digits, '-' or '_' (at most 50)")
-        }
+        for (index, skill) in (skills ?? []).enumerated() { v.slug(skill, field: "skills[\(index)]", maxLength: 50) }
         if let wipLimit, !(1...100).contains(wipLimit) { v.fail("wipLimit", "must be between 1 and 100") }
     }
 }

@@ -166,9 +166,7 @@ public struct CreateArticleRequest: Sendable, Codable, Equatable {
         var v = Validation()
         v.text(title, field: "title", maxLength: 200)
         v.text(body, field: "body", maxLength: SubmitTicketRequest.maxDescriptionLength, multiline: true)
-        for (index, tag) in (tags ?? []).enumerated() where !SubmitTicketRequest.isSlug(tag) || tag.count > 50 {
-            v.fail("tags[\(index)]", "must be lowercase letters, digits, '-' or '_' (at most 50)")
-        }
+        for (index, tag) in (tags ?? []).enumerated() { v.slug(tag, field: "tags[\(index)]", maxLength: 50) }
         if (tags ?? []).count > 20 { v.fail("tags", "at most 20") }
         if let category, !SubmitTicketRequest.isSlug(category) || category.count > 100 { v.fail("category", "must be lowercase letters, digits, '-' or '_'") }
         if let slug, !SubmitTicketRequest.isSlug(slug) || slug.count > 100 { v.fail("slug", "must be lowercase letters, digits, '-' or '_'") }

@@ -77,12 +77,8 @@ public struct RuleRequest: Sendable, Codable, Equatable {
         if let tier = route.tier, !(1...3).contains(tier) {
             v.fail("route.tier", "levels a rule routes to are 1, 2 or 3 (level 4 is route.vendorId)")
         }
-        if let category = route.category, !(SubmitTicketRequest.isSlug(category) && category.count <= 64) {
-            v.fail("route.category", "must be lowercase letters, digits, '-' or '_' (at most 64)")
-        }
-        for (index, skill) in (route.skills ?? []).enumerated() where !SubmitTicketRequest.isSlug(skill) || skill.count > 50 {
-            v.fail("route.skills[\(index)]", "must be lowercase letters, digits, '-' or '_' (at most 50)")
-        }
+        v.slug(route.category, field: "route.category", maxLength: 64)
+        for (index, skill) in (route.skills ?? []).enumerated() { v.slug(skill, field: "route.skills[\(index)]", maxLength: 50) }
         if let reject = route.reject {
             v.text(reject, field: "route.reject", maxLength: 500, multiline: true)
             if route.tier != nil { v.fail("route", "a rule either routes to a level (tier) or rejects, not both") }
@@ -167,9 +163,7 @@ public struct RuleTestRequest: Sendable, Codable, Equatable {
         var v = Validation()
         v.text(subject, field: "subject", maxLength: 200)
         v.text(description, field: "description", maxLength: 20_000, multiline: true)
-        if let category, !(SubmitTicketRequest.isSlug(category) && category.count <= 64) {
-            v.fail("category", "must be lowercase letters, digits, '-' or '_' (at most 64)")
-        }
+        v.slug(category, field: "category", maxLength: 64)
         if let requesterEmail { v.email(requesterEmail, field: "requesterEmail") }
         try v.check()
     }

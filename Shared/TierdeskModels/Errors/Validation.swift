@@ -28,6 +28,13 @@ public struct Validation: Sendable {
         }
     }
 
+    /// A slug (lowercase letters, digits, '-' or '_') of at most `maxLength` characters, when given.
+    public mutating func slug(_ value: String?, field: String, maxLength: Int) {
+        if let value, !SubmitTicketRequest.isSlug(value) || value.count > maxLength {
+            fail(field, "must be lowercase letters, digits, '-' or '_' (at most \(maxLength))")
+        }
+    }
+
     /// A plausible email address: one `@`, a dotted domain, no spaces, at most 254 characters.
     public mutating func email(_ value: String?, field: String) {
         guard let value else { return fail(field, "is required") }

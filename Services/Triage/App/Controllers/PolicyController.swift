@@ -46,9 +46,10 @@ struct PolicyController: Sendable {
         }
         router.put("v1/categories/{name}") { request, context in
             try context.requireAdmin()
-            guard let name = context.parameters.get("name"), SubmitTicketRequest.isSlug(name), name.count <= 64 else {
-                throw Problem.validation([FieldError(field: "name", message: "must be lowercase letters, digits, '-' or '_' (at most 64)")])
-            }
+            let name = context.parameters.get("name") ?? ""
+            var v = Validation()
+            v.slug(name, field: "name", maxLength: 64)
+            try v.check()
             let input = try await request.decodeJSON(CategoryDefaultsRequest.self, context: context)
             let defaults = CategoryDefaults(category: name, impact: input.impact, urgency: input.urgency)
             try await postgres.transaction(logger: context.logger) { connection in

@@ -35,9 +35,9 @@ struct ProblemController: Sendable {
                 status = parsed
             }
             let category = query["category"].map(String.init)
-            if let category, !(SubmitTicketRequest.isSlug(category) && category.count <= 64) {
-                throw Problem.validation([FieldError(field: "category", message: "must be lowercase letters, digits, '-' or '_' (at most 64)")])
-            }
+            var v = Validation()
+            v.slug(category, field: "category", maxLength: 64)
+            try v.check()
             let cursor = try Pagination.cursor(request) { text -> (Date, UUID)? in
                 // Microseconds since 1970, within the years PostgreSQL and Foundation both hold.
                 guard let parts = Cursor.decode(text, count: 2), let micros = Int64(parts[0]), (0...253_402_300_799_000_000).contains(micros),
