@@ -52,15 +52,10 @@ public struct RequesterStore: Sendable {
         _ id: UUID, with change: UpdateRequesterRequest, actor: String, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws -> RequesterProfile? {
         guard let before = try await find(id, forUpdate: true, on: connection, logger: logger) else { return nil }
-        func merged(_ new: String?, _ old: String?) -> String? {
-            guard let new else { return old }
-            let trimmed = new.trimmingCharacters(in: .whitespacesAndNewlines)
-            return trimmed.isEmpty ? nil : trimmed
-        }
         var after = before
-        after.name = merged(change.name, before.name)
-        after.phone = merged(change.phone, before.phone)
-        after.organization = merged(change.organization, before.organization)
+        after.name = change.name.patched(over: before.name)
+        after.phone = change.phone.patched(over: before.phone)
+        after.organization = change.organization.patched(over: before.organization)
         let fields = { (p: RequesterProfile) -> JSONValue in
             ["name": .optional(p.name), "phone": .optional(p.phone), "organization": .optional(p.organization)]
         }
