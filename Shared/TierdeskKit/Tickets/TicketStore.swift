@@ -397,6 +397,22 @@ public struct TicketStore: Sendable {
             PostgresQuery(unsafeSQL: Self.selectTicket + " WHERE t.id = $1" + lock, binds: try PostgresBindings(id)), logger: logger, Ticket.init(row:))
     }
 
+    /// Summaries of the tickets with these ids, in the order given; for an agent (`readableBy`) only
+    /// those it may read. One statement, whatever the number of ids.
+    public func summaries(
+        of ids: [UUID], readableBy agent: AgentIdentity? = nil, on executor: some DatabaseExecutor, logger: Logger
+    ) async throws -> [TicketSummary] {
+        let rows = try await executor.all(
+            PostgresQuery(
+                unsafeSQL: Self.selectTicket + """
+                     WHERE t.id = ANY($1) AND ($2::uuid IS NULL OR \(Self.agentMayRead("$2", tiers: "$3", actor: "$4")))
+                    """,
+                binds: try PostgresBindings(ids, agent?.id, agent.map(Self.tierList), agent.map(Self.actor))), logger: logger
+        ) { TicketSummary(try Ticket(row: $0)) }
+        let byID = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return ids.compactMap { byID[$0] }
+    }
+
     /// The trail of a ticket in order; for a requester only public events, without the part of
     /// their data meant for agents (the key `internal`, such as triage's explanation).
     public func events(of ticketID: UUID, publicOnly: Bool, on executor: some DatabaseExecutor, logger: Logger) async throws -> [TicketEvent] {

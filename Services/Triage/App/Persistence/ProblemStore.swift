@@ -75,7 +75,7 @@ public struct ProblemStore: Sendable {
             pairs: pairs.map { ($0.category, $0.requester) }, within: TimeInterval(thresholds.recurringDays * 86_400),
             limit: thresholds.recurringCount + tickets.count, now: now, on: connection, logger: logger)
         for (category, ids) in byCategory.sorted(by: { $0.key < $1.key }) {
-            try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('tierdesk-problem:' || \(category), 0))", logger: logger)
+            try await lock(category: category, on: connection, logger: logger)
             var open = try await openProblem(category: category, on: connection, logger: logger)
             for (index, id) in ids.enumerated() {
                 let ticket = tickets[id]!
@@ -170,6 +170,11 @@ public struct ProblemStore: Sendable {
                     "problemId": .string(problem.id.uuidString.lowercased()), "category": .string(problem.category), "tickets": .optional(count),
                     "notify": .optional(Tier.specialist.rawValue),
                 ]))
+    }
+
+    /// Serialises, until the transaction ends, everything that may open or reopen a problem of `category`.
+    func lock(category: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('tierdesk-problem:' || \(category), 0))", logger: logger)
     }
 
     func openProblem(category: String, on executor: some DatabaseExecutor, logger: Logger) async throws -> ProblemRecord? {
@@ -291,12 +296,7 @@ public struct ProblemStore: Sendable {
     /// The problem with its incidents; for an agent (`readableBy`) only the incidents it may read.
     public func detail(_ id: UUID, readableBy agent: AgentIdentity?, on executor: some DatabaseExecutor, logger: Logger) async throws -> ProblemDetail? {
         guard let problem = try await find(id, on: executor, logger: logger) else { return nil }
-        var incidents: [TicketSummary] = []
-        for ticketID in problem.incidentIds {
-            guard let ticket = try await tickets.find(ticketID, on: executor, logger: logger) else { continue }
-            if let agent, try await !tickets.agentMayRead(ticket, agent: agent, on: executor, logger: logger) { continue }
-            incidents.append(TicketSummary(ticket))
-        }
+        let incidents = try await tickets.summaries(of: problem.incidentIds, readableBy: agent, on: executor, logger: logger)
         return ProblemDetail(problem: problem, incidents: incidents)
     }
 
@@ -307,23 +307,18 @@ public struct ProblemStore: Sendable {
     ) async throws -> ProblemRecord {
         guard let category = try await find(id, on: connection, logger: logger)?.category else { throw TriageError.notFound("problem") }
         // The category's lock, as triage takes it: a reopened problem and a newly opened one never race.
-        try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('tierdesk-problem:' || \(category), 0))", logger: logger)
+        try await lock(category: category, on: connection, logger: logger)
         guard
             let current = try await connection.first(
                 PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM problems p WHERE p.id = $1 FOR UPDATE", binds: try PostgresBindings(id)),
                 logger: logger, Self.problem)
         else { throw TriageError.notFound("problem") }
         if let version = change.version, version != current.version { throw TriageError.staleProblem(current: current.version) }
-        func merged(_ new: String?, _ old: String?) -> String? {
-            guard let new else { return old }
-            let trimmed = new.trimmingCharacters(in: .whitespacesAndNewlines)
-            return trimmed.isEmpty ? nil : trimmed
-        }
         var next = current
         next.title = change.title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? current.title
-        next.rootCause = merged(change.rootCause, current.rootCause)
-        next.workaround = merged(change.workaround, current.workaround)
-        next.resolution = merged(change.resolution, current.resolution)
+        next.rootCause = change.rootCause.patched(over: current.rootCause)
+        next.workaround = change.workaround.patched(over: current.workaround)
+        next.resolution = change.resolution.patched(over: current.resolution)
         next.knownError = change.knownError ?? current.knownError
         next.status = change.status ?? current.status
         let resolving = current.status == .open && next.status == .resolved
