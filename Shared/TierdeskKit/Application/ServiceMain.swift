@@ -56,6 +56,7 @@ public enum ServiceMain {
         ("TIERDESK_OUTBOX_POLL_MS", "how often a replica looks for hand-offs other replicas wrote (default 200)"),
         ("TIERDESK_OUTBOX_MAX_BACKOFF_MS", "longest wait between delivery attempts (default 60000)"),
         ("TIERDESK_OUTBOX_MAX_ATTEMPTS", "attempts before a hand-off is dead-lettered (default 25)"),
+        ("TIERDESK_OUTBOX_LEASE_MS", "how long claimed hand-offs stay invisible to other replicas (default 30000)"),
         ("TIERDESK_LOG_LEVEL", "trace, debug, info (default), notice, warning, error"),
         ("TIERDESK_LOG_FORMAT", "json for one JSON object per line; text otherwise"),
     ]
