@@ -50,6 +50,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .target(
@@ -112,7 +113,9 @@ let package = Package(
                 path: "Tests/Support",
                 swiftSettings: swiftSettings
             ),
-            .testTarget(name: "TierdeskModelsTests", dependencies: ["TierdeskModels"], path: "Tests/TierdeskModelsTests"),
+            .testTarget(
+                name: "TierdeskModelsTests", dependencies: ["TierdeskModels", .product(name: "PropertyBased", package: "swift-property-based")],
+                path: "Tests/TierdeskModelsTests"),
             .testTarget(name: "TierdeskKitTests", dependencies: ["TierdeskKit", "TierdeskTestSupport"], path: "Tests/TierdeskKitTests"),
             .testTarget(name: "IntakeTests", dependencies: ["IntakeApp", "TierdeskTestSupport"], path: "Tests/IntakeTests", resources: [.copy("Fixtures")]),
             .testTarget(name: "TriageTests", dependencies: ["TriageApp", "TierdeskTestSupport"], path: "Tests/TriageTests"),

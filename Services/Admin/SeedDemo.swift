@@ -102,6 +102,13 @@ struct SeedDemo: AsyncParsableCommand {
     }
 
     /// A stable id for the demo history's line `index`.
+    /// Level 1 translates the requester's words for level 2; level 2 hands level 3 a reproduction.
+    static let contracts = [
+        EscalationContract(
+            tier: .backOffice, fields: [.init(name: "stepsTried", label: "Steps tried"), .init(name: "affectedUsers", label: "Affected users")]),
+        EscalationContract(tier: .specialist, fields: [.init(name: "reproduction", label: "Reproduction"), .init(name: "logs", label: "Logs")]),
+    ]
+
     static func historyID(_ index: Int) -> UUID {
         UUID(uuidString: String(format: "d3e00000-0000-4000-8000-%012x", index))!
     }
@@ -137,6 +144,7 @@ struct SeedDemo: AsyncParsableCommand {
             let vendorID = UUID(uuidString: lines.first { $0.0 == "TIERDESK_DEMO_VENDOR_ID" }!.1)!
             lines.append(("TIERDESK_DEMO_RULES", "\(try await Self.loadPolicy(vendorID: vendorID, on: client, now: now, logger: logger))"))
             lines.append(("TIERDESK_DEMO_HISTORY", "\(try await Self.loadHistory(on: client, now: now, logger: logger))"))
+            for contract in Self.contracts { try await WorkPolicyStore().put(contract, on: client, now: now, logger: logger) }
             let training = ClassifierTraining(store: PolicyStore(), client: client, clock: SystemClock(), threshold: TriageSettings().threshold)
             let model = try await training.train(logger: logger)
             lines.append(("TIERDESK_DEMO_CLASSIFIER_ACCURACY", String(format: "%.3f", model.accuracy ?? 0)))

@@ -78,6 +78,56 @@ import TierdeskTestSupport
         }
     }
 
+    /// Per-level deployment: levels 1, 2 and 3 each run as their own tier-queue process (the
+    /// compose file's shape); triage hands each ticket to its level's instance, a queue is refused
+    /// by the instances of other levels, and ticket work is served by any of them.
+    @Test(.freshDatabase) func threeLevelsRunApartAndHandATicketUpAndBackDown() async throws {
+        let cluster = try Cluster(database: try TestDatabase.settings())
+        try cluster.addReplica("tier-queue-2", of: "tier-queue", overrides: ["TIERDESK_TIERS": "2"])
+        try cluster.addReplica("tier-queue-3", of: "tier-queue", overrides: ["TIERDESK_TIERS": "3"])
+        cluster.configure(["TIERDESK_TIERS": "1"], only: ["tier-queue"])
+        cluster.configure([
+            "TIERDESK_TIER1_QUEUE_URL": cluster.url("tier-queue"), "TIERDESK_TIER2_QUEUE_URL": cluster.url("tier-queue-2"),
+            "TIERDESK_TIER3_QUEUE_URL": cluster.url("tier-queue-3"),
+        ])
+        defer { _ = cluster.stop() }
+        try await cluster.start()
+        let levels = ["tier-queue", "tier-queue-2", "tier-queue-3"].map { cluster.url($0) }
+        let (one, two, three) = (
+            try await hire(cluster, tiers: [1], name: "one"), try await hire(cluster, tiers: [2], name: "two"),
+            try await hire(cluster, tiers: [3], name: "three")
+        )
+        let (refused, body) = try await HTTP.request(.GET, levels[1] + "/v1/queues/1", token: one)
+        #expect(refused == 404 && String(buffer: body).contains("serves levels [2]"))
+        let submitted = try await submit(cluster)
+        func claim(_ level: Int, _ token: String) async throws -> Ticket {
+            try await HTTP.eventually {
+                let (status, body) = try await HTTP.request(.POST, levels[level - 1] + "/v1/queues/\(level)/claim", token: token)
+                return status == 200 ? try JSONCoding.decoder.decode(Ticket.self, from: Data(buffer: body)) : nil
+            }
+        }
+        #expect(try await claim(1, one).id == submitted.id)
+        // Each move is sent to another level's instance: ticket work is served by any of them.
+        let up = try await HTTP.json(
+            Ticket.self, .POST, levels[1] + "/v1/tickets/\(submitted.id)/escalate", token: one, body: EscalateRequest(reason: "needs level 2"))
+        #expect(up.tier == .backOffice)
+        #expect(try await claim(2, two).id == submitted.id)
+        _ = try await HTTP.json(Ticket.self, .POST, levels[2] + "/v1/tickets/\(submitted.id)/escalate", token: two, body: EscalateRequest(reason: "a defect"))
+        #expect(try await claim(3, three).id == submitted.id)
+        let down = try await HTTP.json(
+            Ticket.self, .POST, levels[0] + "/v1/tickets/\(submitted.id)/de-escalate", token: three,
+            body: DeescalateRequest(note: "Configuration, not a defect"))
+        #expect(down.tier == .backOffice && down.status == .queued)
+        #expect(try await claim(2, two).id == submitted.id)
+        let resolved = try await HTTP.json(
+            Ticket.self, .POST, levels[1] + "/v1/tickets/\(submitted.id)/resolve", token: two,
+            body: ResolveRequest(resolution: "Fixed the config", code: .fixed))
+        #expect(resolved.status == .resolved)
+        let trail = try await HTTP.json(TicketDetail.self, .GET, levels[0] + "/v1/tickets/\(submitted.id)", token: two).events
+        #expect(trail.filter { $0.type == .ticketEscalated }.count == 2 && trail.filter { $0.type == .ticketDeescalated }.count == 1)
+        #expect(trail.compactMap(\.tier).contains(.specialist) && trail.last?.tier == .backOffice)
+    }
+
     @Test(.freshDatabase) func escalationChainReachesAVendorCase() async throws {
         try await withCluster { cluster in
             let (one, two, three) = (

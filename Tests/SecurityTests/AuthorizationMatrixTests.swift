@@ -104,7 +104,8 @@ enum Service: String, CaseIterable, Sendable {
             let deps = TierQueueDependencies(
                 runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine]),
                 vendorBridge: HTTPVendorBridgeClient(baseURL: "http://127.0.0.1:9", internalToken: TestCredentials.internalToken),
-                intake: HTTPIntakeClient(baseURL: "http://127.0.0.1:9", internalToken: TestCredentials.internalToken))
+                intake: HTTPIntakeClient(baseURL: "http://127.0.0.1:9", internalToken: TestCredentials.internalToken),
+                triage: HTTPTriageClient(baseURL: "http://127.0.0.1:9", internalToken: TestCredentials.internalToken))
             return OpenAPICheck.served(TierQueueApp.buildRouter(deps))
         case .vendorBridge:
             let configuration = try TierdeskConfiguration(
@@ -336,7 +337,8 @@ enum Rules {
             },
             Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/pending", allowed: [.assignee: 200, .admin: 200], hidden: [.otherLevelAgent]) { world in
                 let ticket = try await world.workedTicket()
-                return Target(path: "/v1/tickets/\(ticket)/pending", body: json(PendingRequest(on: .customer, reason: "Waiting for logs")), ticket: ticket)
+                return Target(
+                    path: "/v1/tickets/\(ticket)/pending", body: json(PendingRequest(reason: .awaitingCustomerInfo, note: "Waiting for logs")), ticket: ticket)
             },
             Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/resolve", allowed: [.assignee: 200, .admin: 200], hidden: [.otherLevelAgent]) { world in
                 let ticket = try await world.workedTicket()

@@ -62,6 +62,11 @@ public final class Cluster: @unchecked Sendable {
         members[name] = member
     }
 
+    /// Sets `settings` on the named members (every member when nil), before they start.
+    public func configure(_ settings: [String: String], only names: [String]? = nil) {
+        for name in names ?? Array(members.keys) { members[name]?.environment.merge(settings) { _, new in new } }
+    }
+
     /// Starts every member (or the named ones) and waits until each answers ready.
     public func start(_ names: [String]? = nil) async throws {
         for name in names ?? Array(members.keys).sorted() {

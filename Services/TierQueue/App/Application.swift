@@ -10,6 +10,10 @@ import TierdeskModels
 public struct TierQueueConfiguration: Sendable {
     /// The levels this instance serves (`TIERDESK_TIERS`, default `1,2,3`).
     public let tiers: Set<Tier>
+    /// What resolving a ticket costs per level, for the report (`TIERDESK_LEVEL_COSTS`).
+    public let costs: LevelCosts
+    /// How often the SLA watcher looks for due clocks (`TIERDESK_SLA_CHECK_MS`, default 1000).
+    public let slaCheckInterval: Duration
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let text = reader.string(forKey: "tierdesk.tiers", default: "1,2,3")
@@ -17,9 +21,23 @@ public struct TierQueueConfiguration: Sendable {
             throw ConfigurationError(key: "tierdesk.tiers", problem: "must list levels 1, 2 or 3 separated by commas, not '\(text)'")
         }
         self.tiers = tiers
+        let costText = reader.string(forKey: "tierdesk.level.costs", default: "0:2,1:25,2:60,3:120,4:300")
+        guard let costs = LevelCosts(parsing: costText) else {
+            throw ConfigurationError(key: "tierdesk.level.costs", problem: "must be level:cost pairs such as 0:2,1:25,2:60, not '\(costText)'")
+        }
+        self.costs = costs
+        let interval = reader.int(forKey: "tierdesk.sla.check.ms", default: 1000)
+        guard (50...60_000).contains(interval) else {
+            throw ConfigurationError(key: "tierdesk.sla.check.ms", problem: "must be between 50 and 60000 milliseconds, not \(interval)")
+        }
+        slaCheckInterval = .milliseconds(interval)
     }
 
-    public init(tiers: Set<Tier>) { self.tiers = tiers }
+    public init(tiers: Set<Tier>, costs: LevelCosts = .standard, slaCheckInterval: Duration = .seconds(1)) {
+        self.tiers = tiers
+        self.costs = costs
+        self.slaCheckInterval = slaCheckInterval
+    }
 }
 
 /// What tier-queue's controllers need; only `buildApplication` creates it.
@@ -29,14 +47,19 @@ public struct TierQueueDependencies: Sendable {
     public let agents: AgentStore
     public let vendorBridge: any VendorBridgeClient
     public let intake: any IntakeClient
+    public let triage: any TriageClient
     let work: TicketWork
 
-    public init(runtime: ServiceRuntime, configuration: TierQueueConfiguration, vendorBridge: any VendorBridgeClient, intake: any IntakeClient) {
+    public init(
+        runtime: ServiceRuntime, configuration: TierQueueConfiguration, vendorBridge: any VendorBridgeClient, intake: any IntakeClient,
+        triage: any TriageClient
+    ) {
         self.runtime = runtime
         self.configuration = configuration
         self.agents = AgentStore()
         self.vendorBridge = vendorBridge
         self.intake = intake
+        self.triage = triage
         work = TicketWork(tickets: runtime.tickets, client: runtime.postgres, vendorBridge: vendorBridge)
     }
 }
@@ -59,8 +82,21 @@ public func buildApplication(reader: ConfigReader, clock: any WallClock) async t
     let deps = TierQueueDependencies(
         runtime: runtime, configuration: try TierQueueConfiguration(reader: reader),
         vendorBridge: HTTPVendorBridgeClient(baseURL: configuration.peers.baseURL(for: "vendor-bridge")!, internalToken: configuration.internalToken),
-        intake: HTTPIntakeClient(baseURL: configuration.peers.baseURL(for: "intake")!, internalToken: configuration.internalToken))
-    return runtime.makeApplication(router: buildRouter(deps))
+        intake: HTTPIntakeClient(baseURL: configuration.peers.baseURL(for: "intake")!, internalToken: configuration.internalToken),
+        triage: HTTPTriageClient(baseURL: configuration.peers.baseURL(for: "triage")!, internalToken: configuration.internalToken))
+    return runtime.makeApplication(router: buildRouter(deps), services: backgroundServices(deps))
+}
+
+/// The SLA watcher (every replica; each clock is taken by one) and the report's metrics.
+public func backgroundServices(_ deps: TierQueueDependencies) -> [PeriodicTask] {
+    let runtime = deps.runtime
+    let watcher = PeriodicTask(name: "sla-watcher", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
+        while try await deps.work.sla.tick(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger) == 100 {}
+    }
+    let reports = PeriodicTask(name: "report-metrics", interval: .seconds(60), logger: runtime.logger) {
+        try await ReportController(deps: deps).publishMetrics(logger: runtime.logger)
+    }
+    return [watcher, reports]
 }
 
 public func buildRouter(_ deps: TierQueueDependencies) -> Router<AppRequestContext> {
@@ -68,22 +104,32 @@ public func buildRouter(_ deps: TierQueueDependencies) -> Router<AppRequestConte
     AgentController(deps: deps).addRoutes(to: router)
     QueueController(deps: deps).addRoutes(to: router)
     TicketWorkController(deps: deps).addRoutes(to: router)
+    SLAController(deps: deps).addRoutes(to: router)
+    WorkPolicyController(deps: deps).addRoutes(to: router)
+    ReportController(deps: deps).addRoutes(to: router)
     deps.runtime.addEventReceiver(to: router, consumer: TierQueue.serviceName, handler: TierQueueEventHandler(deps: deps))
     return router
 }
 
 /// Puts triaged tickets in the queue of their level, a batch at a time: one statement reads and
-/// locks the batch's tickets, one writes them back with their `ticket.queued` events.
+/// locks the batch's tickets, one writes them back with their `ticket.queued` events, and their SLA
+/// clocks start. A requester's reply that reopened or resumed a ticket (from intake) re-arms its clock.
 struct TierQueueEventHandler: EventHandler {
     let deps: TierQueueDependencies
-    var consumes: Set<EventType> { [.ticketTriaged] }
+    var consumes: Set<EventType> { [.ticketTriaged, .ticketReopened, .ticketCommented] }
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         try await handle(batch: [event], on: connection, logger: logger)
     }
 
     func handle(batch events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
-        let ids = events.uniqueTicketIDs(of: .ticketTriaged)
+        let now = deps.runtime.clock.now()
+        try await queue(events.uniqueTicketIDs(of: .ticketTriaged), on: connection, now: now, logger: logger)
+        let resumed = events.uniqueTicketIDs(of: .ticketReopened) + events.uniqueTicketIDs(of: .ticketCommented)
+        try await deps.work.sla.refresh(Array(Set(resumed)), on: connection, now: now, logger: logger)
+    }
+
+    func queue(_ ids: [UUID], on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         guard !ids.isEmpty else { return }
         let store = deps.runtime.tickets
         let tickets = try await store.lock(ids, on: connection, logger: logger)
@@ -93,6 +139,7 @@ struct TierQueueEventHandler: EventHandler {
             let draft = EventDraft(type: .ticketQueued, actor: "system:tier-queue", data: ["tier": .optional(tier.rawValue)])
             return try TicketChange(ticket, to: .queued, event: draft) { ticket in ticket.requeue(tier: tier, now: ticket.createdAt) }
         }
-        _ = try await store.save(changes, on: connection, now: deps.runtime.clock.now(), logger: logger)
+        let queued = try await store.save(changes, on: connection, now: now, logger: logger)
+        try await deps.work.sla.refresh(queued.map(\.id), on: connection, now: now, logger: logger)
     }
 }

@@ -21,6 +21,19 @@ public enum TierQueueError: Error, Equatable, ProblemConvertible {
     case noVendor(String)
     /// The ticket moved while the escalation was being decided.
     case changedWhileEscalating
+    /// An escalation left out what the receiving level's contract asks for.
+    case handOffIncomplete(tier: Int, missing: [EscalationContract.Field])
+    /// The category swarms: agents join the ticket instead of taking it up a level.
+    case swarmCategory(String)
+    /// A de-escalation must go below the ticket's level, to level 1 or 2.
+    case deescalationTarget(current: Int)
+    /// A reassignment names an agent that does not work the ticket's level.
+    case notAnAgentOfTheLevel(tier: Int)
+    /// A reassignment names an agent without the skills the ticket needs.
+    case missingSkills([String])
+    case collaboratorNotFound
+    /// A policy, contract or mode names something that is not one (`PUT /v1/sla/policies/P9`).
+    case unknownKey(String, field: String)
 
     public var problem: Problem {
         switch self {
@@ -38,6 +51,20 @@ public enum TierQueueError: Error, Equatable, ProblemConvertible {
         case .escalationTarget(let current): .validation([FieldError(field: "toTier", message: "must be above the ticket's level \(current)")])
         case .noVendor(let detail): .validation([FieldError(field: "vendorId", message: detail)])
         case .changedWhileEscalating: .conflict("the ticket changed while escalating; read it again", type: "stale-version")
+        case .handOffIncomplete(let tier, let missing):
+            Problem(
+                type: Problem.typeBase + "hand-off-incomplete", title: "Unprocessable Content", status: 422,
+                detail: "an escalation to level \(tier) must carry: \(missing.map(\.label).joined(separator: ", "))",
+                errors: missing.map { FieldError(field: "handOff.\($0.name)", message: "level \(tier) needs \($0.label)") })
+        case .swarmCategory(let category):
+            .conflict("tickets of category '\(category)' are swarmed, not escalated: add collaborators instead", type: "swarm-mode")
+        case .deescalationTarget(let current):
+            .validation([FieldError(field: "toTier", message: "must be a level 1-2 below the ticket's level \(current)")])
+        case .notAnAgentOfTheLevel(let tier): .validation([FieldError(field: "agentId", message: "must be an active agent of level \(tier)")])
+        case .missingSkills(let skills):
+            .validation([FieldError(field: "agentId", message: "the agent lacks skills the ticket needs: \(skills.joined(separator: ", "))")])
+        case .collaboratorNotFound: .notFound("collaborator")
+        case .unknownKey(let detail, let field): .validation([FieldError(field: field, message: detail)])
         }
     }
 }

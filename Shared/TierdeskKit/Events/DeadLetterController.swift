@@ -24,37 +24,28 @@ public struct DeadLetter: Sendable, Codable, Equatable {
     public var deadAt: Date
 }
 
-/// Admin endpoints over this service's dead-lettered outbox rows: list them, send one again.
+/// Admin endpoints over this service's dead-lettered outbox rows: list them a page at a time, send one again.
 struct DeadLetterController: Sendable {
-    let source: String
+    let store: DeadLetterStore
     let client: PostgresClient
 
+    init(source: String, client: PostgresClient) {
+        store = DeadLetterStore(source: source)
+        self.client = client
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("v1/admin/dead-letters") { _, context in
+        router.get("v1/admin/dead-letters") { request, context in
             try context.requireAdmin()
-            let items = try await client.all(
-                """
-                SELECT event_id, event_type, destination, attempts, last_error, created_at, dead_at FROM outbox
-                WHERE source = \(source) AND dead_at IS NOT NULL ORDER BY dead_at DESC LIMIT 200
-                """, logger: context.logger
-            ) { row in
-                DeadLetter(
-                    eventId: try row.get("event_id"), eventType: try row.get("event_type"), destination: try row.get("destination"),
-                    attempts: Int(try row.get("attempts", as: Int32.self)), lastError: try row.get("last_error"), createdAt: try row.get("created_at"),
-                    deadAt: try row.get("dead_at"))
-            }
-            return JSONResponse(Page(items: items, nextCursor: nil))
+            let limit = try Pagination.limit(request)
+            let cursor = try Pagination.cursor(request, DeadLetterCursor.init(encoded:))
+            return JSONResponse(try await store.list(limit: limit, after: cursor, on: client, logger: context.logger))
         }
         router.post("v1/admin/dead-letters/{eventId}/retry") { _, context in
             try context.requireAdmin()
-            guard let eventID = context.parameters.get("eventId", as: UUID.self) else { throw Problem.notFound("dead letter") }
-            let retried = try await client.all(
-                """
-                UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = now()
-                WHERE source = \(source) AND event_id = \(eventID) AND dead_at IS NOT NULL RETURNING destination
-                """, logger: context.logger
-            ) { try $0.get("destination", as: String.self) }
-            guard !retried.isEmpty else { throw Problem.notFound("dead letter") }
+            guard let eventID = context.parameters.get("eventId", as: UUID.self),
+                try await store.retry(eventID: eventID, on: client, logger: context.logger)
+            else { throw Problem.notFound("dead letter") }
             return JSONResponse(["status": "queued"], status: .accepted)
         }
     }

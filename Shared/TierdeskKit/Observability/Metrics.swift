@@ -21,6 +21,11 @@ public enum TierdeskMetrics {
         }
     }
 
+    /// Sets a gauge (services without their own swift-metrics import report figures through this).
+    public static func gauge(_ label: String, _ dimensions: [(String, String)] = [], _ value: Double) {
+        Gauge(label: label, dimensions: dimensions).record(value)
+    }
+
     /// The registry in Prometheus text format.
     public static func render() -> String {
         var buffer: [UInt8] = []

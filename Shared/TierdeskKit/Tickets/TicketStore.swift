@@ -373,6 +373,25 @@ public struct TicketStore: Sendable {
             """, logger: logger)
     }
 
+    /// Sets tickets' due times, which the SLA clock derives from the trail: no event, no new
+    /// version (an agent's `If-Match` stays good). A nil due time keeps the one stored (a paused clock).
+    public func setDueTimes(_ dues: [(id: UUID, firstResponse: Date?, resolution: Date?)], on executor: some DatabaseExecutor, logger: Logger)
+        async throws
+    {
+        guard !dues.isEmpty else { return }
+        let document = try JSONCoding.string(
+            dues.map { DueRow(id: $0.id, fr: $0.firstResponse?.epochMicroseconds, res: $0.resolution?.epochMicroseconds) })
+        try await executor.execute(
+            """
+            WITH d AS (
+                SELECT d.id, timestamptz 'epoch' + d.fr * interval '1 microsecond' AS fr, timestamptz 'epoch' + d.res * interval '1 microsecond' AS res
+                FROM jsonb_to_recordset(\(document)::jsonb) AS d(id uuid, fr bigint, res bigint))
+            UPDATE tickets t SET first_response_due_at = COALESCE(d.fr, t.first_response_due_at), resolution_due_at = COALESCE(d.res, t.resolution_due_at)
+            FROM d WHERE t.id = d.id
+                AND (t.first_response_due_at, t.resolution_due_at) IS DISTINCT FROM (COALESCE(d.fr, t.first_response_due_at), COALESCE(d.res, t.resolution_due_at))
+            """, logger: logger)
+    }
+
     /// Claims the next ticket of a tier this agent may take (skills covered, WIP limit not reached) and
     /// records the claim: one statement calling `claim_next_ticket` (migration 0004), which serialises
     /// one agent's claims with an advisory lock and takes the ticket `FOR UPDATE SKIP LOCKED`, so any
@@ -418,14 +437,21 @@ public struct TicketStore: Sendable {
     public func events(of ticketID: UUID, publicOnly: Bool, on executor: some DatabaseExecutor, logger: Logger) async throws -> [TicketEvent] {
         try await executor.all(
             """
-            SELECT id, type, actor, (CASE WHEN \(publicOnly) AND jsonb_typeof(data) = 'object' THEN data - 'internal' ELSE data END)::text AS data, at FROM ticket_events
-            WHERE ticket_id = \(ticketID) AND (public OR NOT \(publicOnly)) ORDER BY seq
+            SELECT id, type, actor, (CASE WHEN \(publicOnly) AND jsonb_typeof(data) = 'object' THEN data - 'internal' ELSE data END)::text AS data, at,
+                status, tier
+            FROM ticket_events WHERE ticket_id = \(ticketID) AND (public OR NOT \(publicOnly)) ORDER BY seq
+            """, logger: logger, TicketEvent.init(row:))
+    }
+
+    /// The whole trails of many tickets (internal events included), in order, by ticket: one statement.
+    public func trails(of ticketIDs: [UUID], on executor: some DatabaseExecutor, logger: Logger) async throws -> [UUID: [TicketEvent]] {
+        let rows = try await executor.all(
+            """
+            SELECT ticket_id, id, type, actor, data::text AS data, at, status, tier FROM ticket_events
+            WHERE ticket_id = ANY(\(ticketIDs)) ORDER BY ticket_id, seq
             """, logger: logger
-        ) { row in
-            TicketEvent(
-                id: try row.get("id"), type: try row.get("type", as: EventType.self), at: try row.get("at"), actor: try row.get("actor"),
-                data: try JSONCoding.decoder.decode(JSONValue.self, from: Data(try row.get("data", as: String.self).utf8)))
-        }
+        ) { row in (try row.get("ticket_id", as: UUID.self), try TicketEvent(row: row)) }
+        return Dictionary(grouping: rows, by: \.0).mapValues { $0.map(\.1) }
     }
 
     /// A requester's other tickets, newest first; for an agent (`readableBy`) only those it may read.
@@ -450,13 +476,19 @@ public struct TicketStore: Sendable {
         if let tier = ticket.tier, agent.tiers.contains(tier) { return true }
         if ticket.assigneeId == agent.id { return true }
         return try await executor.first(
-            "SELECT 1 AS worked FROM ticket_events WHERE ticket_id = \(ticket.id) AND actor = \(Self.actor(agent)) LIMIT 1", logger: logger
+            """
+            SELECT 1 AS worked WHERE EXISTS (SELECT 1 FROM ticket_events WHERE ticket_id = \(ticket.id) AND actor = \(Self.actor(agent)))
+                OR EXISTS (SELECT 1 FROM ticket_collaborators WHERE ticket_id = \(ticket.id) AND agent_id = \(agent.id))
+            """, logger: logger
         ) { _ in true } ?? false
     }
 
     /// The same rule in SQL over a ticket row `t`, with the agent's id, levels and actor name as parameters.
     static func agentMayRead(_ id: String, tiers: String, actor: String) -> String {
-        "(t.tier = ANY(\(tiers)::smallint[]) OR t.assignee_id = \(id) OR EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.actor = \(actor)))"
+        """
+        (t.tier = ANY(\(tiers)::smallint[]) OR t.assignee_id = \(id) OR EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.actor = \(actor))
+            OR EXISTS (SELECT 1 FROM ticket_collaborators c WHERE c.ticket_id = t.id AND c.agent_id = \(id)))
+        """
     }
 
     static func tierList(_ agent: AgentIdentity) -> [Int16] { agent.tiers.map { Int16($0.rawValue) } }
@@ -464,28 +496,63 @@ public struct TicketStore: Sendable {
     /// How the trail names an agent's actions.
     public static func actor(_ agent: AgentIdentity) -> String { "agent:\(agent.id.uuidString.lowercased())" }
 
-    /// A tier's queue in claim order (priority, then due time), a page at a time.
-    public func queue(tier: Tier, limit: Int, after cursor: QueueCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<
-        TicketSummary
-    > {
+    /// A tier's queue in claim order (priority, then resolution due time), a page at a time,
+    /// narrowed by `filter`. It holds the level's open tickets: waiting ones and those being worked
+    /// or paused (`filter.unassigned` keeps only the ones nobody holds).
+    public func queue(
+        tier: Tier, filter: QueueFilter = QueueFilter(), limit: Int, after cursor: QueueCursor?, now: Date, on executor: some DatabaseExecutor,
+        logger: Logger
+    ) async throws -> Page<TicketSummary> {
         let after =
             cursor
-            ?? QueueCursor(priority: 0, dueAtMicroseconds: Date.distantPast.epochMicroseconds, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+            ?? QueueCursor(priority: 0, dueAtMicroseconds: Int64.min, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
         let tickets = try await executor.all(
             PostgresQuery(
                 unsafeSQL: Self.selectTicket + """
-                     WHERE t.tier = $1 AND t.status = 'queued' AND (t.priority, t.resolution_due_at, t.id) > ($2, timestamptz 'epoch' + $3 * interval '1 microsecond', $4)
-                    ORDER BY t.priority, t.resolution_due_at, t.id LIMIT $5
+                     WHERE t.tier = $1 AND t.status IN ('queued', 'in_progress', 'pending_customer', 'pending_vendor')
+                        AND (t.priority, \(Self.dueKey), t.id) > ($2, $3, $4)
+                        AND ($6::text IS NULL OR $6 = ANY(t.required_skills)) AND ($7::text IS NULL OR t.category = $7)
+                        AND ($8::smallint IS NULL OR t.priority = $8) AND ($9::boolean IS NULL OR (t.resolution_due_at < $10) = $9)
+                        AND ($11::boolean IS NULL OR (t.assignee_id IS NULL) = $11)
+                    ORDER BY t.priority, \(Self.dueKey), t.id LIMIT $5
                     """,
-                binds: try PostgresBindings(Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger,
+                binds: try PostgresBindings(
+                    Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1, filter.skill, filter.category,
+                    filter.priority.map { Int16($0.rank) }, filter.breached, now, filter.unassigned)), logger: logger,
             Ticket.init(row:))
+        return Self.page(tickets, limit: limit)
+    }
+
+    /// An agent's open tickets, those it holds and those it helps on (`ticket_collaborators`), in
+    /// queue order (priority, then resolution due time), a page at a time.
+    public func worklist(of agentID: UUID, limit: Int, after cursor: QueueCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws
+        -> Page<TicketSummary>
+    {
+        let after = cursor ?? QueueCursor(priority: 0, dueAtMicroseconds: Int64.min, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        let tickets = try await executor.all(
+            PostgresQuery(
+                unsafeSQL: Self.selectTicket + """
+                     WHERE t.status NOT IN ('resolved', 'closed')
+                        AND (t.assignee_id = $1 OR EXISTS (SELECT 1 FROM ticket_collaborators c WHERE c.ticket_id = t.id AND c.agent_id = $1))
+                        AND (t.priority, \(Self.dueKey), t.id) > ($2, $3, $4)
+                    ORDER BY t.priority, \(Self.dueKey), t.id LIMIT $5
+                    """,
+                binds: try PostgresBindings(agentID, Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger, Ticket.init(row:))
+        return Self.page(tickets, limit: limit)
+    }
+
+    /// A page of tickets in queue order, with the cursor after its last one.
+    static func page(_ tickets: [Ticket], limit: Int) -> Page<TicketSummary> {
         let page = Array(tickets.prefix(limit))
         let next =
             tickets.count > limit
-            ? page.last.map { QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: ($0.resolutionDueAt ?? .distantFuture).epochMicroseconds, id: $0.id) }
+            ? page.last.map { QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: $0.resolutionDueAt?.epochMicroseconds ?? Int64.max, id: $0.id) }
             : nil
         return Page(items: page.map(TicketSummary.init), nextCursor: next?.encoded)
     }
+
+    /// The queue's second sort key: the resolution due time in microseconds, tickets without one last.
+    static let dueKey = "COALESCE((extract(epoch FROM t.resolution_due_at) * 1000000)::bigint, 9223372036854775807)"
 
     // The store's hot statements, prepared once per connection.
 
@@ -529,8 +596,8 @@ public struct TicketStore: Sendable {
                 FROM u WHERE t.id = u.id AND t.version = u.version
                 RETURNING t.id, t.version, t.updated_at),
             event AS (
-                INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
-                SELECT u.event_id, u.id, u.event_type, u.actor, u.public, u.data, $2 FROM u),
+                INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at, status, tier)
+                SELECT u.event_id, u.id, u.event_type, u.actor, u.public, u.data, $2, u.status, u.tier FROM u),
             handoff AS (
                 INSERT INTO outbox (event_id, destination, source, event_type, ticket_id, payload, next_attempt_at, created_at)
                 SELECT u.event_id, destination, $3, u.event_type, u.id, u.payload, now(), $2
@@ -541,6 +608,13 @@ public struct TicketStore: Sendable {
     }
 }
 
+/// One ticket's due times in `TicketStore.setDueTimes`'s document, in microseconds.
+private struct DueRow: Encodable {
+    var id: UUID
+    var fr: Int64?
+    var res: Int64?
+}
+
 /// A batch that changes one ticket twice: a bug of the caller (the second change would be lost).
 struct SameTicketTwice: Error {}
 
@@ -549,6 +623,29 @@ public struct CorruptRow: Error, CustomStringConvertible {
     public var table: String
     public var detail: String
     public var description: String { "corrupt row in \(table): \(detail)" }
+
+    public init(table: String, detail: String) {
+        self.table = table
+        self.detail = detail
+    }
+}
+
+/// What a queue listing keeps: tickets needing a skill, of a category or priority, past their
+/// resolution due time (or not), held by nobody (or by someone). Nil keeps all.
+public struct QueueFilter: Sendable, Equatable {
+    public var skill: String?
+    public var category: String?
+    public var priority: Priority?
+    public var breached: Bool?
+    public var unassigned: Bool?
+
+    public init(skill: String? = nil, category: String? = nil, priority: Priority? = nil, breached: Bool? = nil, unassigned: Bool? = nil) {
+        self.skill = skill
+        self.category = category
+        self.priority = priority
+        self.breached = breached
+        self.unassigned = unassigned
+    }
 }
 
 /// Where a queue page ends: the last ticket's sort key, opaque to clients.
@@ -582,6 +679,17 @@ public enum Cursor {
         guard let data = Secrets.fromBase64URL(text), let string = String(data: data, encoding: .utf8) else { return nil }
         let parts = string.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         return parts.count == count ? parts : nil
+    }
+}
+
+extension TicketEvent {
+    /// A row of `ticket_events` with `data` as text.
+    init(row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row.get("id"), type: try row.get("type", as: EventType.self), at: try row.get("at"), actor: try row.get("actor"),
+            data: try JSONCoding.decoder.decode(JSONValue.self, from: Data(try row.get("data", as: String.self).utf8)),
+            status: try row.get("status", as: String?.self).flatMap(TicketStatus.init(rawValue:)),
+            tier: try row.get("tier", as: Int16?.self).flatMap { Tier(rawValue: Int($0)) })
     }
 }
 

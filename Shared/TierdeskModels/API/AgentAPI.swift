@@ -64,22 +64,40 @@ public struct EscalateRequest: Sendable, Codable, Equatable {
     public var reason: String
     public var toTier: Int?
     public var vendorId: UUID?
+    /// What the receiving level's hand-off contract asks for (`GET /v1/escalation-contracts`), by field name.
+    public var handOff: [String: String]?
 
-    public init(reason: String, toTier: Int? = nil, vendorId: UUID? = nil) {
+    public init(reason: String, toTier: Int? = nil, vendorId: UUID? = nil, handOff: [String: String]? = nil) {
         self.reason = reason
         self.toTier = toTier
         self.vendorId = vendorId
+        self.handOff = handOff
     }
 
     public func validate() throws(Problem) {
         var v = Validation()
         v.text(reason, field: "reason", maxLength: 2000, multiline: true)
         if let toTier, !(2...4).contains(toTier) { v.fail("toTier", "must be 2, 3 or 4") }
+        let fields = handOff ?? [:]
+        if fields.count > 20 { v.fail("handOff", "holds at most 20 fields") }
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+            if !EscalationContract.isFieldName(name) { v.fail("handOff.\(name)", "field names are letters and digits, starting with a letter, at most 50") }
+            v.text(value, field: "handOff.\(name)", required: false, maxLength: 4000, multiline: true)
+        }
         try v.check()
     }
 }
 
-/// `POST /v1/tickets/{id}/resolve`; an `article` is published to the knowledge base.
+/// How a ticket was resolved, for reports and problem management.
+public enum ResolutionCode: String, Sendable, Codable, CaseIterable, Hashable {
+    case fixed, workaround, duplicate
+    case userError = "user_error"
+    case noFaultFound = "no_fault_found"
+    case vendorFixed = "vendor_fixed"
+    case wontFix = "wont_fix"
+}
+
+/// `POST /v1/tickets/{id}/resolve`: what was done and its code; an `article` is published to the knowledge base.
 public struct ResolveRequest: Sendable, Codable, Equatable {
     public struct Article: Sendable, Codable, Equatable {
         public var title: String
@@ -91,10 +109,12 @@ public struct ResolveRequest: Sendable, Codable, Equatable {
     }
 
     public var resolution: String
+    public var code: ResolutionCode
     public var article: Article?
 
-    public init(resolution: String, article: Article? = nil) {
+    public init(resolution: String, code: ResolutionCode = .fixed, article: Article? = nil) {
         self.resolution = resolution
+        self.code = code
         self.article = article
     }
 
@@ -109,20 +129,35 @@ public struct ResolveRequest: Sendable, Codable, Equatable {
     }
 }
 
-/// `POST /v1/tickets/{id}/pending`: waiting on the customer or a vendor; the SLA clock pauses.
+/// Why a ticket waits; the SLA clock does not run meanwhile.
+public enum PendingReason: String, Sendable, Codable, CaseIterable, Hashable {
+    case awaitingCustomerInfo = "awaiting_customer_info"
+    case awaitingCustomerConfirmation = "awaiting_customer_confirmation"
+    case awaitingVendor = "awaiting_vendor"
+    case scheduledChange = "scheduled_change"
+
+    /// Who the ticket waits on.
+    public var on: PendingRequest.On { self == .awaitingVendor ? .vendor : .customer }
+}
+
+/// `POST /v1/tickets/{id}/pending`: waiting on the customer or a vendor, for a typed reason, with
+/// an optional note; `on` follows from the reason and, when given, must agree with it.
 public struct PendingRequest: Sendable, Codable, Equatable {
     public enum On: String, Sendable, Codable { case customer, vendor }
-    public var on: On
-    public var reason: String
+    public var reason: PendingReason
+    public var on: On?
+    public var note: String?
 
-    public init(on: On, reason: String) {
-        self.on = on
+    public init(reason: PendingReason, on: On? = nil, note: String? = nil) {
         self.reason = reason
+        self.on = on
+        self.note = note
     }
 
     public func validate() throws(Problem) {
         var v = Validation()
-        v.text(reason, field: "reason", maxLength: 2000, multiline: true)
+        v.text(note, field: "note", required: false, maxLength: 2000, multiline: true)
+        if let on, on != reason.on { v.fail("on", "the reason \(reason.rawValue) waits on the \(reason.on.rawValue)") }
         try v.check()
     }
 }

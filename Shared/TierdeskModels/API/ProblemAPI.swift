@@ -97,3 +97,9 @@ public struct UpdateProblemRequest: Sendable, Codable, Equatable {
         try v.check()
     }
 }
+
+/// triage's `GET /internal/v1/tickets/{id}/problem`: the problem a ticket is linked to, if any.
+public struct TicketProblem: Sendable, Codable, Equatable {
+    public var problem: ProblemRecord?
+    public init(problem: ProblemRecord?) { self.problem = problem }
+}

@@ -124,15 +124,21 @@ public struct TicketDetail: Sendable, Codable, Equatable {
     public var events: [TicketEvent]
     public var requesterHistory: [TicketSummary]?
     public var suggestedArticles: [ArticleSummary]?
+    /// The agent view's SLA, swarm, hand-off and problem (tier-queue), encoded flat beside the rest.
+    public var work: TicketWorkContext?
 
-    public init(ticket: Ticket, events: [TicketEvent], requesterHistory: [TicketSummary]? = nil, suggestedArticles: [ArticleSummary]? = nil) {
+    public init(
+        ticket: Ticket, events: [TicketEvent], requesterHistory: [TicketSummary]? = nil, suggestedArticles: [ArticleSummary]? = nil,
+        work: TicketWorkContext? = nil
+    ) {
         self.ticket = ticket
         self.events = events
         self.requesterHistory = requesterHistory
         self.suggestedArticles = suggestedArticles
+        self.work = work
     }
 
-    private enum CodingKeys: String, CodingKey { case events, requesterHistory, suggestedArticles }
+    private enum CodingKeys: String, CodingKey { case events, requesterHistory, suggestedArticles, workMode }
 
     public init(from decoder: any Decoder) throws {
         ticket = try Ticket(from: decoder)
@@ -140,6 +146,7 @@ public struct TicketDetail: Sendable, Codable, Equatable {
         events = try container.decode([TicketEvent].self, forKey: .events)
         requesterHistory = try container.decodeIfPresent([TicketSummary].self, forKey: .requesterHistory)
         suggestedArticles = try container.decodeIfPresent([ArticleSummary].self, forKey: .suggestedArticles)
+        work = container.contains(.workMode) ? try TicketWorkContext(from: decoder) : nil
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -148,6 +155,7 @@ public struct TicketDetail: Sendable, Codable, Equatable {
         try container.encode(events, forKey: .events)
         try container.encodeIfPresent(requesterHistory, forKey: .requesterHistory)
         try container.encodeIfPresent(suggestedArticles, forKey: .suggestedArticles)
+        try work?.encode(to: encoder)
     }
 }
 

@@ -86,12 +86,17 @@ public struct TicketEvent: Sendable, Codable, Equatable {
     public var at: Date
     public var actor: String
     public var data: JSONValue
+    /// The status and level the event left the ticket in; absent when it did not change them.
+    public var status: TicketStatus?
+    public var tier: Tier?
 
-    public init(id: UUID, type: EventType, at: Date, actor: String, data: JSONValue) {
+    public init(id: UUID, type: EventType, at: Date, actor: String, data: JSONValue, status: TicketStatus? = nil, tier: Tier? = nil) {
         self.id = id
         self.type = type
         self.at = at
         self.actor = actor
         self.data = data
+        self.status = status
+        self.tier = tier
     }
 }

@@ -7,6 +7,13 @@ public enum EventType: String, Sendable, Codable, CaseIterable, Hashable {
     case ticketCommented = "ticket.commented"
     case ticketPending = "ticket.pending"
     case ticketEscalated = "ticket.escalated"
+    /// Sent back to a lower level with a note: a bounce in the reports.
+    case ticketDeescalated = "ticket.deescalated"
+    /// Given to another agent of its level.
+    case ticketReassigned = "ticket.reassigned"
+    /// An agent of any level joins (or leaves) the ticket's swarm; the owner stays.
+    case collaboratorAdded = "ticket.collaborator_added"
+    case collaboratorRemoved = "ticket.collaborator_removed"
     case ticketResolved = "ticket.resolved"
     case ticketReopened = "ticket.reopened"
     case ticketClosed = "ticket.closed"

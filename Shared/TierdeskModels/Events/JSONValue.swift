@@ -46,6 +46,11 @@ public enum JSONValue: Sendable, Codable, Equatable, Hashable {
         return nil
     }
 
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil

@@ -17,7 +17,7 @@ import TierdeskTestSupport
                 let deps = TierQueueDependencies(
                     runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine, .backOffice, .specialist]),
                     vendorBridge: FakeVendorBridge(vendor: nil),
-                    intake: FakeIntake())
+                    intake: FakeIntake(), triage: FakeTriage())
                 return runtime.makeApplication(router: buildRouter(deps))
             }) { http in try await test(http, StoreFixture(client: client)) }
         }

@@ -25,6 +25,12 @@ struct FakeIntake: IntakeClient {
     }
 }
 
+/// triage as tier-queue sees it: no problem for any ticket, unless one is given.
+struct FakeTriage: TriageClient {
+    var problem: ProblemRecord?
+    func problem(ofTicket id: UUID, logger: Logger) async throws -> ProblemRecord? { problem }
+}
+
 @Suite struct TierQueueControllerTests {
     func withTierQueue(
         tiers: Set<Tier> = [.firstLine, .backOffice, .specialist], vendor: UUID? = nil,
@@ -35,7 +41,8 @@ struct FakeIntake: IntakeClient {
                 let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
                 let runtime = try ServiceRuntime(configuration: configuration)
                 let deps = TierQueueDependencies(
-                    runtime: runtime, configuration: TierQueueConfiguration(tiers: tiers), vendorBridge: FakeVendorBridge(vendor: vendor), intake: FakeIntake())
+                    runtime: runtime, configuration: TierQueueConfiguration(tiers: tiers), vendorBridge: FakeVendorBridge(vendor: vendor), intake: FakeIntake(),
+                    triage: FakeTriage())
                 return runtime.makeApplication(router: buildRouter(deps))
             }) { http in try await test(http, StoreFixture(client: client)) }
         }
@@ -120,8 +127,10 @@ struct FakeIntake: IntakeClient {
             #expect(try await http.send(.post, path + "/comments", token: strangerToken, json: CommentRequest(message: "hi")).status == .notFound)
             #expect(try await http.send(.post, path + "/comments", token: colleagueToken, json: CommentRequest(message: "note", internal: true)).status == .ok)
             #expect(try await http.send(.post, path + "/resolve", token: colleagueToken, json: ResolveRequest(resolution: "done")).status == .forbidden)
-            #expect(try await http.send(.post, path + "/pending", token: colleagueToken, json: PendingRequest(on: .customer, reason: "r")).status == .forbidden)
-            let paused = try await http.send(.post, path + "/pending", token: ownerToken, json: PendingRequest(on: .customer, reason: "waiting for logs"))
+            #expect(
+                try await http.send(.post, path + "/pending", token: colleagueToken, json: PendingRequest(reason: .awaitingCustomerInfo)).status == .forbidden)
+            let paused = try await http.send(
+                .post, path + "/pending", token: ownerToken, json: PendingRequest(reason: .awaitingCustomerInfo, note: "waiting for logs"))
             #expect(try paused.decode(Ticket.self).status == .pendingCustomer)
             let resolved = try await http.send(
                 .post, path + "/resolve", token: ownerToken,
@@ -205,7 +214,8 @@ struct FakeIntake: IntakeClient {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
         let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: 8082))
         let deps = TierQueueDependencies(
-            runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine]), vendorBridge: FakeVendorBridge(), intake: FakeIntake())
+            runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine]), vendorBridge: FakeVendorBridge(), intake: FakeIntake(),
+            triage: FakeTriage())
         #expect(OpenAPICheck.documented(TierQueue.openAPI) == OpenAPICheck.served(buildRouter(deps)))
     }
 

@@ -171,7 +171,7 @@ import TierdeskTestSupport
             var seen: [TicketSummary] = []
             var cursor: QueueCursor?
             repeat {
-                let page = try await fixture.store.queue(tier: .firstLine, limit: 2, after: cursor, on: client, logger: fixture.logger)
+                let page = try await fixture.store.queue(tier: .firstLine, limit: 2, after: cursor, now: Date(), on: client, logger: fixture.logger)
                 seen += page.items
                 cursor = page.nextCursor.flatMap(QueueCursor.init(encoded:))
                 #expect(page.items.count <= 2)

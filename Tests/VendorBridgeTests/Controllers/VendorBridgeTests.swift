@@ -133,6 +133,63 @@ import VendorBridgeApp
         }
     }
 
+    /// `GET /v1/vendors` pages by name with `?limit=` and `?cursor=`; the last page's cursor is null.
+    @Test(.freshDatabase) func vendorsArePagedByName() async throws {
+        try await withVendorBridge { http, _ in
+            // Registered out of order; a name may hold the `|` that separates a cursor's parts.
+            for name in ["Echo", "Acme", "Charlie", "Bravo"] { _ = try await register(http, name: name) }
+            _ = try await http.send(
+                .post, "/v1/vendors", token: TestCredentials.adminToken,
+                json: CreateVendorRequest(name: "Delta|Ops", webhookUrl: "https://delta.example.com/hook", categories: []))
+            let listed = try await http.send(.get, "/v1/vendors?limit=200", token: TestCredentials.adminToken).decode(Page<Vendor>.self)
+            let charlie = try #require(listed.items.first { $0.name == "Charlie" })
+            let paused = try await http.send(.patch, "/v1/vendors/\(charlie.id)", token: TestCredentials.adminToken, json: UpdateVendorRequest(active: false))
+            #expect(paused.status == .ok)  // deactivated: left out of every page
+            func walk(limit: Int) async throws -> [[String]] {
+                var pages: [[String]] = []
+                var cursor: String?
+                repeat {
+                    let page = try await http.send(
+                        .get, "/v1/vendors?limit=\(limit)" + (cursor.map { "&cursor=\($0)" } ?? ""), token: TestCredentials.adminToken
+                    ).decode(Page<Vendor>.self)
+                    #expect(page.items.allSatisfy { $0.apiKey == nil && $0.signingSecret == nil })
+                    pages.append(page.items.map(\.name))
+                    cursor = page.nextCursor
+                    try #require(pages.count <= 10, "paging ends")
+                } while cursor != nil
+                return pages
+            }
+            #expect(try await walk(limit: 1) == [["Acme"], ["Bravo"], ["Delta|Ops"], ["Echo"]])
+            #expect(try await walk(limit: 3) == [["Acme", "Bravo", "Delta|Ops"], ["Echo"]])
+            #expect(try await walk(limit: 4) == [["Acme", "Bravo", "Delta|Ops", "Echo"]], "a page exactly as long as the list is the last")
+            let whole = try await http.send(.get, "/v1/vendors", token: TestCredentials.adminToken).decode(Page<Vendor>.self)
+            #expect(whole.items.map(\.name) == ["Acme", "Bravo", "Delta|Ops", "Echo"] && whole.nextCursor == nil, "50 by default")
+        }
+    }
+
+    @Test(.freshDatabase) func aBadVendorPageIs422() async throws {
+        try await withVendorBridge { http, _ in
+            let foreign = Cursor.encode(["1700000000000000", UUID().uuidString, "x"])  // another list's shape
+            let notAUUID = Cursor.encode([Secrets.base64URL(Data("Acme".utf8)), "x"])
+            for (query, field) in [
+                ("limit=0", "limit"), ("limit=201", "limit"), ("limit=-3", "limit"), ("limit=many", "limit"), ("cursor=%21%21", "cursor"),
+                ("cursor=\(foreign)", "cursor"), ("cursor=\(notAUUID)", "cursor"), ("cursor=", "cursor"),
+            ] {
+                let response = try await http.send(.get, "/v1/vendors?\(query)", token: TestCredentials.adminToken)
+                #expect(response.status == .unprocessableContent, "\(query)")
+                #expect(try response.problem().errors?.map(\.field) == [field], "\(query)")
+            }
+            #expect(try await http.send(.get, "/v1/vendors?limit=200", token: TestCredentials.adminToken).status == .ok)
+            #expect(try await http.send(.get, "/v1/vendors?limit=2").status == .unauthorized)
+        }
+    }
+
+    @Test func vendorCursorsRoundTrip() {
+        let cursor = VendorCursor(name: "Delta|Ops ünïcode", id: UUID())
+        #expect(VendorCursor(encoded: cursor.encoded) == cursor)
+        #expect(VendorCursor(encoded: "") == nil && VendorCursor(encoded: CaseCursor(openedAtMicroseconds: 1, id: UUID()).encoded) == nil)
+    }
+
     @Test func openAPIDocumentsEveryRoute() throws {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
         let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: 8083))

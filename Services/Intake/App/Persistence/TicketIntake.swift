@@ -63,7 +63,9 @@ public struct TicketIntake: Sendable {
         let event = EventDraft(
             type: reopening ? .ticketReopened : .ticketCommented, actor: "requester:\(current.requester.id.uuidString.lowercased())",
             data: ["message": .string(message), "from": "requester", "channel": .string(channel.rawValue)])
-        return try await tickets.update(id, event: event, on: connection, now: now, logger: logger) { ticket in
+        // tier-queue re-arms (or resumes) the SLA clock of a ticket the reply brings back to its queue.
+        let backToQueue = reopening || current.status == .pendingCustomer
+        return try await tickets.update(id, event: event, handOff: backToQueue ? ["tier-queue"] : [], on: connection, now: now, logger: logger) { ticket in
             switch ticket.status {
             case .pendingCustomer,
                 .resolved where reopening:

@@ -20,9 +20,32 @@ struct AgentController: Sendable {
             let agent = try await deps.agents.create(input, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
             return JSONResponse(agent, status: .created)
         }
-        router.get("v1/agents") { _, context in
+        router.get("v1/agents") { request, context in
             try context.requireAdmin()
-            return JSONResponse(Page(items: try await deps.agents.list(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
+            let cursor = try Pagination.cursor(request, AgentStore.cursor)
+            return JSONResponse(
+                try await deps.agents.list(limit: try Pagination.limit(request), after: cursor, on: deps.runtime.postgres, logger: context.logger))
+        }
+        /// The calling agent, as the admin sees it.
+        router.get("v1/agents/me") { _, context in
+            let me = try context.requireAgent()
+            guard let agent = try await deps.agents.find(me.id, on: deps.runtime.postgres, logger: context.logger) else { throw TierQueueError.agentNotFound }
+            return JSONResponse(agent)
+        }
+        /// The calling agent's open tickets: those it holds and those it helps as a collaborator.
+        router.get("v1/agents/me/tickets") { request, context in
+            let me = try context.requireAgent()
+            let cursor = try Pagination.cursor(request, QueueCursor.init(encoded:))
+            return JSONResponse(
+                try await deps.runtime.tickets.worklist(
+                    of: me.id, limit: try Pagination.limit(request), after: cursor, on: deps.runtime.postgres, logger: context.logger))
+        }
+        router.get("v1/agents/{id}") { _, context in
+            try context.requireAdmin()
+            guard let agent = try await deps.agents.find(try agentID(context), on: deps.runtime.postgres, logger: context.logger) else {
+                throw TierQueueError.agentNotFound
+            }
+            return JSONResponse(agent)
         }
         /// Levels, skills, WIP limit, deactivation: effective on every replica within the auth cache's 5 s.
         router.patch("v1/agents/{id}") { request, context in

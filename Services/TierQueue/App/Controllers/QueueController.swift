@@ -12,7 +12,9 @@ struct QueueController: Sendable {
         router.post("v1/queues/{tier}/claim", use: claim)
     }
 
-    /// The queue by priority, then due time; `?limit=` (1-200, default 50) and `?cursor=`.
+    /// The level's open tickets by priority, then resolution due time; `?limit=` (1-200, default 50)
+    /// and `?cursor=`; narrowed by `?skill=`, `?category=`, `?priority=P2`, `?breached=true|false`,
+    /// `?unassigned=true|false`.
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<TicketSummary>> {
         let tier = try servedTier(context)
         switch try context.authenticated() {
@@ -22,8 +24,39 @@ struct QueueController: Sendable {
         }
         let limit = try Pagination.limit(request)
         let cursor = try Pagination.cursor(request, QueueCursor.init(encoded:))
-        let page = try await deps.runtime.tickets.queue(tier: tier, limit: limit, after: cursor, on: deps.runtime.postgres, logger: context.logger)
+        let page = try await deps.runtime.tickets.queue(
+            tier: tier, filter: try Self.filter(request), limit: limit, after: cursor, now: deps.runtime.clock.now(), on: deps.runtime.postgres,
+            logger: context.logger)
         return JSONResponse(page)
+    }
+
+    /// The queue's filters from the query; 422 naming each one that is not valid.
+    static func filter(_ request: Request) throws -> QueueFilter {
+        let query = request.uri.queryParameters
+        var v = Validation()
+        let skill = query["skill"].map(String.init)
+        let category = query["category"].map(String.init)
+        v.slug(skill, field: "skill", maxLength: 50)
+        v.slug(category, field: "category", maxLength: 64)
+        var priority: Priority?
+        if let text = query["priority"] {
+            priority = Priority(rawValue: String(text).uppercased())
+            if priority == nil { v.fail("priority", "must be P1 to P5") }
+        }
+        func flag(_ name: String) -> Bool? {
+            guard let text = query[name[...]] else { return nil }
+            switch String(text) {
+            case "true": return true
+            case "false": return false
+            default:
+                v.fail(name, "must be true or false")
+                return nil
+            }
+        }
+        let breached = flag("breached")
+        let unassigned = flag("unassigned")
+        try v.check()
+        return QueueFilter(skill: skill, category: category, priority: priority, breached: breached, unassigned: unassigned)
     }
 
     /// The next ticket this agent may take, now `in_progress` and theirs; 204 when none; 409

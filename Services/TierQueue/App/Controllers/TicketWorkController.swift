@@ -15,20 +15,57 @@ struct TicketWorkController: Sendable {
         router.post("v1/tickets/{id}/pending", use: pending)
         router.post("v1/tickets/{id}/resolve", use: resolve)
         router.post("v1/tickets/{id}/escalate", use: escalate)
+        router.post("v1/tickets/{id}/de-escalate", use: deescalate)
+        router.post("v1/tickets/{id}/reassign", use: reassign)
+        router.post("v1/tickets/{id}/close", use: close)
+        router.post("v1/tickets/{id}/collaborators", use: addCollaborator)
+        router.delete("v1/tickets/{id}/collaborators/{agentId}", use: removeCollaborator)
     }
 
-    /// The agent view: everything, with the requester's other tickets (those the caller may read)
-    /// and the knowledge-base articles that fit (from intake; an empty list, logged, when intake
-    /// does not answer in time).
+    /// The agent view: everything, with the requester's other tickets (those the caller may read),
+    /// the knowledge-base articles that fit (from intake) and the ticket's problem (from triage),
+    /// each an empty answer, logged, when the peer does not answer in time; the SLA clock, the
+    /// swarm and what the latest escalation into the ticket's level carried.
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse<TicketDetail> {
         let (id, worker) = try caller(context)
         let runtime = deps.runtime
         let ticket = try await deps.work.visible(id, to: worker, logger: context.logger)
         async let articles = suggestions(for: ticket, context.logger)
+        async let problem = problem(of: ticket, context.logger)
         let events = try await runtime.tickets.events(of: id, publicOnly: false, on: runtime.postgres, logger: context.logger)
         let history = try await runtime.tickets.history(
             requesterID: ticket.requester.id, excluding: id, readableBy: worker.agent, on: runtime.postgres, logger: context.logger)
-        return JSONResponse(TicketDetail(ticket: ticket, events: events, requesterHistory: history, suggestedArticles: await articles))
+        let policies = deps.work.policies
+        let settings = try await SLAStore().settings(on: runtime.postgres, logger: context.logger)
+        let work = TicketWorkContext(
+            sla: SLAKeeper.state(of: ticket, events: events, settings: settings, now: runtime.clock.now()),
+            workMode: try await policies.mode(for: ticket.category, on: runtime.postgres, logger: context.logger),
+            collaborators: try await policies.collaborators(of: id, on: runtime.postgres, logger: context.logger),
+            handOff: try await handOff(into: ticket, events: events, context.logger), problem: await problem)
+        return JSONResponse(TicketDetail(ticket: ticket, events: events, requesterHistory: history, suggestedArticles: await articles, work: work))
+    }
+
+    /// What the latest escalation into the ticket's current level carried, labelled by that level's contract.
+    func handOff(into ticket: Ticket, events: [TicketEvent], _ logger: Logger) async throws -> TicketWorkContext.HandOff? {
+        guard let tier = ticket.tier,
+            let escalation = events.last(where: { $0.type == .ticketEscalated && $0.data["toTier"]?.intValue == tier.rawValue })
+        else { return nil }
+        let contract = try await deps.work.policies.contract(into: tier, on: deps.runtime.postgres, logger: logger)
+        let given = escalation.data["handOff"] ?? [:]
+        let labelled = contract.fields.compactMap { field in
+            given[field.name]?.stringValue.map { TicketWorkContext.HandOff.Field(name: field.name, label: field.label, value: $0) }
+        }
+        return TicketWorkContext.HandOff(
+            fromTier: escalation.data["fromTier"]?.intValue, toTier: tier.rawValue, reason: escalation.data["reason"]?.stringValue, fields: labelled)
+    }
+
+    func problem(of ticket: Ticket, _ logger: Logger) async -> ProblemRecord? {
+        do {
+            return try await deps.triage.problem(ofTicket: ticket.id, logger: logger)
+        } catch {
+            logger.warning("no problem from triage", metadata: ["ticket.id": "\(ticket.id)", "error": "\(error)"])
+            return nil
+        }
     }
 
     func suggestions(for ticket: Ticket, _ logger: Logger) async -> [ArticleSummary] {
@@ -75,6 +112,54 @@ struct TicketWorkController: Sendable {
         return JSONResponse(
             try await deps.work.escalate(
                 id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
+    }
+
+    @Sendable func deescalate(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
+        let (id, worker) = try caller(context)
+        let input = try await request.decodeJSON(DeescalateRequest.self, context: context)
+        try input.validate()
+        return JSONResponse(
+            try await deps.work.deescalate(
+                id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
+    }
+
+    @Sendable func reassign(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
+        let (id, worker) = try caller(context)
+        let input = try await request.decodeJSON(ReassignRequest.self, context: context)
+        try input.validate()
+        guard let agent = try await deps.agents.find(input.agentId, on: deps.runtime.postgres, logger: context.logger) else {
+            throw TierQueueError.notAnAgentOfTheLevel(tier: 0)
+        }
+        return JSONResponse(
+            try await deps.work.reassign(
+                id, by: worker, input, to: agent, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
+    }
+
+    @Sendable func close(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
+        let (id, worker) = try caller(context)
+        let input = try await request.decodeJSON(CloseRequest.self, context: context)
+        try input.validate()
+        return JSONResponse(
+            try await deps.work.close(
+                id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
+    }
+
+    /// Answers the ticket's collaborators.
+    @Sendable func addCollaborator(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<UUID>> {
+        let (id, worker) = try caller(context)
+        let input = try await request.decodeJSON(CollaboratorRequest.self, context: context)
+        guard let agent = try await deps.agents.find(input.agentId, on: deps.runtime.postgres, logger: context.logger) else {
+            throw TierQueueError.agentNotFound
+        }
+        let collaborators = try await deps.work.addCollaborator(id, by: worker, agent: agent, now: deps.runtime.clock.now(), logger: context.logger)
+        return JSONResponse(Page(items: collaborators, nextCursor: nil))
+    }
+
+    @Sendable func removeCollaborator(request: Request, context: AppRequestContext) async throws -> Response {
+        let (id, worker) = try caller(context)
+        guard let agentID = context.parameters.get("agentId", as: UUID.self) else { throw TierQueueError.collaboratorNotFound }
+        try await deps.work.removeCollaborator(id, by: worker, agentID: agentID, now: deps.runtime.clock.now(), logger: context.logger)
+        return Response(status: .noContent)
     }
 
     /// `If-Match: <version>` makes a change conditional on the version the agent read.

@@ -34,12 +34,15 @@ enum TicketWorker: Sendable {
 }
 
 /// An agent's work on one ticket: each action a lifecycle move checked by the ticket store, guarded
-/// by the version the agent read (`expectedVersion`), recorded with the worker in one transaction.
-/// A ticket the worker may not read is `ticketNotFound`, as if it did not exist.
+/// by the version the agent read (`expectedVersion`), recorded with the worker in one transaction
+/// that also brings the ticket's SLA clock up to date. A ticket the worker may not read is
+/// `ticketNotFound`, as if it did not exist.
 struct TicketWork: Sendable {
     let tickets: TicketStore
     let client: PostgresClient
     let vendorBridge: any VendorBridgeClient
+    let policies = WorkPolicyStore()
+    var sla: SLAKeeper { SLAKeeper(tickets: tickets) }
 
     /// The ticket, when the worker may read it (`TicketStore.agentMayRead`).
     func visible(_ id: UUID, to worker: TicketWorker, logger: Logger) async throws -> Ticket {
@@ -50,35 +53,43 @@ struct TicketWork: Sendable {
         return ticket
     }
 
-    /// A public reply to the requester or, `internal`, a note only agents see.
+    /// A public reply to the requester or, `internal`, a note only agents see. Agents of the level,
+    /// the assignee and the ticket's collaborators may comment.
     func comment(_ id: UUID, by worker: TicketWorker, message: String, isInternal: Bool, expectedVersion: Int?, now: Date, logger: Logger) async throws
         -> Ticket
     {
         _ = try await visible(id, to: worker, logger: logger)
-        let event = EventDraft(type: .ticketCommented, actor: worker.name, isPublic: !isInternal, data: ["message": .string(message)])
+        let collaborator = try await isCollaborator(worker, on: id, logger: logger)
+        let event = EventDraft(
+            type: .ticketCommented, actor: worker.name, isPublic: !isInternal,
+            data: ["message": .string(message), "audience": .string(isInternal ? "agents" : "requester")])
         return try await change(id, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
-            try worker.mayWork(on: ticket)
+            if !collaborator { try worker.mayWork(on: ticket) }
             guard ticket.status != .closed else { throw TierQueueError.ticketClosed }
         }
     }
 
-    /// Waiting on the customer or a vendor: the assignee pauses the ticket.
+    /// Waiting on the customer or a vendor, for a typed reason: the assignee pauses the ticket.
     func pend(_ id: UUID, by worker: TicketWorker, _ input: PendingRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
         _ = try await visible(id, to: worker, logger: logger)
-        let event = EventDraft(type: .ticketPending, actor: worker.name, data: ["on": .string(input.on.rawValue), "reason": .string(input.reason)])
+        let event = EventDraft(
+            type: .ticketPending, actor: worker.name,
+            data: ["on": .string(input.reason.on.rawValue), "reason": .string(input.reason.rawValue), "note": .optional(input.note)])
         return try await change(
-            id, to: input.on == .customer ? .pendingCustomer : .pendingVendor, expectedVersion: expectedVersion, event: event, now: now, logger: logger
+            id, to: input.reason.on == .customer ? .pendingCustomer : .pendingVendor, expectedVersion: expectedVersion, event: event, now: now, logger: logger
         ) {
             try worker.mayWork(on: $0, asAssignee: true)
         }
     }
 
-    /// Resolves the ticket; an `article` is handed to intake (`kb.published`) with the worker as its author.
+    /// Resolves the ticket with a code; an `article` is handed to intake (`kb.published`) with the worker as its author.
     func resolve(_ id: UUID, by worker: TicketWorker, _ input: ResolveRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
         _ = try await visible(id, to: worker, logger: logger)
         let tickets = tickets
+        let sla = sla
         return try await client.transaction(logger: logger) { connection in
-            let event = EventDraft(type: .ticketResolved, actor: worker.name, data: ["resolution": .string(input.resolution)])
+            let event = EventDraft(
+                type: .ticketResolved, actor: worker.name, data: ["resolution": .string(input.resolution), "code": .string(input.code.rawValue)])
             let ticket = try await tickets.update(id, to: .resolved, expectedVersion: expectedVersion, event: event, on: connection, now: now, logger: logger) {
                 try worker.mayWork(on: $0, asAssignee: true)
             }
@@ -92,18 +103,27 @@ struct TicketWork: Sendable {
                     ])
                 try await tickets.record(publish, ticketID: id, handOff: ["intake"], on: connection, now: now, logger: logger)
             }
+            try await sla.refresh([id], on: connection, now: now, logger: logger)
             return ticket
         }
     }
 
     /// One level up by default; `toTier` names a higher level; level 4 hands the ticket to a vendor
-    /// through vendor-bridge (the named one, or the one whose categories cover the ticket).
+    /// through vendor-bridge (the named one, or the one whose categories cover the ticket). The
+    /// escalation must carry what the receiving level's contract asks for; a category that swarms
+    /// does not escalate between levels 1-3 (collaborators join instead).
     func escalate(_ id: UUID, by worker: TicketWorker, _ input: EscalateRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
         let before = try await visible(id, to: worker, logger: logger)
         try worker.mayWork(on: before)
         guard let from = before.tier, let target = input.toTier.flatMap(Tier.init(rawValue:)) ?? from.next, target > from else {
             throw TierQueueError.escalationTarget(current: before.tier?.rawValue ?? 0)
         }
+        if target != .vendor, try await policies.mode(for: before.category, on: client, logger: logger) == .swarm {
+            throw TierQueueError.swarmCategory(before.category ?? "")
+        }
+        let contract = try await policies.contract(into: target, on: client, logger: logger)
+        let missing = contract.missing(in: input.handOff)
+        guard missing.isEmpty else { throw TierQueueError.handOffIncomplete(tier: target.rawValue, missing: missing) }
         var vendorID: UUID?
         if target == .vendor {
             vendorID = try await vendorBridge.resolveVendor(id: input.vendorId, category: before.category, logger: logger)
@@ -113,11 +133,13 @@ struct TicketWork: Sendable {
             }
         }
         let chosenVendor = vendorID
+        let handOff = JSONValue.object(
+            Dictionary(uniqueKeysWithValues: contract.fields.compactMap { field in input.handOff?[field.name].map { (field.name, JSONValue.string($0)) } }))
         let event = EventDraft(
             type: .ticketEscalated, actor: worker.name,
             data: [
                 "fromTier": .optional(from.rawValue), "toTier": .optional(target.rawValue), "reason": .string(input.reason),
-                "vendorId": .optional(vendorID?.uuidString.lowercased()),
+                "vendorId": .optional(vendorID?.uuidString.lowercased()), "handOff": handOff,
             ])
         let move: TicketStatus = target == .vendor ? .pendingVendor : .queued
         return try await change(
@@ -134,14 +156,112 @@ struct TicketWork: Sendable {
         }
     }
 
+    /// Back to a lower level (one down by default) with a note for it: the receiving level's
+    /// queue, unassigned. Reports count it as a bounce when it follows an escalation within 24 h.
+    func deescalate(_ id: UUID, by worker: TicketWorker, _ input: DeescalateRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws
+        -> Ticket
+    {
+        let before = try await visible(id, to: worker, logger: logger)
+        guard let from = before.tier, Tier.agentTiers.contains(from), from > .firstLine,
+            let target = Tier(rawValue: input.toTier ?? from.rawValue - 1), target < from, target >= .firstLine
+        else { throw TierQueueError.deescalationTarget(current: before.tier?.rawValue ?? 0) }
+        let event = EventDraft(
+            type: .ticketDeescalated, actor: worker.name,
+            data: ["fromTier": .number(Double(from.rawValue)), "toTier": .number(Double(target.rawValue)), "note": .string(input.note)])
+        return try await change(id, to: .queued, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
+            try worker.mayWork(on: ticket)
+            guard ticket.tier == from else { throw TierQueueError.changedWhileEscalating }
+            ticket.requeue(tier: target, now: now)
+        }
+    }
+
+    /// Gives the ticket to another active agent of its level whose skills cover it (and who has
+    /// room under its WIP limit): the assignee or the admin may, or any agent of the level while
+    /// the ticket waits in the queue.
+    func reassign(_ id: UUID, by worker: TicketWorker, _ input: ReassignRequest, to agent: Agent, expectedVersion: Int?, now: Date, logger: Logger)
+        async throws -> Ticket
+    {
+        let before = try await visible(id, to: worker, logger: logger)
+        guard agent.active, let tier = before.tier, agent.tiers.contains(tier) else {
+            throw TierQueueError.notAnAgentOfTheLevel(tier: before.tier?.rawValue ?? 0)
+        }
+        guard Set(before.requiredSkills).isSubset(of: Set(agent.skills)) else { throw TierQueueError.missingSkills(before.requiredSkills) }
+        let load =
+            try await client.first(
+                "SELECT count(*) AS held FROM tickets WHERE assignee_id = \(agent.id) AND status = 'in_progress' AND id <> \(id)", logger: logger
+            ) { Int(try $0.get("held", as: Int64.self)) } ?? 0
+        guard load < agent.wipLimit else { throw TicketStoreError.wipLimitReached(limit: agent.wipLimit) }
+        let event = EventDraft(
+            type: .ticketReassigned, actor: worker.name,
+            data: [
+                "from": .optional(before.assigneeId?.uuidString.lowercased()), "to": .string(agent.id.uuidString.lowercased()), "note": .optional(input.note),
+            ])
+        return try await change(id, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
+            try worker.mayWork(on: ticket, asAssignee: ticket.status != .queued)
+            guard ticket.tier == tier, ticket.status == .queued || ticket.status == .inProgress || ticket.status.isPending else {
+                throw TicketStoreError.invalidTransition(from: ticket.status, to: .inProgress)
+            }
+            if ticket.status == .queued { ticket.status = .inProgress }
+            ticket.assigneeId = agent.id
+        }
+    }
+
+    /// A resolved ticket is done: closed for good (a requester's reply can no longer reopen it).
+    func close(_ id: UUID, by worker: TicketWorker, _ input: CloseRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
+        _ = try await visible(id, to: worker, logger: logger)
+        let event = EventDraft(type: .ticketClosed, actor: worker.name, data: ["note": .optional(input.note)])
+        return try await change(id, to: .closed, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { try worker.mayWork(on: $0) }
+    }
+
+    /// Adds an agent of any level to the ticket's swarm (the owner stays): the owner, an agent of
+    /// the ticket's level or the admin may. Answers the collaborators.
+    func addCollaborator(_ id: UUID, by worker: TicketWorker, agent: Agent, now: Date, logger: Logger) async throws -> [UUID] {
+        let ticket = try await visible(id, to: worker, logger: logger)
+        try worker.mayWork(on: ticket)
+        guard ticket.status.isOpen else { throw TierQueueError.ticketClosed }
+        guard agent.active else { throw TierQueueError.agentNotFound }
+        let (tickets, policies) = (tickets, policies)
+        return try await client.transaction(logger: logger) { connection in
+            if try await policies.addCollaborator(agent.id, to: id, on: connection, now: now, logger: logger) {
+                let event = EventDraft(
+                    type: .collaboratorAdded, actor: worker.name, isPublic: false, data: ["agentId": .string(agent.id.uuidString.lowercased())])
+                try await tickets.record(event, ticketID: id, on: connection, now: now, logger: logger)
+            }
+            return try await policies.collaborators(of: id, on: connection, logger: logger)
+        }
+    }
+
+    /// Takes an agent out of the swarm: the owner, an agent of the level, the admin, or the collaborator itself.
+    func removeCollaborator(_ id: UUID, by worker: TicketWorker, agentID: UUID, now: Date, logger: Logger) async throws {
+        let ticket = try await visible(id, to: worker, logger: logger)
+        if worker.agent?.id != agentID { try worker.mayWork(on: ticket) }
+        let (tickets, policies) = (tickets, policies)
+        try await client.transaction(logger: logger) { connection in
+            guard try await policies.removeCollaborator(agentID, from: id, on: connection, logger: logger) else { throw TierQueueError.collaboratorNotFound }
+            let event = EventDraft(type: .collaboratorRemoved, actor: worker.name, isPublic: false, data: ["agentId": .string(agentID.uuidString.lowercased())])
+            try await tickets.record(event, ticketID: id, on: connection, now: now, logger: logger)
+        }
+    }
+
+    func isCollaborator(_ worker: TicketWorker, on id: UUID, logger: Logger) async throws -> Bool {
+        guard let agent = worker.agent else { return false }
+        return try await policies.collaborators(of: id, on: client, logger: logger).contains(agent.id)
+    }
+
     func change(
         _ id: UUID, to target: TicketStatus? = nil, expectedVersion: Int?, event: EventDraft, handOff: [String] = [], now: Date, logger: Logger,
         _ edit: @escaping @Sendable (inout Ticket) throws -> Void
     ) async throws -> Ticket {
         let tickets = tickets
+        let sla = sla
         return try await client.transaction(logger: logger) { connection in
-            try await tickets.update(
+            var ticket = try await tickets.update(
                 id, to: target, expectedVersion: expectedVersion, event: event, handOff: handOff, on: connection, now: now, logger: logger, edit)
+            if let state = try await sla.refresh([id], on: connection, now: now, logger: logger)[id] {
+                ticket.firstResponseDueAt = state.firstResponseDueAt ?? ticket.firstResponseDueAt
+                ticket.resolutionDueAt = state.resolutionDueAt ?? ticket.resolutionDueAt
+            }
+            return ticket
         }
     }
 }

@@ -66,9 +66,22 @@ public struct AgentStore: Sendable {
         try await executor.first("SELECT \(unescaped: Self.columns) FROM agents WHERE id = \(id)", logger: logger, Agent.init(row:))
     }
 
-    /// All active agents, by name.
-    public func list(on executor: some DatabaseExecutor, logger: Logger) async throws -> [Agent] {
-        try await executor.all("SELECT \(unescaped: Self.columns) FROM agents WHERE active ORDER BY name, id", logger: logger, Agent.init(row:))
+    /// Active agents by name, a page at a time (keyset on name and id; `cursor` is the last one's id).
+    public func list(limit: Int, after cursor: UUID?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<Agent> {
+        let agents = try await executor.all(
+            """
+            SELECT \(unescaped: Self.columns) FROM agents
+            WHERE active AND (\(cursor)::uuid IS NULL OR (name, id) > (SELECT c.name, c.id FROM agents c WHERE c.id = \(cursor)))
+            ORDER BY name, id LIMIT \(limit + 1)
+            """, logger: logger, Agent.init(row:))
+        let page = Array(agents.prefix(limit))
+        let next = agents.count > limit ? page.last.map { Cursor.encode([$0.id.uuidString]) } : nil
+        return Page(items: page, nextCursor: next)
+    }
+
+    /// Parses a cursor of `list`.
+    public static func cursor(_ text: String) -> UUID? {
+        Cursor.decode(text, count: 1).flatMap { UUID(uuidString: $0[0]) }
     }
 }
 

@@ -49,6 +49,12 @@ struct ProblemController: Sendable {
                 try await store.list(
                     status: status, category: category, limit: try Pagination.limit(request), after: cursor, on: postgres, logger: context.logger))
         }
+        /// tier-queue's agent view: the problem of a ticket (`{"problem": null}` when it has none).
+        router.get("internal/v1/tickets/{id}/problem") { _, context in
+            try context.requireInternal()
+            guard let ticketID = context.parameters.get("id", as: UUID.self) else { throw TriageError.notFound("ticket") }
+            return JSONResponse(TicketProblem(problem: try await store.problem(ofTicket: ticketID, on: postgres, logger: context.logger)))
+        }
         router.get("v1/problems/{id}") { _, context in
             _ = try reader(context)
             var readableBy: AgentIdentity?

@@ -293,6 +293,16 @@ public struct ProblemStore: Sendable {
             PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM problems p WHERE p.id = $1", binds: try PostgresBindings(id)), logger: logger, Self.problem)
     }
 
+    /// The problem a ticket is linked to, newest first (an open one before a resolved one).
+    public func problem(ofTicket ticketID: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> ProblemRecord? {
+        try await executor.first(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(Self.columns) FROM problems p JOIN problem_incidents l ON l.problem_id = p.id WHERE l.ticket_id = $1
+                    ORDER BY p.status = 'open' DESC, p.created_at DESC LIMIT 1
+                    """, binds: try PostgresBindings(ticketID)), logger: logger, Self.problem)
+    }
+
     /// The problem with its incidents; for an agent (`readableBy`) only the incidents it may read.
     public func detail(_ id: UUID, readableBy agent: AgentIdentity?, on executor: some DatabaseExecutor, logger: Logger) async throws -> ProblemDetail? {
         guard let problem = try await find(id, on: executor, logger: logger) else { return nil }

@@ -20,9 +20,11 @@ struct VendorController: Sendable {
             return JSONResponse(
                 try await deps.vendors.create(input, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
         }
-        router.get("v1/vendors") { _, context in
+        router.get("v1/vendors") { request, context in
             try context.requireAdmin()
-            return JSONResponse(Page(items: try await deps.vendors.list(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
+            let limit = try Pagination.limit(request)
+            let cursor = try Pagination.cursor(request, VendorCursor.init(encoded:))
+            return JSONResponse(try await deps.vendors.list(limit: limit, after: cursor, on: deps.runtime.postgres, logger: context.logger))
         }
         router.patch("v1/vendors/{id}") { request, context in
             try context.requireAdmin()

@@ -53,9 +53,17 @@ public struct VendorStore: Sendable {
 
     static let columns = "id, name, webhook_url, categories, active"
 
-    /// Registered active vendors, by name, without secrets.
-    public func list(on executor: some DatabaseExecutor, logger: Logger) async throws -> [Vendor] {
-        try await executor.all("SELECT \(unescaped: Self.columns) FROM vendors WHERE active ORDER BY name", logger: logger, Vendor.init(row:))
+    /// Registered active vendors by name (then id), without secrets, a page at a time after `cursor`.
+    public func list(limit: Int, after cursor: VendorCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<Vendor> {
+        let rows = try await executor.all(
+            """
+            SELECT \(unescaped: Self.columns) FROM vendors
+            WHERE active AND (\(cursor?.name)::text IS NULL OR (name, id) > (\(cursor?.name), \(cursor?.id)))
+            ORDER BY name, id LIMIT \(limit + 1)
+            """, logger: logger, Vendor.init(row:))
+        let page = Array(rows.prefix(limit))
+        let next = rows.count > limit ? page.last.map { VendorCursor(name: $0.name, id: $0.id).encoded } : nil
+        return Page(items: page, nextCursor: next)
     }
 
     /// Changes what a vendor covers or its standing; nil when there is no such vendor.
@@ -76,6 +84,28 @@ public struct VendorStore: Sendable {
         )
         vendor?.apiKey = apiKey
         return vendor
+    }
+}
+
+/// Where a page of vendors ends: the last vendor's name and id, opaque to clients.
+public struct VendorCursor: Sendable, Equatable {
+    public var name: String
+    public var id: UUID
+
+    public init(name: String, id: UUID) {
+        self.name = name
+        self.id = id
+    }
+
+    /// The name travels base64url-encoded: it may hold the `|` that separates a cursor's parts.
+    public var encoded: String { Cursor.encode([Secrets.base64URL(Data(name.utf8)), id.uuidString]) }
+
+    /// Parses a cursor; nil for anything this service did not hand out.
+    public init?(encoded: String) {
+        guard let parts = Cursor.decode(encoded, count: 2), let data = Secrets.fromBase64URL(parts[0]), let name = String(data: data, encoding: .utf8),
+            let id = UUID(uuidString: parts[1])
+        else { return nil }
+        self.init(name: name, id: id)
     }
 }
 

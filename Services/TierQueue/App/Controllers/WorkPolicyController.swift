@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import TierdeskKit
+import TierdeskModels
+
+/// How the levels hand work to each other: what an escalation into each level must carry, and
+/// which categories swarm instead of escalating. Agents read them, the admin sets them.
+struct WorkPolicyController: Sendable {
+    let deps: TierQueueDependencies
+    var store: WorkPolicyStore { WorkPolicyStore() }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("v1/escalation-contracts") { _, context in
+            try context.requireAgentOrAdmin()
+            return JSONResponse(Page(items: try await store.contracts(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
+        }
+        router.put("v1/escalation-contracts/{tier}") { request, context in
+            try context.requireAdmin()
+            guard let number = context.parameters.get("tier", as: Int.self), let tier = Tier(rawValue: number), tier >= .backOffice else {
+                throw TierQueueError.unknownKey("must be a level an escalation goes into: 2, 3 or 4", field: "tier")
+            }
+            let input = try await request.decodeJSON(EscalationContractRequest.self, context: context)
+            try input.validate()
+            let contract = EscalationContract(tier: tier, fields: input.fields)
+            try await store.put(contract, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
+            return JSONResponse(contract)
+        }
+        router.get("v1/work-modes") { _, context in
+            try context.requireAgentOrAdmin()
+            return JSONResponse(Page(items: try await store.modes(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
+        }
+        router.put("v1/work-modes/{category}") { request, context in
+            try context.requireAdmin()
+            let category = try Self.category(context)
+            let input = try await request.decodeJSON(WorkModeRequest.self, context: context)
+            let setting = WorkModeSetting(category: category, mode: input.mode)
+            try await store.put(setting, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
+            return JSONResponse(setting)
+        }
+        router.delete("v1/work-modes/{category}") { _, context -> Response in
+            try context.requireAdmin()
+            guard try await store.deleteMode(category: try Self.category(context), on: deps.runtime.postgres, logger: context.logger) else {
+                throw Problem.notFound("work mode")
+            }
+            return Response(status: .noContent)
+        }
+    }
+
+    static func category(_ context: AppRequestContext) throws -> String {
+        let category = context.parameters.get("category") ?? ""
+        var v = Validation()
+        v.slug(category, field: "category", maxLength: 64)
+        try v.check()
+        return category
+    }
+}

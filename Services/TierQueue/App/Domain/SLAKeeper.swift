@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TierdeskKit
+import TierdeskModels
+
+/// Keeps tickets' SLA clocks true to their trails: due times on the ticket (the queue's order) and
+/// the watcher's schedule; and, run by the watcher, announces warnings and breaches, escalating a
+/// breached ticket one level. Every replica may run it: a clock row is taken `FOR UPDATE SKIP
+/// LOCKED` and its announcements written in the same transaction, so each happens exactly once.
+struct SLAKeeper: Sendable {
+    let tickets: TicketStore
+    let store = SLAStore()
+    static let actor = "system:sla"
+
+    /// The SLA of a ticket from its trail.
+    static func state(of ticket: Ticket, events: [TicketEvent], settings: SLASettings, now: Date) -> SLAState {
+        SLAClock.evaluate(
+            TicketTimeline(events: events, now: now), policy: settings.policy(for: ticket.priority), calendar: settings.calendar, now: now)
+    }
+
+    /// Brings these tickets' due times and clock schedule up to date, in the caller's transaction.
+    @discardableResult
+    func refresh(_ ids: [UUID], on connection: PostgresConnection, now: Date, logger: Logger) async throws -> [UUID: SLAState] {
+        guard !ids.isEmpty else { return [:] }
+        let settings = try await store.settings(on: connection, logger: logger)
+        let trails = try await tickets.trails(of: ids, on: connection, logger: logger)
+        let found = try await tickets.lock(ids, on: connection, logger: logger)
+        var states: [UUID: SLAState] = [:]
+        for (id, ticket) in found { states[id] = Self.state(of: ticket, events: trails[id] ?? [], settings: settings, now: now) }
+        try await tickets.setDueTimes(
+            states.map { (id: $0.key, firstResponse: $0.value.firstResponseDueAt, resolution: $0.value.resolutionDueAt) }, on: connection, logger: logger)
+        try await store.schedule(states.map { ($0.key, $0.value.nextCheck(now: now, row: nil), cycle: $0.value.cycle) }, on: connection, logger: logger)
+        return states
+    }
+
+    /// One pass of the watcher: up to `limit` due clocks, in one transaction. Answers how many it looked at.
+    func tick(client: PostgresClient, now: Date, limit: Int = 100, logger: Logger) async throws -> Int {
+        try await client.transaction(logger: logger) { connection in
+            let rows = try await store.due(now: now, limit: limit, on: connection, logger: logger)
+            guard !rows.isEmpty else { return 0 }
+            let ids = rows.map(\.ticketID)
+            let settings = try await store.settings(on: connection, logger: logger)
+            let found = try await tickets.lock(ids, on: connection, logger: logger)
+            let trails = try await tickets.trails(of: ids, on: connection, logger: logger)
+            var escalations: [TicketChange] = []
+            var dues: [(id: UUID, firstResponse: Date?, resolution: Date?)] = []
+            for var row in rows {
+                guard let ticket = found[row.ticketID] else {
+                    try await store.mark(row, checkAt: nil, on: connection, logger: logger)
+                    continue
+                }
+                let state = Self.state(of: ticket, events: trails[row.ticketID] ?? [], settings: settings, now: now)
+                if state.cycle > row.cycle {
+                    row = SLAClockRow(
+                        ticketID: row.ticketID, cycle: state.cycle, warnedCycle: 0, firstResponseBreached: row.firstResponseBreached, breachedCycle: 0)
+                }
+                let announced = try await announce(ticket, state: state, row: &row, on: connection, now: now, logger: logger)
+                if let escalation = announced { escalations.append(escalation) }
+                dues.append((id: ticket.id, firstResponse: state.firstResponseDueAt, resolution: state.resolutionDueAt))
+                try await store.mark(row, checkAt: state.nextCheck(now: now, row: row), on: connection, logger: logger)
+            }
+            try await tickets.setDueTimes(dues, on: connection, logger: logger)
+            _ = try await tickets.save(escalations, on: connection, now: now, logger: logger)
+            return rows.count
+        }
+    }
+
+    /// Records what this clock has newly reached (a warning, a first-response or resolution breach)
+    /// and answers the one automatic escalation a breach earns, if the ticket can go up.
+    func announce(_ ticket: Ticket, state: SLAState, row: inout SLAClockRow, on connection: PostgresConnection, now: Date, logger: Logger) async throws
+        -> TicketChange?
+    {
+        guard !state.stopped, !state.paused else { return nil }
+        var breachedNow: String?
+        if row.warnedCycle != state.cycle, let warningAt = state.warningAt, warningAt <= now, state.resolutionBreachedAt == nil {
+            try await record(
+                .slaWarning, ticket, ["target": "resolution", "dueAt": .optional(state.resolutionDueAt.map(iso)), "cycle": .number(Double(state.cycle))],
+                connection, now, logger)
+            row.warnedCycle = state.cycle
+        }
+        if !row.firstResponseBreached, state.firstRespondedAt == nil, let breachedAt = state.firstResponseBreachedAt, breachedAt <= now {
+            row.firstResponseBreached = true
+            breachedNow = "firstResponse"
+            try await record(.slaBreached, ticket, breachData("firstResponse", breachedAt, state), connection, now, logger)
+        }
+        if row.breachedCycle != state.cycle, let breachedAt = state.resolutionBreachedAt, breachedAt <= now {
+            row.breachedCycle = state.cycle
+            if row.warnedCycle != state.cycle { row.warnedCycle = state.cycle }
+            breachedNow = "resolution"
+            try await record(.slaBreached, ticket, breachData("resolution", breachedAt, state), connection, now, logger)
+        }
+        guard let target = breachedNow, let from = ticket.tier, let up = from.next, Tier.agentTiers.contains(up),
+            ticket.status == .queued || ticket.status == .inProgress
+        else { return nil }
+        let event = EventDraft(
+            type: .ticketEscalated, actor: Self.actor,
+            data: [
+                "fromTier": .number(Double(from.rawValue)), "toTier": .number(Double(up.rawValue)), "reason": .string("SLA \(target) target breached"),
+                "automatic": true,
+            ])
+        return try TicketChange(ticket, to: .queued, event: event) { $0.requeue(tier: up, now: now) }
+    }
+
+    func breachData(_ target: String, _ at: Date, _ state: SLAState) -> JSONValue {
+        [
+            "target": .string(target), "breachedAt": .string(iso(at)), "cycle": .number(Double(state.cycle)),
+            "largestConsumer": .optional(state.largestConsumer),
+            "consumedBusinessSeconds": .object(state.consumedBusinessSeconds.mapValues { .number(($0 * 1000).rounded() / 1000) }),
+        ]
+    }
+
+    func record(_ type: EventType, _ ticket: Ticket, _ data: JSONValue, _ connection: PostgresConnection, _ now: Date, _ logger: Logger) async throws {
+        try await tickets.record(
+            EventDraft(type: type, actor: Self.actor, isPublic: false, data: data), ticketID: ticket.id, on: connection, now: now, logger: logger)
+    }
+
+    func iso(_ date: Date) -> String { date.formatted(.iso8601) }
+}
