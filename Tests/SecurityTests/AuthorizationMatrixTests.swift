@@ -300,6 +300,9 @@ enum Rules {
             Rule(service: .triage, route: "PUT /v1/categories/{name}", allowed: [.admin: 200]) { _ in
                 Target(path: "/v1/categories/printing", body: json(CategoryDefaultsRequest(impact: .low, urgency: .low)))
             },
+            Rule(service: .triage, route: "GET /internal/v1/tickets/{id}/problem", allowed: [.internal: 200]) { world in
+                Target(path: "/internal/v1/tickets/\(world.ticketA)/problem")
+            },
             Rule(service: .triage, route: "GET /v1/problems", allowed: anyAgentAndAdmin, setup: path("/v1/problems")),
             Rule(service: .triage, route: "GET /v1/problems/{id}", allowed: anyAgentAndAdmin) { world in
                 Target(path: "/v1/problems/\(try await world.problem())")
@@ -348,8 +351,68 @@ enum Rules {
                 let ticket = try await world.workedTicket()
                 return Target(path: "/v1/tickets/\(ticket)/escalate", body: json(EscalateRequest(reason: "Needs the network team")), ticket: ticket)
             },
+            // Worked at level 2 by the assignee (a level 1 agent): only it and the admin may send it back.
+            Rule(
+                service: .tierQueue, route: "POST /v1/tickets/{id}/de-escalate", allowed: [.assignee: 200, .admin: 200],
+                hidden: [.levelAgent, .otherLevelAgent]
+            ) { world in
+                let ticket = try await world.db.inProgress(tier: .backOffice, agent: world.assignee)
+                return Target(path: "/v1/tickets/\(ticket.id)/de-escalate", body: json(DeescalateRequest(note: "Known issue")), ticket: ticket.id)
+            },
+            Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/reassign", allowed: [.assignee: 200, .admin: 200], hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)/reassign", body: json(ReassignRequest(agentId: world.levelAgent.id)), ticket: ticket)
+            },
+            Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/close", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket(resolved: true)
+                return Target(path: "/v1/tickets/\(ticket)/close", body: json(CloseRequest(note: "Confirmed")), ticket: ticket)
+            },
+            Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/collaborators", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket()
+                return Target(path: "/v1/tickets/\(ticket)/collaborators", body: json(CollaboratorRequest(agentId: world.otherLevelAgent.id)), ticket: ticket)
+            },
+            // The collaborator may leave the swarm itself.
+            Rule(
+                service: .tierQueue, route: "DELETE /v1/tickets/{id}/collaborators/{agentId}",
+                allowed: [.levelAgent: 204, .otherLevelAgent: 204, .assignee: 204, .admin: 204]
+            ) { world in
+                let ticket = try await world.workedTicket()
+                try await world.db.client.execute(
+                    "INSERT INTO ticket_collaborators (ticket_id, agent_id, added_at) VALUES (\(ticket), \(world.otherLevelAgent.id), now())",
+                    logger: world.db.logger)
+                return Target(path: "/v1/tickets/\(ticket)/collaborators/\(world.otherLevelAgent.id)", ticket: ticket)
+            },
+            Rule(service: .tierQueue, route: "GET /v1/agents/me", allowed: anyAgent, setup: path("/v1/agents/me")),
+            Rule(service: .tierQueue, route: "GET /v1/agents/me/tickets", allowed: anyAgent, setup: path("/v1/agents/me/tickets")),
+            Rule(service: .tierQueue, route: "GET /v1/agents/{id}", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/agents/\(try await world.spareAgent())")
+            },
+            Rule(service: .tierQueue, route: "GET /v1/sla/policies", allowed: anyAgentAndAdmin, setup: path("/v1/sla/policies")),
+            Rule(service: .tierQueue, route: "PUT /v1/sla/policies/{priority}", allowed: [.admin: 200]) { _ in
+                Target(path: "/v1/sla/policies/P4", body: json(SLAPolicyRequest(firstResponseSeconds: 28_800, resolutionSeconds: 259_200, businessHours: true)))
+            },
+            Rule(service: .tierQueue, route: "GET /v1/sla/calendar", allowed: anyAgentAndAdmin, setup: path("/v1/sla/calendar")),
+            Rule(service: .tierQueue, route: "PUT /v1/sla/calendar", allowed: [.admin: 200]) { _ in
+                Target(path: "/v1/sla/calendar", body: json(BusinessCalendar(timeZone: "Europe/Berlin", week: ["mon": ["09:00", "17:00"]])))
+            },
+            Rule(service: .tierQueue, route: "GET /v1/escalation-contracts", allowed: anyAgentAndAdmin, setup: path("/v1/escalation-contracts")),
+            Rule(service: .tierQueue, route: "PUT /v1/escalation-contracts/{tier}", allowed: [.admin: 200]) { _ in
+                Target(path: "/v1/escalation-contracts/3", body: json(EscalationContractRequest(fields: [.init(name: "logs", label: "Logs")])))
+            },
+            Rule(service: .tierQueue, route: "GET /v1/work-modes", allowed: anyAgentAndAdmin, setup: path("/v1/work-modes")),
+            Rule(service: .tierQueue, route: "PUT /v1/work-modes/{category}", allowed: [.admin: 200]) { _ in
+                Target(path: "/v1/work-modes/printing", body: json(WorkModeRequest(mode: .swarm)))
+            },
+            Rule(service: .tierQueue, route: "DELETE /v1/work-modes/{category}", allowed: [.admin: 204]) { world in
+                try await world.db.client.execute(
+                    "INSERT INTO work_modes (category, mode, updated_at) VALUES ('matrix', 'swarm', now()) ON CONFLICT DO NOTHING", logger: world.db.logger)
+                return Target(path: "/v1/work-modes/matrix")
+            },
+            Rule(service: .tierQueue, route: "GET /v1/reports/summary", allowed: [.admin: 200], setup: path("/v1/reports/summary")),
         ]
     }
+
+    static let anyAgent: [Who: Int] = [.levelAgent: 200, .otherLevelAgent: 200, .assignee: 200]
 
     static var vendorBridge: [Rule] {
         [
