@@ -244,8 +244,7 @@ import TierdeskModels
     @Test func matchesAMinuteByMinuteCount() async {
         await propertyCheck(input: Arbitrary.calendar, Arbitrary.wholeMinute, Gen.int(in: 1...(2 * 24 * 60))) { calendar, start, minutes in
             let end = start.addingTimeInterval(Double(minutes) * 60)
-            let zone = TimeZone(identifier: calendar.timeZone) ?? .gmt
-            guard (zone.nextDaylightSavingTimeTransition(after: start).map { $0 > end }) ?? true else { return }
+            guard !clocksGoBack(in: TimeZone(identifier: calendar.timeZone) ?? .gmt, from: start, to: end) else { return }
             #expect(calendar.businessSeconds(from: start, to: end) == openMinutes(calendar, from: start, count: minutes) * 60)
         }
     }
@@ -297,6 +296,17 @@ private func merged(_ pauses: [DateInterval]) -> [DateInterval] {
         }
     }
     return result
+}
+
+/// Whether a daylight-saving change between `start` and `end` repeats local times (where the wall-clock reading alone
+/// cannot tell first and second occurrence apart).
+private func clocksGoBack(in zone: TimeZone, from start: Date, to end: Date) -> Bool {
+    var next = zone.nextDaylightSavingTimeTransition(after: start)
+    while let change = next, change < end {
+        if zone.secondsFromGMT(for: change) < zone.secondsFromGMT(for: change.addingTimeInterval(-1)) { return true }
+        next = zone.nextDaylightSavingTimeTransition(after: change)
+    }
+    return false
 }
 
 /// How many of the `count` minutes from `start` begin at an open local wall-clock time, read with Foundation's calendar.
@@ -364,7 +374,8 @@ private enum Arbitrary {
         Date(timeIntervalSinceReferenceDate: nearSwitch ? switches[index] + offset : anywhere)
     }
 
-    static let wholeMinute = Gen.int(in: Int(years.lowerBound / 60)...Int(years.upperBound / 60)).map { Date(timeIntervalSinceReferenceDate: Double($0) * 60) }
+    /// Like `start`, on a whole minute.
+    static let wholeMinute = start.map { Date(timeIntervalSinceReferenceDate: ($0.timeIntervalSinceReferenceDate / 60).rounded(.down) * 60) }
 
     /// Up to three weeks of open time, mostly less.
     static let amount = Gen.double(in: 0...1).map { $0 * $0 * $0 * 21 * 86_400 }

@@ -41,14 +41,15 @@ struct BacklogRow: Sendable {
 
 /// The summary report from tickets' trails: pure, so its definitions are tested on their own.
 ///
-/// Definitions (the window is `[from, to)`):
+/// Definitions (the window is `[from, to)`; a ticket "handled" in it was resolved, escalated,
+/// de-escalated, paused, reopened or closed in it; `ReportStore.tickets`):
 /// - resolved per level: resolutions in the window, at the level the ticket was at (0 = self-service);
 /// - first-contact resolution: of the resolutions at levels 1-4 in the window, the share made at
 ///   level 1 by the agent who first claimed the ticket there, on a ticket never escalated and never reopened;
 /// - time to resolve: from the start of the resolved cycle (creation or reopen) to the resolution;
 /// - SLA compliance: resolutions in the window whose resolution target was met, per priority;
-/// - escalation rate of a level: moves up out of it in the window per ticket held at it in the window;
-///   the overall rate: tickets escalated in the window per ticket held at levels 1-3 in the window;
+/// - escalation rate of a level: moves up out of it in the window per handled ticket held at it in
+///   the window; the overall rate: tickets escalated in the window per handled ticket held at levels 1-3;
 /// - a bounce: a de-escalation in the window within 24 h of the escalation that brought the ticket
 ///   to the level it leaves; the bounce rate of a level: bounces out of it per escalation into it;
 /// - paused time: wall-clock seconds of pauses, clipped to the window, by reason;
