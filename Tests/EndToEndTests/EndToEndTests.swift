@@ -128,6 +128,39 @@ import TierdeskTestSupport
         #expect(trail.compactMap(\.tier).contains(.specialist) && trail.last?.tier == .backOffice)
     }
 
+    /// The SLA clock stops while the agent waits on the customer; the requester's reply (to intake)
+    /// brings the ticket back and tier-queue, told by intake's hand-off, pushes the due time out by the pause.
+    @Test(.freshDatabase) func aPauseOnTheCustomerPushesTheDueTimeOutWhenTheRequesterReplies() async throws {
+        try await withCluster { cluster in
+            let tierQueue = cluster.url("tier-queue")
+            let policy = SLAPolicyRequest(firstResponseSeconds: 1800, resolutionSeconds: 8 * 3600, businessHours: false)
+            _ = try await HTTP.json(SLAPolicy.self, .PUT, tierQueue + "/v1/sla/policies/P2", token: TestCredentials.adminToken, body: policy)
+            let alice = try await hire(cluster, tiers: [1], name: "alice")
+            let submitted = try await submit(cluster)
+            let claimed = try await HTTP.eventually { try await claim(cluster, tier: 1, token: alice) }
+            let due = try #require(claimed.resolutionDueAt)
+            let work = tierQueue + "/v1/tickets/\(submitted.id)"
+            let paused = try await HTTP.json(
+                Ticket.self, .POST, work + "/pending", token: alice, body: PendingRequest(reason: .awaitingCustomerInfo, note: "Which VPN client?"))
+            #expect(paused.status == .pendingCustomer)
+            #expect(try await HTTP.json(TicketDetail.self, .GET, work, token: alice).work?.sla?.paused == true)
+            try await Task.sleep(for: .seconds(2))
+            let (replied, _) = try await HTTP.request(
+                .POST, cluster.url("intake") + "/v1/tickets/\(submitted.id)/replies", token: submitted.requesterToken,
+                json: CommentRequest(message: "Cisco AnyConnect 5"))
+            #expect(replied == 200)
+            let resumed = try await HTTP.eventually {
+                let ticket = try await HTTP.json(TicketDetail.self, .GET, work, token: alice).ticket
+                return ticket.resolutionDueAt.flatMap { $0.timeIntervalSince(due) >= 2 ? ticket : nil }
+            }
+            #expect(resumed.status == .queued)
+            let sla = try #require(try await HTTP.json(TicketDetail.self, .GET, work, token: alice).work?.sla)
+            #expect(!sla.paused && sla.pausedBusinessSeconds >= 2 && sla.consumedBusinessSeconds["pause:awaiting_customer_info"] ?? 0 >= 2)
+            let metrics = String(buffer: try await HTTP.request(.GET, tierQueue + "/metrics").1)
+            #expect(metrics.contains("tierdesk_report_backlog") && metrics.contains("tierdesk_report_first_contact_resolution_ratio"))
+        }
+    }
+
     @Test(.freshDatabase) func escalationChainReachesAVendorCase() async throws {
         try await withCluster { cluster in
             let (one, two, three) = (

@@ -62,7 +62,9 @@ import TierdeskTestSupport
                 #expect(try await http.send(.put, "/v1/sla/policies/\(priority)", token: TestCredentials.adminToken, json: policy).status == .ok)
             }
             let (a1, a2, b1) = (UUID(), UUID(), UUID())
-            let (agentA1, agentA2, agentB1) = ("agent:\(a1.uuidString.lowercased())", "agent:\(a2.uuidString.lowercased())", "agent:\(b1.uuidString.lowercased())")
+            let (agentA1, agentA2, agentB1) = (
+                "agent:\(a1.uuidString.lowercased())", "agent:\(a2.uuidString.lowercased())", "agent:\(b1.uuidString.lowercased())"
+            )
             let history = History(db: db)
             // A: resolved at level 1 by the agent who claimed it, in 1 h. First contact.
             try await history.ticket(

@@ -100,4 +100,31 @@ import TierdeskTestSupport
             }
         }
     }
+
+    @Test(.freshDatabase) func aBreachAfterLevelsOneTwoAndTheVendorNamesTheVendor() async throws {
+        try await TestDatabase.withClient { client in
+            let db = StoreFixture(client: client)
+            try await Self.tightPolicy(db)
+            let vendor = UUID()
+            let work = TicketWork(tickets: db.store, client: client, vendorBridge: FakeVendorBridge(vendor: vendor))
+            let one = AgentIdentity.fixture(tiers: [.firstLine])
+            let two = AgentIdentity.fixture(tiers: [.backOffice])
+            let ticket = try await Self.queued(db, now: Self.start)
+            // 10 minutes at level 1, 15 at level 2, then the vendor holds it past the hour.
+            _ = try await work.escalate(
+                ticket.id, by: .agent(one), EscalateRequest(reason: "r"), expectedVersion: nil, now: Self.start.addingTimeInterval(600), logger: db.logger)
+            _ = try await work.escalate(
+                ticket.id, by: .agent(two), EscalateRequest(reason: "firmware", toTier: 4), expectedVersion: nil, now: Self.start.addingTimeInterval(1500),
+                logger: db.logger)
+            let keeper = SLAKeeper(tickets: db.store)
+            _ = try await keeper.tick(client: client, now: Self.start.addingTimeInterval(3700), logger: db.logger)
+            let breach = try #require(try await events(db, ticket.id, .slaBreached).first { $0["target"]?.stringValue == "resolution" })
+            #expect(breach["largestConsumer"]?.stringValue == "vendor:\(vendor.uuidString.lowercased())")
+            #expect(breach["breachedAt"]?.stringValue == Self.start.addingTimeInterval(3600).formatted(.iso8601))
+            let consumed = breach["consumedBusinessSeconds"]
+            #expect(consumed?["level:1"] == 600 && consumed?["level:2"] == 900 && consumed?["vendor:\(vendor.uuidString.lowercased())"] == 2200)
+            // At level 4 there is no level to escalate to: the ticket stays with its vendor.
+            #expect(try await db.store.find(ticket.id, on: client, logger: db.logger)?.tier == .vendor)
+        }
+    }
 }

@@ -249,11 +249,18 @@ import TierdeskModels
         }
     }
 
-    @Test func validationAcceptsGeneratedCalendars() async throws {
+    @Test func validationAcceptsGeneratedCalendars() async {
         await propertyCheck(input: Arbitrary.calendar) { calendar in
             #expect(calendar.validationErrors().isEmpty)
             let decoded = try JSONDecoder().decode(BusinessCalendar.self, from: try JSONEncoder().encode(calendar))
             #expect(decoded == calendar)
+        }
+    }
+
+    @Test func validationNamesAnInjectedDefect() async {
+        await propertyCheck(input: Arbitrary.calendar, Gen.int(in: 0..<defects.count)) { calendar, index in
+            let (broken, field) = defects[index](calendar)
+            #expect(broken.validationErrors().map(\.field).contains(field))
         }
     }
 }
@@ -283,6 +290,36 @@ private func twoDigits(_ number: Int) -> String {
 private func minutes(_ text: String) -> Int {
     let parts = text.split(separator: ":").compactMap { Int($0) }
     return parts[0] * 60 + parts[1]
+}
+
+/// Ways to break a valid calendar, each with the field that validation must then name.
+private let defects: [@Sendable (BusinessCalendar) -> (BusinessCalendar, String)] = [
+    { calendar in (calendar.with(timeZone: "Nowhere/Town"), "timeZone") },
+    { calendar in (calendar.with(week: calendar.week.merging(["funday": ["09:00", "10:00"]]) { $1 }), "week.funday") },
+    { calendar in (calendar.with(week: [:]), "week") },
+    { calendar in (calendar.changingFirstOpenDay { $0 + ["23:59"] }, "week.\(calendar.firstOpenDay)") },
+    { calendar in (calendar.changingFirstOpenDay { $0 + $0.prefix(2) }, "week.\(calendar.firstOpenDay)") },
+    { calendar in
+        let field = "week.\(calendar.firstOpenDay)[\(calendar.week[calendar.firstOpenDay]?.count ?? 0)]"
+        return (calendar.changingFirstOpenDay { $0 + ["25:00", "26:00"] }, field)
+    },
+    { calendar in (calendar.with(holidays: calendar.holidays + ["2026-13-01"]), "holidays[\(calendar.holidays.count)]") },
+    { calendar in (calendar.with(holidays: calendar.holidays + ["2026-06-15", "2026-06-15"]), "holidays[\(calendar.holidays.count + 1)]") },
+]
+
+extension BusinessCalendar {
+    /// The alphabetically first day with open time (generated calendars list only those).
+    fileprivate var firstOpenDay: String {
+        week.keys.sorted().first ?? "mon"
+    }
+
+    fileprivate func with(timeZone: String? = nil, week: [String: [String]]? = nil, holidays: [String]? = nil) -> BusinessCalendar {
+        BusinessCalendar(timeZone: timeZone ?? self.timeZone, week: week ?? self.week, holidays: holidays ?? self.holidays)
+    }
+
+    fileprivate func changingFirstOpenDay(_ change: ([String]) -> [String]) -> BusinessCalendar {
+        with(week: week.merging([firstOpenDay: change(week[firstOpenDay] ?? [])]) { $1 })
+    }
 }
 
 /// Pauses sorted and with overlapping ones joined.
