@@ -12,8 +12,12 @@ public struct TierQueueConfiguration: Sendable {
     public let tiers: Set<Tier>
     /// What resolving a ticket costs per level, for the report (`TIERDESK_LEVEL_COSTS`).
     public let costs: LevelCosts
-    /// How often the SLA watcher looks for due clocks (`TIERDESK_SLA_CHECK_MS`, default 1000).
+    /// How often the SLA watcher looks for due clocks (`TIERDESK_SLA_CHECK_MS`, default 1000), and
+    /// push assignment for waiting tickets.
     public let slaCheckInterval: Duration
+    /// Levels that push tickets to agents instead of waiting for claims (`TIERDESK_PUSH_ASSIGNMENT`,
+    /// `1:least-loaded,2:round-robin`; empty by default: agents pull).
+    public let push: [Tier: PushStrategy]
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let text = reader.string(forKey: "tierdesk.tiers", default: "1,2,3")
@@ -31,12 +35,20 @@ public struct TierQueueConfiguration: Sendable {
             throw ConfigurationError(key: "tierdesk.sla.check.ms", problem: "must be between 50 and 60000 milliseconds, not \(interval)")
         }
         slaCheckInterval = .milliseconds(interval)
+        let pushText = reader.string(forKey: "tierdesk.push.assignment", default: "")
+        guard let push = PushStrategy.parse(pushText) else {
+            throw ConfigurationError(
+                key: "tierdesk.push.assignment", problem: "must be level:strategy pairs (round-robin or least-loaded) such as 1:least-loaded, not '\(pushText)'"
+            )
+        }
+        self.push = push
     }
 
-    public init(tiers: Set<Tier>, costs: LevelCosts = .standard, slaCheckInterval: Duration = .seconds(1)) {
+    public init(tiers: Set<Tier>, costs: LevelCosts = .standard, slaCheckInterval: Duration = .seconds(1), push: [Tier: PushStrategy] = [:]) {
         self.tiers = tiers
         self.costs = costs
         self.slaCheckInterval = slaCheckInterval
+        self.push = push
     }
 }
 
@@ -96,7 +108,16 @@ public func backgroundServices(_ deps: TierQueueDependencies) -> [PeriodicTask] 
     let reports = PeriodicTask(name: "report-metrics", interval: .seconds(60), logger: runtime.logger) {
         try await ReportController(deps: deps).publishMetrics(logger: runtime.logger)
     }
-    return [watcher, reports]
+    // Push assignment for the levels this instance serves that are configured to push.
+    let pushed = deps.configuration.push.filter { deps.configuration.tiers.contains($0.key) }
+    guard !pushed.isEmpty else { return [watcher, reports] }
+    let assigner = PushAssigner(tickets: runtime.tickets)
+    let push = PeriodicTask(name: "push-assignment", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
+        for (tier, strategy) in pushed.sorted(by: { $0.key < $1.key }) {
+            _ = try await assigner.assign(tier: tier, strategy: strategy, client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
+        }
+    }
+    return [watcher, reports, push]
 }
 
 public func buildRouter(_ deps: TierQueueDependencies) -> Router<AppRequestContext> {

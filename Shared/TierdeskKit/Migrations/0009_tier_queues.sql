@@ -63,6 +63,12 @@ CREATE TABLE ticket_collaborators (
 );
 CREATE INDEX ticket_collaborators_agent_idx ON ticket_collaborators (agent_id);
 
+-- tier-queue: when push assignment last gave each agent a ticket (round-robin's order).
+CREATE TABLE push_assignments (
+    agent_id uuid PRIMARY KEY REFERENCES agents (id),
+    last_assigned_at timestamptz NOT NULL
+);
+
 -- Reports find the tickets resolved, escalated, bounced, paused or reopened in a period by these events' time
 -- (partial: the hot path's other events do not pay for it).
 CREATE INDEX ticket_events_report_idx ON ticket_events (at)

@@ -165,7 +165,11 @@ public struct TicketTimeline: Sendable, Equatable {
             } else if event.type == .ticketPending {
                 pauseReason = next == .pendingVendor ? .awaitingVendor : .awaitingCustomerInfo
             }
-            if event.type == .ticketClaimed, tier == .firstLine, firstLevelOneClaimer == nil { firstLevelOneClaimer = event.actor }
+            if tier == .firstLine, firstLevelOneClaimer == nil {
+                // Claimed by an agent, or pushed to one (`ticket.reassigned` names who got it).
+                if event.type == .ticketClaimed { firstLevelOneClaimer = event.actor }
+                if event.type == .ticketReassigned, let to = event.data["to"]?.stringValue { firstLevelOneClaimer = "agent:\(to)" }
+            }
             if let from = tier, let to = nextTier, from != to, Tier.agentTiers.contains(from) || from == .vendor, to != .selfService,
                 event.type == .ticketEscalated || event.type == .ticketDeescalated
             {
