@@ -153,14 +153,24 @@ struct TierQueueEventHandler: EventHandler {
     func queue(_ ids: [UUID], on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         guard !ids.isEmpty else { return }
         let store = deps.runtime.tickets
+        let sla = deps.work.sla
+        let settings = try await sla.store.settings(on: connection, logger: logger)
         let tickets = try await store.lock(ids, on: connection, logger: logger)
+        var clocks: [(UUID, Date?, cycle: Int)] = []
         let changes = try ids.compactMap { id -> TicketChange? in
             guard let ticket = tickets[id], ticket.status == .triaged else { return nil }
             let tier = ticket.tier ?? .firstLine
+            // A ticket just queued has run since it was submitted, never paused: its clock needs no trail.
+            let state = SLAKeeper.startedState(of: ticket, settings: settings, now: now)
+            clocks.append((id, state.nextCheck(now: now, row: nil), cycle: state.cycle))
             let draft = EventDraft(type: .ticketQueued, actor: "system:tier-queue", data: ["tier": .optional(tier.rawValue)])
-            return try TicketChange(ticket, to: .queued, event: draft) { ticket in ticket.requeue(tier: tier, now: ticket.createdAt) }
+            return try TicketChange(ticket, to: .queued, event: draft) { ticket in
+                ticket.requeue(tier: tier, now: ticket.createdAt)
+                ticket.firstResponseDueAt = state.firstResponseDueAt
+                ticket.resolutionDueAt = state.resolutionDueAt
+            }
         }
-        let queued = try await store.save(changes, on: connection, now: now, logger: logger)
-        try await deps.work.sla.refresh(queued.map(\.id), on: connection, now: now, logger: logger)
+        _ = try await store.save(changes, on: connection, now: now, logger: logger)
+        try await sla.store.schedule(clocks, on: connection, logger: logger)
     }
 }

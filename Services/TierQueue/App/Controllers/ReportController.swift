@@ -33,7 +33,7 @@ struct ReportController: Sendable {
         var v = Validation()
         func instant(_ name: String) -> Date? {
             guard let text = query[name[...]] else { return nil }
-            guard let date = try? Date(String(text), strategy: .iso8601) else {
+            guard let date = JSONCoding.parseDate(String(text)) else {
                 v.fail(name, "must be an ISO 8601 instant such as 2026-11-01T00:00:00Z")
                 return nil
             }

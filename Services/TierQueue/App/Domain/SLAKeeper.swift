@@ -19,6 +19,13 @@ struct SLAKeeper: Sendable {
             TicketTimeline(events: events, now: now), policy: settings.policy(for: ticket.priority), calendar: settings.calendar, now: now)
     }
 
+    /// The clock of a ticket about to be queued: running since its submission, never paused, so
+    /// computed without reading its trail (the queueing batch's hot path).
+    static func startedState(of ticket: Ticket, settings: SLASettings, now: Date) -> SLAState {
+        let created = TicketEvent(id: ticket.id, type: .ticketCreated, at: ticket.createdAt, actor: "requester", data: [:], status: .queued, tier: ticket.tier)
+        return state(of: ticket, events: [created], settings: settings, now: now)
+    }
+
     /// Brings these tickets' due times and clock schedule up to date, in the caller's transaction.
     @discardableResult
     func refresh(_ ids: [UUID], on connection: PostgresConnection, now: Date, logger: Logger) async throws -> [UUID: SLAState] {

@@ -186,17 +186,21 @@ struct TicketWork: Sendable {
             throw TierQueueError.notAnAgentOfTheLevel(tier: before.tier?.rawValue ?? 0)
         }
         guard Set(before.requiredSkills).isSubset(of: Set(agent.skills)) else { throw TierQueueError.missingSkills(before.requiredSkills) }
-        let load =
-            try await client.first(
-                "SELECT count(*) AS held FROM tickets WHERE assignee_id = \(agent.id) AND status = 'in_progress' AND id <> \(id)", logger: logger
-            ) { Int(try $0.get("held", as: Int64.self)) } ?? 0
-        guard load < agent.wipLimit else { throw TicketStoreError.wipLimitReached(limit: agent.wipLimit) }
         let event = EventDraft(
             type: .ticketReassigned, actor: worker.name,
             data: [
                 "from": .optional(before.assigneeId?.uuidString.lowercased()), "to": .string(agent.id.uuidString.lowercased()), "note": .optional(input.note),
             ])
-        return try await change(id, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
+        // Under the claim's lock on the agent (migration 0004), so its WIP count cannot change meanwhile.
+        let holdsRoom: @Sendable (PostgresConnection) async throws -> Void = { connection in
+            try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('tierdesk-claim:' || \(agent.id)::text, 0))", logger: logger)
+            let load =
+                try await connection.first(
+                    "SELECT count(*) AS held FROM tickets WHERE assignee_id = \(agent.id) AND status = 'in_progress' AND id <> \(id)", logger: logger
+                ) { Int(try $0.get("held", as: Int64.self)) } ?? 0
+            guard load < agent.wipLimit else { throw TicketStoreError.wipLimitReached(limit: agent.wipLimit) }
+        }
+        return try await change(id, expectedVersion: expectedVersion, event: event, now: now, logger: logger, first: holdsRoom) { ticket in
             try worker.mayWork(on: ticket, asAssignee: ticket.status != .queued)
             guard ticket.tier == tier, ticket.status == .queued || ticket.status == .inProgress || ticket.status.isPending else {
                 throw TicketStoreError.invalidTransition(from: ticket.status, to: .inProgress)
@@ -248,13 +252,16 @@ struct TicketWork: Sendable {
         return try await policies.collaborators(of: id, on: client, logger: logger).contains(agent.id)
     }
 
+    /// One change in one transaction: `first` (a lock, a check), the ticket store's checked update,
+    /// then the SLA clock brought up to date.
     func change(
         _ id: UUID, to target: TicketStatus? = nil, expectedVersion: Int?, event: EventDraft, handOff: [String] = [], now: Date, logger: Logger,
-        _ edit: @escaping @Sendable (inout Ticket) throws -> Void
+        first: (@Sendable (PostgresConnection) async throws -> Void)? = nil, _ edit: @escaping @Sendable (inout Ticket) throws -> Void
     ) async throws -> Ticket {
         let tickets = tickets
         let sla = sla
         return try await client.transaction(logger: logger) { connection in
+            try await first?(connection)
             var ticket = try await tickets.update(
                 id, to: target, expectedVersion: expectedVersion, event: event, handOff: handOff, on: connection, now: now, logger: logger, edit)
             if let state = try await sla.refresh([id], on: connection, now: now, logger: logger)[id] {
