@@ -41,6 +41,9 @@ struct ReportController: Sendable {
         }
         let to = instant("to") ?? now
         let from = instant("from") ?? to.addingTimeInterval(-30 * 86_400)
+        let epoch = Date(timeIntervalSince1970: 0)
+        if to <= epoch { v.fail("to", "must be after 1970-01-01T00:00:00Z") }
+        if from < epoch && to > epoch { v.fail("from", "must not be before 1970-01-01T00:00:00Z") }
         if from >= to { v.fail("from", "must be before to") }
         if to.timeIntervalSince(from) > maxWindow { v.fail("from", "a report covers at most 366 days") }
         try v.check()
