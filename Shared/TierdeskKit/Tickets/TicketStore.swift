@@ -497,28 +497,28 @@ public struct TicketStore: Sendable {
     public static func actor(_ agent: AgentIdentity) -> String { "agent:\(agent.id.uuidString.lowercased())" }
 
     /// A tier's queue in claim order (priority, then resolution due time), a page at a time,
-    /// narrowed by `filter`. It holds the level's open tickets: waiting ones and those being worked
-    /// or paused (`filter.unassigned` keeps only the ones nobody holds).
+    /// narrowed by `filter`: the tickets waiting at the level (`tickets_queue_idx` keeps this fast at
+    /// any history size), or with `filter.unassigned == false` those its agents hold (working or paused).
     public func queue(
         tier: Tier, filter: QueueFilter = QueueFilter(), limit: Int, after cursor: QueueCursor?, now: Date, on executor: some DatabaseExecutor,
         logger: Logger
     ) async throws -> Page<TicketSummary> {
         let after =
             cursor
-            ?? QueueCursor(priority: 0, dueAtMicroseconds: Int64.min, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+            ?? QueueCursor(priority: 0, dueAtMicroseconds: Date.distantPast.epochMicroseconds, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        let statuses = filter.unassigned == false ? "t.status IN ('in_progress', 'pending_customer', 'pending_vendor')" : "t.status = 'queued'"
         let tickets = try await executor.all(
             PostgresQuery(
                 unsafeSQL: Self.selectTicket + """
-                     WHERE t.tier = $1 AND t.status IN ('queued', 'in_progress', 'pending_customer', 'pending_vendor')
-                        AND (t.priority, \(Self.dueKey), t.id) > ($2, $3, $4)
+                     WHERE t.tier = $1 AND \(statuses)
+                        AND (t.priority, t.resolution_due_at, t.id) > ($2, timestamptz 'epoch' + $3 * interval '1 microsecond', $4)
                         AND ($6::text IS NULL OR $6 = ANY(t.required_skills)) AND ($7::text IS NULL OR t.category = $7)
                         AND ($8::smallint IS NULL OR t.priority = $8) AND ($9::boolean IS NULL OR (t.resolution_due_at < $10) = $9)
-                        AND ($11::boolean IS NULL OR (t.assignee_id IS NULL) = $11)
-                    ORDER BY t.priority, \(Self.dueKey), t.id LIMIT $5
+                    ORDER BY t.priority, t.resolution_due_at, t.id LIMIT $5
                     """,
                 binds: try PostgresBindings(
                     Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1, filter.skill, filter.category,
-                    filter.priority.map { Int16($0.rank) }, filter.breached, now, filter.unassigned)), logger: logger,
+                    filter.priority.map { Int16($0.rank) }, filter.breached, now)), logger: logger,
             Ticket.init(row:))
         return Self.page(tickets, limit: limit)
     }
@@ -528,14 +528,17 @@ public struct TicketStore: Sendable {
     public func worklist(of agentID: UUID, limit: Int, after cursor: QueueCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws
         -> Page<TicketSummary>
     {
-        let after = cursor ?? QueueCursor(priority: 0, dueAtMicroseconds: Int64.min, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        let after =
+            cursor
+            ?? QueueCursor(priority: 0, dueAtMicroseconds: Date.distantPast.epochMicroseconds, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
         let tickets = try await executor.all(
             PostgresQuery(
                 unsafeSQL: Self.selectTicket + """
                      WHERE t.status NOT IN ('resolved', 'closed')
                         AND (t.assignee_id = $1 OR EXISTS (SELECT 1 FROM ticket_collaborators c WHERE c.ticket_id = t.id AND c.agent_id = $1))
-                        AND (t.priority, \(Self.dueKey), t.id) > ($2, $3, $4)
-                    ORDER BY t.priority, \(Self.dueKey), t.id LIMIT $5
+                        AND (t.priority, COALESCE(t.resolution_due_at, timestamptz '4001-01-01 00:00:00+00'), t.id)
+                            > ($2, timestamptz 'epoch' + $3 * interval '1 microsecond', $4)
+                    ORDER BY t.priority, COALESCE(t.resolution_due_at, timestamptz '4001-01-01 00:00:00+00'), t.id LIMIT $5
                     """,
                 binds: try PostgresBindings(agentID, Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger, Ticket.init(row:))
         return Self.page(tickets, limit: limit)
@@ -546,13 +549,12 @@ public struct TicketStore: Sendable {
         let page = Array(tickets.prefix(limit))
         let next =
             tickets.count > limit
-            ? page.last.map { QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: $0.resolutionDueAt?.epochMicroseconds ?? Int64.max, id: $0.id) }
+            ? page.last.map {
+                QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: ($0.resolutionDueAt ?? .distantFuture).epochMicroseconds, id: $0.id)
+            }
             : nil
         return Page(items: page.map(TicketSummary.init), nextCursor: next?.encoded)
     }
-
-    /// The queue's second sort key: the resolution due time in microseconds, tickets without one last.
-    static let dueKey = "COALESCE((extract(epoch FROM t.resolution_due_at) * 1000000)::bigint, 9223372036854775807)"
 
     // The store's hot statements, prepared once per connection.
 

@@ -12,9 +12,9 @@ struct QueueController: Sendable {
         router.post("v1/queues/{tier}/claim", use: claim)
     }
 
-    /// The level's open tickets by priority, then resolution due time; `?limit=` (1-200, default 50)
-    /// and `?cursor=`; narrowed by `?skill=`, `?category=`, `?priority=P2`, `?breached=true|false`,
-    /// `?unassigned=true|false`.
+    /// The level's waiting tickets (or, `?unassigned=false`, those its agents hold) by priority, then
+    /// resolution due time; `?limit=` (1-200, default 50) and `?cursor=`; narrowed by `?skill=`,
+    /// `?category=`, `?priority=P2`, `?breached=true|false`.
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<TicketSummary>> {
         let tier = try servedTier(context)
         switch try context.authenticated() {
