@@ -127,4 +127,26 @@ import TierdeskTestSupport
             #expect(try await db.store.find(ticket.id, on: client, logger: db.logger)?.tier == .vendor)
         }
     }
+
+    /// An agent's change locks the ticket, then its clock; the watcher must not take the clock and
+    /// then wait for the ticket (a deadlock): it skips the ticket and finds it on a later pass.
+    @Test(.freshDatabase) func theWatcherSkipsATicketAnAgentIsChanging() async throws {
+        try await TestDatabase.withClient { client in
+            let db = StoreFixture(client: client)
+            try await Self.tightPolicy(db)
+            let ticket = try await Self.queued(db, now: Self.start)
+            let keeper = SLAKeeper(tickets: db.store)
+            let late = Self.start.addingTimeInterval(3601)
+            try await client.transaction(logger: db.logger) { connection in
+                _ = try await db.store.lock([ticket.id], on: connection, logger: db.logger)
+                try await TestDatabase.withClient { other in
+                    let looked = try await keeper.tick(client: other, now: late, logger: db.logger)
+                    #expect(looked == 0)
+                }
+                try await keeper.refresh([ticket.id], on: connection, now: late, logger: db.logger)
+            }
+            #expect(try await keeper.tick(client: client, now: late, logger: db.logger) == 1)
+            #expect(try await events(db, ticket.id, .slaBreached).count == 2)
+        }
+    }
 }

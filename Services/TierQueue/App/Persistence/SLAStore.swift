@@ -83,12 +83,16 @@ struct SLAStore: Sendable {
             """, logger: logger)
     }
 
-    /// Clocks due at `now`, locked for this transaction; rows another replica holds are skipped.
+    /// Clocks due at `now`, locked for this transaction with their tickets; a clock whose row or
+    /// ticket someone else holds (another replica, an agent's change in progress) is skipped. Taking
+    /// both at once keeps the lock order of an agent's change (ticket, then clock) from deadlocking
+    /// with the watcher's.
     func due(now: Date, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> [SLAClockRow] {
         try await connection.all(
             """
-            SELECT ticket_id, cycle, warned_cycle, first_response_breached, breached_cycle FROM sla_clocks
-            WHERE check_at <= \(now) ORDER BY check_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            SELECT c.ticket_id, c.cycle, c.warned_cycle, c.first_response_breached, c.breached_cycle
+            FROM sla_clocks c JOIN tickets t ON t.id = c.ticket_id
+            WHERE c.check_at <= \(now) ORDER BY c.check_at LIMIT \(limit) FOR UPDATE OF c, t SKIP LOCKED
             """, logger: logger
         ) { row in
             SLAClockRow(
