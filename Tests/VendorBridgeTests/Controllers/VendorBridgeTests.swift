@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Testing
 import TierdeskKit
@@ -118,6 +119,29 @@ import VendorBridgeApp
             #expect(closedCase.status == .resolved && closedCase.updates.map(\.status) == [.acknowledged, .resolved])
             #expect(try await db.store.find(ticket.id, on: db.client, logger: db.logger)?.status == .resolved)
             #expect(try await http.send(.post, path, token: acme.apiKey, json: VendorUpdateRequest(status: .inProgress, message: "more")).status == .conflict)
+        }
+    }
+
+    /// A vendor retrying an update with its `Idempotency-Key` gets the first answer and records nothing
+    /// new; the key with another body is 422; another vendor with the same key and case id learns nothing.
+    @Test(.freshDatabase) func aRetriedUpdateIsRecordedOnce() async throws {
+        try await withVendorBridge { http, db in
+            let acme = try await register(http, name: "Acme")
+            let other = try await register(http, name: "Other")
+            let (ticket, caseID) = try await escalate(http, db, to: acme.id)
+            let path = "/v1/vendor/cases/\(caseID)/updates"
+            let update = VendorUpdateRequest(status: .acknowledged, message: "Looking at it")
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "retry-1"]
+            let first = try await http.send(.post, path, token: acme.apiKey, json: update, headers: key)
+            let again = try await http.send(.post, path, token: acme.apiKey, json: update, headers: key)
+            #expect(first.status == .ok && again.status == .ok && again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(try again.decode(VendorCase.self) == first.decode(VendorCase.self))
+            let changed = try await http.send(.post, path, token: acme.apiKey, json: VendorUpdateRequest(status: .inProgress, message: "x"), headers: key)
+            #expect(try changed.status == .unprocessableContent && changed.problem().type.hasSuffix("idempotency-key-reused"))
+            #expect(try await http.send(.post, path, token: other.apiKey, json: update, headers: key).status == .notFound)
+            let events = try await db.store.events(of: ticket.id, publicOnly: false, on: db.client, logger: db.logger)
+            #expect(events.filter { $0.type == .vendorUpdated }.count == 1)
+            #expect(try await db.count("vendor_case_updates") == 1)
         }
     }
 

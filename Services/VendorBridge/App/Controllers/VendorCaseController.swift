@@ -30,19 +30,25 @@ struct VendorCaseController: Sendable {
         return JSONResponse(found)
     }
 
-    /// The vendor's update on its case; see `VendorUpdates`.
-    @Sendable func update(request: Request, context: AppRequestContext) async throws -> JSONResponse<VendorCase> {
+    /// The vendor's update on its case; see `VendorUpdates`. With an `Idempotency-Key` a retry
+    /// answers the first response and records nothing new (keys are scoped to the vendor and case).
+    @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
         let vendorID = try context.requireVendor()
         guard let id = context.parameters.get("id", as: UUID.self) else { throw VendorBridgeError.caseNotFound }
+        let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(VendorUpdateRequest.self, context: context)
         try input.validate()
-        let (runtime, updates, now) = (deps.runtime, deps.updates, deps.runtime.clock.now())
-        try await runtime.postgres.transaction(logger: context.logger) { connection in
+        let (cases, updates, now) = (deps.cases, deps.updates, deps.runtime.clock.now())
+        let scope = "vendor-bridge:vendor:\(vendorID.uuidString.lowercased()):POST /v1/vendor/cases/\(id.uuidString.lowercased())/updates"
+        let stored = try await Idempotency().run(
+            key: key, scope: scope, fingerprint: try Idempotency.fingerprint(input), client: deps.runtime.postgres, now: now, logger: context.logger
+        ) { connection in
             try await updates.apply(input, to: id, by: vendorID, on: connection, now: now, logger: context.logger)
+            guard let updated = try await cases.find(id, vendorID: vendorID, on: connection, logger: context.logger) else {
+                throw VendorBridgeError.caseNotFound
+            }
+            return try StoredResponse(updated, status: .ok)
         }
-        guard let updated = try await deps.cases.find(id, vendorID: vendorID, on: runtime.postgres, logger: context.logger) else {
-            throw VendorBridgeError.caseNotFound
-        }
-        return JSONResponse(updated)
+        return stored.response()
     }
 }
