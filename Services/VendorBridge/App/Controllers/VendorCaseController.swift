@@ -15,11 +15,21 @@ struct VendorCaseController: Sendable {
         router.post("v1/vendor/cases/{id}/updates", use: update)
     }
 
+    /// The vendor's cases, newest first, a page at a time; `?status=` keeps one status.
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<VendorCase>> {
         let vendorID = try context.requireVendor()
         let limit = try Pagination.limit(request)
         let cursor = try Pagination.cursor(request, CaseCursor.init(encoded:))
-        return JSONResponse(try await deps.cases.list(vendorID: vendorID, limit: limit, after: cursor, on: deps.runtime.postgres, logger: context.logger))
+        var status: VendorCaseStatus?
+        if let text = request.uri.queryParameters["status"] {
+            guard let parsed = VendorCaseStatus(rawValue: String(text)) else {
+                let allowed = VendorCaseStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                throw Problem.validation([FieldError(field: "status", message: "must be one of \(allowed)")])
+            }
+            status = parsed
+        }
+        return JSONResponse(
+            try await deps.cases.list(vendorID: vendorID, status: status, limit: limit, after: cursor, on: deps.runtime.postgres, logger: context.logger))
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse<VendorCase> {

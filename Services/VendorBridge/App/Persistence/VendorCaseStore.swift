@@ -43,17 +43,22 @@ public struct VendorCaseStore: Sendable {
     }
 
     /// A vendor's cases, newest first, a page at a time (updates are on the single-case view).
-    public func list(vendorID: UUID, limit: Int, after cursor: CaseCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<VendorCase>
-    {
+    public func list(
+        vendorID: UUID, status: VendorCaseStatus? = nil, limit: Int, after cursor: CaseCursor?, on executor: some DatabaseExecutor, logger: Logger
+    ) async throws -> Page<VendorCase> {
         var bindings = PostgresBindings()
         bindings.append(vendorID)
         bindings.append(cursor?.openedAtMicroseconds ?? Date.distantFuture.epochMicroseconds)
         bindings.append(cursor?.id ?? UUID(uuidString: "ffffffff-ffff-ffff-ffff-ffffffffffff")!)
         bindings.append(limit + 1)
+        bindings.append(status?.rawValue)
         let rows = try await executor.all(
             PostgresQuery(
                 unsafeSQL: Self.select
-                    + " WHERE c.vendor_id = $1 AND (c.opened_at, c.id) < (timestamptz 'epoch' + $2 * interval '1 microsecond', $3) ORDER BY c.opened_at DESC, c.id DESC LIMIT $4",
+                    + """
+                     WHERE c.vendor_id = $1 AND ($5::text IS NULL OR c.status = $5)
+                        AND (c.opened_at, c.id) < (timestamptz 'epoch' + $2 * interval '1 microsecond', $3) ORDER BY c.opened_at DESC, c.id DESC LIMIT $4
+                    """,
                 binds: bindings), logger: logger, VendorCase.init(row:))
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { CaseCursor(openedAtMicroseconds: $0.openedAt.epochMicroseconds, id: $0.id).encoded } : nil
