@@ -11,14 +11,17 @@ public struct VendorBridgeDependencies: Sendable {
     public let runtime: ServiceRuntime
     public let vendors: VendorStore
     public let cases: VendorCaseStore
+    /// Where webhooks may point (`TIERDESK_WEBHOOK_ALLOWED_HOSTS` widens it).
+    public let webhookTargets: WebhookTargetPolicy
     let updates: VendorUpdates
 
     /// Throws when the server secret (which seals vendors' signing secrets) is not configured.
-    public init(runtime: ServiceRuntime) throws(ConfigurationError) {
+    public init(runtime: ServiceRuntime, webhookTargets: WebhookTargetPolicy = WebhookTargetPolicy()) throws(ConfigurationError) {
         guard let secret = runtime.configuration.secret else {
             throw ConfigurationError(key: "tierdesk.secret", problem: "is required by \(VendorBridge.serviceName)")
         }
         self.runtime = runtime
+        self.webhookTargets = webhookTargets
         vendors = VendorStore(secret: secret)
         cases = VendorCaseStore()
         updates = VendorUpdates(cases: cases, tickets: runtime.tickets)
@@ -41,7 +44,8 @@ public func buildApplication(reader: ConfigReader, clock: any WallClock) async t
     let configuration = try TierdeskConfiguration(
         reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
     let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
-    return runtime.makeApplication(router: buildRouter(try VendorBridgeDependencies(runtime: runtime)))
+    let webhookTargets = WebhookTargetPolicy(parsing: reader.string(forKey: "tierdesk.webhook.allowed.hosts", default: ""))
+    return runtime.makeApplication(router: buildRouter(try VendorBridgeDependencies(runtime: runtime, webhookTargets: webhookTargets)))
 }
 
 public func buildRouter(_ deps: VendorBridgeDependencies) -> Router<AppRequestContext> {

@@ -126,6 +126,18 @@ import VendorBridgeApp
         }
     }
 
+    /// A webhook pointing inside the network is refused at registration, and nothing is stored.
+    @Test(.freshDatabase) func webhooksMayNotPointInsideTheNetwork() async throws {
+        try await withVendorBridge { http, db in
+            for url in ["https://127.0.0.1/hooks", "https://localhost:8443/hooks", "https://169.254.169.254/latest", "http://vendor.example.com/hooks"] {
+                let refused = try await http.send(
+                    .post, "/v1/vendors", token: TestCredentials.adminToken, json: CreateVendorRequest(name: "Sneaky", webhookUrl: url, categories: []))
+                #expect(try refused.status == .unprocessableContent && refused.problem().errors?.map(\.field) == ["webhookUrl"], "\(url)")
+            }
+            #expect(try await db.count("vendors") == 0)
+        }
+    }
+
     /// A vendor retrying an update with its `Idempotency-Key` gets the first answer and records nothing
     /// new; the key with another body is 422; another vendor with the same key and case id learns nothing.
     @Test(.freshDatabase) func aRetriedUpdateIsRecordedOnce() async throws {

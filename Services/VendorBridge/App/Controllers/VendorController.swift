@@ -17,6 +17,9 @@ struct VendorController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateVendorRequest.self, context: context)
             try input.validate()
+            if let url = URL(string: input.webhookUrl), let refusal = deps.webhookTargets.refusal(for: url) {
+                throw Problem.validation([FieldError(field: "webhookUrl", message: refusal)])
+            }
             return JSONResponse(
                 try await deps.vendors.create(input, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
         }
