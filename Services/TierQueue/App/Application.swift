@@ -105,7 +105,7 @@ public func backgroundServices(_ deps: TierQueueDependencies) -> [PeriodicTask] 
     let watcher = PeriodicTask(name: "sla-watcher", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
         while try await deps.work.sla.tick(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger) == 100 {}
     }
-    let reports = PeriodicTask(name: "report-metrics", interval: .seconds(60), logger: runtime.logger) {
+    let reports = PeriodicTask(name: "report-metrics", interval: .seconds(300), logger: runtime.logger) {
         try await ReportController(deps: deps).publishMetrics(logger: runtime.logger)
     }
     // Push assignment for the levels this instance serves that are configured to push.
