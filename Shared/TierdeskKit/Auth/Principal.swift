@@ -69,6 +69,15 @@ extension AppRequestContext {
         return agent
     }
 
+    /// An agent or the admin: the agent, or nil for the admin; 403 for any other caller.
+    public func requireAgentOrAdmin() throws -> AgentIdentity? {
+        switch try authenticated() {
+        case .admin: return nil
+        case .agent(let agent): return agent
+        default: throw Problem.forbidden("this needs an agent token or the admin token")
+        }
+    }
+
     /// The ticket whose requester token the caller holds, or 403 for any other caller.
     public func requireRequester() throws -> UUID {
         guard case .requester(let ticketID) = try authenticated() else { throw Problem.forbidden("this needs the ticket's requester token") }

@@ -503,9 +503,7 @@ public struct TicketStore: Sendable {
         tier: Tier, filter: QueueFilter = QueueFilter(), limit: Int, after cursor: QueueCursor?, now: Date, on executor: some DatabaseExecutor,
         logger: Logger
     ) async throws -> Page<TicketSummary> {
-        let after =
-            cursor
-            ?? QueueCursor(priority: 0, dueAtMicroseconds: Date.distantPast.epochMicroseconds, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        let after = cursor ?? .start
         let statuses = filter.unassigned == false ? "t.status IN ('in_progress', 'pending_customer', 'pending_vendor')" : "t.status = 'queued'"
         let tickets = try await executor.all(
             PostgresQuery(
@@ -528,9 +526,7 @@ public struct TicketStore: Sendable {
     public func worklist(of agentID: UUID, limit: Int, after cursor: QueueCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws
         -> Page<TicketSummary>
     {
-        let after =
-            cursor
-            ?? QueueCursor(priority: 0, dueAtMicroseconds: Date.distantPast.epochMicroseconds, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        let after = cursor ?? .start
         let tickets = try await executor.all(
             PostgresQuery(
                 unsafeSQL: Self.selectTicket + """
@@ -661,6 +657,10 @@ public struct QueueCursor: Sendable, Equatable {
         self.dueAtMicroseconds = dueAtMicroseconds
         self.id = id
     }
+
+    /// Before every ticket: where the first page begins.
+    public static let start = QueueCursor(
+        priority: 0, dueAtMicroseconds: Date.distantPast.epochMicroseconds, id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
 
     public var encoded: String { Cursor.encode(["\(priority)", "\(dueAtMicroseconds)", id.uuidString]) }
 

@@ -13,6 +13,18 @@ public enum Tier: Int, Sendable, Codable, CaseIterable, Comparable, Hashable {
     /// The next level up, or nil at the top.
     public var next: Tier? { Tier(rawValue: rawValue + 1) }
 
+    /// Parses comma-separated `level:value` pairs such as `1:least-loaded,2:round-robin`, each value
+    /// read by `value`; nil when any pair is not a level and a value it accepts (empty text: no pairs).
+    public static func parsePairs<Value>(_ text: String, _ value: (String) -> Value?) -> [Tier: Value]? {
+        var pairs: [Tier: Value] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let tier = Int(parts[0]).flatMap(Tier.init(rawValue:)), let parsed = value(parts[1]) else { return nil }
+            pairs[tier] = parsed
+        }
+        return pairs
+    }
+
     /// Parses a comma-separated list such as `1,2,3`; nil when any element is not a level.
     public static func parseList(_ text: String) -> Set<Tier>? {
         var tiers = Set<Tier>()

@@ -26,5 +26,8 @@ import TierdeskModels
         #expect(Tier.parseList("1,x") == nil)
         #expect(Tier.parseList("7") == nil)
         #expect(Tier.specialist.next == .vendor && Tier.vendor.next == nil)
+        #expect(Tier.parsePairs("0:2, 4:300", Double.init) == [.selfService: 2, .vendor: 300])
+        #expect(Tier.parsePairs("", Double.init) == [:])
+        #expect(Tier.parsePairs("5:1", Double.init) == nil && Tier.parsePairs("1:x", Double.init) == nil && Tier.parsePairs("1", Double.init) == nil)
     }
 }

@@ -11,7 +11,7 @@ struct SLAController: Sendable {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("v1/sla/policies") { _, context in
-            try context.requireAgentOrAdmin()
+            _ = try context.requireAgentOrAdmin()
             return JSONResponse(Page(items: try await store.policies(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
         }
         router.put("v1/sla/policies/{priority}") { request, context in
@@ -28,7 +28,7 @@ struct SLAController: Sendable {
             return JSONResponse(policy)
         }
         router.get("v1/sla/calendar") { _, context in
-            try context.requireAgentOrAdmin()
+            _ = try context.requireAgentOrAdmin()
             return JSONResponse(try await store.settings(on: deps.runtime.postgres, logger: context.logger).calendar)
         }
         router.put("v1/sla/calendar") { request, context in
@@ -38,16 +38,6 @@ struct SLAController: Sendable {
             guard errors.isEmpty else { throw Problem.validation(errors) }
             try await store.put(calendar, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
             return JSONResponse(calendar)
-        }
-    }
-}
-
-extension AppRequestContext {
-    /// An agent or the admin (settings every agent may read).
-    func requireAgentOrAdmin() throws {
-        switch try authenticated() {
-        case .admin, .agent: return
-        default: throw Problem.forbidden("this needs an agent token or the admin token")
         }
     }
 }

@@ -174,10 +174,6 @@ struct TicketWorkController: Sendable {
 
     func caller(_ context: AppRequestContext) throws -> (UUID, TicketWorker) {
         guard let id = context.parameters.get("id", as: UUID.self) else { throw TierQueueError.ticketNotFound }
-        switch try context.authenticated() {
-        case .admin: return (id, .admin)
-        case .agent(let agent): return (id, .agent(agent))
-        default: throw Problem.forbidden("this needs an agent token")
-        }
+        return (id, try context.requireAgentOrAdmin().map(TicketWorker.agent) ?? .admin)
     }
 }

@@ -11,7 +11,7 @@ struct WorkPolicyController: Sendable {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("v1/escalation-contracts") { _, context in
-            try context.requireAgentOrAdmin()
+            _ = try context.requireAgentOrAdmin()
             return JSONResponse(Page(items: try await store.contracts(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
         }
         router.put("v1/escalation-contracts/{tier}") { request, context in
@@ -26,7 +26,7 @@ struct WorkPolicyController: Sendable {
             return JSONResponse(contract)
         }
         router.get("v1/work-modes") { _, context in
-            try context.requireAgentOrAdmin()
+            _ = try context.requireAgentOrAdmin()
             return JSONResponse(Page(items: try await store.modes(on: deps.runtime.postgres, logger: context.logger), nextCursor: nil))
         }
         router.put("v1/work-modes/{category}") { request, context in

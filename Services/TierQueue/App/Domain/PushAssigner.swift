@@ -13,13 +13,8 @@ public enum PushStrategy: String, Sendable, Hashable {
 
     /// Parses `level:strategy` pairs (`1:least-loaded,2:round-robin`); nil for anything else.
     public static func parse(_ text: String) -> [Tier: PushStrategy]? {
-        var strategies: [Tier: PushStrategy] = [:]
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, let tier = Int(parts[0]).flatMap(Tier.init(rawValue:)), Tier.agentTiers.contains(tier),
-                let strategy = PushStrategy(rawValue: parts[1])
-            else { return nil }
-            strategies[tier] = strategy
+        guard let strategies = Tier.parsePairs(text, PushStrategy.init(rawValue:)), strategies.keys.allSatisfy(Tier.agentTiers.contains) else {
+            return nil
         }
         return strategies
     }

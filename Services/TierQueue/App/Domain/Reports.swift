@@ -11,15 +11,8 @@ public struct LevelCosts: Sendable, Equatable {
 
     /// Parses `level:cost` pairs separated by commas; nil for anything else.
     public init?(parsing text: String) {
-        var costs: [Tier: Double] = [:]
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, let level = Int(parts[0]).flatMap(Tier.init(rawValue:)), let cost = Double(parts[1]), cost >= 0, cost.isFinite else {
-                return nil
-            }
-            costs[level] = cost
-        }
-        guard !costs.isEmpty else { return nil }
+        let costs = Tier.parsePairs(text) { Double($0).flatMap { $0 >= 0 && $0.isFinite ? $0 : nil } }
+        guard let costs, !costs.isEmpty else { return nil }
         perTicket = costs
     }
 }

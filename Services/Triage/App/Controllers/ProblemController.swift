@@ -14,11 +14,7 @@ struct ProblemController: Sendable {
 
     /// The admin or any agent; answers who, for the trail.
     func reader(_ context: AppRequestContext) throws -> String {
-        switch try context.authenticated() {
-        case .admin: return "admin"
-        case .agent(let agent): return TicketStore.actor(agent)
-        default: throw Problem.forbidden("this needs an agent token or the admin token")
-        }
+        try context.requireAgentOrAdmin().map(TicketStore.actor) ?? "admin"
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
