@@ -26,19 +26,26 @@ struct SLAKeeper: Sendable {
         return state(of: ticket, events: [created], settings: settings, now: now)
     }
 
-    /// Brings these tickets' due times and clock schedule up to date, in the caller's transaction.
+    /// Brings these tickets' due times and clock schedule up to date, in the caller's transaction
+    /// (the tickets as it locked and changed them).
     @discardableResult
-    func refresh(_ ids: [UUID], on connection: PostgresConnection, now: Date, logger: Logger) async throws -> [UUID: SLAState] {
-        guard !ids.isEmpty else { return [:] }
+    func refresh(_ changed: [Ticket], on connection: PostgresConnection, now: Date, logger: Logger) async throws -> [UUID: SLAState] {
+        guard !changed.isEmpty else { return [:] }
         let settings = try await store.settings(on: connection, logger: logger)
-        let trails = try await tickets.trails(of: ids, on: connection, logger: logger)
-        let found = try await tickets.lock(ids, on: connection, logger: logger)
+        let trails = try await tickets.trails(of: changed.map(\.id), on: connection, logger: logger)
         var states: [UUID: SLAState] = [:]
-        for (id, ticket) in found { states[id] = Self.state(of: ticket, events: trails[id] ?? [], settings: settings, now: now) }
+        for ticket in changed { states[ticket.id] = Self.state(of: ticket, events: trails[ticket.id] ?? [], settings: settings, now: now) }
         try await tickets.setDueTimes(
             states.map { (id: $0.key, firstResponse: $0.value.firstResponseDueAt, resolution: $0.value.resolutionDueAt) }, on: connection, logger: logger)
         try await store.schedule(states.map { ($0.key, $0.value.nextCheck(now: now, row: nil), cycle: $0.value.cycle) }, on: connection, logger: logger)
         return states
+    }
+
+    /// The same for tickets known by id (a hand-off names them), locked first.
+    @discardableResult
+    func refresh(_ ids: [UUID], on connection: PostgresConnection, now: Date, logger: Logger) async throws -> [UUID: SLAState] {
+        guard !ids.isEmpty else { return [:] }
+        return try await refresh(Array(try await tickets.lock(ids, on: connection, logger: logger).values), on: connection, now: now, logger: logger)
     }
 
     /// One pass of the watcher: up to `limit` due clocks, in one transaction. Answers how many it looked at.
@@ -53,10 +60,8 @@ struct SLAKeeper: Sendable {
             var escalations: [TicketChange] = []
             var dues: [(id: UUID, firstResponse: Date?, resolution: Date?)] = []
             for var row in rows {
-                guard let ticket = found[row.ticketID] else {
-                    try await store.mark(row, checkAt: nil, on: connection, logger: logger)
-                    continue
-                }
+                // `due` locked each clock with its ticket, so the ticket is there.
+                guard let ticket = found[row.ticketID] else { continue }
                 let state = Self.state(of: ticket, events: trails[row.ticketID] ?? [], settings: settings, now: now)
                 if state.cycle > row.cycle {
                     row = SLAClockRow(

@@ -103,7 +103,7 @@ struct TicketWork: Sendable {
                     ])
                 try await tickets.record(publish, ticketID: id, handOff: ["intake"], on: connection, now: now, logger: logger)
             }
-            try await sla.refresh([id], on: connection, now: now, logger: logger)
+            try await sla.refresh([ticket], on: connection, now: now, logger: logger)
             return ticket
         }
     }
@@ -264,7 +264,7 @@ struct TicketWork: Sendable {
             try await first?(connection)
             var ticket = try await tickets.update(
                 id, to: target, expectedVersion: expectedVersion, event: event, handOff: handOff, on: connection, now: now, logger: logger, edit)
-            if let state = try await sla.refresh([id], on: connection, now: now, logger: logger)[id] {
+            if let state = try await sla.refresh([ticket], on: connection, now: now, logger: logger)[id] {
                 ticket.firstResponseDueAt = state.firstResponseDueAt ?? ticket.firstResponseDueAt
                 ticket.resolutionDueAt = state.resolutionDueAt ?? ticket.resolutionDueAt
             }

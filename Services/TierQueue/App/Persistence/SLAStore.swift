@@ -26,17 +26,18 @@ struct SLAStore: Sendable {
     /// How often a paused ticket is looked at again (its resume may come from another service).
     static let pausedRecheck: TimeInterval = 60
 
+    /// The policies and the calendar in one statement (read on every queued batch and agent action).
     func settings(on executor: some DatabaseExecutor, logger: Logger) async throws -> SLASettings {
-        let policies = try await executor.all(
-            "SELECT priority, first_response_seconds, resolution_seconds, business_hours FROM sla_policies", logger: logger, SLAPolicy.init(row:))
-        let calendar = try await executor.first(
-            "SELECT time_zone, week::text AS week, holidays::text AS holidays FROM calendars WHERE name = 'default'", logger: logger
-        ) { row in
-            BusinessCalendar(
-                timeZone: try row.get("time_zone"),
-                week: try JSONCoding.decoder.decode([String: [String]].self, from: Data(try row.get("week", as: String.self).utf8)),
-                holidays: try JSONCoding.decoder.decode([String].self, from: Data(try row.get("holidays", as: String.self).utf8)))
-        }
+        let row = try await executor.first(
+            """
+            SELECT (SELECT COALESCE(json_agg(json_build_object('priority', 'P' || p.priority, 'firstResponseSeconds', p.first_response_seconds,
+                        'resolutionSeconds', p.resolution_seconds, 'businessHours', p.business_hours)), '[]') FROM sla_policies p)::text AS policies,
+                CASE WHEN c.name IS NOT NULL THEN json_build_object('timeZone', c.time_zone, 'week', c.week, 'holidays', c.holidays)::text END AS calendar
+            FROM (SELECT 1) AS one LEFT JOIN calendars c ON c.name = 'default'
+            """, logger: logger
+        ) { row in (try row.get("policies", as: String.self), try row.get("calendar", as: String?.self)) }
+        let policies = try JSONCoding.decoder.decode([SLAPolicy].self, from: Data((row?.0 ?? "[]").utf8))
+        let calendar = try row?.1.map { try JSONCoding.decoder.decode(BusinessCalendar.self, from: Data($0.utf8)) }
         return SLASettings(policies: Dictionary(policies.map { ($0.priority, $0) }, uniquingKeysWith: { first, _ in first }), calendar: calendar ?? .alwaysOpen)
     }
 
@@ -122,16 +123,6 @@ private struct Check: Encodable {
     var id: UUID
     var micros: Int64?
     var cycle: Int
-}
-
-extension SLAPolicy {
-    init(row: PostgresRandomAccessRow) throws {
-        let rank = Int(try row.get("priority", as: Int16.self))
-        guard let priority = Priority(rank: rank) else { throw CorruptRow(table: "sla_policies", detail: "priority \(rank)") }
-        self.init(
-            priority: priority, firstResponseSeconds: Int(try row.get("first_response_seconds", as: Int32.self)),
-            resolutionSeconds: Int(try row.get("resolution_seconds", as: Int32.self)), businessHours: try row.get("business_hours"))
-    }
 }
 
 extension SLAState {
