@@ -74,7 +74,6 @@ public struct ServiceRuntime: Sendable {
     {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        router.add(middleware: RequestDeadlineMiddleware(deadline: configuration.requestTimeout))
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RingAfterWritesMiddleware(doorbell: dispatcher.doorbell))
@@ -121,11 +120,11 @@ public struct ServiceRuntime: Sendable {
         }
     }
 
-    /// The application: the HTTP server plus PostgreSQL's pool and this service's outbox
-    /// dispatcher, with graceful shutdown on SIGTERM and SIGINT.
+    /// The application: the HTTP server (each request bounded by `RequestDeadline`) plus
+    /// PostgreSQL's pool and this service's outbox dispatcher, with graceful shutdown on SIGTERM and SIGINT.
     public func makeApplication(router: Router<AppRequestContext>, services: [any Service] = []) -> some ApplicationProtocol {
         var app = Application(
-            router: router,
+            responder: RequestDeadline(inner: router.buildResponder(), deadline: configuration.requestTimeout),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serviceName),
             logger: logger)
         app.addServices(postgres, dispatcher)
