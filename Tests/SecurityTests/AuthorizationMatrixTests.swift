@@ -425,6 +425,34 @@ enum Rules {
             Rule(service: .vendorBridge, route: "PATCH /v1/vendors/{id}", allowed: [.admin: 200]) { world in
                 Target(path: "/v1/vendors/\(try await world.spareVendor())", body: json(UpdateVendorRequest(categories: ["email"])))
             },
+            Rule(service: .vendorBridge, route: "GET /v1/vendors/{id}", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/vendors/\(try await world.spareVendor())")
+            },
+            Rule(service: .vendorBridge, route: "GET /v1/vendors/{id}/deliveries", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/vendors/\(world.owningVendor)/deliveries")
+            },
+            Rule(service: .vendorBridge, route: "GET /v1/vendors/{id}/scorecard", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/vendors/\(world.owningVendor)/scorecard")
+            },
+            Rule(service: .vendorBridge, route: "POST /v1/deliveries/{id}/redeliver", allowed: [.admin: 202]) { world in
+                let (ticket, vendorCase) = try await world.vendorCase()
+                let delivery = try await world.db.client.first(
+                    "SELECT id FROM webhook_deliveries WHERE case_id = \(vendorCase)", logger: world.db.logger
+                ) { try $0.get("id", as: UUID.self) }
+                return Target(path: "/v1/deliveries/\(try #require(delivery))/redeliver", ticket: ticket)
+            },
+            Rule(
+                service: .vendorBridge, route: "GET /v1/cases", allowed: [.levelAgent: 200, .otherLevelAgent: 200, .assignee: 200, .admin: 200],
+                setup: path("/v1/cases?overdue=true")),
+            // The case's owner (level 3, holding the ticket) and the admin write to the vendor; agents
+            // who may not read the ticket learn nothing of it.
+            Rule(
+                service: .vendorBridge, route: "POST /v1/tickets/{id}/vendor-messages", allowed: [.otherLevelAgent: 201, .admin: 201],
+                hidden: [.levelAgent, .assignee]
+            ) { world in
+                let (ticket, _) = try await world.vendorCase()
+                return Target(path: "/v1/tickets/\(ticket)/vendor-messages", body: json(VendorMessageRequest(message: "The logs are attached")), ticket: ticket)
+            },
             Rule(service: .vendorBridge, route: "POST /v1/vendors/{id}/api-key", allowed: [.admin: 200]) { world in
                 Target(path: "/v1/vendors/\(try await world.spareVendor())/api-key")
             },

@@ -134,10 +134,11 @@ public func buildRouter(_ deps: TierQueueDependencies) -> Router<AppRequestConte
 
 /// Puts triaged tickets in the queue of their level, a batch at a time: one statement reads and
 /// locks the batch's tickets, one writes them back with their `ticket.queued` events, and their SLA
-/// clocks start. A requester's reply that reopened or resumed a ticket (from intake) re-arms its clock.
+/// clocks start. A requester's reply that reopened or resumed a ticket (from intake), and a vendor
+/// case that returned the ticket or went back to the vendor (from vendor-bridge), re-arm its clock.
 struct TierQueueEventHandler: EventHandler {
     let deps: TierQueueDependencies
-    var consumes: Set<EventType> { [.ticketTriaged, .ticketReopened, .ticketCommented] }
+    var consumes: Set<EventType> { [.ticketTriaged, .ticketReopened, .ticketCommented, .vendorUpdated, .vendorMessageSent] }
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         try await handle(batch: [event], on: connection, logger: logger)
@@ -146,7 +147,7 @@ struct TierQueueEventHandler: EventHandler {
     func handle(batch events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
         let now = deps.runtime.clock.now()
         try await queue(events.uniqueTicketIDs(of: .ticketTriaged), on: connection, now: now, logger: logger)
-        let resumed = events.uniqueTicketIDs(of: .ticketReopened) + events.uniqueTicketIDs(of: .ticketCommented)
+        let resumed = [EventType.ticketReopened, .ticketCommented, .vendorUpdated, .vendorMessageSent].flatMap { events.uniqueTicketIDs(of: $0) }
         try await deps.work.sla.refresh(Array(Set(resumed)), on: connection, now: now, logger: logger)
     }
 

@@ -99,7 +99,14 @@ public struct Authenticator: Sendable {
                 return .agent(AgentIdentity(id: id, tiers: Set(tiers.compactMap { Tier(rawValue: Int($0)) }), skills: skills, wipLimit: Int(wipLimit)))
             }
         case .vendorKey:
-            let rows = try await client.query("SELECT id FROM vendors WHERE api_key_hash = \(hash) AND active", logger: logger)
+            // A key rotated with an overlap keeps working until its time is up.
+            let rows = try await client.query(
+                """
+                SELECT id FROM vendors WHERE api_key_hash = \(hash) AND active
+                UNION ALL
+                SELECT id FROM vendors WHERE previous_api_key_hash = \(hash) AND previous_api_key_until > now() AND active
+                LIMIT 1
+                """, logger: logger)
             for try await id in rows.decode(UUID.self) { return .vendor(id: id) }
         case .integration:
             let rows = try await client.query(

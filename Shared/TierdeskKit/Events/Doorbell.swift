@@ -29,7 +29,7 @@ public final class Doorbell: Sendable {
     }
 
     /// Returns on a ring, after `timeout`, or on cancellation, whichever is first.
-    func wait(timeout: Duration) async {
+    public func wait(timeout: Duration) async {
         let id = state.withLock { state -> Int? in
             if state.rung {
                 state.rung = false

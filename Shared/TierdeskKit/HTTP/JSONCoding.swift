@@ -81,10 +81,23 @@ extension Request {
     /// Reads the body (at most the context's limit: 413 past it) and decodes it; malformed JSON is
     /// 400, a missing or mistyped field 422 naming the field.
     public func decodeJSON<T: Decodable>(_ type: T.Type, context: some RequestContext) async throws -> T {
+        try requireJSON()
+        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        return try JSONCoding.decodeBody(type, from: buffer)
+    }
+
+    /// 415 for a body declared as anything but JSON.
+    func requireJSON() throws {
         if let contentType = headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw Problem(type: Problem.typeBase + "unsupported-media-type", title: "Unsupported media type", status: 415, detail: "send application/json")
         }
+    }
+
+    /// As `decodeJSON`, for a body that may be left out: nil when there is none.
+    public func decodeJSONIfPresent<T: Decodable>(_ type: T.Type, context: some RequestContext) async throws -> T? {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return nil }
+        try requireJSON()
         return try JSONCoding.decodeBody(type, from: buffer)
     }
 }

@@ -99,24 +99,3 @@ public struct UpdateAgentRequest: Sendable, Codable, Equatable {
         try v.check()
     }
 }
-
-/// `PATCH /v1/vendors/{id}` (admin): `active: false` deactivates the vendor (its key stops working
-/// within 5 s); `categories` replaces what it covers.
-public struct UpdateVendorRequest: Sendable, Codable, Equatable {
-    public var categories: [String]?
-    public var active: Bool?
-
-    public init(categories: [String]? = nil, active: Bool? = nil) {
-        self.categories = categories
-        self.active = active
-    }
-
-    public func validate() throws(Problem) {
-        var v = Validation()
-        if categories == nil && active == nil { v.fail("active", "give at least one of categories, active") }
-        for (index, category) in (categories ?? []).enumerated() where !SubmitTicketRequest.isSlug(category) || category.count > 100 {
-            v.fail("categories[\(index)]", "must be lowercase letters, digits, '-' or '_'")
-        }
-        try v.check()
-    }
-}

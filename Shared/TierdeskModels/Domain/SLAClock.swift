@@ -97,10 +97,12 @@ public enum SLAClock {
         let firstResponse = Budget(target: Double(policy.firstResponseSeconds), stretches: firstStretches, clock: clock)
         let running = !stopped && !paused
         var consumed: [String: Double] = [:]
+        var blamed: [String: Double] = [:]
         for stretch in timeline.cycles.flatMap(\.stretches) {
-            consumed[stretch.holder.key, default: 0] += clock.businessSeconds(from: stretch.start, to: stretch.end)
+            let seconds = clock.businessSeconds(from: stretch.start, to: stretch.end)
+            consumed[stretch.holder.key, default: 0] += seconds
+            if case .level = stretch.holder { blamed[stretch.holder.key, default: 0] += seconds }
         }
-        let blamed = consumed.filter { $0.key.hasPrefix("level:") || $0.key.hasPrefix("vendor:") }
         return SLAState(
             priority: policy.priority, businessHours: policy.businessHours, firstResponseTargetSeconds: policy.firstResponseSeconds,
             resolutionTargetSeconds: policy.resolutionSeconds, firstRespondedAt: timeline.firstResponseAt,

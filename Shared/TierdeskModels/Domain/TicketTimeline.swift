@@ -21,10 +21,13 @@ public enum TicketHolder: Sendable, Hashable, Codable {
         }
     }
 
-    /// Whether time in this stretch uses the SLA budget.
+    /// Whether time in this stretch uses the SLA budget: not while an agent paused the ticket, nor
+    /// while it waits on a vendor (the vendor's contract has its own clock, kept by vendor-bridge).
     public var consumesBudget: Bool {
-        if case .paused = self { return false }
-        return true
+        switch self {
+        case .paused, .vendor: false
+        case .intake, .level: true
+        }
     }
 }
 

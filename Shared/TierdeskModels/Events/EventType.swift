@@ -23,6 +23,11 @@ public enum EventType: String, Sendable, Codable, CaseIterable, Hashable {
     case kbPublished = "kb.published"
     case vendorCaseOpened = "vendor.case_opened"
     case vendorUpdated = "vendor.updated"
+    /// The company's message to the vendor (an answer to its question, or a reopening).
+    case vendorMessageSent = "vendor.message_sent"
+    /// A vendor case passed a target of the vendor's contract (once per target).
+    case vendorOverdue = "vendor.overdue"
+    case vendorCaseClosed = "vendor.case_closed"
     case slaWarning = "sla.warning"
     case slaBreached = "sla.breached"
 }

@@ -43,6 +43,8 @@ import TierdeskModels
         #expect(whilePaused.paused && whilePaused.resolutionDueAt == nil && whilePaused.elapsedBusinessSeconds == 1200)
     }
 
+    /// Time with a vendor is the vendor's (its own contract clock): the company's budget pauses, and
+    /// a breach is charged to the level that used most of it.
     @Test func aBreachIsChargedToWhoeverUsedMostOfTheBudget() {
         let trail = [
             event(.ticketCreated, 0, status: .new),
@@ -51,14 +53,19 @@ import TierdeskModels
             event(
                 .ticketEscalated, 1500, actor: agent, status: .pendingVendor, tier: .vendor,
                 data: ["fromTier": 2, "toTier": 4, "vendorId": .string(vendor.uuidString.lowercased())]),
+            event(.vendorUpdated, 3500, actor: "vendor:x", status: .inProgress, tier: .backOffice, data: ["status": "resolved"]),
         ]
-        let now = t0.addingTimeInterval(5000)
+        let atVendor = SLAClock.evaluate(
+            TicketTimeline(events: Array(trail.prefix(4)), now: t0.addingTimeInterval(3000)), policy: policy(3600), calendar: .alwaysOpen,
+            now: t0.addingTimeInterval(3000))
+        #expect(atVendor.paused && atVendor.resolutionDueAt == nil && atVendor.elapsedBusinessSeconds == 1500)
+        let now = t0.addingTimeInterval(6000)
         let timeline = TicketTimeline(events: trail, now: now)
         #expect(timeline.moves.map { "\($0.from.rawValue)>\($0.to.rawValue)" } == ["1>2", "2>4"])
         let state = SLAClock.evaluate(timeline, policy: policy(3600), calendar: .alwaysOpen, now: now)
-        #expect(state.resolutionBreachedAt == t0.addingTimeInterval(3600))
-        #expect(state.consumedBusinessSeconds == ["level:1": 1000, "level:2": 500, "vendor:\(vendor.uuidString.lowercased())": 3500])
-        #expect(state.largestConsumer == "vendor:\(vendor.uuidString.lowercased())")
+        #expect(state.resolutionBreachedAt == t0.addingTimeInterval(5600))
+        #expect(state.consumedBusinessSeconds == ["level:1": 1000, "level:2": 3000, "vendor:\(vendor.uuidString.lowercased())": 2000])
+        #expect(state.largestConsumer == "level:2")
     }
 
     @Test func aReopenReArmsTheClockAndResolutionsStopIt() {

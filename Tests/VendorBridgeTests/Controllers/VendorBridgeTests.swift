@@ -119,9 +119,11 @@ import VendorBridgeApp
             #expect(try ack.decode(VendorCase.self).status == .acknowledged)
             #expect(try await db.store.find(ticket.id, on: db.client, logger: db.logger)?.status == .pendingVendor)
             let resolved = try await http.send(.post, path, token: acme.apiKey, json: VendorUpdateRequest(status: .resolved, message: "Firmware 2.1 fixes it"))
-            let closedCase = try resolved.decode(VendorCase.self)
-            #expect(closedCase.status == .resolved && closedCase.updates.map(\.status) == [.acknowledged, .resolved])
-            #expect(try await db.store.find(ticket.id, on: db.client, logger: db.logger)?.status == .resolved)
+            let resolvedCase = try resolved.decode(VendorCase.self)
+            #expect(resolvedCase.status == .resolved && resolvedCase.updates.map(\.status) == [.acknowledged, .resolved])
+            // Back to level 3 for verification; its owner is not an agent here, so it waits in the queue.
+            let back = try #require(try await db.store.find(ticket.id, on: db.client, logger: db.logger))
+            #expect(back.status == .queued && back.tier == .specialist && back.vendorId == nil)
             #expect(try await http.send(.post, path, token: acme.apiKey, json: VendorUpdateRequest(status: .inProgress, message: "more")).status == .conflict)
         }
     }
@@ -268,7 +270,7 @@ import VendorBridgeApp
                 }
                 #expect(try await post(escalation(queued.id, vendor.id)).map(\.status) == [.rejected])
                 // Events vendor-bridge does not consume.
-                #expect(try await post(EventEnvelope(type: .ticketResolved, ticketId: queued.id, occurredAt: Date(), data: [:])).map(\.status) == [.rejected])
+                #expect(try await post(EventEnvelope(type: .ticketQueued, ticketId: queued.id, occurredAt: Date(), data: [:])).map(\.status) == [.rejected])
                 #expect(try await db.count("vendor_cases") == 0)
                 #expect(try await db.count("inbox") == 0)
                 // One batch with a poison event and the genuine one: each gets its own result; then the genuine one again.

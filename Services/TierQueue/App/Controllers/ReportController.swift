@@ -8,13 +8,12 @@ import TierdeskModels
 /// last 30 days, at most 366 days); `ReportBuilder` holds the definitions.
 struct ReportController: Sendable {
     let deps: TierQueueDependencies
-    static let maxWindow: TimeInterval = 366 * 86_400
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("v1/reports/summary") { request, context in
             try context.requireAdmin()
             let now = deps.runtime.clock.now()
-            let (from, to) = try Self.window(request, now: now)
+            let (from, to) = try Pagination.window(request, now: now)
             return JSONResponse(try await summary(from: from, to: to, now: now, logger: context.logger))
         }
     }
@@ -26,28 +25,6 @@ struct ReportController: Sendable {
         let tickets = try await store.tickets(from: from, to: to, on: postgres, logger: logger)
         let backlog = try await store.backlog(on: postgres, logger: logger)
         return ReportBuilder(from: from, to: min(to, now), settings: settings, costs: deps.configuration.costs).summary(tickets, backlog: backlog)
-    }
-
-    static func window(_ request: Request, now: Date) throws -> (Date, Date) {
-        let query = request.uri.queryParameters
-        var v = Validation()
-        func instant(_ name: String) -> Date? {
-            guard let text = query[name[...]] else { return nil }
-            guard let date = JSONCoding.parseDate(String(text)) else {
-                v.fail(name, "must be an ISO 8601 instant such as 2026-11-01T00:00:00Z")
-                return nil
-            }
-            return date
-        }
-        let to = instant("to") ?? now
-        let from = instant("from") ?? to.addingTimeInterval(-30 * 86_400)
-        let epoch = Date(timeIntervalSince1970: 0)
-        if to <= epoch { v.fail("to", "must be after 1970-01-01T00:00:00Z") }
-        if from < epoch && to > epoch { v.fail("from", "must not be before 1970-01-01T00:00:00Z") }
-        if from >= to { v.fail("from", "must be before to") }
-        if to.timeIntervalSince(from) > maxWindow { v.fail("from", "a report covers at most 366 days") }
-        try v.check()
-        return (from, to)
     }
 
     /// The last day's figures as Prometheus gauges (`tierdesk_report_*`), refreshed by a periodic task.

@@ -5,9 +5,16 @@ import TierdeskKit
 import TierdeskModels
 
 /// A vendor's own cases: list, read, post updates. Another vendor's case is 404, not 403, so ids
-/// reveal nothing.
+/// reveal nothing. Each vendor key has its own rate (`TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE`): past it, 429.
 struct VendorCaseController: Sendable {
     let deps: VendorBridgeDependencies
+
+    /// The calling vendor, within its rate.
+    func vendor(_ context: AppRequestContext) throws -> UUID {
+        let vendorID = try context.requireVendor()
+        try deps.vendorLimiter.take("vendor:\(vendorID.uuidString)")
+        return vendorID
+    }
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("v1/vendor/cases", use: list)
@@ -17,7 +24,7 @@ struct VendorCaseController: Sendable {
 
     /// The vendor's cases, newest first, a page at a time; `?status=` keeps one status.
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<VendorCase>> {
-        let vendorID = try context.requireVendor()
+        let vendorID = try vendor(context)
         let limit = try Pagination.limit(request)
         let cursor = try Pagination.cursor(request, CaseCursor.init(encoded:))
         var status: VendorCaseStatus?
@@ -33,7 +40,7 @@ struct VendorCaseController: Sendable {
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse<VendorCase> {
-        let vendorID = try context.requireVendor()
+        let vendorID = try vendor(context)
         guard let id = context.parameters.get("id", as: UUID.self),
             let found = try await deps.cases.find(id, vendorID: vendorID, on: deps.runtime.postgres, logger: context.logger)
         else { throw VendorBridgeError.caseNotFound }
@@ -43,17 +50,17 @@ struct VendorCaseController: Sendable {
     /// The vendor's update on its case; see `VendorUpdates`. With an `Idempotency-Key` a retry
     /// answers the first response and records nothing new (keys are scoped to the vendor and case).
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
-        let vendorID = try context.requireVendor()
+        let vendorID = try vendor(context)
         guard let id = context.parameters.get("id", as: UUID.self) else { throw VendorBridgeError.caseNotFound }
         let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(VendorUpdateRequest.self, context: context)
         try input.validate()
-        let (cases, updates, now) = (deps.cases, deps.updates, deps.runtime.clock.now())
+        let (cases, work, now) = (deps.cases, deps.work, deps.runtime.clock.now())
         let scope = "vendor-bridge:vendor:\(vendorID.uuidString.lowercased()):POST /v1/vendor/cases/\(id.uuidString.lowercased())/updates"
         let stored = try await Idempotency().run(
             key: key, scope: scope, fingerprint: try Idempotency.fingerprint(input), client: deps.runtime.postgres, now: now, logger: context.logger
         ) { connection in
-            try await updates.apply(input, to: id, by: vendorID, on: connection, now: now, logger: context.logger)
+            try await work.update(input, to: id, by: vendorID, on: connection, now: now, logger: context.logger)
             guard let updated = try await cases.find(id, vendorID: vendorID, on: connection, logger: context.logger) else {
                 throw VendorBridgeError.caseNotFound
             }

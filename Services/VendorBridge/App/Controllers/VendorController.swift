@@ -3,7 +3,8 @@ import Hummingbird
 import TierdeskKit
 import TierdeskModels
 
-/// Admin registers vendors; tier-queue asks which vendor takes a case.
+/// The admin's vendors: registration, contract, key rotation, the webhook delivery log and
+/// redelivery, the scorecard; and tier-queue's question of which vendor takes a case.
 struct VendorController: Sendable {
     let deps: VendorBridgeDependencies
 
@@ -12,46 +13,84 @@ struct VendorController: Sendable {
         return id
     }
 
+    /// 422 on `webhookUrl` when the policy refuses the target (see `WebhookTargetPolicy`).
+    func checkTarget(_ webhookUrl: String?) throws {
+        guard let webhookUrl, let url = URL(string: webhookUrl), let refusal = deps.configuration.webhookTargets.refusal(for: url) else { return }
+        throw Problem.validation([FieldError(field: "webhookUrl", message: refusal)])
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
+        let (postgres, vendors) = (deps.runtime.postgres, deps.vendors)
         router.post("v1/vendors") { request, context in
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateVendorRequest.self, context: context)
             try input.validate()
-            if let url = URL(string: input.webhookUrl), let refusal = deps.webhookTargets.refusal(for: url) {
-                throw Problem.validation([FieldError(field: "webhookUrl", message: refusal)])
-            }
-            return JSONResponse(
-                try await deps.vendors.create(input, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
+            try checkTarget(input.webhookUrl)
+            return JSONResponse(try await vendors.create(input, on: postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
         }
         router.get("v1/vendors") { request, context in
             try context.requireAdmin()
             let limit = try Pagination.limit(request)
             let cursor = try Pagination.cursor(request, VendorCursor.init(encoded:))
-            return JSONResponse(try await deps.vendors.list(limit: limit, after: cursor, on: deps.runtime.postgres, logger: context.logger))
+            return JSONResponse(try await vendors.list(limit: limit, after: cursor, on: postgres, logger: context.logger))
+        }
+        router.get("v1/vendors/{id}") { _, context in
+            try context.requireAdmin()
+            guard let vendor = try await vendors.find(try vendorID(context), on: postgres, logger: context.logger) else {
+                throw VendorBridgeError.vendorNotFound
+            }
+            return JSONResponse(vendor)
         }
         router.patch("v1/vendors/{id}") { request, context in
             try context.requireAdmin()
             let id = try vendorID(context)
             let input = try await request.decodeJSON(UpdateVendorRequest.self, context: context)
             try input.validate()
-            guard let vendor = try await deps.vendors.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else {
+            try checkTarget(input.webhookUrl)
+            guard let vendor = try await vendors.update(id, with: input, on: postgres, logger: context.logger) else {
                 throw VendorBridgeError.vendorNotFound
             }
             return JSONResponse(vendor)
         }
-        router.post("v1/vendors/{id}/api-key") { _, context in
+        router.post("v1/vendors/{id}/api-key") { request, context in
             try context.requireAdmin()
-            guard let vendor = try await deps.vendors.rotateKey(id: try vendorID(context), on: deps.runtime.postgres, logger: context.logger) else {
-                throw VendorBridgeError.vendorNotFound
-            }
+            let id = try vendorID(context)
+            let input = try await request.decodeJSONIfPresent(RotateVendorKeyRequest.self, context: context) ?? RotateVendorKeyRequest()
+            try input.validate()
+            guard
+                let vendor = try await vendors.rotateKey(
+                    id: id, overlap: .seconds(60 * (input.overlapMinutes ?? 0)), on: postgres, logger: context.logger)
+            else { throw VendorBridgeError.vendorNotFound }
             return JSONResponse(vendor)
+        }
+        router.get("v1/vendors/{id}/deliveries") { request, context in
+            try context.requireAdmin()
+            let id = try vendorID(context)
+            let limit = try Pagination.limit(request)
+            let cursor = try Pagination.cursor(request, DeliveryCursor.init(encoded:))
+            guard try await vendors.find(id, on: postgres, logger: context.logger) != nil else { throw VendorBridgeError.vendorNotFound }
+            return JSONResponse(try await deps.deliveries.list(vendorID: id, limit: limit, after: cursor, on: postgres, logger: context.logger))
+        }
+        router.post("v1/deliveries/{id}/redeliver") { _, context in
+            try context.requireAdmin()
+            guard let id = context.parameters.get("id", as: UUID.self),
+                let delivery = try await deps.deliveries.redeliver(id, on: postgres, logger: context.logger)
+            else { throw VendorBridgeError.deliveryNotFound }
+            return JSONResponse(delivery, status: .accepted)
+        }
+        router.get("v1/vendors/{id}/scorecard") { request, context in
+            try context.requireAdmin()
+            let id = try vendorID(context)
+            let now = deps.runtime.clock.now()
+            let (from, to) = try Pagination.window(request, now: now)
+            guard try await vendors.find(id, on: postgres, logger: context.logger) != nil else { throw VendorBridgeError.vendorNotFound }
+            return JSONResponse(try await deps.scorecards.scorecard(vendorID: id, from: from, to: to, now: now, on: postgres, logger: context.logger))
         }
         router.get("internal/v1/vendors/match") { request, context in
             try context.requireInternal()
             let query = request.uri.queryParameters
             let id = query["vendorId"].flatMap { UUID(uuidString: String($0)) }
-            let vendorID = try await deps.vendors.match(
-                id: id, category: query["category"].map(String.init), on: deps.runtime.postgres, logger: context.logger)
+            let vendorID = try await vendors.match(id: id, category: query["category"].map(String.init), on: postgres, logger: context.logger)
             return JSONResponse(VendorMatch(vendorId: vendorID))
         }
     }

@@ -17,17 +17,28 @@ public struct VendorStore: Sendable {
         let apiKey = Secrets.newToken(.vendorKey)
         let signingSecret = Secrets.Kind.webhookSecret.rawValue + Secrets.randomBytes(32).base64EncodedString()
         let categories = Array(Set(input.categories)).sorted()
+        let contract = String(buffer: try JSONCoding.encode(input.contract ?? VendorContract()))
+        var vendor: Vendor?
         do {
-            try await executor.execute(
+            vendor = try await executor.first(
                 """
-                INSERT INTO vendors (id, name, webhook_url, categories, api_key_hash, signing_secret_sealed, created_at)
-                VALUES (\(id), \(input.name), \(input.webhookUrl), \(categories), \(Secrets.hash(apiKey)),
+                INSERT INTO vendors (id, name, webhook_url, categories, products, contract, api_key_hash, signing_secret_sealed, created_at)
+                VALUES (\(id), \(input.name), \(input.webhookUrl), \(categories), \(input.products ?? []), \(contract)::jsonb, \(Secrets.hash(apiKey)),
                         \(try Secrets.seal(signingSecret, secret: secret)), \(now))
-                """, logger: logger)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger, Vendor.init(row:))
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw VendorBridgeError.duplicateVendor(name: input.name)
         }
-        return Vendor(id: id, name: input.name, webhookUrl: input.webhookUrl, categories: categories, apiKey: apiKey, signingSecret: signingSecret)
+        guard var vendor else { throw VendorBridgeError.vendorNotFound }
+        vendor.apiKey = apiKey
+        vendor.signingSecret = signingSecret
+        return vendor
+    }
+
+    /// One vendor, without secrets; nil when there is no such vendor.
+    public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Vendor? {
+        try await executor.first("SELECT \(unescaped: Self.columns) FROM vendors WHERE id = \(id)", logger: logger, Vendor.init(row:))
     }
 
     /// Gives an existing vendor (by name) a new API key; nil when there is no such vendor.
@@ -51,7 +62,10 @@ public struct VendorStore: Sendable {
         ) { try $0.get("id", as: UUID.self) }
     }
 
-    static let columns = "id, name, webhook_url, categories, active"
+    static let columns = """
+        id, name, webhook_url, categories, products, contract::text AS contract, active,
+        CASE WHEN previous_api_key_until > now() THEN previous_api_key_until END AS previous_api_key_until
+        """
 
     /// Registered active vendors by name (then id), without secrets, a page at a time after `cursor`.
     public func list(limit: Int, after cursor: VendorCursor?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<Vendor> {
@@ -66,24 +80,43 @@ public struct VendorStore: Sendable {
         return Page(items: page, nextCursor: next)
     }
 
-    /// Changes what a vendor covers or its standing; nil when there is no such vendor.
+    /// Changes what a vendor covers, its webhook, its contract or its standing; nil when there is no such vendor.
     public func update(_ id: UUID, with change: UpdateVendorRequest, on executor: some DatabaseExecutor, logger: Logger) async throws -> Vendor? {
-        try await executor.first(
+        let contract = try change.contract.map { String(buffer: try JSONCoding.encode($0)) }
+        return try await executor.first(
             """
             UPDATE vendors SET categories = COALESCE(\(change.categories.map { Array(Set($0)).sorted() }), categories),
-                active = COALESCE(\(change.active), active)
+                products = COALESCE(\(change.products), products), webhook_url = COALESCE(\(change.webhookUrl), webhook_url),
+                contract = COALESCE(\(contract)::jsonb, contract), active = COALESCE(\(change.active), active)
             WHERE id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger, Vendor.init(row:))
     }
 
-    /// Gives a vendor a new API key (the old one stops working); the vendor with it, or nil when there is no such vendor.
-    public func rotateKey(id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Vendor? {
+    /// Gives a vendor a new API key; the old one keeps working for `overlap` (not at all when zero).
+    /// The vendor with its new key, or nil when there is no such vendor.
+    public func rotateKey(id: UUID, overlap: Duration, on executor: some DatabaseExecutor, logger: Logger) async throws -> Vendor? {
         let apiKey = Secrets.newToken(.vendorKey)
+        let seconds = overlap.seconds
         var vendor = try await executor.first(
-            "UPDATE vendors SET api_key_hash = \(Secrets.hash(apiKey)) WHERE id = \(id) RETURNING \(unescaped: Self.columns)", logger: logger, Vendor.init(row:)
-        )
+            """
+            UPDATE vendors SET previous_api_key_hash = CASE WHEN \(seconds) > 0 THEN api_key_hash END,
+                previous_api_key_until = CASE WHEN \(seconds) > 0 THEN now() + make_interval(secs => \(seconds)) END,
+                api_key_hash = \(Secrets.hash(apiKey))
+            WHERE id = \(id) RETURNING \(unescaped: Self.columns)
+            """, logger: logger, Vendor.init(row:))
         vendor?.apiKey = apiKey
         return vendor
+    }
+
+    /// A vendor's contract, for a case being opened.
+    func contract(of id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> VendorContract? {
+        try await executor.first("SELECT contract::text AS contract FROM vendors WHERE id = \(id)", logger: logger) { row in
+            try Self.contract(row)
+        }
+    }
+
+    static func contract(_ row: PostgresRandomAccessRow) throws -> VendorContract {
+        try JSONCoding.decoder.decode(VendorContract.self, from: Data(try row.get("contract", as: String.self).utf8))
     }
 }
 
@@ -113,6 +146,7 @@ extension Vendor {
     init(row: PostgresRandomAccessRow) throws {
         self.init(
             id: try row.get("id"), name: try row.get("name"), webhookUrl: try row.get("webhook_url"), categories: try row.get("categories"),
-            active: try row.get("active"))
+            products: try row.get("products"), contract: try VendorStore.contract(row), active: try row.get("active"),
+            previousKeyValidUntil: try row.get("previous_api_key_until"))
     }
 }
