@@ -432,6 +432,13 @@ public struct TicketStore: Sendable {
         return ids.compactMap { byID[$0] }
     }
 
+    /// Whether the ticket's trail holds an event of `type` (a vendor case was opened, say).
+    public func hasEvent(_ type: EventType, ticketID: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Bool {
+        try await executor.first(
+            "SELECT 1 AS found WHERE EXISTS (SELECT 1 FROM ticket_events WHERE ticket_id = \(ticketID) AND type = \(type.rawValue))", logger: logger
+        ) { _ in true } ?? false
+    }
+
     /// The trail of a ticket in order; for a requester only public events, without the part of
     /// their data meant for agents (the key `internal`, such as triage's explanation).
     public func events(of ticketID: UUID, publicOnly: Bool, on executor: some DatabaseExecutor, logger: Logger) async throws -> [TicketEvent] {

@@ -167,13 +167,44 @@ public struct TicketWorkContext: Sendable, Codable, Equatable {
     /// The open problem the ticket is linked to, with its workaround when it is a known error
     /// (from triage; absent and logged when triage does not answer in time).
     public var problem: ProblemRecord?
+    /// The vendor's question still waiting for the company's answer (`POST /v1/tickets/{id}/vendor-messages`).
+    public var vendorQuestion: VendorQuestion?
 
-    public init(sla: SLAState?, workMode: WorkMode, collaborators: [UUID], handOff: HandOff?, problem: ProblemRecord?) {
+    public init(
+        sla: SLAState?, workMode: WorkMode, collaborators: [UUID], handOff: HandOff?, problem: ProblemRecord?, vendorQuestion: VendorQuestion? = nil
+    ) {
         self.sla = sla
         self.workMode = workMode
         self.collaborators = collaborators
         self.handOff = handOff
         self.problem = problem
+        self.vendorQuestion = vendorQuestion
+    }
+}
+
+/// A vendor's `needs_info` on a ticket's case, not yet answered.
+public struct VendorQuestion: Sendable, Codable, Equatable {
+    public var caseId: UUID
+    public var question: String
+    public var askedAt: Date
+
+    public init(caseId: UUID, question: String, askedAt: Date) {
+        self.caseId = caseId
+        self.question = question
+        self.askedAt = askedAt
+    }
+
+    /// The latest question on the trail with no message to the vendor after it, while the ticket
+    /// still waits on the vendor.
+    public static func open(in events: [TicketEvent], status: TicketStatus) -> VendorQuestion? {
+        guard status == .pendingVendor,
+            let index = events.lastIndex(where: { $0.type == .vendorUpdated || $0.type == .vendorMessageSent || $0.type == .vendorCaseClosed })
+        else { return nil }
+        let last = events[index]
+        guard last.type == .vendorUpdated, last.data["status"]?.stringValue == VendorCaseStatus.needsInfo.rawValue,
+            let caseID = last.data["caseId"]?.stringValue.flatMap(UUID.init(uuidString:))
+        else { return nil }
+        return VendorQuestion(caseId: caseID, question: last.data["message"]?.stringValue ?? "", askedAt: last.at)
     }
 }
 

@@ -25,7 +25,8 @@ struct TicketWorkController: Sendable {
     /// The agent view: everything, with the requester's other tickets (those the caller may read),
     /// the knowledge-base articles that fit (from intake) and the ticket's problem (from triage),
     /// each an empty answer, logged, when the peer does not answer in time; the SLA clock, the
-    /// swarm and what the latest escalation into the ticket's level carried.
+    /// swarm, what the latest escalation into the ticket's level carried, and a vendor's question
+    /// waiting for an answer.
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse<TicketDetail> {
         let (id, worker) = try caller(context)
         let runtime = deps.runtime
@@ -41,7 +42,8 @@ struct TicketWorkController: Sendable {
             sla: SLAKeeper.state(of: ticket, events: events, settings: settings, now: runtime.clock.now()),
             workMode: try await policies.mode(for: ticket.category, on: runtime.postgres, logger: context.logger),
             collaborators: try await policies.collaborators(of: id, on: runtime.postgres, logger: context.logger),
-            handOff: try await handOff(into: ticket, events: events, context.logger), problem: await problem)
+            handOff: try await handOff(into: ticket, events: events, context.logger), problem: await problem,
+            vendorQuestion: VendorQuestion.open(in: events, status: ticket.status))
         return JSONResponse(TicketDetail(ticket: ticket, events: events, requesterHistory: history, suggestedArticles: await articles, work: work))
     }
 

@@ -90,7 +90,12 @@ struct TicketWork: Sendable {
         return try await client.transaction(logger: logger) { connection in
             let event = EventDraft(
                 type: .ticketResolved, actor: worker.name, data: ["resolution": .string(input.resolution), "code": .string(input.code.rawValue)])
-            let ticket = try await tickets.update(id, to: .resolved, expectedVersion: expectedVersion, event: event, on: connection, now: now, logger: logger) {
+            // A ticket that went to a vendor has its case closed (and the vendor told) by vendor-bridge.
+            let vendorCase = try await tickets.hasEvent(.vendorCaseOpened, ticketID: id, on: connection, logger: logger)
+            let ticket = try await tickets.update(
+                id, to: .resolved, expectedVersion: expectedVersion, event: event, handOff: vendorCase ? ["vendor-bridge"] : [], on: connection, now: now,
+                logger: logger
+            ) {
                 try worker.mayWork(on: $0, asAssignee: true)
             }
             if let article = input.article {
@@ -214,7 +219,10 @@ struct TicketWork: Sendable {
     func close(_ id: UUID, by worker: TicketWorker, _ input: CloseRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
         _ = try await visible(id, to: worker, logger: logger)
         let event = EventDraft(type: .ticketClosed, actor: worker.name, data: ["note": .optional(input.note)])
-        return try await change(id, to: .closed, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { try worker.mayWork(on: $0) }
+        let vendorCase = try await tickets.hasEvent(.vendorCaseOpened, ticketID: id, on: client, logger: logger)
+        return try await change(
+            id, to: .closed, expectedVersion: expectedVersion, event: event, handOff: vendorCase ? ["vendor-bridge"] : [], now: now, logger: logger
+        ) { try worker.mayWork(on: $0) }
     }
 
     /// Adds an agent of any level to the ticket's swarm (the owner stays): the owner, an agent of
