@@ -88,6 +88,12 @@ let package = Package(
                 dependencies: [
                     "TierdeskKit", "TierdeskModels", "IntakeApp", "TriageApp", "TierQueueApp", "VendorBridgeApp",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    // vendor-sim: an HTTP server that calls vendor-bridge.
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "HTTPTypes", package: "swift-http-types"),
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                    .product(name: "Configuration", package: "swift-configuration"),
                 ],
                 path: "Services/Admin",
                 swiftSettings: swiftSettings
@@ -124,7 +130,13 @@ let package = Package(
             .testTarget(
                 name: "SecurityTests", dependencies: ["IntakeApp", "TriageApp", "TierQueueApp", "VendorBridgeApp", "TierdeskTestSupport"],
                 path: "Tests/SecurityTests"),
-            .testTarget(name: "EndToEndTests", dependencies: ["TierdeskTestSupport", "TierdeskModels"], path: "Tests/EndToEndTests"),
+            .testTarget(
+                name: "EndToEndTests",
+                dependencies: [
+                    "TierdeskTestSupport", "TierdeskModels", .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "HummingbirdTesting", package: "hummingbird"),
+                ],
+                path: "Tests/EndToEndTests"),
             .testTarget(
                 name: "DeployTests", dependencies: ["TierdeskKit", "TierQueueApp", "IntakeApp", .product(name: "Yams", package: "Yams")],
                 path: "Tests/DeployTests"),

@@ -22,7 +22,20 @@ struct SeedDemo: AsyncParsableCommand {
         ("TIER2", CreateAgentRequest(name: "Bob Backoffice", email: "bob@demo.tierdesk.dev", tiers: [2], skills: ["network", "accounts"], wipLimit: 5)),
         ("TIER3", CreateAgentRequest(name: "Carol Specialist", email: "carol@demo.tierdesk.dev", tiers: [3], skills: ["network"], wipLimit: 3)),
     ]
-    static let vendor = CreateVendorRequest(name: "Acme Network Services", webhookUrl: "https://vendor.example.com/tierdesk/webhooks", categories: ["network"])
+    static let vendorName = "Acme Network Services"
+
+    /// The demo vendor; its webhooks go to `TIERDESK_DEMO_VENDOR_WEBHOOK_URL` when set (the vendor
+    /// simulator, in `scripts/dev`), else to an example address that answers nothing.
+    static func vendor(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CreateVendorRequest {
+        let url = environment["TIERDESK_DEMO_VENDOR_WEBHOOK_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://vendor.example.com/tierdesk/webhooks"
+        let vendor = CreateVendorRequest(name: vendorName, webhookUrl: url, categories: ["network"])
+        do {
+            try vendor.validate()
+        } catch {
+            throw ValidationError("TIERDESK_DEMO_VENDOR_WEBHOOK_URL must be an absolute http(s) URL, not '\(url)'")
+        }
+        return vendor
+    }
 
     /// The demo's routing rules (replaced by name on every run), category defaults and a VIP.
     static func rules(vendorID: UUID) -> [RuleRequest] {
@@ -115,6 +128,7 @@ struct SeedDemo: AsyncParsableCommand {
 
     func run() async throws {
         let secret = try environmentSecret()
+        let vendor = try Self.vendor()
         let env = env
         let now = SystemClock().now()
         let lines = try await withDatabase { client, logger -> [(String, String)] in
@@ -128,13 +142,15 @@ struct SeedDemo: AsyncParsableCommand {
                 }
             }
             let vendors = VendorStore(secret: secret)
-            if let (id, key) = try await vendors.rotateKey(name: Self.vendor.name, on: client, logger: logger) {
-                lines.append(("TIERDESK_DEMO_VENDOR_ID", id.uuidString.lowercased()))
-                lines.append(("TIERDESK_DEMO_VENDOR_KEY", key))
+            if let reissued = try await vendors.reissueDemoCredentials(name: vendor.name, webhookUrl: vendor.webhookUrl, on: client, logger: logger) {
+                lines.append(("TIERDESK_DEMO_VENDOR_ID", reissued.id.uuidString.lowercased()))
+                lines.append(("TIERDESK_DEMO_VENDOR_KEY", reissued.apiKey))
+                lines.append(("TIERDESK_DEMO_VENDOR_SECRET", reissued.signingSecret))
             } else {
-                let vendor = try await vendors.create(Self.vendor, on: client, now: now, logger: logger)
-                lines.append(("TIERDESK_DEMO_VENDOR_ID", vendor.id.uuidString.lowercased()))
-                lines.append(("TIERDESK_DEMO_VENDOR_KEY", vendor.apiKey ?? ""))
+                let created = try await vendors.create(vendor, on: client, now: now, logger: logger)
+                lines.append(("TIERDESK_DEMO_VENDOR_ID", created.id.uuidString.lowercased()))
+                lines.append(("TIERDESK_DEMO_VENDOR_KEY", created.apiKey ?? ""))
+                lines.append(("TIERDESK_DEMO_VENDOR_SECRET", created.signingSecret ?? ""))
             }
             let articles = try Intake.demoArticles()
             for article in articles {
@@ -152,7 +168,7 @@ struct SeedDemo: AsyncParsableCommand {
         }
         if !env {
             print(
-                "Demo data loaded: agents alice (level 1), bob (level 2), carol (level 3); vendor \(Self.vendor.name); knowledge-base articles;"
+                "Demo data loaded: agents alice (level 1), bob (level 2), carol (level 3); vendor \(vendor.name) (webhooks to \(vendor.webhookUrl)); knowledge-base articles;"
                     + " triage rules; a year of resolved tickets, and the category model trained on them.")
         }
         for (key, value) in lines { print("\(key)=\(value)") }

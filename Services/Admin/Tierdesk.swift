@@ -11,9 +11,9 @@ import VendorBridgeApp
 struct Tierdesk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tierdesk",
-        abstract: "Tierdesk administration: schema migrations, demo data, agents and vendors.",
-        discussion: "Reads TIERDESK_DATABASE_URL (and TIERDESK_SECRET for vendors) from the environment.",
-        subcommands: [Migrate.self, SeedDemo.self, CreateAgent.self, CreateVendor.self])
+        abstract: "Tierdesk administration: schema migrations, demo data, agents and vendors; a vendor simulator.",
+        discussion: "Reads TIERDESK_DATABASE_URL (and TIERDESK_SECRET for vendors) from the environment; vendor-sim needs neither.",
+        subcommands: [Migrate.self, SeedDemo.self, CreateAgent.self, CreateVendor.self, VendorSim.self])
 }
 
 /// The database and logger every subcommand uses, opened for the duration of `body`.

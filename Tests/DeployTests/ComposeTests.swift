@@ -38,13 +38,32 @@ final class KeyRecorder: AccessReporter {
         return recorder.keys.withLock { $0 }.union(["TIERDESK_LOG_LEVEL", "TIERDESK_LOG_FORMAT"])
     }
 
+    /// The environment variables of keys the services' own code names (`"tierdesk.webhook.allowed.hosts"`
+    /// in vendor-bridge, the vendor simulator's `"tierdesk.vendor.sim.*"`): read outside the shared
+    /// configuration structs above, which cannot be run without the service.
+    static func variablesNamedInServices() throws -> Set<String> {
+        let services = root.appendingPathComponent("Services")
+        let files = try #require(FileManager.default.enumerator(at: services, includingPropertiesForKeys: nil))
+        var names = Set<String>()
+        for case let file as URL in files where file.pathExtension == "swift" {
+            for match in try String(contentsOf: file, encoding: .utf8).matches(of: /"(tierdesk(?:\.[a-z0-9]+)+)"/) {
+                names.insert(TierdeskConfiguration.environmentName(String(match.1)))
+            }
+        }
+        return names
+    }
+
+    /// Compose services that are not behind the gateway, with the reason: they take no client's requests.
+    static let outsideTheGateway = ["vendor-sim": "the demo vendor: only vendor-bridge's webhooks reach it"]
+
     static func compose() throws -> [String: Any] {
         try #require(try Yams.load(yaml: text("docker-compose.yml")) as? [String: Any])
     }
 
     @Test func everyVariableComposeSetsIsReadByTheCode() throws {
-        let read = try Self.variablesRead()
+        let read = try Self.variablesRead().union(try Self.variablesNamedInServices())
         #expect(read.contains("TIERDESK_TIER2_QUEUE_URL") && read.contains("TIERDESK_TIERS"))
+        #expect(read.contains("TIERDESK_WEBHOOK_ALLOWED_HOSTS") && read.contains("TIERDESK_VENDOR_SIM_SECRET"))
         let services = try #require(try Self.compose()["services"] as? [String: [String: Any]])
         for (name, service) in services {
             let environment = service["environment"] as? [String: Any] ?? [:]
@@ -130,6 +149,11 @@ final class KeyRecorder: AccessReporter {
         }
         #expect(holders(of: "TIERDESK_SECRET") == ["migrate", "intake", "vendor-bridge"])
         #expect(holders(of: "TIERDESK_MAIL_GATEWAY_TOKEN") == ["intake"])
+        for name in Self.outsideTheGateway.keys {
+            let environment = try #require(services[name]?["environment"] as? [String: Any])
+            let held = ["TIERDESK_DATABASE_URL", "TIERDESK_ADMIN_TOKEN", "TIERDESK_INTERNAL_TOKEN"].filter { environment[$0] != nil }
+            #expect(held.isEmpty, "\(name) holds no Tierdesk credential: \(held)")
+        }
         for name in holders(of: "TIERDESK_SECRET") {
             let environment = try #require(services[name]?["environment"] as? [String: Any])
             #expect("\(environment["TIERDESK_SECRET"] ?? "")".hasPrefix("${TIERDESK_SECRET:?"), "\(name) refuses to start without it")
@@ -147,7 +171,7 @@ final class KeyRecorder: AccessReporter {
         let address = try #require((attachment.value as? [String: Any])?["ipv4_address"] as? String)
         let shared = try #require(compose["x-tierdesk-env"] as? [String: Any])
         #expect(shared["TIERDESK_TRUSTED_PROXIES"] as? String == "\(address)/32")
-        for (name, service) in services where service["command"] != nil {
+        for (name, service) in services where service["command"] != nil && Self.outsideTheGateway[name] == nil {
             let environment = service["environment"] as? [String: Any] ?? [:]
             #expect(environment["TIERDESK_TRUSTED_PROXIES"] as? String == "\(address)/32", "\(name) trusts the gateway alone")
         }

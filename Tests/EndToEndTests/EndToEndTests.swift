@@ -18,8 +18,8 @@ import TierdeskTestSupport
         var vendor: Vendor?
     }
 
-    func withCluster(_ body: (Cluster) async throws -> Void) async throws {
-        let cluster = try Cluster(database: try TestDatabase.settings())
+    func withCluster(_ extra: [String: String] = [:], _ body: (Cluster) async throws -> Void) async throws {
+        let cluster = try Cluster(database: try TestDatabase.settings(), extra: extra)
         do {
             try await cluster.start()
             try await body(cluster)
@@ -161,44 +161,96 @@ import TierdeskTestSupport
         }
     }
 
-    @Test(.freshDatabase) func escalationChainReachesAVendorCase() async throws {
-        try await withCluster { cluster in
+    /// Levels 1 → 2 → 3 → the vendor, and back: the real `tierdesk vendor-sim` gets the signed
+    /// webhook, acknowledges, asks a question; level 3 answers; the simulator resolves; the ticket
+    /// comes back to the level 3 agent, who verifies and resolves it, which closes the case.
+    @Test(.freshDatabase) func escalationChainGoesRoundTheVendorAndBack() async throws {
+        let simPort = try Cluster.freePort()
+        let settings = ["TIERDESK_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "TIERDESK_WEBHOOK_POLL_MS": "100", "TIERDESK_WEBHOOK_SCHEDULE": "500ms,1s,2s"]
+        try await withCluster(settings) { cluster in
             let (one, two, three) = (
                 try await hire(cluster, tiers: [1], name: "one"), try await hire(cluster, tiers: [2], name: "two"),
                 try await hire(cluster, tiers: [3], name: "three")
             )
+            let bridge = cluster.url("vendor-bridge")
             let vendor = try await HTTP.json(
-                Vendor.self, .POST, cluster.url("vendor-bridge") + "/v1/vendors", token: TestCredentials.adminToken,
-                body: CreateVendorRequest(name: "Acme Network Services", webhookUrl: "https://acme.example.com/hooks", categories: ["network"]), expect: 201)
-            let submitted = try await submit(cluster)
-            let work = cluster.url("tier-queue") + "/v1/tickets/\(submitted.id)"
-            _ = try await HTTP.eventually { try await queue(cluster, tier: 1, token: one).first { $0.id == submitted.id } }
-
-            for (tier, token) in [(1, one), (2, two)] {
-                let claimed = try await HTTP.eventually { try await claim(cluster, tier: tier, token: token) }
-                #expect(claimed.id == submitted.id && claimed.tier?.rawValue == tier)
-                let up = try await HTTP.json(Ticket.self, .POST, work + "/escalate", token: token, body: EscalateRequest(reason: "beyond level \(tier)"))
-                #expect(up.status == .queued && up.tier?.rawValue == tier + 1)
+                Vendor.self, .POST, bridge + "/v1/vendors", token: TestCredentials.adminToken,
+                body: CreateVendorRequest(name: "Acme Network Services", webhookUrl: "http://127.0.0.1:\(simPort)/webhooks", categories: ["network"]),
+                expect: 201)
+            let simulator = Process()
+            simulator.executableURL = URL(fileURLWithPath: try Cluster.binPath()).appendingPathComponent("tierdesk")
+            simulator.arguments = ["vendor-sim", "--port", "\(simPort)", "--ack-after-ms", "50", "--resolve-after-ms", "100", "--ask-every", "1"]
+            simulator.environment = [
+                "TIERDESK_VENDOR_SIM_SECRET": try #require(vendor.signingSecret), "TIERDESK_VENDOR_SIM_KEY": try #require(vendor.apiKey),
+                "TIERDESK_VENDOR_BRIDGE_URL": bridge,
+            ]
+            let simLog = FileManager.default.temporaryDirectory.appendingPathComponent("tierdesk-e2e-vendor-sim-\(UUID()).log")
+            _ = FileManager.default.createFile(atPath: simLog.path, contents: nil)
+            simulator.standardOutput = try FileHandle(forWritingTo: simLog)
+            simulator.standardError = simulator.standardOutput
+            try simulator.run()
+            defer {
+                kill(simulator.processIdentifier, SIGTERM)
+                simulator.waitUntilExit()
             }
-            _ = try #require(try await claim(cluster, tier: 3, token: three))
-            let atVendor = try await HTTP.json(
-                Ticket.self, .POST, work + "/escalate", token: three, body: EscalateRequest(reason: "firmware defect", toTier: 4, vendorId: vendor.id))
-            #expect(atVendor.status == .pendingVendor && atVendor.tier == .vendor && atVendor.vendorId == vendor.id)
+            do {
+                let submitted = try await submit(cluster)
+                let work = cluster.url("tier-queue") + "/v1/tickets/\(submitted.id)"
+                _ = try await HTTP.eventually { try await queue(cluster, tier: 1, token: one).first { $0.id == submitted.id } }
+                for (tier, token) in [(1, one), (2, two)] {
+                    let claimed = try await HTTP.eventually { try await claim(cluster, tier: tier, token: token) }
+                    #expect(claimed.id == submitted.id && claimed.tier?.rawValue == tier)
+                    let up = try await HTTP.json(Ticket.self, .POST, work + "/escalate", token: token, body: EscalateRequest(reason: "beyond level \(tier)"))
+                    #expect(up.status == .queued && up.tier?.rawValue == tier + 1)
+                }
+                _ = try #require(try await claim(cluster, tier: 3, token: three))
+                let atVendor = try await HTTP.json(
+                    Ticket.self, .POST, work + "/escalate", token: three,
+                    body: EscalateRequest(
+                        reason: "firmware defect", toTier: 4, vendorId: vendor.id, handOff: ["reproduction": "reboot the edge router", "logs": "attached"]))
+                #expect(atVendor.status == .pendingVendor && atVendor.tier == .vendor && atVendor.vendorId == vendor.id)
 
-            let vendorCase = try await HTTP.eventually {
-                try await HTTP.json(Page<VendorCase>.self, .GET, cluster.url("vendor-bridge") + "/v1/vendor/cases", token: vendor.apiKey).items.first
+                // The simulator verified the signed webhook, acknowledged and asked; level 3 sees the question.
+                let question = try await HTTP.eventually {
+                    try await HTTP.json(TicketDetail.self, .GET, work, token: three).work?.vendorQuestion
+                }
+                let vendorCase = try await HTTP.json(VendorCase.self, .GET, bridge + "/v1/vendor/cases/\(question.caseId)", token: vendor.apiKey)
+                #expect(vendorCase.ticketId == submitted.id && vendorCase.reason == "firmware defect" && vendorCase.acknowledgedAt != nil)
+                let answered = try await HTTP.json(
+                    VendorCase.self, .POST, cluster.url("vendor-bridge") + "/v1/tickets/\(submitted.id)/vendor-messages", token: three,
+                    body: VendorMessageRequest(message: "Firmware 4.1.7; the logs are attached"), expect: 201)
+                #expect(answered.updates.last?.author == .company)
+
+                // Resolved by the vendor: back with level 3's agent, in progress, to verify.
+                let back = try await HTTP.eventually {
+                    let ticket = try await HTTP.json(TicketDetail.self, .GET, work, token: three).ticket
+                    return ticket.status == .inProgress ? ticket : nil
+                }
+                #expect(back.tier == .specialist)
+                let resolved = try await HTTP.json(
+                    Ticket.self, .POST, work + "/resolve", token: three, body: ResolveRequest(resolution: "Vendor firmware 4.2 fixed it", code: .vendorFixed))
+                #expect(resolved.status == .resolved)
+                let closed = try await HTTP.eventually {
+                    let found = try await HTTP.json(VendorCase.self, .GET, bridge + "/v1/vendor/cases/\(question.caseId)", token: vendor.apiKey)
+                    return found.status == .closed ? found : nil
+                }
+                #expect(closed.questions == 1 && closed.updates.map(\.author).contains(.company))
+                // Every webhook reached the simulator and was accepted on its first attempt.
+                let deliveries = try await HTTP.eventually {
+                    let log = try await HTTP.json(
+                        Page<WebhookDelivery>.self, .GET, bridge + "/v1/vendors/\(vendor.id)/deliveries", token: TestCredentials.adminToken)
+                    return log.items.count == 3 && log.items.allSatisfy { $0.status == .delivered } ? log.items : nil
+                }
+                #expect(Set(deliveries.map(\.type)) == ["vendor.case_opened", "vendor.message", "vendor.case_closed"])
+                #expect(deliveries.allSatisfy { $0.attempts.first?.statusCode == 204 })
+
+                let view = try await requesterView(cluster, submitted)
+                #expect(view.ticket.status == .resolved)
+                #expect(!view.events.contains { $0.type == .vendorCaseOpened || $0.type == .vendorUpdated })  // internal: the requester does not see them
+            } catch {
+                print("--- vendor-sim log\n\((try? String(contentsOf: simLog, encoding: .utf8))?.suffix(3000) ?? "")")
+                throw error
             }
-            #expect(vendorCase.ticketId == submitted.id && vendorCase.ticketReference == submitted.reference && vendorCase.reason == "firmware defect")
-            _ = try await HTTP.json(
-                VendorCase.self, .POST, cluster.url("vendor-bridge") + "/v1/vendor/cases/\(vendorCase.id)/updates", token: vendor.apiKey,
-                body: VendorUpdateRequest(status: .resolved, message: "Fixed in firmware 4.2"))
-
-            let view = try await requesterView(cluster, submitted)
-            #expect(view.ticket.status == .resolved)
-            #expect(view.events.filter { $0.type == .ticketEscalated }.count == 3)
-            #expect(!view.events.contains { $0.type == .vendorCaseOpened })  // internal: agents see it, the requester does not
-            let agentView = try await HTTP.json(TicketDetail.self, .GET, work, token: three)
-            #expect(agentView.events.contains { $0.type == .vendorCaseOpened })
         }
     }
 
