@@ -18,15 +18,18 @@ public struct VendorBridgeConfiguration: Sendable {
     public var checkInterval: Duration
     /// Requests a minute per vendor key on the vendor API (`TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE`, default 600).
     public var vendorRatePerMinute: Int
+    /// How long delivered webhooks stay in the delivery log (`TIERDESK_WEBHOOK_LOG_DAYS`, default 30).
+    public var deliveryLogDays: Int
 
     public init(
         webhookTargets: WebhookTargetPolicy = WebhookTargetPolicy(), delivery: WebhookDeliverySettings = WebhookDeliverySettings(),
-        checkInterval: Duration = .seconds(5), vendorRatePerMinute: Int = 600
+        checkInterval: Duration = .seconds(5), vendorRatePerMinute: Int = 600, deliveryLogDays: Int = 30
     ) {
         self.webhookTargets = webhookTargets
         self.delivery = delivery
         self.checkInterval = checkInterval
         self.vendorRatePerMinute = vendorRatePerMinute
+        self.deliveryLogDays = deliveryLogDays
     }
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
@@ -45,7 +48,8 @@ public struct VendorBridgeConfiguration: Sendable {
                 timeout: .milliseconds(try int("tierdesk.webhook.timeout.ms", 10_000, 100...120_000)),
                 pollInterval: .milliseconds(try int("tierdesk.webhook.poll.ms", 500, 10...60_000))),
             checkInterval: .milliseconds(try int("tierdesk.vendor.check.ms", 5000, 50...600_000)),
-            vendorRatePerMinute: try int("tierdesk.vendor.rate.limit.per.minute", 600, 1...1_000_000))
+            vendorRatePerMinute: try int("tierdesk.vendor.rate.limit.per.minute", 600, 1...1_000_000),
+            deliveryLogDays: try int("tierdesk.webhook.log.days", 30, 1...3650))
     }
 }
 
@@ -76,7 +80,8 @@ public struct VendorBridgeDependencies: Sendable {
         vendorLimiter = RateLimiter(perMinute: configuration.vendorRatePerMinute)
     }
 
-    /// The background work: webhook delivery, the overdue watch, and the scorecard gauges.
+    /// The background work: webhook delivery and the delivery log's clean-up, the overdue watch, and
+    /// the scorecard gauges.
     func services() -> [any Service] {
         let runtime = runtime
         let deliverer = WebhookDeliverer(
@@ -90,7 +95,11 @@ public struct VendorBridgeDependencies: Sendable {
         let gauges = PeriodicTask(name: "vendor-scorecards", interval: .seconds(60), logger: runtime.logger) {
             try await scorecards.publishMetrics(on: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
         }
-        return [deliverer, watch, gauges]
+        let (deliveries, days) = (deliveries, configuration.deliveryLogDays)
+        let prune = PeriodicTask(name: "webhook-log-cleanup", interval: .seconds(3600), logger: runtime.logger) {
+            try await deliveries.prune(olderThanDays: days, on: runtime.postgres, logger: runtime.logger)
+        }
+        return [deliverer, watch, gauges, prune]
     }
 }
 

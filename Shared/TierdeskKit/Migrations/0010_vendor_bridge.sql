@@ -66,6 +66,8 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_vendor_idx ON webhook_deliveries (vendor_id, created_at DESC, id);
+-- The clean-up's scan: delivered webhooks by age (the log keeps them for TIERDESK_WEBHOOK_LOG_DAYS).
+CREATE INDEX webhook_deliveries_delivered_idx ON webhook_deliveries (delivered_at) WHERE status = 'delivered';
 
 -- Every attempt: when, how it ended (HTTP status or the error), how long it took.
 CREATE TABLE webhook_delivery_attempts (

@@ -141,3 +141,33 @@ import VendorBridgeApp
         }
     }
 }
+
+/// The delivery log keeps delivered webhooks for a while, dead ones until they are sent again.
+@Suite struct WebhookLogCleanupTests {
+    @Test(.freshDatabase) func deliveredWebhooksPastTheirDaysAreRemovedWithTheirAttempts() async throws {
+        try await TestDatabase.withClient { client in
+            let db = StoreFixture(client: client)
+            let vendor = try await VendorStore(secret: TestCredentials.secret).create(
+                CreateVendorRequest(name: "Acme", webhookUrl: "https://acme.example.com", categories: []), on: client, now: Date(), logger: db.logger)
+            var ids: [String: UUID] = [:]
+            for (name, status, age) in [("old", "delivered", 40), ("recent", "delivered", 5), ("dead", "dead", 40)] {
+                let id = UUID()
+                ids[name] = id
+                try await client.execute(
+                    """
+                    INSERT INTO webhook_deliveries (id, vendor_id, type, body, status, attempts, next_attempt_at, created_at, delivered_at, dead_at)
+                    VALUES (\(id), \(vendor.id), 'vendor.case_opened', '{}', \(status), 1, now(), now() - make_interval(days => \(Int32(age))),
+                        CASE WHEN \(status) = 'delivered' THEN now() - make_interval(days => \(Int32(age))) END,
+                        CASE WHEN \(status) = 'dead' THEN now() - make_interval(days => \(Int32(age))) END)
+                    """, logger: db.logger)
+                try await client.execute(
+                    "INSERT INTO webhook_delivery_attempts (delivery_id, started_at, status_code, latency_ms) VALUES (\(id), now(), 204, 3)",
+                    logger: db.logger)
+            }
+            #expect(try await WebhookDeliveryStore().prune(olderThanDays: 30, on: client, logger: db.logger) == 1)
+            let left = try await client.all("SELECT id FROM webhook_deliveries", logger: db.logger) { try $0.get("id", as: UUID.self) }
+            #expect(Set(left) == [ids["recent"]!, ids["dead"]!])
+            #expect(try await db.count("webhook_delivery_attempts") == 2)
+        }
+    }
+}

@@ -146,6 +146,27 @@ public struct WebhookDeliveryStore: Sendable {
             """, logger: logger, WebhookDelivery.init(row:))
     }
 
+    /// Deletes delivered webhooks (with their attempts) delivered more than `days` ago, 1,000 at a
+    /// time, each batch its own short statement; returns how many. Dead ones stay until redelivered.
+    @discardableResult
+    public func prune(olderThanDays days: Int, on client: PostgresClient, logger: Logger) async throws -> Int {
+        var removed = 0
+        while !Task.isCancelled {
+            let batch = try await client.all(
+                """
+                WITH old AS (
+                    SELECT id FROM webhook_deliveries
+                    WHERE status = 'delivered' AND delivered_at < now() - make_interval(days => \(Int32(days))) LIMIT 1000),
+                attempts AS (DELETE FROM webhook_delivery_attempts a USING old WHERE a.delivery_id = old.id)
+                DELETE FROM webhook_deliveries d USING old WHERE d.id = old.id RETURNING 1 AS one
+                """, logger: logger
+            ) { _ in 1 }.count
+            removed += batch
+            if batch < 1000 { break }
+        }
+        return removed
+    }
+
     static let columns = "id, vendor_id, case_id, type, status, created_at, next_attempt_at, delivered_at, dead_at"
 }
 
