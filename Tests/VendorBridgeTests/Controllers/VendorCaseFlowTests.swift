@@ -246,3 +246,39 @@ import TierdeskTestSupport
         }
     }
 }
+
+/// Each vendor key has its own rate on the vendor API; the scorecard is also Prometheus gauges.
+@Suite struct VendorLimitsAndMetricsTests {
+    @Test(.freshDatabase) func aVendorPastItsRateIs429AndOthersGoOn() async throws {
+        try await TestDatabase.withClient { _ in
+            try await withLiveApp(environment: ["TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE": "3"], VendorBridgeApp.buildApplication) { http in
+                let acme = try await VendorBridgeTests().register(http, name: "Acme")
+                let globex = try await VendorBridgeTests().register(http, name: "Globex")
+                for _ in 0..<3 { #expect(try await http.send(.get, "/v1/vendor/cases", token: acme.apiKey).status == .ok) }
+                let limited = try await http.send(.get, "/v1/vendor/cases", token: acme.apiKey)
+                #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil)
+                #expect(try limited.problem().status == 429)
+                #expect(try await http.send(.get, "/v1/vendor/cases", token: globex.apiKey).status == .ok)
+            }
+        }
+    }
+
+    @Test(.freshDatabase) func theScorecardIsPublishedAsGauges() async throws {
+        try await TestDatabase.withClient { client in
+            let db = StoreFixture(client: client)
+            let vendor = try await VendorStore(secret: TestCredentials.secret).create(
+                CreateVendorRequest(name: "Gauge Vendor", webhookUrl: "https://gauge.example.com", categories: []), on: client, now: Date(),
+                logger: db.logger)
+            let ticket = try await db.queued(tier: .specialist)
+            try await client.execute(
+                """
+                INSERT INTO vendor_cases (id, ticket_id, vendor_id, status, reason, opened_at, acknowledged_at, updated_at)
+                VALUES (\(UUID()), \(ticket.id), \(vendor.id), 'acknowledged', 'r', now() - interval '1 hour', now() - interval '30 minutes', now())
+                """, logger: db.logger)
+            try await ScorecardStore().publishMetrics(on: client, now: Date(), logger: db.logger)
+            let rendered = TierdeskMetrics.render()
+            #expect(rendered.contains(#"tierdesk_vendor_cases{vendor="Gauge Vendor"} 1"#))
+            #expect(rendered.contains(#"tierdesk_vendor_acknowledge_seconds_mean{vendor="Gauge Vendor"} 1800"#))
+        }
+    }
+}
