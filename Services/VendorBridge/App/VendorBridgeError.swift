@@ -27,7 +27,11 @@ public enum VendorBridgeError: Error, Equatable, ProblemConvertible {
         case .noOpenCase: .conflict("the ticket has no open vendor case", type: "no-vendor-case")
         case .notReopenable(let status): .conflict("the case is \(status.rawValue); only a resolved case can be reopened", type: "not-reopenable")
         case .duplicateVendor: .conflict("a vendor with this name exists", type: "duplicate")
-        case .caseClosed(let status): .conflict("the case is \(status.rawValue); it takes no more updates", type: "case-closed")
+        case .caseClosed(let status):
+            .conflict(
+                status == .resolved
+                    ? "the case is resolved and waits for the company's verification; it takes no more updates"
+                    : "the case is \(status.rawValue) and closed; it takes no more updates", type: "case-closed")
         case .eventRefused(let detail): Problem(type: Problem.typeBase + "event-refused", title: "Unprocessable event", status: 422, detail: detail)
         }
     }

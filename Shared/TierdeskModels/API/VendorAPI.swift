@@ -90,8 +90,18 @@ public struct VendorContract: Sendable, Codable, Equatable {
         self.calendar = calendar
     }
 
+    /// `time` may be left out: business time.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            acknowledgeWithinMinutes: try container.decodeIfPresent(Int.self, forKey: .acknowledgeWithinMinutes),
+            resolveWithinMinutes: try container.decodeIfPresent(Int.self, forKey: .resolveWithinMinutes),
+            time: try container.decodeIfPresent(Time.self, forKey: .time) ?? .business,
+            calendar: try container.decodeIfPresent(BusinessCalendar.self, forKey: .calendar))
+    }
+
     public static let standardHours = BusinessCalendar(
-        timeZone: "UTC", week: Dictionary(uniqueKeysWithValues: ["mon", "tue", "wed", "thu", "fri"].map { ($0, ["09:00-17:00"]) }))
+        timeZone: "UTC", week: Dictionary(uniqueKeysWithValues: ["mon", "tue", "wed", "thu", "fri"].map { ($0, ["09:00", "17:00"]) }))
 
     /// The clock the targets run on.
     public var clock: BusinessCalendar { time == .wall ? .alwaysOpen : (calendar ?? Self.standardHours) }
@@ -157,7 +167,8 @@ public enum VendorCaseStatus: String, Sendable, Codable, CaseIterable {
     case inProgress = "in_progress"
     case needsInfo = "needs_info"
     case resolved, rejected
-    /// The company verified the resolution (or took the ticket back): no more updates.
+    /// The company verified the resolution (or resolved or closed the ticket): no more updates. A
+    /// rejected case is closed too (`closedAt` is set) and keeps `rejected`.
     case closed
 
     /// What a vendor may post.

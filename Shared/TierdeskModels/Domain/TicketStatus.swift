@@ -8,13 +8,14 @@ public enum TicketStatus: String, Sendable, Codable, CaseIterable, Hashable {
 
     /// The lifecycle's edges. `queued → queued` is a move to another tier (escalation);
     /// `new → resolved` is a Level 0 self-service resolution; from `triaged`, a rule sends a ticket
-    /// straight to a vendor (`pending_vendor`) or closes it as not an IT matter.
+    /// straight to a vendor (`pending_vendor`) or closes it as not an IT matter; a ticket waiting on
+    /// the customer goes back to the vendor when the company reopens the vendor's case.
     static let edges: [TicketStatus: Set<TicketStatus>] = [
         .new: [.triaged, .resolved],
         .triaged: [.queued, .pendingVendor, .closed],
         .queued: [.inProgress, .queued, .pendingVendor],
         .inProgress: [.pendingCustomer, .pendingVendor, .resolved, .queued],
-        .pendingCustomer: [.inProgress, .queued, .resolved],
+        .pendingCustomer: [.inProgress, .queued, .resolved, .pendingVendor],
         .pendingVendor: [.inProgress, .queued, .resolved],
         .resolved: [.closed, .queued],
         .closed: [],

@@ -8,7 +8,7 @@ import TierdeskModels
         "triaged>queued", "triaged>pending_vendor", "triaged>closed",
         "queued>in_progress", "queued>queued", "queued>pending_vendor",
         "in_progress>pending_customer", "in_progress>pending_vendor", "in_progress>resolved", "in_progress>queued",
-        "pending_customer>in_progress", "pending_customer>queued", "pending_customer>resolved",
+        "pending_customer>in_progress", "pending_customer>queued", "pending_customer>resolved", "pending_customer>pending_vendor",
         "pending_vendor>in_progress", "pending_vendor>queued", "pending_vendor>resolved",
         "resolved>closed", "resolved>queued",
     ]

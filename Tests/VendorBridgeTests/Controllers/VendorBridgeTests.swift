@@ -172,6 +172,12 @@ import VendorBridgeApp
             #expect(rejected.status == .ok)
             let back = try #require(try await db.store.find(ticket.id, on: db.client, logger: db.logger))
             #expect(back.status == .queued && back.tier == .specialist && back.assigneeId == nil)
+            // The case keeps its status, closed: listed as rejected, taking no more updates.
+            let listed = try await http.send(.get, "/v1/vendor/cases?status=rejected", token: acme.apiKey).decode(Page<VendorCase>.self).items
+            #expect(listed.map(\.id) == [caseID] && listed[0].closedAt != nil)
+            let more = try await http.send(
+                .post, "/v1/vendor/cases/\(caseID)/updates", token: acme.apiKey, json: VendorUpdateRequest(status: .inProgress, message: "Actually..."))
+            #expect(try more.status == .conflict && more.problem().type.hasSuffix("case-closed"))
         }
     }
 

@@ -69,8 +69,16 @@ import TierdeskTestSupport
             let bad = try await http.send(.post, messages, token: ownerToken, raw: #"{"message":""}"#)
             #expect(try bad.status == .unprocessableContent && bad.problem().errors?.map(\.field) == ["message"])
 
-            let answered = try await http.send(.post, messages, token: ownerToken, json: VendorMessageRequest(message: "4.1.7, logs attached"))
+            // Level 3 sees the case among its open ones; level 1 does not.
+            #expect(try await http.send(.get, "/v1/cases", token: colleagueToken).decode(Page<VendorCase>.self).items.map(\.id) == [caseID])
+            #expect(try await http.send(.get, "/v1/cases", token: firstLine).decode(Page<VendorCase>.self).items.isEmpty)
+
+            // A retried answer (same Idempotency-Key) is sent once.
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "answer-1"]
+            let answered = try await http.send(.post, messages, token: ownerToken, json: VendorMessageRequest(message: "4.1.7, logs attached"), headers: key)
             #expect(answered.status == .created)
+            let retried = try await http.send(.post, messages, token: ownerToken, json: VendorMessageRequest(message: "4.1.7, logs attached"), headers: key)
+            #expect(retried.status == .created && retried.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
             let answeredCase = try answered.decode(VendorCase.self)
             #expect(answeredCase.status == .inProgress && answeredCase.updates.last?.author == .company && answeredCase.updates.last?.status == nil)
             #expect(try await webhookTypes(db, case: caseID) == ["vendor.case_opened", "vendor.message"])

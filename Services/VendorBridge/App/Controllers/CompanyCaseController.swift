@@ -4,15 +4,16 @@ import TierdeskKit
 import TierdeskModels
 
 /// The company's side of vendor cases: agents and the admin list open cases (`?overdue=true` for
-/// those past a contract target, `?vendorId=` for one vendor), and write to a ticket's vendor
-/// (`POST /v1/tickets/{id}/vendor-messages`; see `CaseWork.message`).
+/// those past a contract target, `?vendorId=` for one vendor; an agent sees the cases returning to
+/// its levels and those it owns), and write to a ticket's vendor (`POST /v1/tickets/{id}/vendor-messages`,
+/// with `Idempotency-Key`; see `CaseWork.message`).
 struct CompanyCaseController: Sendable {
     let deps: VendorBridgeDependencies
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let deps = deps
         router.get("v1/cases") { request, context in
-            _ = try context.requireAgentOrAdmin()
+            let agent = try context.requireAgentOrAdmin()
             let query = request.uri.queryParameters
             var v = Validation()
             var overdue = false
@@ -28,19 +29,25 @@ struct CompanyCaseController: Sendable {
             let cursor = try Pagination.cursor(request, CaseCursor.init(encoded:))
             return JSONResponse(
                 try await deps.cases.listOpen(
-                    overdue: overdue, vendorID: vendorID, limit: limit, after: cursor, on: deps.runtime.postgres, now: deps.runtime.clock.now(),
+                    overdue: overdue, vendorID: vendorID, for: agent, limit: limit, after: cursor, on: deps.runtime.postgres, now: deps.runtime.clock.now(),
                     logger: context.logger))
         }
         router.post("v1/tickets/{id}/vendor-messages") { request, context in
             let caller = try context.requireAgentOrAdmin()
             guard let ticketID = context.parameters.get("id", as: UUID.self) else { throw VendorBridgeError.ticketNotFound }
+            let key = try Idempotency.key(of: request)
             let input = try await request.decodeJSON(VendorMessageRequest.self, context: context)
             try input.validate()
             let (work, now) = (deps.work, deps.runtime.clock.now())
-            let sent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-                try await work.message(input, ticketID: ticketID, by: caller, on: connection, now: now, logger: context.logger)
+            let who = caller.map { "agent:\($0.id.uuidString.lowercased())" } ?? "admin"
+            let scope = "vendor-bridge:\(who):POST /v1/tickets/\(ticketID.uuidString.lowercased())/vendor-messages"
+            let stored = try await Idempotency().run(
+                key: key, scope: scope, fingerprint: try Idempotency.fingerprint(input), client: deps.runtime.postgres, now: now, logger: context.logger
+            ) { connection in
+                try StoredResponse(
+                    try await work.message(input, ticketID: ticketID, by: caller, on: connection, now: now, logger: context.logger), status: .created)
             }
-            return JSONResponse(sent, status: .created)
+            return stored.response()
         }
     }
 }

@@ -5,7 +5,7 @@ import TierdeskKit
 import TierdeskModels
 
 /// A vendor's own cases: list, read, post updates. Another vendor's case is 404, not 403, so ids
-/// reveal nothing. Each vendor key has its own rate (`TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE`): past it, 429.
+/// reveal nothing. Each vendor has its own rate, whichever of its keys it uses (`TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE`): past it, 429.
 struct VendorCaseController: Sendable {
     let deps: VendorBridgeDependencies
 

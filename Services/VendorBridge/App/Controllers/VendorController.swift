@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOPosix
 import TierdeskKit
 import TierdeskModels
 
@@ -13,10 +14,14 @@ struct VendorController: Sendable {
         return id
     }
 
-    /// 422 on `webhookUrl` when the policy refuses the target (see `WebhookTargetPolicy`).
-    func checkTarget(_ webhookUrl: String?) throws {
-        guard let webhookUrl, let url = URL(string: webhookUrl), let refusal = deps.configuration.webhookTargets.refusal(for: url) else { return }
-        throw Problem.validation([FieldError(field: "webhookUrl", message: refusal)])
+    /// 422 on `webhookUrl` when the policy refuses the target (see `WebhookTargetPolicy`); the name
+    /// is resolved on NIO's thread pool, off the cooperative threads.
+    func checkTarget(_ webhookUrl: String?) async throws {
+        guard let webhookUrl, let url = URL(string: webhookUrl) else { return }
+        let targets = deps.configuration.webhookTargets
+        if let refusal = try await NIOThreadPool.singleton.runIfActive({ targets.refusal(for: url) }) {
+            throw Problem.validation([FieldError(field: "webhookUrl", message: refusal)])
+        }
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -25,7 +30,7 @@ struct VendorController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateVendorRequest.self, context: context)
             try input.validate()
-            try checkTarget(input.webhookUrl)
+            try await checkTarget(input.webhookUrl)
             return JSONResponse(try await vendors.create(input, on: postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
         }
         router.get("v1/vendors") { request, context in
@@ -46,7 +51,7 @@ struct VendorController: Sendable {
             let id = try vendorID(context)
             let input = try await request.decodeJSON(UpdateVendorRequest.self, context: context)
             try input.validate()
-            try checkTarget(input.webhookUrl)
+            try await checkTarget(input.webhookUrl)
             guard let vendor = try await vendors.update(id, with: input, on: postgres, logger: context.logger) else {
                 throw VendorBridgeError.vendorNotFound
             }

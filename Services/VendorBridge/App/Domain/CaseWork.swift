@@ -46,7 +46,7 @@ struct CaseWork: Sendable {
         guard let current = try await cases.find(caseID, vendorID: vendorID, forUpdate: true, on: connection, logger: logger) else {
             throw VendorBridgeError.caseNotFound
         }
-        guard current.status != .closed && current.status != .resolved else { throw VendorBridgeError.caseClosed(status: current.status) }
+        guard current.closedAt == nil && current.status != .resolved else { throw VendorBridgeError.caseClosed(status: current.status) }
         try await cases.addUpdate(update, caseID: caseID, on: connection, now: now, logger: logger)
         let data: JSONValue = [
             "caseId": .string(caseID.uuidString.lowercased()), "status": .string(update.status.rawValue), "message": .string(update.message),

@@ -91,7 +91,7 @@ public struct VendorCaseStore: Sendable {
 
     /// Records a vendor's update and moves the case to its status. Any update acknowledges the case;
     /// `needs_info` counts a question; `resolved` stamps the resolution (the company verifies it);
-    /// `rejected` closes the case.
+    /// `rejected` closes the case (it keeps that status).
     public func addUpdate(_ update: VendorUpdateRequest, caseID: UUID, on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         let status = update.status.rawValue
         try await connection.execute(
@@ -99,7 +99,7 @@ public struct VendorCaseStore: Sendable {
             WITH entry AS (
                 INSERT INTO vendor_case_updates (id, case_id, author, status, message, eta, at)
                 VALUES (\(UUID()), \(caseID), 'vendor', \(status), \(update.message), \(update.eta), \(now)))
-            UPDATE vendor_cases SET status = CASE WHEN \(status) = 'rejected' THEN 'closed' ELSE \(status) END, updated_at = \(now),
+            UPDATE vendor_cases SET status = \(status), updated_at = \(now),
                 acknowledged_at = COALESCE(acknowledged_at, \(now)),
                 questions = questions + CASE WHEN \(status) = 'needs_info' THEN 1 ELSE 0 END,
                 resolved_at = CASE WHEN \(status) = 'resolved' THEN \(now) ELSE resolved_at END,
@@ -137,9 +137,11 @@ public struct VendorCaseStore: Sendable {
     }
 
     /// Cases not closed, oldest first, a page at a time: only those past a target now when
-    /// `overdue`, only one vendor's when `vendorID` is given.
+    /// `overdue`, only one vendor's when `vendorID` is given. An agent sees the cases that return to
+    /// one of its levels and those it owns; nil (the admin) sees all.
     public func listOpen(
-        overdue: Bool, vendorID: UUID?, limit: Int, after cursor: CaseCursor?, on executor: some DatabaseExecutor, now: Date, logger: Logger
+        overdue: Bool, vendorID: UUID?, for agent: AgentIdentity? = nil, limit: Int, after cursor: CaseCursor?, on executor: some DatabaseExecutor,
+        now: Date, logger: Logger
     ) async throws -> Page<VendorCase> {
         var bindings = PostgresBindings()
         bindings.append(cursor?.openedAtMicroseconds ?? Date.distantPast.epochMicroseconds)
@@ -148,11 +150,14 @@ public struct VendorCaseStore: Sendable {
         bindings.append(overdue)
         bindings.append(vendorID)
         bindings.append(now)
+        bindings.append(agent.map { $0.tiers.map { Int16($0.rawValue) } })
+        bindings.append(agent?.id)
         let rows = try await executor.all(
             PostgresQuery(
                 unsafeSQL: Self.select
                     + """
                      WHERE c.closed_at IS NULL AND ($5::uuid IS NULL OR c.vendor_id = $5)
+                        AND ($7::smallint[] IS NULL OR c.returns_to_tier = ANY($7) OR c.owner_id = $8)
                         AND (NOT $4 OR (c.acknowledged_at IS NULL AND c.acknowledge_due_at <= $6) OR (c.resolved_at IS NULL AND c.due_at <= $6))
                         AND (c.opened_at, c.id) > (timestamptz 'epoch' + $1 * interval '1 microsecond', $2)
                     ORDER BY c.opened_at, c.id LIMIT $3

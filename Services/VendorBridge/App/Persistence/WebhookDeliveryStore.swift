@@ -116,10 +116,18 @@ public struct WebhookDeliveryStore: Sendable {
             ORDER BY created_at DESC, id DESC LIMIT \(limit + 1)
             """, logger: logger, WebhookDelivery.init(row:))
         var page = Array(rows.prefix(limit))
+        let attempts = try await attempts(of: page.map(\.id), on: client, logger: logger)
+        for index in page.indices { page[index].attempts = attempts[page[index].id] ?? [] }
+        let next = rows.count > limit ? page.last.map { DeliveryCursor(createdAtMicroseconds: $0.createdAt.epochMicroseconds, id: $0.id).encoded } : nil
+        return Page(items: page, nextCursor: next)
+    }
+
+    /// The attempts of each of `ids`, in order.
+    func attempts(of ids: [UUID], on client: PostgresClient, logger: Logger) async throws -> [UUID: [WebhookDelivery.Attempt]] {
         let attempts = try await client.all(
             """
             SELECT delivery_id, started_at, status_code, latency_ms, error FROM webhook_delivery_attempts
-            WHERE delivery_id = ANY(\(page.map(\.id))) ORDER BY delivery_id, id
+            WHERE delivery_id = ANY(\(ids)) ORDER BY delivery_id, id
             """, logger: logger
         ) { row in
             (
@@ -129,21 +137,20 @@ public struct WebhookDeliveryStore: Sendable {
                     latencyMs: Int(try row.get("latency_ms", as: Int32.self)), error: try row.get("error"))
             )
         }
-        let byDelivery = Dictionary(grouping: attempts, by: \.0)
-        for index in page.indices { page[index].attempts = byDelivery[page[index].id]?.map(\.1) ?? [] }
-        let next = rows.count > limit ? page.last.map { DeliveryCursor(createdAtMicroseconds: $0.createdAt.epochMicroseconds, id: $0.id).encoded } : nil
-        return Page(items: page, nextCursor: next)
+        return Dictionary(grouping: attempts, by: \.0).mapValues { $0.map(\.1) }
     }
 
     /// Sends a delivery again from the start of the schedule, whatever became of it (delivered,
     /// dead, or still trying); the vendor sees the same `webhook-id`. Nil when there is no such delivery.
     public func redeliver(_ id: UUID, on client: PostgresClient, logger: Logger) async throws -> WebhookDelivery? {
-        try await client.first(
+        var delivery = try await client.first(
             """
             UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), lease = NULL, leased_until = NULL,
                 delivered_at = NULL, dead_at = NULL
             WHERE id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger, WebhookDelivery.init(row:))
+        delivery?.attempts = try await attempts(of: [id], on: client, logger: logger)[id] ?? []
+        return delivery
     }
 
     /// Deletes delivered webhooks (with their attempts) delivered more than `days` ago, 1,000 at a
