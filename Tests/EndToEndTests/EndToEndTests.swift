@@ -214,6 +214,9 @@ import TierdeskTestSupport
                 let question = try await HTTP.eventually {
                     try await HTTP.json(TicketDetail.self, .GET, work, token: three).work?.vendorQuestion
                 }
+                // The level 3 agent still holds the ticket: it is on that agent's worklist while the vendor works.
+                let worklist = try await HTTP.json(Page<TicketSummary>.self, .GET, cluster.url("tier-queue") + "/v1/agents/me/tickets", token: three)
+                #expect(worklist.items.contains { $0.id == submitted.id && $0.status == .pendingVendor })
                 let vendorCase = try await HTTP.json(VendorCase.self, .GET, bridge + "/v1/vendor/cases/\(question.caseId)", token: vendor.apiKey)
                 #expect(vendorCase.ticketId == submitted.id && vendorCase.reason == "firmware defect" && vendorCase.acknowledgedAt != nil)
                 let answered = try await HTTP.json(

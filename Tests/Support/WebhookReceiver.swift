@@ -36,6 +36,7 @@ public final class WebhookReceiver: Sendable {
             let bytes = try await request.body.collect(upTo: 1 << 20)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
+            headers["host"] = request.head.authority
             let behaviour = state.withLock { state in
                 state.received.append(Received(headers: headers, body: Data(buffer: bytes), at: Date()))
                 return state.behaviour

@@ -23,37 +23,64 @@ public struct WebhookTargetPolicy: Sendable {
         "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
     ].compactMap(AddressRange.init)
 
-    public init(allowedHosts: Set<String> = [], allowedRanges: [AddressRange] = []) {
+    /// How names are resolved (the system resolver; tests give their own).
+    let resolver: @Sendable (String) -> [String]
+
+    public init(
+        allowedHosts: Set<String> = [], allowedRanges: [AddressRange] = [], resolver: @escaping @Sendable (String) -> [String] = WebhookTargetPolicy.addresses
+    ) {
         self.allowedHosts = allowedHosts
         self.allowedRanges = allowedRanges
+        self.resolver = resolver
     }
 
     /// Parses `TIERDESK_WEBHOOK_ALLOWED_HOSTS`: comma-separated host names or CIDR ranges.
-    public init(parsing text: String) {
+    public init(parsing text: String, resolver: @escaping @Sendable (String) -> [String] = WebhookTargetPolicy.addresses) {
         var hosts = Set<String>()
         var ranges: [AddressRange] = []
         for entry in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !entry.isEmpty {
             if let range = AddressRange(entry) { ranges.append(range) } else { hosts.insert(entry) }
         }
-        self.init(allowedHosts: hosts, allowedRanges: ranges)
+        self.init(allowedHosts: hosts, allowedRanges: ranges, resolver: resolver)
+    }
+
+    /// What the policy says of a URL: refused with the reason, or allowed with its host and the
+    /// addresses that were checked (the host itself for an address literal).
+    public enum Decision: Sendable, Equatable {
+        case refused(String)
+        case allowed(host: String, addresses: [String])
     }
 
     /// Nil when `url` may be a webhook, else why not (for a 422 on `webhookUrl`). `resolve` gives a
-    /// host's addresses (the system resolver by default; a name that does not resolve is checked
-    /// again at delivery).
-    public func refusal(for url: URL, resolve: (String) -> [String] = WebhookTargetPolicy.addresses) -> String? {
+    /// host's addresses (the policy's resolver by default); a name that does not resolve yet may be
+    /// registered: delivery checks again.
+    public func refusal(for url: URL, resolve: ((String) -> [String])? = nil) -> String? {
+        if case .refused(let reason) = decide(url, resolve: resolve ?? resolver) { return reason }
+        return nil
+    }
+
+    /// The check at delivery: as `refusal`, and a name must resolve now. The request is then to go
+    /// to one of the `addresses` checked (not to what the name resolves to a moment later), so DNS
+    /// cannot turn a checked public name into an internal target between the check and the connection.
+    public func deliveryTarget(for url: URL) -> Decision {
+        let decision = decide(url, resolve: resolver)
+        if case .allowed(let host, let addresses) = decision, addresses.isEmpty { return .refused("\(host) does not resolve") }
+        return decision
+    }
+
+    func decide(_ url: URL, resolve: (String) -> [String]) -> Decision {
         guard let scheme = url.scheme?.lowercased(), let rawHost = url.host?.lowercased(), !rawHost.isEmpty else {
-            return "must be an absolute https URL"
+            return .refused("must be an absolute https URL")
         }
         let host = rawHost.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let addresses = AddressRange.bytes(host) != nil ? [host] : resolve(host)
         let allowed = allowedHosts.contains(host) || (!addresses.isEmpty && addresses.allSatisfy { address in allowedRanges.contains { $0.contains(address) } })
-        if allowed { return scheme == "http" || scheme == "https" ? nil : "must be an http(s) URL" }
-        guard scheme == "https" else { return "must be https (plain http only for hosts in TIERDESK_WEBHOOK_ALLOWED_HOSTS)" }
+        if allowed { return scheme == "http" || scheme == "https" ? .allowed(host: host, addresses: addresses) : .refused("must be an http(s) URL") }
+        guard scheme == "https" else { return .refused("must be https (plain http only for hosts in TIERDESK_WEBHOOK_ALLOWED_HOSTS)") }
         if let inside = addresses.first(where: { address in Self.internalRanges.contains { $0.contains(address) } }) {
-            return "points inside the network (\(host) is \(inside)); allow it with TIERDESK_WEBHOOK_ALLOWED_HOSTS if that is meant"
+            return .refused("points inside the network (\(host) is \(inside)); allow it with TIERDESK_WEBHOOK_ALLOWED_HOSTS if that is meant")
         }
-        return nil
+        return .allowed(host: host, addresses: addresses)
     }
 
     /// Every address the system resolver gives for a host (empty when it does not resolve).

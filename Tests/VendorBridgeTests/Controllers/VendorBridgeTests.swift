@@ -15,9 +15,12 @@ import VendorBridgeApp
     }
 
     func register(_ http: any TestClientProtocol, name: String, categories: [String] = ["network"]) async throws -> Vendor {
+        try await registerAt(http, name: name, url: "https://\(name.lowercased()).example.com/hook", categories: categories)
+    }
+
+    func registerAt(_ http: any TestClientProtocol, name: String, url: String, categories: [String] = ["network"]) async throws -> Vendor {
         try await http.send(
-            .post, "/v1/vendors", token: TestCredentials.adminToken,
-            json: CreateVendorRequest(name: name, webhookUrl: "https://\(name.lowercased()).example.com/hook", categories: categories)
+            .post, "/v1/vendors", token: TestCredentials.adminToken, json: CreateVendorRequest(name: name, webhookUrl: url, categories: categories)
         ).decode(Vendor.self)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Synchronization
 import Testing
 import TierdeskKit
 import TierdeskModels
@@ -287,6 +288,61 @@ import TierdeskTestSupport
             let rendered = TierdeskMetrics.render()
             #expect(rendered.contains(#"tierdesk_vendor_cases{vendor="Gauge Vendor"} 1"#))
             #expect(rendered.contains(#"tierdesk_vendor_acknowledge_seconds_mean{vendor="Gauge Vendor"} 1800"#))
+        }
+    }
+}
+
+/// The connection goes where the check looked: the name is resolved once per attempt, every address
+/// checked, and the request sent to a checked address (the system resolver knows nothing of these names).
+@Suite struct WebhookPinningTests {
+    func withVendorBridge(
+        resolver: @escaping @Sendable (String) -> [String], _ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void
+    ) async throws {
+        try await TestDatabase.withClient { client in
+            let reader = TestCredentials.reader(
+                database: try TestDatabase.settings(), ["TIERDESK_WEBHOOK_POLL_MS": "50", "TIERDESK_WEBHOOK_SCHEDULE": "200ms"])
+            let runtime = try ServiceRuntime(
+                configuration: try TierdeskConfiguration(
+                    reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true))
+            var configuration = try VendorBridgeConfiguration(reader: reader)
+            configuration.webhookTargets = WebhookTargetPolicy(parsing: "hooks.tierdesk.test", resolver: resolver)
+            let deps = try VendorBridgeDependencies(runtime: runtime, configuration: configuration)
+            try await runtime.makeApplication(router: buildRouter(deps), services: deps.services()).test(.live) { http in
+                try await test(http, StoreFixture(client: client))
+            }
+        }
+    }
+
+    /// A name server under the test's control: `vendor.tierdesk.example` is public until it turns.
+    final class Names: Sendable {
+        let turned = Mutex(false)
+
+        func resolve(_ host: String) -> [String] {
+            if host == "hooks.tierdesk.test" { return ["127.0.0.1"] }
+            return turned.withLock { $0 } ? ["10.0.0.5"] : ["93.184.216.34"]
+        }
+    }
+
+    @Test(.freshDatabase) func aDeliveryGoesToTheAddressThatWasChecked() async throws {
+        let receiver = try WebhookReceiver()
+        let names = Names()
+        try await receiver.serving {
+            try await withVendorBridge(resolver: names.resolve) { http, db in
+                let allowed = try await VendorBridgeTests().registerAt(http, name: "Pinned", url: "http://hooks.tierdesk.test:\(receiver.port)/hooks")
+                _ = try await VendorBridgeTests().escalate(http, db, to: allowed.id)
+                let received = try await HTTP.eventually { receiver.received.first }
+                #expect(received.headers["host"] == "hooks.tierdesk.test:\(receiver.port)")
+                // A public-looking name that now resolves inside the network: refused at the attempt, nothing sent.
+                let turned = try await VendorBridgeTests().registerAt(http, name: "Turned", url: "https://vendor.tierdesk.example/hooks")
+                names.turned.withLock { $0 = true }
+                _ = try await VendorBridgeTests().escalate(http, db, to: turned.id)
+                let refused = try await HTTP.eventually {
+                    try await http.send(.get, "/v1/vendors/\(turned.id)/deliveries", token: TestCredentials.adminToken).decode(Page<WebhookDelivery>.self)
+                        .items.first { !$0.attempts.isEmpty }
+                }
+                #expect(refused.attempts.first?.error?.contains("points inside the network (vendor.tierdesk.example is 10.0.0.5)") == true)
+                #expect(receiver.received.count == 1)
+            }
         }
     }
 }

@@ -54,7 +54,8 @@ public struct WebhookDeliverySettings: Sendable {
 /// vendor's current `whsec_` secret). A 2xx answer delivers; anything else, silence past the
 /// timeout, or a target the policy refuses is a failed attempt, retried on the schedule and dead
 /// after the last. The target is checked again before every attempt against what its name
-/// resolves to now, so a public name turned internal is refused.
+/// resolves to now, and the connection goes to an address so checked (`dnsOverride`; TLS still
+/// verifies the name), so a public name turned internal is refused, even between check and connect.
 ///
 /// Each replica keeps at most `perVendor` deliveries in flight per vendor and claims only for
 /// vendors below that, so a hanging vendor ties up its own slots and never another vendor's.
@@ -173,8 +174,11 @@ struct WebhookDeliverer: Service {
         else { throw DeliveryRefusal(reason: "the vendor is deactivated") }
         guard let target = URL(string: url) else { throw DeliveryRefusal(reason: "the webhook URL is not a URL") }
         // Resolving blocks: done on NIO's thread pool, off the cooperative threads.
-        let refusal = try await NIOThreadPool.singleton.runIfActive { [targets] in targets.refusal(for: target) }
-        if let refusal { throw DeliveryRefusal(reason: "refused: \(refusal)") }
+        let decision = try await NIOThreadPool.singleton.runIfActive { [targets] in targets.deliveryTarget(for: target) }
+        guard case .allowed(let host, let addresses) = decision, let address = addresses.first else {
+            if case .refused(let reason) = decision { throw DeliveryRefusal(reason: "refused: \(reason)") }
+            throw DeliveryRefusal(reason: "refused: no address")
+        }
         let body = Data(delivery.body.utf8)
         let timestamp = Int64(Date().timeIntervalSince1970)
         let id = delivery.id.uuidString.lowercased()
@@ -188,19 +192,29 @@ struct WebhookDeliverer: Service {
             name: "webhook-signature",
             value: try WebhookSignature.sign(id: id, timestamp: timestamp, body: body, secret: try Secrets.open(sealed, secret: sealingSecret)))
         request.body = .bytes(ByteBuffer(data: body))
-        let response = try await Self.httpClient.execute(request, timeout: .init(settings.timeout), logger: logger)
-        _ = try? await response.body.collect(upTo: 64 << 10)  // the answer is not read beyond this
-        return Int(response.status.code)
+        // The connection goes to the address just checked; TLS still names and verifies the host.
+        let client = Self.client(pinning: host, to: address)
+        do {
+            let response = try await client.execute(request, timeout: .init(settings.timeout), logger: logger)
+            _ = try? await response.body.collect(upTo: 64 << 10)  // the answer is not read beyond this
+            try? await client.shutdown()
+            return Int(response.status.code)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
-    /// Vendors' endpoints are the open internet: no redirects followed (a redirect could lead inside
-    /// the network past the target check), short connects.
-    static let httpClient: HTTPClient = {
+    /// A client for one attempt whose connections to `host` go to `address`. Vendors' endpoints are
+    /// the open internet: no redirects followed (a redirect could lead inside the network past the
+    /// target check), short connects. One client per attempt: webhooks are few, and a pooled
+    /// connection would outlive the check it was made under.
+    static func client(pinning host: String, to address: String) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout = .init(connect: .seconds(5))
-        configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        if host != address { configuration.dnsOverride = [host: address] }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    }
 }
 
 extension WebhookDeliveryStore.Outcome {
