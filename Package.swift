@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "triage", targets: ["TriageMain"]),
         .executable(name: "tier-queue", targets: ["TierQueueMain"]),
         .executable(name: "vendor-bridge", targets: ["VendorBridgeMain"]),
+        .executable(name: "console", targets: ["ConsoleMain"]),
         .executable(name: "tierdesk", targets: ["Admin"]),
         .executable(name: "tierdesk-bench", targets: ["TierdeskBench"]),
     ],
@@ -83,6 +84,20 @@ let package = Package(
         + service("TierQueue", executable: "tier-queue")
         + service("VendorBridge", executable: "vendor-bridge")
         + [
+            .target(
+                name: "ConsoleApp",
+                dependencies: [
+                    "TierdeskKit", "TierdeskModels", .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "Configuration", package: "swift-configuration"),
+                ],
+                path: "Services/Console/App",
+                resources: [.copy("Static")],
+                swiftSettings: swiftSettings
+            ),
+            .executableTarget(
+                name: "ConsoleMain", dependencies: ["ConsoleApp", "TierdeskKit"], path: "Services/Console/Main", swiftSettings: swiftSettings),
             .executableTarget(
                 name: "Admin",
                 dependencies: [
@@ -137,6 +152,13 @@ let package = Package(
                     .product(name: "HummingbirdTesting", package: "hummingbird"),
                 ],
                 path: "Tests/EndToEndTests"),
+            .testTarget(
+                name: "ConsoleTests",
+                dependencies: [
+                    "ConsoleApp", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                    .product(name: "Configuration", package: "swift-configuration"),
+                ],
+                path: "Tests/ConsoleTests"),
             .testTarget(
                 name: "DeployTests", dependencies: ["TierdeskKit", "TierQueueApp", "IntakeApp", .product(name: "Yams", package: "Yams")],
                 path: "Tests/DeployTests"),

@@ -408,7 +408,8 @@ enum Rules {
                     "INSERT INTO work_modes (category, mode, updated_at) VALUES ('matrix', 'swarm', now()) ON CONFLICT DO NOTHING", logger: world.db.logger)
                 return Target(path: "/v1/work-modes/matrix")
             },
-            Rule(service: .tierQueue, route: "GET /v1/reports/summary", allowed: [.admin: 200], setup: path("/v1/reports/summary")),
+            // Level 3 reads the reports with the admin (otherLevelAgent is the level 3 agent).
+            Rule(service: .tierQueue, route: "GET /v1/reports/summary", allowed: [.admin: 200, .otherLevelAgent: 200], setup: path("/v1/reports/summary")),
         ]
     }
 
@@ -688,7 +689,7 @@ struct World: Sendable {
                 switch table {
                 case "outbox": "(r.event_id, r.destination)::text"
                 case "webhook_deliveries": "r.id::text"
-                case "webhook_delivery_attempts": "''"
+                case "webhook_delivery_attempts": "NULL::text"
                 default: "r::text"
                 }
             return "SELECT '\(table)' AS t, md5(coalesce(string_agg(\(rows), '|' ORDER BY \(rows)), '')) AS d FROM \(table) r"

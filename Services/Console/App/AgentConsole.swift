@@ -1,0 +1,168 @@
+import Foundation
+import Hummingbird
+import TierdeskKit
+import TierdeskModels
+
+/// Sign-in, and the agents' console: the queues of the agent's levels by priority and SLA time
+/// left, "claim next", the agent's own tickets, and the ticket page with its whole history, the
+/// requester's other tickets, suggested articles, the problem, the SLA clock and the work forms.
+struct AgentConsole: Sendable {
+    let backend: Backend
+    let secureCookies: Bool
+
+    func addRoutes(to router: Router<ConsoleContext>) {
+        router.get("signin", use: signInPage)
+        router.post("signin", use: signIn)
+        router.post("signout", use: signOut)
+        router.get("agent", use: queues)
+        router.get("agent/queue.json", use: queueData)
+        router.post("agent/claim", use: claim)
+        router.get("agent/tickets/{id}", use: ticket)
+        router.post("agent/tickets/{id}/{action}", use: act)
+    }
+
+    func notices(_ request: Request) -> (String?, String?) {
+        let query = request.uri.queryParameters
+        return (query["notice"].map(String.init), query["error"].map(String.init))
+    }
+
+    @Sendable func signInPage(request: Request, context: ConsoleContext) async throws -> HTML {
+        let (notice, error) = notices(request)
+        return Pages.page(
+            "Sign in", context, notice: notice, error: error,
+            """
+            <h1>Sign in</h1>
+            <p>Agents, administrators and vendors: paste the token you were given. It is kept in a cookie this site alone can read, until you sign out.</p>
+            <form method="post" action="/signin" id="signin">\(Pages.csrf(context))
+            <label for="token">Token</label><input type="password" id="token" name="token" required autocomplete="off" maxlength="200">
+            <button type="submit" id="signin-button">Sign in</button></form>
+            """)
+    }
+
+    /// Checks the token with the service it belongs to before keeping it.
+    @Sendable func signIn(request: Request, context: ConsoleContext) async throws -> Response {
+        let token = (context.form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var session = Session()
+        session.token = token
+        let target: String
+        do {
+            switch session.role {
+            case .agent?:
+                _ = try await backend.get(Agent.self, .tierQueue, "/v1/agents/me", token: token)
+                target = "/agent/"
+            case .vendor?:
+                _ = try await backend.raw(.GET, .vendorBridge, "/v1/vendor/cases?limit=1", token: token, body: NoBody?.none)
+                target = "/vendor/"
+            case .admin?:
+                _ = try await backend.raw(.GET, .tierQueue, "/v1/agents?limit=1", token: token, body: NoBody?.none)
+                target = "/agent/"
+            case .requester?, nil:
+                return Pages.redirect("/signin", error: "Requesters follow their ticket through its link; this form is for staff and vendors.")
+            }
+        } catch {
+            return Pages.redirect("/signin", error: "That token is not accepted.")
+        }
+        var response = Pages.redirect(target)
+        response.setCookie(Cookie(name: "td_token", value: token, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    @Sendable func signOut(request: Request, context: ConsoleContext) async throws -> Response {
+        var response = Pages.redirect("/", notice: "You are signed out.")
+        response.setCookie(Cookie(name: "td_token", value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    /// The agent's levels: its own, or all three for the admin.
+    func levels(_ context: ConsoleContext) async throws -> [Tier]? {
+        switch context.session.role {
+        case .agent?: return try await backend.get(Agent.self, .tierQueue, "/v1/agents/me", token: context.session.token).tiers.sorted()
+        case .admin?: return Tier.agentTiers
+        default: return nil
+        }
+    }
+
+    static func signInFirst() -> Response { Pages.redirect("/signin", error: "Sign in with an agent token first.") }
+
+    /// SLA time left as the queue shows it: a countdown and its state (on track, warning, breached).
+    static func sla(_ due: Date?, now: Date) -> HTML {
+        guard let due else { return "<span class=\"sla none\">no target</span>" }
+        let left = Int(due.timeIntervalSince(now))
+        let state = left < 0 ? "breached" : left < 3600 ? "warning" : "on-track"
+        let words = left < 0 ? "breached \(duration(-left)) ago" : "\(duration(left)) left"
+        return "<span class=\"sla \(state)\" data-due=\"\(due.formatted(.iso8601))\">\(words)</span>"
+    }
+
+    static func duration(_ seconds: Int) -> String {
+        seconds >= 86_400
+            ? "\(seconds / 86_400) d \(seconds % 86_400 / 3600) h"
+            : seconds >= 3600 ? "\(seconds / 3600) h \(seconds % 3600 / 60) min" : "\(max(seconds, 0) / 60) min"
+    }
+
+    func rows(_ tickets: [TicketSummary], now: Date) -> HTML {
+        if tickets.isEmpty { return "<tr><td colspan=\"5\">Nothing here.</td></tr>" }
+        return HTML.join(
+            tickets.map { ticket in
+                """
+                <tr data-ticket="\(ticket.id)"><td>\(ticket.reference)</td><td><a href="/agent/tickets/\(ticket.id)">\(ticket.subject)</a></td>
+                <td>\(ticket.priority.rawValue)</td><td>\(ticket.category)</td><td>\(Self.sla(ticket.resolutionDueAt, now: now))</td></tr>
+                """
+            })
+    }
+
+    static let tableHead: HTML =
+        "<thead><tr><th scope=\"col\">Ticket</th><th scope=\"col\">Subject</th><th scope=\"col\">Priority</th><th scope=\"col\">Category</th><th scope=\"col\">SLA</th></tr></thead>"
+
+    @Sendable func queues(request: Request, context: ConsoleContext) async throws -> Response {
+        guard let levels = try? await levels(context) else { return Self.signInFirst() }
+        let (notice, error) = notices(request)
+        let now = Date()
+        var sections: [HTML] = []
+        for tier in levels {
+            let waiting =
+                (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier.rawValue)?limit=50", token: context.session.token).items) ?? []
+            sections.append(
+                """
+                <section class="queue" id="queue-\(tier.rawValue)" aria-labelledby="queue-\(tier.rawValue)-title">
+                <h2 id="queue-\(tier.rawValue)-title">Level \(tier.rawValue) queue <span class="count">\(waiting.count)</span></h2>
+                <form method="post" action="/agent/claim" class="inline">\(Pages.csrf(context))<input type="hidden" name="tier" value="\(tier.rawValue)">
+                <button type="submit" id="claim-\(tier.rawValue)">Claim next</button></form>
+                <table data-poll="/agent/queue.json?tier=\(tier.rawValue)">\(Self.tableHead)<tbody>\(rows(waiting, now: now))</tbody></table>
+                </section>
+                """)
+        }
+        var mine: HTML = ""
+        if context.session.role == .agent {
+            let held =
+                (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/agents/me/tickets?limit=50", token: context.session.token).items) ?? []
+            mine =
+                "<section id=\"mine\" aria-labelledby=\"mine-title\"><h2 id=\"mine-title\">My tickets and swarms</h2><table>\(Self.tableHead)<tbody>\(rows(held, now: now))</tbody></table></section>"
+        }
+        return Pages.page("Queues", context, notice: notice, error: error, "<h1>Queues</h1>\(mine)\(sections)").response()
+    }
+
+    /// A queue's rows for the page's script, which refreshes them without a reload.
+    @Sendable func queueData(request: Request, context: ConsoleContext) async throws -> Response {
+        guard let tier = request.uri.queryParameters["tier"].flatMap({ Int($0) }), context.session.role == .agent || context.session.role == .admin else {
+            return Response(status: .forbidden)
+        }
+        let waiting = (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier)?limit=50", token: context.session.token).items) ?? []
+        let html = rows(waiting, now: Date())
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: html.text)))
+    }
+
+    @Sendable func claim(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .agent else { return Self.signInFirst() }
+        let tier = context.form["tier"] ?? "1"
+        do {
+            let buffer = try await backend.raw(.POST, .tierQueue, "/v1/queues/\(tier)/claim", token: context.session.token, body: NoBody?.none)
+            guard buffer.readableBytes > 0, let claimed = try? JSONCoding.decoder.decode(Ticket.self, from: Data(buffer: buffer)) else {
+                return Pages.redirect("/agent/", notice: "The level \(tier) queue has nothing you can take.")
+            }
+            return Pages.redirect("/agent/tickets/\(claimed.id)", notice: "\(claimed.reference) is yours.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/agent/", error: failure.detail)
+        }
+    }
+}

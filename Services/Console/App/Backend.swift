@@ -1,0 +1,83 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import TierdeskKit
+import TierdeskModels
+
+/// The four services' public APIs, called with the signed-in person's own token.
+struct Backend: Sendable {
+    enum Service: String, Sendable {
+        case intake, triage
+        case tierQueue = "tier-queue"
+        case vendorBridge = "vendor-bridge"
+    }
+
+    /// A refusal or failure of a service, with the problem's detail to show.
+    struct Failure: Error, Sendable {
+        var status: Int
+        var detail: String
+        var fields: [FieldError]
+    }
+
+    let urls: [Service: String]
+    /// Each level's own tier-queue instance, where levels run apart (`/v1/queues/N` goes there).
+    var queueURLs: [Int: String] = [:]
+    let logger: Logger
+
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    func get<T: Decodable>(_ type: T.Type, _ service: Service, _ path: String, token: String?) async throws -> T {
+        try await send(type, .GET, service, path, token: token, body: NoBody?.none)
+    }
+
+    /// Sends `body` as JSON (nil: no body) and decodes a 2xx answer as `T`.
+    func send<T: Decodable>(
+        _ type: T.Type, _ method: HTTPMethod, _ service: Service, _ path: String, token: String?, body: (some Encodable & Sendable)?,
+        headers: [(String, String)] = []
+    ) async throws -> T {
+        let buffer = try await raw(method, service, path, token: token, body: body, headers: headers)
+        return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))
+    }
+
+    /// The body of a 2xx answer; a `Failure` with the problem's detail otherwise.
+    func raw(
+        _ method: HTTPMethod, _ service: Service, _ path: String, token: String?, body: (some Encodable & Sendable)?, headers: [(String, String)] = []
+    ) async throws -> ByteBuffer {
+        var base = urls[service, default: ""]
+        if service == .tierQueue, path.hasPrefix("/v1/queues/"), let tier = Int(path.dropFirst("/v1/queues/".count).prefix(1)), let own = queueURLs[tier] {
+            base = own
+        }
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(try JSONCoding.encode(body))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await Self.client.execute(request, timeout: .seconds(10), logger: logger)
+        } catch {
+            throw Failure(status: 503, detail: "\(service.rawValue) cannot be reached; try again shortly", fields: [])
+        }
+        let buffer = try await response.body.collect(upTo: 8 << 20)
+        guard (200..<300).contains(response.status.code) else {
+            let problem = try? JSONCoding.decoder.decode(Problem.self, from: Data(buffer: buffer))
+            throw Failure(
+                status: Int(response.status.code), detail: problem?.detail ?? problem?.title ?? "\(service.rawValue) answered \(response.status.code)",
+                fields: problem?.errors ?? [])
+        }
+        return buffer
+    }
+}
+
+/// No body.
+struct NoBody: Encodable, Sendable {}

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Markup whose interpolations are escaped: `"<p>\(ticket.subject)</p>"` shows a subject holding
+/// `<script>` as text. Only other `HTML` (a page's own parts) goes in as it is; there is no way to
+/// put a plain string in unescaped.
+struct HTML: ExpressibleByStringInterpolation, Sendable {
+    private(set) var text: String
+
+    init(stringLiteral value: String) { text = value }
+
+    init(stringInterpolation: Interpolation) { text = stringInterpolation.text }
+
+    struct Interpolation: StringInterpolationProtocol {
+        var text = ""
+
+        init(literalCapacity: Int, interpolationCount: Int) { text.reserveCapacity(literalCapacity * 2) }
+
+        mutating func appendLiteral(_ literal: String) { text += literal }
+        mutating func appendInterpolation(_ value: String) { text += HTML.escape(value) }
+        mutating func appendInterpolation(_ value: String?) { text += HTML.escape(value ?? "") }
+        mutating func appendInterpolation(_ value: Int) { text += String(value) }
+        mutating func appendInterpolation(_ value: UUID) { text += value.uuidString.lowercased() }
+        mutating func appendInterpolation(_ value: HTML) { text += value.text }
+        mutating func appendInterpolation(_ values: [HTML]) { for value in values { text += value.text } }
+        mutating func appendInterpolation(_ date: Date) {
+            text += "<time datetime=\"\(date.formatted(.iso8601))\">\(HTML.readable(date))</time>"
+        }
+    }
+
+    static func escape(_ value: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(value.utf8.count)
+        for character in value {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// `2026-11-30 14:05 UTC`.
+    static func readable(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
+        return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)) UTC"
+    }
+
+    /// A knowledge-base snippet as intake gives it (HTML-escaped text with matches in `<mark>`), taken
+    /// apart and put together again here: the text is unescaped and escaped anew, so nothing but
+    /// `<mark>` can come through whatever the snippet holds.
+    static func snippet(_ text: String) -> HTML {
+        var html: HTML = ""
+        for (index, part) in text.components(separatedBy: "<mark>").enumerated() {
+            let pieces = part.components(separatedBy: "</mark>")
+            for (inner, piece) in pieces.enumerated() {
+                let plain = escape(unescape(piece))
+                html.text += index > 0 && inner == 0 && pieces.count > 1 ? "<mark>\(plain)</mark>" : plain
+            }
+        }
+        return html
+    }
+
+    static func unescape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
+            .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    static func join(_ parts: [HTML]) -> HTML {
+        var html: HTML = ""
+        for part in parts { html.text += part.text }
+        return html
+    }
+}
+
+extension HTML: ResponseGenerator {
+    func response(from request: Request, context: some RequestContext) throws -> Response { response() }
+
+    /// The page as a response: HTML, never cached, under a content security policy that allows
+    /// nothing from elsewhere and no inline script.
+    func response(status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy:
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+                HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

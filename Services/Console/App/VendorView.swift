@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import TierdeskKit
+import TierdeskModels
+
+/// A vendor's engineer: the vendor's own cases (the API shows no other's), each with its history
+/// and the update form.
+struct VendorView: Sendable {
+    let backend: Backend
+
+    func addRoutes(to router: Router<ConsoleContext>) {
+        router.get("vendor", use: cases)
+        router.get("vendor/cases/{id}", use: vendorCase)
+        router.post("vendor/cases/{id}/updates", use: update)
+    }
+
+    static func signInFirst() -> Response { Pages.redirect("/signin", error: "Sign in with your vendor API key first.") }
+
+    @Sendable func cases(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .vendor else { return Self.signInFirst() }
+        let page = (try? await backend.get(Page<VendorCase>.self, .vendorBridge, "/v1/vendor/cases?limit=100", token: context.session.token).items) ?? []
+        let rows = page.map { item -> HTML in
+            """
+            <tr data-case="\(item.id)"><td>\(item.ticketReference)</td><td><a href="/vendor/cases/\(item.id)">\(item.subject)</a></td>
+            <td>\(item.priority.rawValue)</td><td>\(item.status.rawValue)</td><td>\(item.dueAt.map { "\($0)" as HTML } ?? "none")</td></tr>
+            """
+        }
+        let query = request.uri.queryParameters
+        return Pages.page(
+            "Cases", context, notice: query["notice"].map(String.init), error: query["error"].map(String.init),
+            """
+            <h1>Your cases</h1>
+            <table id="cases"><thead><tr><th scope="col">Ticket</th><th scope="col">Subject</th><th scope="col">Priority</th><th scope="col">Status</th><th scope="col">Due</th></tr></thead>
+            <tbody>\(rows.isEmpty ? ["<tr><td colspan=\"5\">No cases.</td></tr>"] : rows)</tbody></table>
+            """
+        ).response()
+    }
+
+    @Sendable func vendorCase(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .vendor else { return Self.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self),
+            let item = try? await backend.get(VendorCase.self, .vendorBridge, "/v1/vendor/cases/\(id)", token: context.session.token)
+        else { return Pages.error(status: .notFound, title: "Not found", detail: "There is no such case among yours.") }
+        let history = item.updates.map { update -> HTML in
+            "<li><span class=\"when\">\(update.at)</span> <span class=\"who\">\(update.author.rawValue)</span> \(update.status?.rawValue ?? "message")<p class=\"message\">\(update.message)</p></li>"
+        }
+        let statuses = VendorCaseStatus.vendorSettable.map {
+            "<option value=\"\($0.rawValue)\">\($0.rawValue.replacingOccurrences(of: "_", with: " "))</option>" as HTML
+        }
+        let query = request.uri.queryParameters
+        let open = item.closedAt == nil && item.status != .resolved
+        let form: HTML =
+            open
+            ? """
+            <form method="post" action="/vendor/cases/\(id)/updates" id="update">\(Pages.csrf(context))
+            <label for="status">Status</label><select id="status" name="status">\(statuses)</select>
+            <label for="message">Message</label><textarea id="message" name="message" required rows="4"></textarea>
+            <label for="eta">Expected resolution (optional)</label><input type="datetime-local" id="eta" name="eta">
+            <button type="submit" id="post-update">Post update</button></form>
+            """ : "<p>This case takes no more updates.</p>"
+        return Pages.page(
+            item.ticketReference, context, notice: query["notice"].map(String.init), error: query["error"].map(String.init),
+            """
+            <h1 id="case-title">\(item.ticketReference): \(item.subject)</h1>
+            <dl class="facts"><dt>Status</dt><dd id="case-status">\(item.status.rawValue)</dd><dt>Priority</dt><dd>\(item.priority.rawValue)</dd>
+            <dt>Why it came to you</dt><dd>\(item.reason)</dd><dt>Acknowledge by</dt><dd>\(item.acknowledgeDueAt.map { "\($0)" as HTML } ?? "no target")</dd>
+            <dt>Resolve by</dt><dd>\(item.dueAt.map { "\($0)" as HTML } ?? "no target")</dd></dl>
+            <h2>Description</h2><p class="message">\(item.description)</p>
+            <h2>History</h2><ol class="history" id="case-history">\(history)</ol>
+            \(form)
+            """
+        ).response()
+    }
+
+    @Sendable func update(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .vendor else { return Self.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/vendor/") }
+        let form = context.form
+        // A datetime-local field has no zone: it is taken as UTC, as the page says of every time.
+        let eta = form["eta"].flatMap { $0.isEmpty ? nil : JSONCoding.parseDate($0 + ":00Z") }
+        do {
+            _ = try await backend.raw(
+                .POST, .vendorBridge, "/v1/vendor/cases/\(id)/updates", token: context.session.token,
+                body: VendorUpdateRequest(status: VendorCaseStatus(rawValue: form["status"] ?? "") ?? .acknowledged, message: form["message"] ?? "", eta: eta))
+            return Pages.redirect("/vendor/cases/\(id)", notice: "Update posted.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/vendor/cases/\(id)", error: failure.detail)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Configuration
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import ConsoleApp
+
+@Suite struct ConsoleTests {
+    @Test func interpolatedTextIsEscapedAndOnlyMarkupPassesThrough() {
+        let subject = "<script>alert('x')</script> & \"quotes\""
+        let html: HTML = "<h1>\(subject)</h1>\(HTML("<b>ours</b>"))"
+        #expect(html.text == "<h1>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;</h1><b>ours</b>")
+    }
+
+    @Test func aSnippetKeepsItsHighlightsAndNothingElse() {
+        let snippet = "Open &lt;Settings&gt; and reconnect the <mark>VPN</mark> <img src=x onerror=alert(1)> <mark>client</mark>"
+        #expect(
+            HTML.snippet(snippet).text
+                == "Open &lt;Settings&gt; and reconnect the <mark>VPN</mark> &lt;img src=x onerror=alert(1)&gt; <mark>client</mark>")
+        #expect(HTML.snippet("a </mark> b <mark>c").text == "a  b c")
+    }
+
+    @Test func formsAreDecoded() {
+        #expect(SessionMiddleware.parseForm("a=1&b=two+words&c=%3Cx%3E&d=&e") == ["a": "1", "b": "two words", "c": "<x>", "d": "", "e": ""])
+    }
+
+    /// A console on nothing (its services are unreachable): what needs no service still works.
+    func withConsole(_ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let reader = ConfigReader(
+            provider: InMemoryProvider(values: [
+                "tierdesk.console.secret": "console-test-secret-0123456789", "tierdesk.intake.url": "http://127.0.0.1:9",
+                "tierdesk.triage.url": "http://127.0.0.1:9", "tierdesk.tier.queue.url": "http://127.0.0.1:9",
+                "tierdesk.vendor.bridge.url": "http://127.0.0.1:9",
+            ]))
+        let router = buildRouter(try ConsoleConfiguration(reader: reader), logger: Logger(label: "console-test"))
+        try await Application(router: router).test(.router) { client in try await test(client) }
+    }
+
+    @Test func aPostWithoutItsCSRFTokenIsRefusedAndTheCookiesAreStrict() async throws {
+        try await withConsole { client in
+            let page = try await client.execute(uri: "/signin", method: .get)
+            #expect(page.status == .ok)
+            let cookie = try #require(page.headers[.setCookie])
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.hasPrefix("td_csrf="))
+            let csrf = try #require(String(buffer: page.body).firstMatch(of: /name="_csrf" value="([^"]+)"/)?.1)
+            let visitor = String(cookie.prefix { $0 != ";" })
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: visitor]
+            let missing = try await client.execute(uri: "/signout", method: .post, headers: form, body: ByteBuffer(string: "x=1"))
+            #expect(missing.status == .forbidden)
+            let wrong = try await client.execute(uri: "/signout", method: .post, headers: form, body: ByteBuffer(string: "_csrf=forged"))
+            #expect(wrong.status == .forbidden)
+            // Another visitor's token does not fit this visitor's cookie.
+            let stranger = try await client.execute(
+                uri: "/signout", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "td_csrf=someone-else"],
+                body: ByteBuffer(string: "_csrf=\(csrf)"))
+            #expect(stranger.status == .forbidden)
+            let good = try await client.execute(uri: "/signout", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(csrf)"))
+            #expect(good.status == .seeOther && good.headers[.location]?.hasPrefix("/") == true)
+        }
+    }
+
+    @Test func pagesCarryAStrictContentSecurityPolicy() async throws {
+        try await withConsole { client in
+            let home = try await client.execute(uri: "/tickets/new", method: .get)
+            #expect(home.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+            #expect(home.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(try await client.execute(uri: "/static/console.css", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/static/../Package.swift", method: .get).status == .notFound)
+            // Agents' pages send the anonymous visitor to sign in.
+            let queues = try await client.execute(uri: "/agent/", method: .get)
+            #expect(queues.status == .seeOther && queues.headers[.location]?.hasPrefix("/signin") == true)
+        }
+    }
+}

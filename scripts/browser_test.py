@@ -1,0 +1,227 @@
+"""Browser tests of the console: headless Chromium against the real running system.
+
+Run by scripts/browser-test, which starts the system and passes its URLs and tokens in the
+environment. Each flow walks the pages as a person would; screenshots of the main pages go to
+$SCREENSHOTS (docs/screenshots when refreshed).
+"""
+import json
+import os
+import sys
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+CONSOLE = os.environ["CONSOLE_URL"]
+INTAKE = os.environ["INTAKE_URL"]
+TIER_QUEUE = os.environ["TIER_QUEUE_URL"]
+ADMIN = os.environ["TIERDESK_ADMIN_TOKEN"]
+LEVEL1, LEVEL2, LEVEL3 = (os.environ[f"TIERDESK_DEMO_TIER{n}_TOKEN"] for n in (1, 2, 3))
+VENDOR = os.environ["TIERDESK_DEMO_VENDOR_KEY"]
+SHOTS = os.environ.get("SCREENSHOTS", "")
+failures = []
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1100"]:
+        options.add_argument(argument)
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    return webdriver.Chrome(options=options, service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")))
+
+
+def check(condition, what):
+    print(("  ok   " if condition else "  FAIL ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def eventually(probe, what, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = probe()
+            if value:
+                return value
+        except Exception:
+            pass
+        time.sleep(0.5)
+    check(False, what + " (gave up after %d s)" % timeout)
+    return None
+
+
+def shot(driver, name):
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def submit(driver, element_id):
+    """Clicks a form's button and waits for the page it leads to."""
+    button = driver.find_element(By.ID, element_id)
+    button.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def text(driver, element_id):
+    return driver.find_element(By.ID, element_id).text
+
+
+def api(method, url, token=None, body=None):
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        data = response.read()
+        return json.loads(data) if data else None
+
+
+def sign_in(driver, token):
+    driver.get(CONSOLE + "/signin")
+    driver.find_element(By.ID, "token").send_keys(token)
+    submit(driver, "signin-button")
+
+
+def file_ticket(driver, email, subject, description):
+    driver.get(CONSOLE + "/tickets/new")
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "subject").send_keys(subject)
+    driver.find_element(By.ID, "description").send_keys(description)
+    submit(driver, "submit-ticket")
+    return driver.current_url.split("?")[0].rsplit("/", 1)[-1].lower()
+
+
+def main():
+    requester, agent = browser(), browser()
+    try:
+        print("A requester finds no answer, files a ticket and sees it routed")
+        requester.get(CONSOLE + "/?q=" + urllib.request.quote("qwxzy plorbic"))
+        check(len(requester.find_elements(By.ID, "no-results")) == 1, "the search says nothing matches")
+        shot(requester, "portal-search")
+        earlier = file_ticket(requester, "erin@example.com", "Monitor flickers", "The second monitor flickers at times.")
+        # Worked and resolved already: it is the requester's history the agent will see, not in the queue.
+        first = eventually(lambda: api("POST", TIER_QUEUE + "/v1/queues/1/claim", token=LEVEL1), "level 1 takes the earlier ticket")
+        api("POST", TIER_QUEUE + "/v1/tickets/%s/resolve" % first["id"], token=LEVEL1, body={"resolution": "Cable replaced", "code": "fixed"})
+        requester.get(CONSOLE + "/tickets/new")
+        requester.find_element(By.ID, "subject").send_keys("VPN drops every hour")
+        suggestions = eventually(lambda: requester.find_elements(By.CSS_SELECTOR, "#draft-suggestions a.article"), "articles are suggested from the draft")
+        check(bool(suggestions), "the new-ticket form suggests articles as the subject is typed")
+        shot(requester, "portal-new-ticket")
+        ticket = file_ticket(requester, "erin@example.com", "VPN drops every hour", "Since Monday the VPN disconnects every hour on the dot.")
+        check("is filed" in text(requester, "notice"), "the ticket page confirms the filing")
+
+        def routed():
+            requester.get(CONSOLE + "/t/" + ticket)
+            return text(requester, "status") == "queued" and text(requester, "level") == "level 1"
+        check(bool(eventually(routed, "the ticket is routed to level 1")), "the requester sees it queued at level 1")
+        shot(requester, "portal-ticket")
+
+        print("A level 1 agent claims it, sees the history and a suggested article, escalates with the required fields")
+        sign_in(agent, LEVEL1)
+        check(agent.current_url.endswith("/agent/"), "the agent lands on the queues")
+        eventually(lambda: agent.find_elements(By.CSS_SELECTOR, "#queue-1 tr[data-ticket='%s']" % ticket) or agent.refresh(), "the ticket is in the level 1 queue")
+        shot(agent, "agent-queues")
+        submit(agent, "claim-1")
+        check(("/agent/tickets/" + ticket) in agent.current_url.lower(), "claim next opens the claimed ticket (%s)" % agent.current_url)
+        check("erin" in text(agent, "ticket-ref").lower() or "VPN drops" in text(agent, "ticket-ref"), "the ticket page shows the ticket")
+        check(len(agent.find_elements(By.CSS_SELECTOR, "#requester-history li")) >= 1, "the requester's other ticket is listed")
+        check(len(agent.find_elements(By.CSS_SELECTOR, "#suggested-articles li")) >= 1, "a knowledge-base article is suggested")
+        shot(agent, "agent-ticket")
+        agent.find_element(By.ID, "escalate-reason").send_keys("Needs the VPN gateway logs")
+        for field in agent.find_elements(By.CSS_SELECTOR, "#escalate textarea"):
+            field.send_keys("Reconnected, reinstalled the client; one user")
+        submit(agent, "escalate-button")
+        check("went to level 2" in text(agent, "notice"), "the escalation is confirmed")
+
+        print("A level 2 agent resolves it with a published article")
+        sign_in(agent, LEVEL2)
+        eventually(lambda: agent.find_elements(By.CSS_SELECTOR, "#queue-2 tr[data-ticket='%s']" % ticket) or agent.refresh(), "the ticket is in the level 2 queue")
+        submit(agent, "claim-2")
+        check(("/agent/tickets/" + ticket) in agent.current_url.lower(), "level 2 claims it")
+        agent.find_element(By.ID, "resolution").send_keys("The gateway dropped idle tunnels after 60 minutes; the timeout is raised.")
+        Select(agent.find_element(By.ID, "code")).select_by_value("fixed")
+        agent.find_element(By.ID, "publish").click()
+        agent.find_element(By.ID, "article-title").send_keys("VPN tunnels drop after an hour of idling")
+        agent.find_element(By.ID, "article-body").send_keys("The gateway closed idle tunnels after 60 minutes. It now keeps them for 8 hours.")
+        submit(agent, "resolve-button")
+        check("article is published" in text(agent, "notice"), "resolved with the article")
+
+        print("The requester sees it resolved, confirms, and finds the new article")
+        requester.get(CONSOLE + "/t/" + ticket)
+        check(text(requester, "status") == "resolved", "the requester sees it resolved")
+        submit(requester, "confirm-button")
+        check(text(requester, "status") == "closed", "confirming closes it")
+        found = eventually(
+            lambda: requester.get(CONSOLE + "/?q=" + urllib.request.quote("VPN tunnels idling"))
+            or [a for a in requester.find_elements(By.CSS_SELECTOR, "#results a.article") if "idling" in a.text],
+            "the new article is found by search")
+        check(bool(found), "the published article is found by search")
+
+        print("Text from users is shown as text; forms need their CSRF token; a link opens only its own ticket")
+        hostile = file_ticket(requester, "mallory@example.com", "<script>document.title='owned'</script>", "<img src=x onerror=alert(1)>")
+        check("<script>" in text(requester, "ticket-ref") and requester.title != "owned", "a <script> in the subject is shown as text")
+        check(len(requester.find_elements(By.CSS_SELECTOR, "#description img")) == 0, "markup in the description is not rendered")
+        status = requester.execute_script(
+            "const r = new XMLHttpRequest(); r.open('POST', '/t/%s/reply', false);"
+            "r.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded'); r.send('message=forged'); return r.status;" % hostile)
+        check(status == 403, "a form posted without the CSRF token is refused (got %s)" % status)
+        requester.get(CONSOLE + "/t/" + earlier)  # the cookie now holds the hostile ticket's token
+        check("Monitor flickers" not in requester.page_source and len(requester.find_elements(By.ID, "error")) == 1,
+              "a requester's link shows nothing of another ticket")
+
+        print("An agent escalates to the vendor; the vendor view shows the case and posts an update")
+        # The hostile ticket is worked first, so the queues hold only the next one.
+        mallory = eventually(lambda: api("POST", TIER_QUEUE + "/v1/queues/1/claim", token=LEVEL1), "level 1 takes the hostile ticket")
+        check(mallory["id"].lower() == hostile, "the hostile ticket was the one waiting")
+        api("POST", TIER_QUEUE + "/v1/tickets/%s/resolve" % mallory["id"], token=LEVEL1, body={"resolution": "Not a real request", "code": "user_error"})
+        case_ticket = api("POST", INTAKE + "/v1/tickets", body={
+            "requester": {"email": "frank@example.com"}, "channel": "web", "subject": "Core switch drops packets",
+            "description": "The core switch in Hamburg drops one packet in ten since the firmware update.", "category": "network"})["id"].lower()
+        for level, token in ((1, LEVEL1), (2, LEVEL2)):
+            claimed = eventually(lambda: api("POST", TIER_QUEUE + "/v1/queues/%d/claim" % level, token=token), "level %d claims the network ticket" % level)
+            hand_off = {"stepsTried": "Checked the router", "affectedUsers": "Hamburg office"} if level == 1 else {"reproduction": "ping fails", "logs": "attached"}
+            api("POST", TIER_QUEUE + "/v1/tickets/%s/escalate" % claimed["id"], token=token, body={"reason": "beyond level %d" % level, "handOff": hand_off})
+        sign_in(agent, LEVEL3)
+        eventually(lambda: agent.find_elements(By.CSS_SELECTOR, "#queue-3 tr[data-ticket='%s']" % case_ticket) or agent.refresh(), "the ticket reaches level 3")
+        submit(agent, "claim-3")
+        Select(agent.find_element(By.ID, "escalate-to")).select_by_value("4")
+        agent.find_element(By.ID, "escalate-reason").send_keys("Carrier fault on the leased line")
+        submit(agent, "escalate-button")
+        check("level 4" in text(agent, "notice"), "escalated to the vendor")
+        agent.get(CONSOLE + "/agent/reports")
+        check(len(agent.find_elements(By.CSS_SELECTOR, "figure svg")) >= 3 and "First-contact resolution" in text(agent, "report-facts"),
+              "level 3 reads the report with its charts")
+        shot(agent, "agent-reports")
+        vendor = browser()
+        try:
+            sign_in(vendor, VENDOR)
+            row = eventually(lambda: vendor.find_elements(By.CSS_SELECTOR, "#cases a") and
+                             [a for a in vendor.find_elements(By.CSS_SELECTOR, "#cases a") if "Core switch" in a.text] or vendor.refresh(),
+                             "the vendor sees the case")
+            shot(vendor, "vendor-cases")
+            row[0].click()
+            WebDriverWait(vendor, 30).until(lambda d: d.find_elements(By.ID, "post-update"))
+            Select(vendor.find_element(By.ID, "status")).select_by_value("in_progress")
+            vendor.find_element(By.ID, "message").send_keys("Carrier ticket 4711 opened; engineer on site at 14:00")
+            submit(vendor, "post-update")
+            check("Update posted" in text(vendor, "notice") and "4711" in text(vendor, "case-history"), "the vendor's update is posted and listed")
+            shot(vendor, "vendor-case")
+        finally:
+            vendor.quit()
+    finally:
+        requester.quit()
+        agent.quit()
+    if failures:
+        print("browser tests FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+        sys.exit(1)
+    print("browser tests: passed")
+
+
+if __name__ == "__main__":
+    main()
