@@ -175,6 +175,24 @@ def main():
         check("Monitor flickers" not in requester.page_source and len(requester.find_elements(By.ID, "error")) == 1,
               "a requester's link shows nothing of another ticket")
 
+        print("An admin creates a rule, and its dry run explains a draft")
+        sign_in(agent, ADMIN)
+        check(agent.current_url.endswith("/admin/"), "the admin lands on the administration")
+        agent.get(CONSOLE + "/admin/rules")
+        agent.find_element(By.ID, "rule-name").send_keys("Toner to level 2")
+        agent.find_element(By.ID, "rule-position").send_keys("5")
+        agent.find_element(By.ID, "rule-keywords").send_keys("toner cartridge")
+        Select(agent.find_element(By.ID, "rule-tier")).select_by_value("2")
+        submit(agent, "create-rule")
+        check("created" in text(agent, "notice") and "Toner to level 2" in text(agent, "rules"), "the rule is created and listed")
+        agent.find_element(By.ID, "draft-subject").send_keys("Toner cartridge empty")
+        agent.find_element(By.ID, "draft-description").send_keys("The toner cartridge of the second floor printer is empty.")
+        agent.find_element(By.ID, "run-dry-run").click()
+        eventually(lambda: agent.find_elements(By.ID, "explanation"), "the dry run answers")
+        explanation = text(agent, "explanation")
+        check("level 2" in explanation and "Toner to level 2: matched: keyword 'toner cartridge'" in explanation, "the dry run explains where the draft lands and why")
+        shot(agent, "admin-rules")
+
         print("An agent escalates to the vendor; the vendor view shows the case and posts an update")
         # The hostile ticket is worked first, so the queues hold only the next one.
         mallory = eventually(lambda: api("POST", TIER_QUEUE + "/v1/queues/1/claim", token=LEVEL1), "level 1 takes the hostile ticket")

@@ -19,7 +19,14 @@ final class KeyRecorder: AccessReporter {
 /// docker-compose.yml, the Dockerfile and the gateway must stay true to the code.
 @Suite struct ComposeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let executables = ["intake": 8080, "triage": 8081, "tier-queue": 8082, "vendor-bridge": 8083, "tierdesk": 0]
+    static let executables = ["intake": 8080, "triage": 8081, "tier-queue": 8082, "vendor-bridge": 8083, "console": 8084, "tierdesk": 0]
+
+    /// Executables that read none of the services' shared configuration (the database, the admin and internal tokens,
+    /// the trusted proxies), with the reason. Every other one waits for the database and the migration.
+    static let withoutDatabase = [
+        "console":
+            "owns no table: it renders pages from the four services' public APIs with the signed-in person's own token, so it waits for those services instead, holds none of their credentials and limits no client by address"
+    ]
 
     static func text(_ path: String) throws -> String { try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
 
@@ -90,13 +97,37 @@ final class KeyRecorder: AccessReporter {
             let health = try #require((service["healthcheck"] as? [String: Any])?["test"] as? [String])
             #expect(health.joined(separator: " ").contains("/dev/tcp/127.0.0.1/\(port)") && health.joined().contains("/health/ready"))
             let dependsOn = try #require(service["depends_on"] as? [String: Any])
-            #expect(dependsOn["postgres"] != nil && dependsOn["migrate"] != nil, "\(name) waits for the database and the migration")
+            guard Self.withoutDatabase[executable] != nil else {
+                #expect(dependsOn["postgres"] != nil && dependsOn["migrate"] != nil, "\(name) waits for the database and the migration")
+                continue
+            }
+            // No dependency it does not have: it waits, healthy, for every service whose URL it is given.
+            #expect(dependsOn["postgres"] == nil && dependsOn["migrate"] == nil, "\(name) waits for no database it does not use")
+            let peers = try Self.servicesCalled(with: environment)
+            #expect(Set(peers).isSuperset(of: ["intake", "triage", "tier1-queue", "tier2-queue", "tier3-queue", "vendor-bridge"]))
+            for peer in peers {
+                let condition = (dependsOn[peer] as? [String: Any])?["condition"] as? String
+                #expect(condition == "service_healthy", "\(name) calls \(peer), so it waits for it to be healthy")
+            }
         }
         #expect(seen == Set(Self.executables.keys), "compose runs every executable")
         let queues = services.filter { ($0.value["command"] as? [String])?.first == "./tier-queue" }
         let tiers = queues.compactMap { ($0.value["environment"] as? [String: Any])?["TIERDESK_TIERS"].map { "\($0)" } }
         #expect(Set(tiers) == ["1", "2", "3"], "one tier-queue per level")
         #expect(services["postgres"]?["healthcheck"] != nil && services["gateway"] != nil)
+    }
+
+    /// The compose services the `TIERDESK_*_URL`s of an environment reach (by name or network alias).
+    static func servicesCalled(with environment: [String: Any]) throws -> [String] {
+        var called = Set<String>()
+        for (key, value) in environment where key.hasPrefix("TIERDESK_") && key.hasSuffix("_URL") {
+            let url = try #require(URL(string: "\(value)"), "\(key) is a URL")
+            let host = try #require(url.host, "\(key) names a host")
+            let answering = try GatewayRoutesTests.composeServices(answering: host)
+            #expect(!answering.isEmpty, "\(key) points at \(host), which no compose service answers")
+            called.formUnion(answering.keys)
+        }
+        return called.sorted()
     }
 
     @Test func imageHoldsEveryExecutableAndItsResources() throws {
@@ -115,6 +146,15 @@ final class KeyRecorder: AccessReporter {
             let answering = try GatewayRoutesTests.composeServices(answering: host)
             #expect(!answering.isEmpty, "the gateway proxies to \(host), which no compose service answers")
             #expect(Self.executables.values.contains(port))
+        }
+        // The gateway starts once every service it sends requests to answers.
+        let services = try #require(try Self.compose()["services"] as? [String: [String: Any]])
+        let dependsOn = try #require(services["gateway"]?["depends_on"] as? [String: Any])
+        for (host, _) in targets {
+            for name in try GatewayRoutesTests.composeServices(answering: host).keys {
+                let condition = (dependsOn[name] as? [String: Any])?["condition"] as? String
+                #expect(condition == "service_healthy", "the gateway routes to \(name), so it waits for it to be healthy")
+            }
         }
         #expect(nginx.contains("client_max_body_size 1m"))
         // Every public path prefix of intake reaches it through the gateway.
@@ -138,25 +178,46 @@ final class KeyRecorder: AccessReporter {
     }
 
     /// Each secret reaches only the services that use it: TIERDESK_SECRET the `tierdesk` command (run in the
-    /// migrate container), intake and vendor-bridge; the mail gateway's token intake alone.
+    /// migrate container), intake and vendor-bridge; the mail gateway's token intake alone; the console's secret the
+    /// console alone, which holds no other credential.
     @Test func secretsReachOnlyTheServicesThatUseThem() throws {
         let compose = try Self.compose()
         let services = try #require(compose["services"] as? [String: [String: Any]])
         let shared = try #require(compose["x-tierdesk-env"] as? [String: Any])
-        #expect(shared["TIERDESK_SECRET"] == nil && shared["TIERDESK_MAIL_GATEWAY_TOKEN"] == nil, "the shared anchor holds neither")
+        let own = ["TIERDESK_SECRET", "TIERDESK_MAIL_GATEWAY_TOKEN", "TIERDESK_CONSOLE_SECRET"]
+        #expect(own.allSatisfy { shared[$0] == nil }, "the shared anchor holds none of \(own)")
         func holders(of key: String) -> Set<String> {
             Set(services.filter { ($0.value["environment"] as? [String: Any])?[key] != nil }.keys)
         }
         #expect(holders(of: "TIERDESK_SECRET") == ["migrate", "intake", "vendor-bridge"])
         #expect(holders(of: "TIERDESK_MAIL_GATEWAY_TOKEN") == ["intake"])
-        for name in Self.outsideTheGateway.keys {
-            let environment = try #require(services[name]?["environment"] as? [String: Any])
-            let held = ["TIERDESK_DATABASE_URL", "TIERDESK_ADMIN_TOKEN", "TIERDESK_INTERNAL_TOKEN"].filter { environment[$0] != nil }
+        #expect(holders(of: "TIERDESK_CONSOLE_SECRET") == ["console"])
+        let withoutCredentials = services.filter { name, service in
+            let executable = String(((service["command"] as? [String])?.first ?? "").dropFirst(2))
+            return Self.outsideTheGateway[name] != nil || Self.withoutDatabase[executable] != nil
+        }
+        #expect(Set(withoutCredentials.keys) == ["vendor-sim", "console"])
+        for (name, service) in withoutCredentials {
+            let environment = try #require(service["environment"] as? [String: Any])
+            let held = ["TIERDESK_DATABASE_URL", "TIERDESK_ADMIN_TOKEN", "TIERDESK_INTERNAL_TOKEN", "TIERDESK_SECRET"].filter { environment[$0] != nil }
             #expect(held.isEmpty, "\(name) holds no Tierdesk credential: \(held)")
         }
-        for name in holders(of: "TIERDESK_SECRET") {
-            let environment = try #require(services[name]?["environment"] as? [String: Any])
-            #expect("\(environment["TIERDESK_SECRET"] ?? "")".hasPrefix("${TIERDESK_SECRET:?"), "\(name) refuses to start without it")
+        for key in ["TIERDESK_SECRET", "TIERDESK_CONSOLE_SECRET"] {
+            for name in holders(of: key) {
+                let environment = try #require(services[name]?["environment"] as? [String: Any])
+                #expect("\(environment[key] ?? "")".hasPrefix("${\(key):?"), "\(name) refuses to start without \(key)")
+            }
+        }
+    }
+
+    /// Every variable compose refuses to start without (`${NAME:?...}`) is in the example environment file, with
+    /// how to make it.
+    @Test func everyRequiredVariableIsInTheExampleEnvironment() throws {
+        let required = Set(try Self.text("docker-compose.yml").matches(of: /\$\{([A-Z0-9_]+):\?/).map { String($0.1) })
+        #expect(required.isSuperset(of: ["TIERDESK_ADMIN_TOKEN", "TIERDESK_SECRET", "TIERDESK_CONSOLE_SECRET"]))
+        let example = try Self.text("deploy/tierdesk.env.example").split(separator: "\n")
+        for name in required.sorted() {
+            #expect(example.contains { $0.hasPrefix("\(name)=") }, "deploy/tierdesk.env.example sets \(name)")
         }
     }
 
@@ -169,11 +230,20 @@ final class KeyRecorder: AccessReporter {
         #expect(attachments.count == 1, "the gateway sits on the services' one network")
         let attachment = try #require(attachments.first)
         let address = try #require((attachment.value as? [String: Any])?["ipv4_address"] as? String)
+        // The console calls the services for its visitors from its own fixed address, passing their addresses on.
+        let consoleAttachments = try #require(services["console"]?["networks"] as? [String: Any])
+        let consoleAddress = try #require((consoleAttachments.first?.value as? [String: Any])?["ipv4_address"] as? String)
         let shared = try #require(compose["x-tierdesk-env"] as? [String: Any])
-        #expect(shared["TIERDESK_TRUSTED_PROXIES"] as? String == "\(address)/32")
+        #expect(shared["TIERDESK_TRUSTED_PROXIES"] as? String == "\(address)/32,\(consoleAddress)/32")
         for (name, service) in services where service["command"] != nil && Self.outsideTheGateway[name] == nil {
             let environment = service["environment"] as? [String: Any] ?? [:]
-            #expect(environment["TIERDESK_TRUSTED_PROXIES"] as? String == "\(address)/32", "\(name) trusts the gateway alone")
+            if name == "console" {
+                #expect(environment["TIERDESK_TRUSTED_PROXIES"] as? String == "\(address)/32", "the console trusts the gateway alone")
+            } else {
+                #expect(
+                    environment["TIERDESK_TRUSTED_PROXIES"] as? String == "\(address)/32,\(consoleAddress)/32",
+                    "\(name) trusts the gateway and the console alone")
+            }
         }
         let networks = try #require(compose["networks"] as? [String: Any])
         let ipam = try #require((networks[attachment.key] as? [String: Any])?["ipam"] as? [String: Any])
@@ -184,6 +254,8 @@ final class KeyRecorder: AccessReporter {
         let range = try #require(pool["ip_range"] as? String)
         #expect(Self.subnet(subnet, contains: String(range.prefix { $0 != "/" })))
         #expect(!Self.subnet(range, contains: address), "no other container can be given the gateway's address first")
+        #expect(Self.subnet(subnet, contains: consoleAddress) && !Self.subnet(range, contains: consoleAddress) && consoleAddress != address)
+        #expect("\((services["console"]?["deploy"] as? [String: Any])?["replicas"] ?? "")" == "1", "one console: its address is fixed")
     }
 
     /// An IPv4 address as a 32-bit number; nil unless it is four decimal octets.

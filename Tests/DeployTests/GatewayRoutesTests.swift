@@ -109,7 +109,17 @@ struct NginxGateway {
         var pattern: String
         /// The `proxy_pass` target as written (a URL or a variable); nil for a location that answers itself.
         var proxyPass: String?
+        /// The arguments of its `return` (status and body), for a location that answers itself.
+        var returns: [String]?
+        /// Its `default_type`: the answer's Content-Type when it answers itself.
+        var defaultType: String?
         var isRegex: Bool { modifier == "~" || modifier == "~*" }
+
+        /// Whether it answers 404 with a problem document itself, proxying nothing.
+        var isNotFoundProblem: Bool {
+            proxyPass == nil && defaultType == "application/problem+json" && returns?.first == "404"
+                && (returns?.last ?? "").contains(#""status":404"#)
+        }
     }
 
     var sets: [String: String] = [:]
@@ -137,7 +147,10 @@ struct NginxGateway {
                 let (modifier, pattern) = arguments.count == 2 ? (arguments[0], arguments[1]) : ("", arguments.first ?? "")
                 try #require(["", "=", "^~", "~", "~*"].contains(modifier), "location modifier \(modifier)")
                 #expect(directive.children("location").isEmpty, "location \(pattern) nests locations, which this test does not follow")
-                locations.append(Location(modifier: modifier, pattern: pattern, proxyPass: directive.children("proxy_pass").first?.arguments.first))
+                locations.append(
+                    Location(
+                        modifier: modifier, pattern: pattern, proxyPass: directive.children("proxy_pass").first?.arguments.first,
+                        returns: directive.children("return").first?.arguments, defaultType: directive.children("default_type").first?.arguments.first))
             default: continue
             }
         }
@@ -370,6 +383,11 @@ enum RouteExpansion {
         let proxied = gateway.locations.filter { $0.proxyPass != nil }
         #expect(proxied.count >= 8)
         for location in proxied {
+            // The console's pages have no OpenAPI document: the catch-all is checked by pagesGoToTheConsole.
+            if try Self.executables(location, in: gateway) == ["console"] {
+                #expect(location.modifier == "" && location.pattern == "/", "only the catch-all reaches the console, not \(location.pattern)")
+                continue
+            }
             try #require(location.isRegex, "location \(location.pattern): this test reads regex locations only")
             let prefixes = try RouteExpansion.prefixes(location.pattern)
             #expect(!prefixes.isEmpty)
@@ -406,6 +424,48 @@ enum RouteExpansion {
                 }
             }
         }
+    }
+
+    /// The paths the console's routers name (`router.get("agent/tickets/{id}")`), each `{parameter}` filled in.
+    static func consolePages() throws -> [String] {
+        let folder = ComposeTests.root.appendingPathComponent("Services/Console/App")
+        let files = try #require(FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil))
+        var pages = Set<String>()
+        for case let file as URL in files where file.pathExtension == "swift" {
+            for match in try String(contentsOf: file, encoding: .utf8).matches(of: /router\.(?:get|post|put|patch|delete)\("([^"]*)"/) {
+                let segments = match.1.split(separator: "/").map { $0.hasPrefix("{") ? "4f6c2a9e-0d3b-4c7a-9b1e-5a8d2c7f3e10" : String($0) }
+                pages.insert("/" + segments.joined(separator: "/"))
+            }
+        }
+        return pages.sorted()
+    }
+
+    /// The pages are at `/`: every path the console serves reaches it (its health aside: /health/ is intake's), and the
+    /// catch-all sends anything else there too, while unknown `/v1/` paths, `/internal/`, and the services' metrics and
+    /// documents are answered by the gateway itself with a 404 problem document.
+    @Test func pagesGoToTheConsoleAndTheRestStaysPrivate() throws {
+        let gateway = try Self.gateway()
+        #expect(gateway.sets["console"] == "http://console:8084")
+        let pages = try Self.consolePages()
+        #expect(pages.contains("/") && pages.contains("/signin") && pages.count >= 10, "the console's routes are found: \(pages)")
+        for page in pages.filter({ !$0.hasPrefix("/health/") }) + ["/agent/", "/vendor/", "/favicon.ico", "/a/b/c", "/V1/tickets"] {
+            let location = try gateway.location(for: page)
+            let reached = try location.map { try Self.executables($0, in: gateway) } ?? []
+            #expect(reached == ["console"], "\(page) reaches \(reached.sorted()) through location \(location?.pattern ?? "none")")
+        }
+        let answeredByTheGateway = [
+            "/v1", "/v1/", "/v1/unknown", "/v1/ticketsx", "/v1/queues/4", "/v1/queues/12", "/v1/admin/dead-letters", "/v1/signin",
+            "/internal", "/internal/", "/internal/v1/events", "/internal/v1/vendors/match", "/metrics", "/openapi.yaml",
+        ]
+        for path in answeredByTheGateway {
+            let location = try gateway.location(for: path)
+            #expect(location?.isNotFoundProblem == true, "\(path) is answered 404 by the gateway, not by location \(location?.pattern ?? "none")")
+        }
+        // The gateway's own health path stays intake's, ahead of the catch-all.
+        #expect(try gateway.location(for: "/health/live").map { try Self.executables($0, in: gateway) } == ["intake"])
+        // Only the catch-all and the regex routes proxy: a prefix `^~` location over /v1/ would shadow every API route.
+        let prefixes = gateway.locations.filter { !$0.isRegex && $0.pattern.hasPrefix("/v1") }
+        #expect(prefixes.allSatisfy { $0.modifier != "^~" && $0.isNotFoundProblem }, "\(prefixes.map(\.pattern))")
     }
 
     /// `/v1/queues/N` goes to the instance serving level N alone; everything else of tier-queue to every instance.
@@ -513,7 +573,8 @@ enum RouteExpansion {
                     location ~ ^/v1/x(/|$) { proxy_pass $m; }  # a comment; with { braces }
                     location ~* ^/V1/Y { proxy_pass $a; }
                     location @named { return 429; }
-                    location / { return 404; }
+                    location /v1/ { default_type application/problem+json; return 404 '{"status":404}'; }
+                    location / { proxy_pass $a; }
                 }
             }
             """)
@@ -521,7 +582,10 @@ enum RouteExpansion {
         #expect(try gateway.location(for: "/internal/v1/x")?.pattern == "/internal/")
         #expect(try gateway.location(for: "/v1/x/1")?.pattern == "^/v1/x(/|$)")
         #expect(try gateway.location(for: "/v1/y")?.pattern == "^/V1/Y")
-        #expect(try gateway.location(for: "/v1/xy")?.pattern == "/")
+        #expect(try gateway.location(for: "/v1/xy")?.pattern == "/v1/")
+        #expect(try gateway.location(for: "/v1/xy")?.isNotFoundProblem == true)
+        #expect(try gateway.location(for: "/v2/x")?.pattern == "/")
+        #expect(try gateway.location(for: "/internal/v1/x")?.isNotFoundProblem == false, "a bare return 404 is no problem document")
         #expect(try gateway.upstreams(of: "$m", method: "GET") == ["http://b:2"])
         #expect(try gateway.upstreams(of: "$m", method: "POST") == ["http://a:1"])
         #expect(try gateway.upstreams(of: "$m") == ["http://a:1", "http://b:2"])

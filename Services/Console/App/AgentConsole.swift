@@ -55,7 +55,7 @@ struct AgentConsole: Sendable {
                 target = "/vendor/"
             case .admin?:
                 _ = try await backend.raw(.GET, .tierQueue, "/v1/agents?limit=1", token: token, body: NoBody?.none)
-                target = "/agent/"
+                target = "/admin/"
             case .requester?, nil:
                 return Pages.redirect("/signin", error: "Requesters follow their ticket through its link; this form is for staff and vendors.")
             }

@@ -57,6 +57,7 @@ struct Backend: Sendable {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let visitor = SessionMiddleware.visitor { request.headers.add(name: "X-Forwarded-For", value: visitor) }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")

@@ -23,6 +23,8 @@ public struct ConsoleConfiguration: Sendable {
     /// Cookies marked Secure (`TIERDESK_SECURE_COOKIES`, default false: local http).
     public var secureCookies: Bool
     public var services: [String: String]
+    /// Whose X-Forwarded-For names the visitor (`TIERDESK_TRUSTED_PROXIES`: the gateway).
+    public var clientAddress: ClientAddress
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         host = reader.string(forKey: "tierdesk.host", default: "127.0.0.1")
@@ -43,6 +45,11 @@ public struct ConsoleConfiguration: Sendable {
                 throw ConfigurationError(key: key, problem: "must be an http(s) URL, not '\(url)'")
             }
             services[name] = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        switch ClientAddress.parse(reader.string(forKey: "tierdesk.trusted.proxies", default: "")) {
+        case .success(let ranges): clientAddress = ClientAddress(trustedProxies: ranges)
+        case .failure(let failure):
+            throw ConfigurationError(key: "tierdesk.trusted.proxies", problem: "must list addresses or CIDR ranges; '\(failure.entry)' is neither")
         }
         // Where levels run apart, each level's queue is its own instance's.
         for tier in 1...3 {
@@ -68,7 +75,8 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
 
 func buildRouter(_ configuration: ConsoleConfiguration, logger: Logger) -> Router<ConsoleContext> {
     let router = Router(context: ConsoleContext.self)
-    router.add(middleware: SessionMiddleware(secret: configuration.secret, secureCookies: configuration.secureCookies))
+    router.add(
+        middleware: SessionMiddleware(secret: configuration.secret, secureCookies: configuration.secureCookies, clientAddress: configuration.clientAddress))
     let backend = Backend(
         urls: [
             .intake: configuration.services["intake"]!, .triage: configuration.services["triage"]!, .tierQueue: configuration.services["tier-queue"]!,
@@ -88,6 +96,7 @@ func buildRouter(_ configuration: ConsoleConfiguration, logger: Logger) -> Route
     AgentConsole(backend: backend, secureCookies: configuration.secureCookies).addRoutes(to: router)
     VendorView(backend: backend).addRoutes(to: router)
     ReportsPage(backend: backend).addRoutes(to: router)
+    AdminPages(backend: backend).addRoutes(to: router)
     return router
 }
 

@@ -30,9 +30,12 @@ struct ConsoleContext: RequestContext {
     /// The `_csrf` value this visitor's forms carry.
     var csrf = ""
     var form: [String: String] = [:]
+    /// The socket peer (the gateway, behind one).
+    let peer: String?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress
     }
 
     var maxUploadSize: Int { 1 << 20 }
@@ -46,6 +49,12 @@ struct SessionMiddleware: RouterMiddleware {
     typealias Context = ConsoleContext
     let secret: String
     let secureCookies: Bool
+    /// Whose X-Forwarded-For names the visitor (the gateway).
+    let clientAddress: ClientAddress
+
+    /// The visitor's address, which the console passes on to the services as X-Forwarded-For so
+    /// their limits count each visitor, not the console (the services trust the console for it).
+    @TaskLocal static var visitor: String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -65,7 +74,8 @@ struct SessionMiddleware: RouterMiddleware {
                     detail: "This form is out of date or did not come from this site. Go back, reload the page and try again.")
             }
         }
-        var response = try await next(request, context)
+        let address = clientAddress.of(request, peer: context.peer)
+        var response = try await Self.$visitor.withValue(address) { try await next(request, context) }
         if visitor == nil { response.setCookie(cookie("td_csrf", csrfCookie)) }
         return response
     }

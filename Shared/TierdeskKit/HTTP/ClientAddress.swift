@@ -71,7 +71,13 @@ public struct ClientAddress: Sendable {
 
     /// The client's address for rate limits and logs.
     public func of(_ request: Request, _ context: AppRequestContext) -> String {
-        let peer = context.remoteAddress?.ipAddress ?? "unknown"
+        of(request, peer: context.remoteAddress?.ipAddress)
+    }
+
+    /// The client's address of a request that came from `peer`: the right-most address of
+    /// X-Forwarded-For that is not a trusted proxy, when the peer is one; the peer otherwise.
+    public func of(_ request: Request, peer: String?) -> String {
+        let peer = peer ?? "unknown"
         guard isTrusted(peer), let header = request.headers[Self.forwardedFor] else { return peer }
         let hops = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return hops.last(where: { !isTrusted($0) }) ?? hops.first ?? peer

@@ -1,0 +1,336 @@
+import Foundation
+import Hummingbird
+import TierdeskKit
+import TierdeskModels
+
+/// `/admin/` (the admin token): agents, triage rules with the dry run, vendors with their webhook
+/// deliveries, and every service's dead letters.
+struct AdminPages: Sendable {
+    let backend: Backend
+
+    func addRoutes(to router: Router<ConsoleContext>) {
+        router.get("admin", use: home)
+        router.get("admin/agents", use: agents)
+        router.post("admin/agents", use: createAgent)
+        router.post("admin/agents/{id}/{action}", use: changeAgent)
+        router.get("admin/rules", use: rules)
+        router.post("admin/rules", use: createRule)
+        router.post("admin/rules/{id}/delete", use: deleteRule)
+        router.post("admin/rules/test", use: testRule)
+        router.get("admin/vendors", use: vendors)
+        router.get("admin/vendors/{id}", use: vendor)
+        router.post("admin/deliveries/{id}/redeliver", use: redeliver)
+        router.get("admin/dead-letters", use: deadLetters)
+        router.post("admin/dead-letters/{service}/{id}/retry", use: retry)
+    }
+
+    static func signInFirst() -> Response { Pages.redirect("/signin", error: "Sign in with the admin token first.") }
+
+    func notices(_ request: Request) -> (String?, String?) {
+        let query = request.uri.queryParameters
+        return (query["notice"].map(String.init), query["error"].map(String.init))
+    }
+
+    static let menu: HTML = """
+        <nav aria-label="Administration" class="subnav"><a href="/admin/agents">Agents</a> <a href="/admin/rules">Triage rules</a> \
+        <a href="/admin/vendors">Vendors</a> <a href="/admin/dead-letters">Dead letters</a> <a href="/agent/reports">Reports</a></nav>
+        """
+
+    static func list(_ text: String?) -> [String]? {
+        let items = (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return items.isEmpty ? nil : items
+    }
+
+    static func failure(_ failure: Backend.Failure) -> String {
+        let fields = failure.fields.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+        return fields.isEmpty ? failure.detail : "\(failure.detail) (\(fields))"
+    }
+
+    @Sendable func home(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        return Pages.page("Administration", context, "<h1>Administration</h1>\(Self.menu)").response()
+    }
+
+    // MARK: Agents
+
+    @Sendable func agents(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        let (notice, error) = notices(request)
+        let all = (try? await backend.get(Page<Agent>.self, .tierQueue, "/v1/agents?limit=200", token: context.session.token).items) ?? []
+        let rows = all.map { agent -> HTML in
+            """
+            <tr><td>\(agent.name)</td><td>\(agent.email)</td><td>\(agent.tiers.map { String($0.rawValue) }.joined(separator: ", "))</td>
+            <td>\(agent.skills.joined(separator: ", "))</td><td>\(agent.wipLimit)</td><td>\(agent.active ? "active" : "deactivated")</td>
+            <td><form method="post" action="/admin/agents/\(agent.id)/token" class="inline">\(Pages.csrf(context))<button type="submit">New token</button></form>
+            \(agent.active ? "<form method=\"post\" action=\"/admin/agents/\(agent.id)/deactivate\" class=\"inline\">\(Pages.csrf(context))<button type=\"submit\">Deactivate</button></form>" as HTML : "")</td></tr>
+            """
+        }
+        return Pages.page(
+            "Agents", context, notice: notice, error: error,
+            """
+            <h1>Agents</h1>\(Self.menu)
+            <table id="agents"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Levels</th><th scope="col">Skills</th>
+            <th scope="col">WIP limit</th><th scope="col">Standing</th><th scope="col">Actions</th></tr></thead><tbody>\(rows)</tbody></table>
+            <form method="post" action="/admin/agents" id="new-agent">\(Pages.csrf(context))<h2>New agent</h2>
+            <label for="agent-name">Name</label><input type="text" id="agent-name" name="name" required maxlength="200">
+            <label for="agent-email">Email</label><input type="email" id="agent-email" name="email" required>
+            <label for="agent-tiers">Levels (e.g. 1 or 2,3)</label><input type="text" id="agent-tiers" name="tiers" required>
+            <label for="agent-skills">Skills (comma separated)</label><input type="text" id="agent-skills" name="skills">
+            <label for="agent-wip">WIP limit</label><input type="text" id="agent-wip" name="wipLimit" inputmode="numeric">
+            <button type="submit" id="create-agent">Create</button></form>
+            """
+        ).response()
+    }
+
+    @Sendable func createAgent(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        let form = context.form
+        let input = CreateAgentRequest(
+            name: form["name"] ?? "", email: form["email"] ?? "", tiers: (Self.list(form["tiers"]) ?? []).compactMap { Int($0) },
+            skills: Self.list(form["skills"]), wipLimit: form["wipLimit"].flatMap { Int($0) })
+        do {
+            let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents", token: context.session.token, body: input)
+            return Pages.redirect("/admin/agents", notice: "\(agent.name) can sign in with this token, shown once: \(agent.token ?? "")")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/admin/agents", error: Self.failure(failure))
+        }
+    }
+
+    @Sendable func changeAgent(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self), let action = context.parameters.get("action") else {
+            return Pages.redirect("/admin/agents")
+        }
+        do {
+            if action == "token" {
+                let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents/\(id)/token", token: context.session.token, body: NoBody?.none)
+                return Pages.redirect("/admin/agents", notice: "\(agent.name)'s new token, shown once (the old one stops working): \(agent.token ?? "")")
+            }
+            _ = try await backend.raw(.PATCH, .tierQueue, "/v1/agents/\(id)", token: context.session.token, body: UpdateAgentRequest(active: false))
+            return Pages.redirect("/admin/agents", notice: "Deactivated.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/admin/agents", error: Self.failure(failure))
+        }
+    }
+
+    // MARK: Rules
+
+    @Sendable func rules(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        let (notice, error) = notices(request)
+        return try await rulesPage(context, notice: notice, error: error, explanation: "")
+    }
+
+    func rulesPage(_ context: ConsoleContext, notice: String? = nil, error: String? = nil, explanation: HTML) async throws -> Response {
+        let all = (try? await backend.get(Page<TriageRule>.self, .triage, "/v1/rules?limit=200", token: context.session.token).items) ?? []
+        let rows = all.map { rule -> HTML in
+            let match = [
+                rule.match.keywords.map { "keywords: " + $0.joined(separator: ", ") },
+                rule.match.categories.map { "categories: " + $0.joined(separator: ", ") },
+            ]
+            .compactMap { $0 }.joined(separator: "; ")
+            let route = [
+                rule.route.tier.map { "level \($0)" }, rule.route.category.map { "category \($0)" }, rule.route.vendorId.map { _ in "a vendor" },
+                rule.route.reject.map { _ in "reject" },
+            ].compactMap { $0 }.joined(separator: ", ")
+            return """
+                <tr><td>\(rule.position)</td><td>\(rule.name)</td><td>\(match)</td><td>\(route)</td>
+                <td><form method="post" action="/admin/rules/\(rule.id)/delete" class="inline">\(Pages.csrf(context))<button type="submit">Delete</button></form></td></tr>
+                """
+        }
+        return Pages.page(
+            "Triage rules", context, notice: notice, error: error,
+            """
+            <h1>Triage rules</h1>\(Self.menu)
+            <table id="rules"><thead><tr><th scope="col">Order</th><th scope="col">Name</th><th scope="col">Matches</th><th scope="col">Routes to</th>
+            <th scope="col">Actions</th></tr></thead><tbody>\(rows)</tbody></table>
+            <form method="post" action="/admin/rules" id="new-rule">\(Pages.csrf(context))<h2>New rule</h2>
+            <label for="rule-name">Name</label><input type="text" id="rule-name" name="name" required maxlength="200">
+            <label for="rule-position">Order (lower first)</label><input type="text" id="rule-position" name="position" inputmode="numeric">
+            <label for="rule-keywords">Keywords (comma separated)</label><input type="text" id="rule-keywords" name="keywords">
+            <label for="rule-categories">Categories (comma separated)</label><input type="text" id="rule-categories" name="categories">
+            <label for="rule-tier">Route to level</label><select id="rule-tier" name="tier"><option value="">keep</option><option value="1">1</option><option value="2">2</option><option value="3">3</option></select>
+            <label for="rule-category">Set the category</label><input type="text" id="rule-category" name="category">
+            <button type="submit" id="create-rule">Create</button></form>
+            <form method="post" action="/admin/rules/test" id="dry-run">\(Pages.csrf(context))<h2>Dry run: where would this land, and why?</h2>
+            <label for="draft-subject">Subject</label><input type="text" id="draft-subject" name="subject" required>
+            <label for="draft-description">Description</label><textarea id="draft-description" name="description" required rows="3"></textarea>
+            <label for="draft-email">Requester's email (optional)</label><input type="email" id="draft-email" name="email">
+            <button type="submit" id="run-dry-run">Explain</button></form>
+            \(explanation)
+            """
+        ).response()
+    }
+
+    /// Triage's decision for a draft, with its reasons: every rule and whether it matched, the classifier, the priority.
+    static func explain(_ decision: TriageDecision) -> HTML {
+        let rules = decision.explanation.rules.map { outcome -> HTML in
+            "<li class=\"\(outcome.matched ? "matched" : "skipped")\"><strong>\(outcome.name)</strong>: \(outcome.reason)</li>"
+        }
+        let landing =
+            decision.reject != nil ? "rejected: \(decision.reject ?? "")" : decision.vendorId != nil ? "a vendor (level 4)" : "level \(decision.tier ?? 1)"
+        let classifier: HTML =
+            decision.explanation.classifier.map { c in
+                "<li>Classifier: \(c.category ?? "no category") (\(String(format: "%.0f %%", c.confidence * 100))), \(c.reason)</li>"
+            } ?? ""
+        let priority = decision.explanation.priority
+        return """
+            <section id="explanation" aria-labelledby="explanation-title"><h2 id="explanation-title">It would land at \(landing), \(decision.priority.rawValue)</h2>
+            <ul>\(rules)\(classifier)
+            <li>Priority: impact \(priority.impact.rawValue) (\(priority.impactFrom)), urgency \(priority.urgency.rawValue) (\(priority.urgencyFrom)) → \(priority.result.rawValue)\(priority.raisedBy.map { ", raised by \($0)" } ?? "")</li></ul></section>
+            """
+    }
+
+    @Sendable func createRule(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        let form = context.form
+        let input = RuleRequest(
+            name: form["name"] ?? "", position: form["position"].flatMap { Int($0) },
+            match: RuleMatch(keywords: Self.list(form["keywords"]), categories: Self.list(form["categories"])),
+            route: RuleRoute(tier: form["tier"].flatMap { Int($0) }, category: form["category"]?.nilIfEmpty))
+        do {
+            _ = try await backend.raw(.POST, .triage, "/v1/rules", token: context.session.token, body: input)
+            return Pages.redirect("/admin/rules", notice: "Rule “\(input.name)” created.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/admin/rules", error: Self.failure(failure))
+        }
+    }
+
+    @Sendable func deleteRule(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/rules") }
+        do {
+            _ = try await backend.raw(.DELETE, .triage, "/v1/rules/\(id)", token: context.session.token, body: NoBody?.none)
+            return Pages.redirect("/admin/rules", notice: "Rule deleted.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/admin/rules", error: Self.failure(failure))
+        }
+    }
+
+    @Sendable func testRule(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        let form = context.form
+        let draft = RuleTestRequest(subject: form["subject"] ?? "", description: form["description"] ?? "", requesterEmail: form["email"]?.nilIfEmpty)
+        do {
+            // A dry run changes nothing: its answer is the page itself.
+            let decision = try await backend.send(TriageDecision.self, .POST, .triage, "/v1/rules/test", token: context.session.token, body: draft)
+            return try await rulesPage(context, explanation: Self.explain(decision))
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/admin/rules", error: Self.failure(failure))
+        }
+    }
+
+    // MARK: Vendors
+
+    @Sendable func vendors(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        let all = (try? await backend.get(Page<Vendor>.self, .vendorBridge, "/v1/vendors?limit=200", token: context.session.token).items) ?? []
+        let rows = all.map { vendor -> HTML in
+            let contract = vendor.contract
+            return """
+                <tr><td><a href="/admin/vendors/\(vendor.id)">\(vendor.name)</a></td><td>\(vendor.categories.joined(separator: ", "))</td>
+                <td>\(contract.acknowledgeWithinMinutes.map { "\($0) min" } ?? "none") / \(contract.resolveWithinMinutes.map { "\($0) min" } ?? "none") (\(contract.time.rawValue) time)</td>
+                <td>\(vendor.webhookUrl)</td></tr>
+                """
+        }
+        return Pages.page(
+            "Vendors", context,
+            """
+            <h1>Vendors</h1>\(Self.menu)
+            <table id="vendors"><thead><tr><th scope="col">Vendor</th><th scope="col">Covers</th><th scope="col">Acknowledge / resolve within</th>
+            <th scope="col">Webhook</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+        ).response()
+    }
+
+    @Sendable func vendor(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self),
+            let vendor = try? await backend.get(Vendor.self, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token)
+        else { return Pages.error(status: .notFound, title: "Not found", detail: "No such vendor.") }
+        let (notice, error) = notices(request)
+        let deliveries =
+            (try? await backend.get(Page<WebhookDelivery>.self, .vendorBridge, "/v1/vendors/\(id)/deliveries?limit=50", token: context.session.token).items)
+            ?? []
+        let card = try? await backend.get(VendorScorecard.self, .vendorBridge, "/v1/vendors/\(id)/scorecard", token: context.session.token)
+        let rows = deliveries.map { delivery -> HTML in
+            let last = delivery.attempts.last
+            return """
+                <tr><td>\(delivery.createdAt)</td><td>\(delivery.type)</td><td>\(delivery.status.rawValue)</td><td>\(delivery.attempts.count)</td>
+                <td>\(last.map { $0.statusCode.map { "HTTP \($0)" } ?? ($0.error ?? "") } ?? "")</td>
+                <td><form method="post" action="/admin/deliveries/\(delivery.id)/redeliver" class="inline">\(Pages.csrf(context))<input type="hidden" name="vendor" value="\(id)">
+                <button type="submit">Send again</button></form></td></tr>
+                """
+        }
+        var scorecard: HTML = ""
+        if let card {
+            scorecard = """
+                <h2>Scorecard, last 30 days</h2><dl class="facts" id="scorecard"><dt>Cases</dt><dd>\(card.cases)</dd>
+                <dt>Acknowledged on time</dt><dd>\(ReportsPage.percent(card.acknowledge.onTimeShare))</dd>
+                <dt>Resolved on time</dt><dd>\(ReportsPage.percent(card.resolve.onTimeShare))</dd>
+                <dt>Reopened</dt><dd>\(ReportsPage.percent(card.reopenRate))</dd><dt>Overdue now</dt><dd>\(card.overdueNow)</dd></dl>
+                """
+        }
+        return Pages.page(
+            vendor.name, context, notice: notice, error: error,
+            """
+            <h1>\(vendor.name)</h1>\(Self.menu)\(scorecard)
+            <h2>Webhook deliveries</h2>
+            <table id="deliveries"><thead><tr><th scope="col">Written</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempts</th>
+            <th scope="col">Last answer</th><th scope="col">Actions</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+        ).response()
+    }
+
+    @Sendable func redeliver(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
+        let back = context.form["vendor"].flatMap(UUID.init(uuidString:)).map { "/admin/vendors/\($0.uuidString.lowercased())" } ?? "/admin/vendors"
+        do {
+            _ = try await backend.raw(.POST, .vendorBridge, "/v1/deliveries/\(id)/redeliver", token: context.session.token, body: NoBody?.none)
+            return Pages.redirect(back, notice: "The webhook is queued to be sent again.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect(back, error: Self.failure(failure))
+        }
+    }
+
+    // MARK: Dead letters
+
+    static let services: [Backend.Service] = [.intake, .triage, .tierQueue, .vendorBridge]
+
+    @Sendable func deadLetters(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        let (notice, error) = notices(request)
+        var sections: [HTML] = []
+        for service in Self.services {
+            let letters = (try? await backend.get(Page<DeadLetter>.self, service, "/v1/admin/dead-letters?limit=50", token: context.session.token).items) ?? []
+            let rows = letters.map { letter -> HTML in
+                """
+                <tr><td>\(letter.deadAt)</td><td>\(letter.eventType)</td><td>\(letter.destination)</td><td>\(letter.attempts)</td><td>\(letter.lastError)</td>
+                <td><form method="post" action="/admin/dead-letters/\(service.rawValue)/\(letter.eventId)/retry" class="inline">\(Pages.csrf(context))
+                <button type="submit">Retry</button></form></td></tr>
+                """
+            }
+            sections.append(
+                """
+                <h2>\(service.rawValue)</h2><table><thead><tr><th scope="col">Dead since</th><th scope="col">Event</th><th scope="col">To</th>
+                <th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Actions</th></tr></thead>
+                <tbody>\(rows.isEmpty ? ["<tr><td colspan=\"6\">None.</td></tr>"] : rows)</tbody></table>
+                """)
+        }
+        return Pages.page("Dead letters", context, notice: notice, error: error, "<h1>Dead letters</h1>\(Self.menu)\(sections)").response()
+    }
+
+    @Sendable func retry(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        guard let name = context.parameters.get("service"), let service = Backend.Service(rawValue: name),
+            let id = context.parameters.get("id", as: UUID.self)
+        else { return Pages.redirect("/admin/dead-letters") }
+        do {
+            _ = try await backend.raw(.POST, service, "/v1/admin/dead-letters/\(id)/retry", token: context.session.token, body: NoBody?.none)
+            return Pages.redirect("/admin/dead-letters", notice: "Queued to be delivered again.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/admin/dead-letters", error: Self.failure(failure))
+        }
+    }
+}
