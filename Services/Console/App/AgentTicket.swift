@@ -81,6 +81,9 @@ extension AgentConsole {
             "<label for=\"handoff-\(field.name)\">\(field.label) (for \(Pages.level(next)))</label><textarea id=\"handoff-\(field.name)\" name=\"handOff.\(field.name)\" rows=\"2\"></textarea>"
         }
         let higher = Tier.allCases.filter { tier in ticket.tier.map { tier > $0 } ?? false && tier != .selfService }
+        let lower = Tier.agentTiers.filter { tier in ticket.tier.map { tier < $0 && $0 != .vendor } ?? false }
+            .map { "<option value=\"\($0.rawValue)\">\(Pages.level($0))</option>" as HTML }
+        let reasons = PendingReason.allCases.map { "<option value=\"\($0.rawValue)\">\($0.rawValue.replacingOccurrences(of: "_", with: " "))</option>" as HTML }
         let targets = higher.map { "<option value=\"\($0.rawValue)\">\(Pages.level($0))</option>" as HTML }
         return """
             <section id="work" aria-labelledby="work-title"><h2 id="work-title">Work on it</h2>
@@ -102,6 +105,27 @@ extension AgentConsole {
             <label for="article-title">Article title</label><input type="text" id="article-title" name="articleTitle" maxlength="200">
             <label for="article-body">Article text</label><textarea id="article-body" name="articleBody" rows="4"></textarea>
             <button type="submit" id="resolve-button">Resolve</button></form>
+            <form method="post" action="/agent/tickets/\(id)/pending" id="pending">\(Pages.csrf(context))
+            <h3>Wait</h3>
+            <label for="pending-reason">Waiting for</label><select id="pending-reason" name="reason">\(reasons)</select>
+            <label for="pending-note">Note (optional)</label><input type="text" id="pending-note" name="note" maxlength="2000">
+            <button type="submit" id="pending-button">Set pending</button></form>
+            \(lower.isEmpty ? "" as HTML : """
+            <form method="post" action="/agent/tickets/\(id)/de-escalate" id="deescalate">\(Pages.csrf(context))
+            <h3>Send back</h3>
+            <label for="deescalate-to">To</label><select id="deescalate-to" name="toTier">\(lower)</select>
+            <label for="deescalate-note">Note for that level</label><input type="text" id="deescalate-note" name="note" required maxlength="2000">
+            <button type="submit" id="deescalate-button">De-escalate</button></form>
+            """)
+            <form method="post" action="/agent/tickets/\(id)/reassign" id="reassign">\(Pages.csrf(context))
+            <h3>Hand to a colleague of this level</h3>
+            <label for="reassign-agent">The colleague's agent id</label><input type="text" id="reassign-agent" name="agentId" required pattern="[0-9a-fA-F-]{36}">
+            <label for="reassign-note">Note (optional)</label><input type="text" id="reassign-note" name="note" maxlength="2000">
+            <button type="submit" id="reassign-button">Reassign</button></form>
+            <form method="post" action="/agent/tickets/\(id)/collaborators" id="collaborate">\(Pages.csrf(context))
+            <h3>Ask another agent to swarm</h3>
+            <label for="collaborator-agent">Their agent id</label><input type="text" id="collaborator-agent" name="agentId" required pattern="[0-9a-fA-F-]{36}">
+            <button type="submit" id="collaborate-button">Add to the swarm</button></form>
             </section>
             """
     }
@@ -136,6 +160,27 @@ extension AgentConsole {
                     .POST, .tierQueue, "/v1/tickets/\(id)/resolve", token: token,
                     body: ResolveRequest(resolution: form["resolution"] ?? "", code: code, article: article))
                 return Pages.redirect(page, notice: article == nil ? "Resolved." : "Resolved, and the article is published.")
+            case "pending":
+                let reason = PendingReason(rawValue: form["reason"] ?? "") ?? .awaitingCustomerInfo
+                _ = try await backend.raw(
+                    .POST, .tierQueue, "/v1/tickets/\(id)/pending", token: token, body: PendingRequest(reason: reason, note: form["note"]?.nilIfEmpty))
+                return Pages.redirect(page, notice: "The ticket waits: its SLA clock is paused.")
+            case "de-escalate":
+                let moved = try await backend.send(
+                    Ticket.self, .POST, .tierQueue, "/v1/tickets/\(id)/de-escalate", token: token,
+                    body: DeescalateRequest(note: form["note"] ?? "", toTier: form["toTier"].flatMap { Int($0) }))
+                return Pages.redirect("/agent/", notice: "\(moved.reference) went back to \(Pages.level(moved.tier)).")
+            case "reassign", "collaborators":
+                guard let agent = form["agentId"].flatMap({ UUID(uuidString: $0.trimmingCharacters(in: .whitespaces)) }) else {
+                    return Pages.redirect(page, error: "That is not an agent's id.")
+                }
+                if action == "reassign" {
+                    _ = try await backend.raw(
+                        .POST, .tierQueue, "/v1/tickets/\(id)/reassign", token: token, body: ReassignRequest(agentId: agent, note: form["note"]?.nilIfEmpty))
+                    return Pages.redirect("/agent/", notice: "Handed over.")
+                }
+                _ = try await backend.raw(.POST, .tierQueue, "/v1/tickets/\(id)/collaborators", token: token, body: CollaboratorRequest(agentId: agent))
+                return Pages.redirect(page, notice: "They are in the swarm.")
             case "vendor-message":
                 _ = try await backend.raw(
                     .POST, .vendorBridge, "/v1/tickets/\(id)/vendor-messages", token: token, body: VendorMessageRequest(message: form["message"] ?? ""))

@@ -14,6 +14,7 @@ struct Portal: Sendable {
         router.get("suggest", use: suggest)
         router.get("kb/{id}", use: article)
         router.post("kb/{id}/vote", use: vote)
+        router.post("kb/{id}/solved", use: solved)
         router.get("tickets/new", use: newTicket)
         router.post("tickets", use: submit)
         router.get("t/{id}", use: ticket)
@@ -94,6 +95,12 @@ struct Portal: Sendable {
             """
             <article><h1 id="article-title">\(article.title)</h1>\(paragraphs)</article>
             \(voting)
+            <form method="post" action="/kb/\(id)/solved" id="solved">\(Pages.csrf(context))
+            <fieldset><legend>Did this solve your problem?</legend>
+            <p>Tell us what it was, and the help desk counts it as solved here, without a ticket.</p>
+            <label for="solved-email">Your email</label><input type="email" id="solved-email" name="email" required autocomplete="email">
+            <label for="solved-subject">What was the problem?</label><input type="text" id="solved-subject" name="subject" required maxlength="200">
+            <button type="submit" id="solved-button">Yes, this solved it</button></fieldset></form>
             <p><a href="/tickets/new">Still stuck? File a ticket</a></p>
             """
         ).response()
@@ -105,6 +112,19 @@ struct Portal: Sendable {
             _ = try await backend.raw(
                 .POST, .intake, "/v1/kb/articles/\(id)/votes", token: context.session.token, body: VoteRequest(helpful: context.form["helpful"] == "true"))
             return Pages.redirect("/kb/\(id)", notice: "Thank you for telling us.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/kb/\(id)", error: failure.detail)
+        }
+    }
+
+    /// "This solved it": a Level 0 resolution, counted for the article and the reports.
+    @Sendable func solved(request: Request, context: ConsoleContext) async throws -> Response {
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
+        let form = context.form
+        let input = SelfServiceResolutionRequest(requester: .init(email: form["email"] ?? ""), subject: form["subject"] ?? "", articleId: id)
+        do {
+            _ = try await backend.raw(.POST, .intake, "/v1/self-service/resolutions", token: nil, body: input)
+            return Pages.redirect("/kb/\(id)", notice: "Glad it helped. Nothing more to do.")
         } catch let failure as Backend.Failure {
             return Pages.redirect("/kb/\(id)", error: failure.detail)
         }
