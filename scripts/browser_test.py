@@ -13,7 +13,6 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 CONSOLE = os.environ["CONSOLE_URL"]
@@ -64,7 +63,16 @@ def submit(driver, element_id):
     """Clicks a form's button and waits for the page it leads to."""
     button = driver.find_element(By.ID, element_id)
     button.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+
+    def left(_):
+        # The old page's button is gone once the next page loaded (Chromium may say so as a stale
+        # element or as a node that no longer belongs to the document).
+        try:
+            button.is_enabled()
+            return False
+        except Exception:
+            return True
+    WebDriverWait(driver, 30).until(left)
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
@@ -203,6 +211,15 @@ def main():
         explanation = text(agent, "explanation")
         check("level 2" in explanation and "Toner to level 2: matched: keyword 'toner cartridge'" in explanation, "the dry run explains where the draft lands and why")
         shot(agent, "admin-rules")
+        agent.get(CONSOLE + "/admin/sla")
+        field = agent.find_element(By.ID, "resolution-P5")
+        field.clear()
+        field.send_keys("7200")
+        field.submit()
+        WebDriverWait(agent, 30).until(lambda d: d.find_elements(By.ID, "notice") or d.find_elements(By.ID, "error"))
+        shot(agent, "admin-sla")
+        check(bool(agent.find_elements(By.ID, "notice")) and "P5 saved" in text(agent, "notice") and agent.find_element(By.ID, "resolution-P5").get_attribute("value") == "7200",
+              "the admin changes P5's resolution target (%s)" % agent.find_element(By.ID, "main").text[:200])
 
         print("An agent escalates to the vendor; the vendor view shows the case and posts an update")
         # The hostile ticket is worked first, so the queues hold only the next one.

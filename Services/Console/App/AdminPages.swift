@@ -33,7 +33,8 @@ struct AdminPages: Sendable {
 
     static let menu: HTML = """
         <nav aria-label="Administration" class="subnav"><a href="/admin/agents">Agents</a> <a href="/admin/rules">Triage rules</a> \
-        <a href="/admin/vendors">Vendors</a> <a href="/admin/dead-letters">Dead letters</a> <a href="/agent/reports">Reports</a></nav>
+        <a href="/admin/vendors">Vendors</a> <a href="/admin/sla">SLA</a> <a href="/agent/problems">Problems</a> <a href="/admin/dead-letters">Dead letters</a> \
+        <a href="/agent/reports">Reports</a></nav>
         """
 
     static func list(_ text: String?) -> [String]? {

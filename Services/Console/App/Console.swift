@@ -97,6 +97,7 @@ func buildRouter(_ configuration: ConsoleConfiguration, logger: Logger) -> Route
     VendorView(backend: backend).addRoutes(to: router)
     ReportsPage(backend: backend).addRoutes(to: router)
     AdminPages(backend: backend).addRoutes(to: router)
+    SettingsPages(backend: backend).addRoutes(to: router)
     return router
 }
 

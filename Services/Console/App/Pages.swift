@@ -8,7 +8,7 @@ enum Pages {
     static func page(_ title: String, _ context: ConsoleContext, notice: String? = nil, error: String? = nil, _ content: HTML) -> HTML {
         var links: [HTML] = [#"<a href="/">Help centre</a>"#]
         switch context.session.role {
-        case .agent?: links += [#"<a href="/agent/">My queues</a>"#, #"<a href="/agent/reports">Reports</a>"#]
+        case .agent?: links += [#"<a href="/agent/">My queues</a>"#, #"<a href="/agent/problems">Problems</a>"#, #"<a href="/agent/reports">Reports</a>"#]
         case .admin?: links += [#"<a href="/admin/">Administration</a>"#, #"<a href="/agent/">Queues</a>"#, #"<a href="/agent/reports">Reports</a>"#]
         case .vendor?: links += [#"<a href="/vendor/">My cases</a>"#]
         case .requester?, nil: break

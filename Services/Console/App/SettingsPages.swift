@@ -1,0 +1,132 @@
+import Foundation
+import Hummingbird
+import TierdeskKit
+import TierdeskModels
+
+/// The admin's SLA policies (a target per priority, in business time or around the clock) and the
+/// business calendar; problems, for level 3 and the admin (root cause, workaround, known error, resolution).
+struct SettingsPages: Sendable {
+    let backend: Backend
+
+    static let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+    func addRoutes(to router: Router<ConsoleContext>) {
+        router.get("admin/sla", use: sla)
+        router.post("admin/sla/{priority}", use: savePolicy)
+        router.post("admin/calendar", use: saveCalendar)
+        router.get("agent/problems", use: problems)
+        router.post("agent/problems/{id}", use: saveProblem)
+    }
+
+    func notices(_ request: Request) -> (String?, String?) {
+        let query = request.uri.queryParameters
+        return (query["notice"].map(String.init), query["error"].map(String.init))
+    }
+
+    @Sendable func sla(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return AdminPages.signInFirst() }
+        let (notice, error) = notices(request)
+        let policies = (try? await backend.get(Page<SLAPolicy>.self, .tierQueue, "/v1/sla/policies", token: context.session.token).items) ?? []
+        let calendar = try? await backend.get(BusinessCalendar.self, .tierQueue, "/v1/sla/calendar", token: context.session.token)
+        let rows = policies.map { policy -> HTML in
+            let key = policy.priority.rawValue
+            return """
+                <tr><th scope="row">\(key)</th><td colspan="4"><form method="post" action="/admin/sla/\(key)" class="policy">\(Pages.csrf(context))
+                <label for="first-\(key)">First response (minutes)</label><input type="text" inputmode="numeric" id="first-\(key)" name="firstResponseMinutes" value="\(policy.firstResponseSeconds / 60)">
+                <label for="resolution-\(key)">Resolution (minutes)</label><input type="text" inputmode="numeric" id="resolution-\(key)" name="resolutionMinutes" value="\(policy.resolutionSeconds / 60)">
+                <label class="check"><input type="checkbox" name="businessHours" value="true" \(policy.businessHours ? "checked" as HTML : "")> Business hours only</label>
+                <button type="submit">Save \(key)</button></form></td></tr>
+                """
+        }
+        let week =
+            calendar.map { cal in
+                Self.days.map { day -> HTML in
+                    "<label for=\"week-\(day)\">\(day)</label><input type=\"text\" id=\"week-\(day)\" name=\"week.\(day)\" value=\"\((cal.week[day] ?? []).joined(separator: " "))\">"
+                }
+            } ?? []
+        return Pages.page(
+            "SLA", context, notice: notice, error: error,
+            """
+            <h1>SLA policies and the business calendar</h1>\(AdminPages.menu)
+            <table id="policies"><tbody>\(rows)</tbody></table>
+            <form method="post" action="/admin/calendar" id="calendar">\(Pages.csrf(context))<h2>Business calendar</h2>
+            <p>Each day lists opening and closing times in pairs (<code>09:00 12:00 13:00 17:00</code>); an empty day is closed.</p>
+            <label for="calendar-zone">Time zone</label><input type="text" id="calendar-zone" name="timeZone" value="\(calendar?.timeZone ?? "UTC")">
+            \(week)
+            <label for="calendar-holidays">Holidays (dates, space separated)</label><input type="text" id="calendar-holidays" name="holidays" value="\((calendar?.holidays ?? []).joined(separator: " "))">
+            <button type="submit" id="save-calendar">Save the calendar</button></form>
+            """
+        ).response()
+    }
+
+    @Sendable func savePolicy(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return AdminPages.signInFirst() }
+        guard let priority = context.parameters.get("priority").flatMap(Priority.init(rawValue:)) else { return Pages.redirect("/admin/sla") }
+        let form = context.form
+        let input = SLAPolicyRequest(
+            firstResponseSeconds: 60 * (form["firstResponseMinutes"].flatMap { Int($0) } ?? 0),
+            resolutionSeconds: 60 * (form["resolutionMinutes"].flatMap { Int($0) } ?? 0),
+            businessHours: form["businessHours"] == "true")
+        do {
+            _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/policies/\(priority.rawValue)", token: context.session.token, body: input)
+            return Pages.redirect("/admin/sla", notice: "\(priority.rawValue) saved; queued tickets follow it from their next change.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/admin/sla", error: AdminPages.failure(failure))
+        }
+    }
+
+    @Sendable func saveCalendar(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return AdminPages.signInFirst() }
+        let form = context.form
+        var week: [String: [String]] = [:]
+        for day in Self.days {
+            week[day] = (form["week.\(day)"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+        }
+        let holidays = (form["holidays"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+        let calendar = BusinessCalendar(timeZone: form["timeZone"] ?? "UTC", week: week, holidays: holidays)
+        do {
+            _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/calendar", token: context.session.token, body: calendar)
+            return Pages.redirect("/admin/sla", notice: "The calendar is saved.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/admin/sla", error: AdminPages.failure(failure))
+        }
+    }
+
+    @Sendable func problems(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .agent || context.session.role == .admin else { return AgentConsole.signInFirst() }
+        let (notice, error) = notices(request)
+        let open = (try? await backend.get(Page<ProblemRecord>.self, .triage, "/v1/problems?status=open&limit=100", token: context.session.token).items) ?? []
+        let sections = open.map { problem -> HTML in
+            """
+            <section class="problem" aria-labelledby="problem-\(problem.id)"><h2 id="problem-\(problem.id)">\(problem.title)</h2>
+            <p>\(problem.category), \(problem.incidentIds.count) incidents\(problem.storm ? ", a storm" as HTML : "")\(problem.knownError ? ", a known error" as HTML : "")</p>
+            <form method="post" action="/agent/problems/\(problem.id)">\(Pages.csrf(context))<input type="hidden" name="version" value="\(problem.version)">
+            <label for="cause-\(problem.id)">Root cause</label><textarea id="cause-\(problem.id)" name="rootCause" rows="2">\(problem.rootCause)</textarea>
+            <label for="workaround-\(problem.id)">Workaround</label><textarea id="workaround-\(problem.id)" name="workaround" rows="2">\(problem.workaround)</textarea>
+            <label class="check"><input type="checkbox" name="knownError" value="true" \(problem.knownError ? "checked" as HTML : "")> Known error (agents see the workaround on its tickets)</label>
+            <label for="resolution-\(problem.id)">Resolution (resolves the problem)</label><textarea id="resolution-\(problem.id)" name="resolution" rows="2"></textarea>
+            <button type="submit">Save</button></form></section>
+            """
+        }
+        return Pages.page(
+            "Problems", context, notice: notice, error: error,
+            "<h1>Open problems</h1>\(sections.isEmpty ? ["<p>No open problem.</p>"] : sections)"
+        ).response()
+    }
+
+    @Sendable func saveProblem(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .agent || context.session.role == .admin else { return AgentConsole.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/agent/problems") }
+        let form = context.form
+        let resolution = form["resolution"]?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        let change = UpdateProblemRequest(
+            rootCause: form["rootCause"]?.nilIfEmpty, workaround: form["workaround"]?.nilIfEmpty, knownError: form["knownError"] == "true",
+            status: resolution == nil ? nil : .resolved, resolution: resolution, version: form["version"].flatMap { Int($0) })
+        do {
+            _ = try await backend.raw(.PATCH, .triage, "/v1/problems/\(id)", token: context.session.token, body: change)
+            return Pages.redirect("/agent/problems", notice: resolution == nil ? "Saved." : "The problem is resolved.")
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/agent/problems", error: AdminPages.failure(failure))
+        }
+    }
+}
