@@ -32,6 +32,7 @@ results = {
     "claims": load("claims.json"),
     "scale": {k: {"tickets": int(text(f"scale-{k}-tickets.txt")), "list": load(f"scale-{k}-list.json"), "claim": load(f"scale-{k}-claim.json")} for k in ("10k", "1m")},
     "memoryKiB": {"idle": load("memory-idle.json"), "underRoutingLoad": load("memory-load.json")},
+    "console": {"queues": load("console-queues.json"), "ticket": load("console-ticket.json")},
 }
 cpu_before, cpu_after = load("cpu-before.json"), load("cpu-after.json")
 seconds = cpu_after["wall"] - cpu_before["wall"]
@@ -71,6 +72,7 @@ targets = [
     ("Claims ≥ 1,500/s with 32 agents, none twice", f"{claims['claims']['perSecond']:.0f}/s, {claims['claimedTwice']} twice", claims["claims"]["perSecond"] >= 1500 and claims["claimedTwice"] == 0),
     ("1 M history: list p99 within 1.5× of 10 k", f"{s1m['list']['p99Ms']:.1f} vs {s10['list']['p99Ms']:.1f} ms", s1m["list"]["p99Ms"] <= 1.5 * s10["list"]["p99Ms"]),
     ("1 M history: claim p99 within 1.5× of 10 k", f"{s1m['claim']['claims']['p99Ms']:.1f} vs {s10['claim']['claims']['p99Ms']:.1f} ms", s1m["claim"]["claims"]["p99Ms"] <= 1.5 * s10["claim"]["claims"]["p99Ms"]),
+    ("Console pages p99 < 100 ms at 50 concurrent agents (queues; a ticket)", f"p99 {r['console']['queues']['p99Ms']:.1f} ms; {r['console']['ticket']['p99Ms']:.1f} ms", r["console"]["queues"]["p99Ms"] < 100 and r["console"]["ticket"]["p99Ms"] < 100),
     ("Each service < 60 MB idle", ", ".join(f"{k} {mb(v)}" for k, v in r["memoryKiB"]["idle"].items()) + " MB", all(v < 60 * 1024 for v in r["memoryKiB"]["idle"].values())),
     ("Each service < 200 MB under load", ", ".join(f"{k} {mb(v)}" for k, v in r["memoryKiB"]["underRoutingLoad"].items()) + " MB", all(v < 200 * 1024 for v in r["memoryKiB"]["underRoutingLoad"].values())),
 ]
@@ -166,6 +168,15 @@ clients for the run; claiming is 32 agents taking tickets from that queue.
 """ + "\n".join(f"| {s['tickets']:,} | {ms(s['list'], 'p50Ms')} ms | {ms(s['list'], 'p99Ms')} ms | {ms(s['claim']['claims'], 'p50Ms')} ms | {ms(s['claim']['claims'], 'p99Ms')} ms | {s['claim']['claims']['perSecond']:.0f} |" for s in (s10, s1m)) + f"""
 
 The history is loaded by `bench/load-history.sql` (`INSERT … SELECT` from `generate_series` inside the server).
+
+## Console
+
+50 clients, each an agent of level 3 signed in, load pages as fast as they are answered (`tierdesk-bench get --cookie`)
+from the console on 18084, which calls tier-queue (and intake and triage for the ticket page) over HTTP per page.
+
+| page | pages/s | p50 | p90 | p99 | errors |
+|---|---|---|---|---|---|
+""" + "\n".join(f"| {name} | {c['perSecond']:.0f} | {ms(c, 'p50Ms')} ms | {ms(c, 'p90Ms')} ms | {ms(c, 'p99Ms')} ms | {c['errors']} |" for name, c in (("`/agent/` (the level's queue, my tickets)", r["console"]["queues"]), ("`/agent/tickets/{id}` (history, requester's tickets, articles, problem, SLA)", r["console"]["ticket"]))) + f"""
 
 ## Memory (resident, MB)
 

@@ -90,6 +90,45 @@ def api(method, url, token=None, body=None):
         return json.loads(data) if data else None
 
 
+# WCAG 2.1: every text's contrast against its background (the nearest opaque one) at least 4.5:1,
+# and every form control named by a label or aria-label.
+ACCESSIBILITY = """
+function channels(color) { const m = color.match(/[0-9.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; }
+function luminance(c) {
+  const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+}
+function background(el) {
+  for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
+    const c = channels(getComputedStyle(node).backgroundColor);
+    if (c.a > 0.5) return c;
+  }
+  return {r: 255, g: 255, b: 255, a: 1};
+}
+const problems = [];
+for (const el of document.querySelectorAll('body *')) {
+  if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;
+  const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own) continue;
+  const fg = luminance(channels(getComputedStyle(el).color)), bg = luminance(background(el));
+  const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+  if (ratio < 4.5) problems.push(el.tagName + ' "' + el.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+}
+for (const control of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+  const labelled = (control.id && document.querySelector('label[for="' + control.id + '"]')) || control.closest('label') || control.getAttribute('aria-label');
+  if (!labelled) problems.push('unlabelled ' + control.tagName + ' ' + (control.name || ''));
+}
+if (!document.documentElement.lang) problems.push('no lang');
+if (!document.querySelector('main')) problems.push('no main landmark');
+return problems;
+"""
+
+
+def accessible(driver, page):
+    problems = driver.execute_script(ACCESSIBILITY)
+    check(not problems, "%s: contrast and labels (%s)" % (page, "; ".join(problems[:5])))
+
+
 def sign_in(driver, token):
     driver.get(CONSOLE + "/signin")
     driver.find_element(By.ID, "token").send_keys(token)
@@ -112,6 +151,7 @@ def main():
         requester.get(CONSOLE + "/?q=" + urllib.request.quote("qwxzy plorbic"))
         check(len(requester.find_elements(By.ID, "no-results")) == 1, "the search says nothing matches")
         shot(requester, "portal-search")
+        accessible(requester, "portal-search")
         print("A requester finds an answer instead: a Level 0 resolution")
         requester.get(CONSOLE + "/?q=printer")
         articles = requester.find_elements(By.CSS_SELECTOR, "#results a.article")
@@ -123,6 +163,7 @@ def main():
         submit(requester, "solved-button")
         check("Glad it helped" in text(requester, "notice"), "'this solved it' is recorded")
         shot(requester, "portal-article")
+        accessible(requester, "portal-article")
         earlier = file_ticket(requester, "erin@example.com", "Monitor flickers", "The second monitor flickers at times.")
         # Worked and resolved already: it is the requester's history the agent will see, not in the queue.
         first = eventually(lambda: api("POST", TIER_QUEUE + "/v1/queues/1/claim", token=LEVEL1), "level 1 takes the earlier ticket")
@@ -132,6 +173,7 @@ def main():
         suggestions = eventually(lambda: requester.find_elements(By.CSS_SELECTOR, "#draft-suggestions a.article"), "articles are suggested from the draft")
         check(bool(suggestions), "the new-ticket form suggests articles as the subject is typed")
         shot(requester, "portal-new-ticket")
+        accessible(requester, "portal-new-ticket")
         ticket = file_ticket(requester, "erin@example.com", "VPN drops every hour", "Since Monday the VPN disconnects every hour on the dot.")
         check("is filed" in text(requester, "notice"), "the ticket page confirms the filing")
 
@@ -140,18 +182,21 @@ def main():
             return text(requester, "status") == "queued" and text(requester, "level") == "level 1"
         check(bool(eventually(routed, "the ticket is routed to level 1")), "the requester sees it queued at level 1")
         shot(requester, "portal-ticket")
+        accessible(requester, "portal-ticket")
 
         print("A level 1 agent claims it, sees the history and a suggested article, escalates with the required fields")
         sign_in(agent, LEVEL1)
         check(agent.current_url.endswith("/agent/"), "the agent lands on the queues")
         eventually(lambda: agent.find_elements(By.CSS_SELECTOR, "#queue-1 tr[data-ticket='%s']" % ticket) or agent.refresh(), "the ticket is in the level 1 queue")
         shot(agent, "agent-queues")
+        accessible(agent, "agent-queues")
         submit(agent, "claim-1")
         check(("/agent/tickets/" + ticket) in agent.current_url.lower(), "claim next opens the claimed ticket (%s)" % agent.current_url)
         check("erin" in text(agent, "ticket-ref").lower() or "VPN drops" in text(agent, "ticket-ref"), "the ticket page shows the ticket")
         check(len(agent.find_elements(By.CSS_SELECTOR, "#requester-history li")) >= 1, "the requester's other ticket is listed")
         check(len(agent.find_elements(By.CSS_SELECTOR, "#suggested-articles li")) >= 1, "a knowledge-base article is suggested")
         shot(agent, "agent-ticket")
+        accessible(agent, "agent-ticket")
         agent.find_element(By.ID, "escalate-reason").send_keys("Needs the VPN gateway logs")
         for field in agent.find_elements(By.CSS_SELECTOR, "#escalate textarea"):
             field.send_keys("Reconnected, reinstalled the client; one user")
@@ -211,6 +256,7 @@ def main():
         explanation = text(agent, "explanation")
         check("level 2" in explanation and "Toner to level 2: matched: keyword 'toner cartridge'" in explanation, "the dry run explains where the draft lands and why")
         shot(agent, "admin-rules")
+        accessible(agent, "admin-rules")
         agent.get(CONSOLE + "/admin/sla")
         field = agent.find_element(By.ID, "resolution-P5")
         field.clear()
@@ -218,6 +264,7 @@ def main():
         field.submit()
         WebDriverWait(agent, 30).until(lambda d: d.find_elements(By.ID, "notice") or d.find_elements(By.ID, "error"))
         shot(agent, "admin-sla")
+        accessible(agent, "admin-sla")
         check(bool(agent.find_elements(By.ID, "notice")) and "P5 saved" in text(agent, "notice") and agent.find_element(By.ID, "resolution-P5").get_attribute("value") == "7200",
               "the admin changes P5's resolution target (%s)" % agent.find_element(By.ID, "main").text[:200])
 
@@ -244,6 +291,7 @@ def main():
         check(len(agent.find_elements(By.CSS_SELECTOR, "figure svg")) >= 3 and "First-contact resolution" in text(agent, "report-facts"),
               "level 3 reads the report with its charts")
         shot(agent, "agent-reports")
+        accessible(agent, "agent-reports")
         vendor = browser()
         try:
             sign_in(vendor, VENDOR)
@@ -251,6 +299,7 @@ def main():
                              [a for a in vendor.find_elements(By.CSS_SELECTOR, "#cases a") if "Core switch" in a.text] or vendor.refresh(),
                              "the vendor sees the case")
             shot(vendor, "vendor-cases")
+            accessible(vendor, "vendor-cases")
             row[0].click()
             WebDriverWait(vendor, 30).until(lambda d: d.find_elements(By.ID, "post-update"))
             Select(vendor.find_element(By.ID, "status")).select_by_value("in_progress")
@@ -258,6 +307,7 @@ def main():
             submit(vendor, "post-update")
             check("Update posted" in text(vendor, "notice") and "4711" in text(vendor, "case-history"), "the vendor's update is posted and listed")
             shot(vendor, "vendor-case")
+            accessible(vendor, "vendor-case")
         finally:
             vendor.quit()
     finally:

@@ -168,16 +168,17 @@ struct Claim: AsyncParsableCommand {
 }
 
 struct Fetch: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "get", abstract: "GET one URL in a closed loop (queue listings).")
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "GET one URL in a closed loop (queue listings, console pages).")
 
     @Option var url: String
     @Option var token: String?
+    @Option(help: "A Cookie header to send (the console's session: td_token=...).") var cookie: String?
     @Option var concurrency = 8
     @Option var duration = 10.0
 
     func run() async throws {
         let recorder = LatencyRecorder()
-        let (url, token) = (url, token)
+        let (url, token, cookie) = (url, token, cookie)
         let end = ContinuousClock.now + .milliseconds(Int(duration * 1000))
         let started = ContinuousClock.now
         try await withClient(connections: concurrency) { client in
@@ -187,6 +188,7 @@ struct Fetch: AsyncParsableCommand {
                         while ContinuousClock.now < end {
                             var request = HTTPClientRequest(url: url)
                             if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+                            if let cookie { request.headers.add(name: "Cookie", value: cookie) }
                             let sent = ContinuousClock.now
                             do {
                                 let response = try await client.execute(request, timeout: .seconds(30))

@@ -16,9 +16,11 @@ import VendorBridgeApp
         "TIERDESK_WEBHOOK_TIMEOUT_MS": "3000",
     ]
 
-    func withVendorBridge(_ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void) async throws {
+    func withVendorBridge(
+        _ settings: [String: String] = [:], _ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void
+    ) async throws {
         try await TestDatabase.withClient { client in
-            try await withLiveApp(environment: Self.environment, VendorBridgeApp.buildApplication) { http in
+            try await withLiveApp(environment: Self.environment.merging(settings) { _, new in new }, VendorBridgeApp.buildApplication) { http in
                 try await test(http, StoreFixture(client: client))
             }
         }
@@ -108,11 +110,12 @@ import VendorBridgeApp
     /// A vendor that never answers ties up its own slots (two per replica) and nothing else.
     @Test(.freshDatabase) func aHangingVendorDoesNotHoldUpAnother() async throws {
         let hanging = try WebhookReceiver()
-        hanging.behave(.hang(.seconds(30)))
+        hanging.behave(.hang(.seconds(120)))
         let healthy = try WebhookReceiver()
         try await hanging.serving {
             try await healthy.serving {
-                try await withVendorBridge { http, db in
+                // Attempts wait a minute for an answer, so the slow vendor's stay open however slow this machine is.
+                try await withVendorBridge(["TIERDESK_WEBHOOK_TIMEOUT_MS": "60000"]) { http, db in
                     let slow = try await register(http, name: "Slow", url: hanging.url)
                     let fast = try await register(http, name: "Fast", url: healthy.url)
                     for _ in 0..<3 { _ = try await VendorBridgeTests().escalate(http, db, to: slow.id) }
