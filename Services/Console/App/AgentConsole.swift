@@ -117,10 +117,23 @@ struct AgentConsole: Sendable {
         guard let levels = try? await levels(context) else { return Self.signInFirst() }
         let (notice, error) = notices(request)
         let now = Date()
+        let token = context.session.token
+        let backend = backend
+        // The levels' queues and the agent's own tickets are asked for side by side.
+        async let held: [TicketSummary]? =
+            context.session.role == .agent
+            ? ((try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/agents/me/tickets?limit=50", token: token).items) ?? []) : nil
+        let queues = await withTaskGroup(of: (Tier, [TicketSummary]).self) { group in
+            for tier in levels {
+                group.addTask {
+                    (tier, (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier.rawValue)?limit=50", token: token).items) ?? [])
+                }
+            }
+            return await group.reduce(into: [Tier: [TicketSummary]]()) { $0[$1.0] = $1.1 }
+        }
         var sections: [HTML] = []
         for tier in levels {
-            let waiting =
-                (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier.rawValue)?limit=50", token: context.session.token).items) ?? []
+            let waiting = queues[tier] ?? []
             sections.append(
                 """
                 <section class="queue" id="queue-\(tier.rawValue)" aria-labelledby="queue-\(tier.rawValue)-title">
@@ -132,9 +145,7 @@ struct AgentConsole: Sendable {
                 """)
         }
         var mine: HTML = ""
-        if context.session.role == .agent {
-            let held =
-                (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/agents/me/tickets?limit=50", token: context.session.token).items) ?? []
+        if let held = await held {
             mine =
                 "<section id=\"mine\" aria-labelledby=\"mine-title\"><h2 id=\"mine-title\">My tickets and swarms</h2><table>\(Self.tableHead)<tbody>\(rows(held, now: now))</tbody></table></section>"
         }

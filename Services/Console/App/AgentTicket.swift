@@ -7,13 +7,15 @@ import TierdeskModels
 extension AgentConsole {
     @Sendable func ticket(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .agent || context.session.role == .admin else { return Self.signInFirst() }
-        guard let id = context.parameters.get("id", as: UUID.self),
-            let detail = try? await backend.get(TicketDetail.self, .tierQueue, "/v1/tickets/\(id)", token: context.session.token)
-        else { return Pages.error(status: .notFound, title: "Not found", detail: "There is no such ticket, or it is not at your levels.") }
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.error(status: .notFound, title: "Not found", detail: "No such ticket.") }
+        let (backend, token) = (backend, context.session.token)
+        // The levels' contracts are asked for beside the ticket.
+        async let contracts = (try? await backend.get(Page<EscalationContract>.self, .tierQueue, "/v1/escalation-contracts", token: token).items) ?? []
+        guard let detail = try? await backend.get(TicketDetail.self, .tierQueue, "/v1/tickets/\(id)", token: token) else {
+            return Pages.error(status: .notFound, title: "Not found", detail: "There is no such ticket, or it is not at your levels.")
+        }
         let (notice, error) = notices(request)
         let ticket = detail.ticket
-        let contracts =
-            (try? await backend.get(Page<EscalationContract>.self, .tierQueue, "/v1/escalation-contracts", token: context.session.token).items) ?? []
         let history = detail.events.map { event -> HTML in
             let text =
                 event.data["message"]?.stringValue ?? event.data["resolution"]?.stringValue ?? event.data["reason"]?.stringValue
@@ -65,7 +67,7 @@ extension AgentConsole {
             <section id="requester-history" aria-labelledby="rh-title"><h2 id="rh-title">The requester's other tickets</h2><ul>\(others)</ul></section>
             <section id="suggested-articles" aria-labelledby="sa-title"><h2 id="sa-title">Suggested articles</h2><ul class="articles">\(suggested)</ul></section>
             <h2>History</h2><ol id="history" class="history">\(history)</ol>
-            \(forms(for: ticket, contracts: contracts, context: context))
+            \(forms(for: ticket, contracts: await contracts, context: context))
             """
         ).response()
     }

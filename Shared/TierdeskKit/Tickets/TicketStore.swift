@@ -538,7 +538,8 @@ public struct TicketStore: Sendable {
             PostgresQuery(
                 unsafeSQL: Self.selectTicket + """
                      WHERE t.status NOT IN ('resolved', 'closed')
-                        AND (t.assignee_id = $1 OR EXISTS (SELECT 1 FROM ticket_collaborators c WHERE c.ticket_id = t.id AND c.agent_id = $1))
+                        AND t.id IN (SELECT id FROM tickets WHERE assignee_id = $1 AND status NOT IN ('resolved', 'closed')
+                                     UNION SELECT ticket_id FROM ticket_collaborators WHERE agent_id = $1)
                         AND (t.priority, COALESCE(t.resolution_due_at, timestamptz '4001-01-01 00:00:00+00'), t.id)
                             > ($2, timestamptz 'epoch' + $3 * interval '1 microsecond', $4)
                     ORDER BY t.priority, COALESCE(t.resolution_due_at, timestamptz '4001-01-01 00:00:00+00'), t.id LIMIT $5
