@@ -57,6 +57,21 @@ struct AdminPages: Sendable {
     @Sendable func agents(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
         let (notice, error) = notices(request)
+        return try await agentsPage(context, notice: notice, error: error)
+    }
+
+    /// The agents page; a token just issued is shown on it once, in the answer to the form that issued
+    /// it: never in an address, where it would stay in the browser's history and the servers' logs.
+    func agentsPage(_ context: ConsoleContext, notice: String? = nil, error: String? = nil, token: (name: String, token: String)? = nil) async throws
+        -> Response
+    {
+        var issued: HTML = ""
+        if let token {
+            issued = """
+                <section id="issued-token" aria-labelledby="issued-token-title"><h2 id="issued-token-title">\(token.name)'s token</h2>
+                <p>Shown this once: give it to them now. It rests only as a hash.</p><p><code>\(token.token)</code></p></section>
+                """
+        }
         let all = (try? await backend.get(Page<Agent>.self, .tierQueue, "/v1/agents?limit=200", token: context.session.token).items) ?? []
         let rows = all.map { agent -> HTML in
             """
@@ -69,7 +84,7 @@ struct AdminPages: Sendable {
         return Pages.page(
             "Agents", context, notice: notice, error: error,
             """
-            <h1>Agents</h1>\(Self.menu)
+            <h1>Agents</h1>\(Self.menu)\(issued)
             <table id="agents"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Levels</th><th scope="col">Skills</th>
             <th scope="col">WIP limit</th><th scope="col">Standing</th><th scope="col">Actions</th></tr></thead><tbody>\(rows)</tbody></table>
             <form method="post" action="/admin/agents" id="new-agent">\(Pages.csrf(context))<h2>New agent</h2>
@@ -91,7 +106,7 @@ struct AdminPages: Sendable {
             skills: Self.list(form["skills"]), wipLimit: form["wipLimit"].flatMap { Int($0) })
         do {
             let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents", token: context.session.token, body: input)
-            return Pages.redirect("/admin/agents", notice: "\(agent.name) can sign in with this token, shown once: \(agent.token ?? "")")
+            return try await agentsPage(context, notice: "\(agent.name) is created.", token: (agent.name, agent.token ?? ""))
         } catch let failure as Backend.Failure {
             return Pages.redirect("/admin/agents", error: Self.failure(failure))
         }
@@ -105,7 +120,8 @@ struct AdminPages: Sendable {
         do {
             if action == "token" {
                 let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents/\(id)/token", token: context.session.token, body: NoBody?.none)
-                return Pages.redirect("/admin/agents", notice: "\(agent.name)'s new token, shown once (the old one stops working): \(agent.token ?? "")")
+                return try await agentsPage(
+                    context, notice: "\(agent.name) has a new token; the old one stops working.", token: (agent.name, agent.token ?? ""))
             }
             _ = try await backend.raw(.PATCH, .tierQueue, "/v1/agents/\(id)", token: context.session.token, body: UpdateAgentRequest(active: false))
             return Pages.redirect("/admin/agents", notice: "Deactivated.")
