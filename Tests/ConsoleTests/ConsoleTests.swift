@@ -22,6 +22,14 @@ import Testing
         #expect(HTML.snippet("a </mark> b <mark>c").text == "a  b c")
     }
 
+    @Test func queueFiltersPassOnOnlyTheKnownOnesEncoded() {
+        let request = Request(
+            head: HTTPRequest(
+                method: .get, scheme: "http", authority: "console", path: "/agent/?category=net%20work&evil=1&priority=&breached=true&skill=a%26b"),
+            body: RequestBody(buffer: ByteBuffer()))
+        #expect(AgentConsole.filters(request) == "&category=net%20work&skill=a%26b&breached=true")
+    }
+
     @Test func formsAreDecoded() {
         #expect(SessionMiddleware.parseForm("a=1&b=two+words&c=%3Cx%3E&d=&e") == ["a": "1", "b": "two words", "c": "<x>", "d": "", "e": ""])
     }

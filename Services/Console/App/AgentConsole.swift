@@ -123,10 +123,15 @@ struct AgentConsole: Sendable {
         async let held: [TicketSummary]? =
             context.session.role == .agent
             ? ((try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/agents/me/tickets?limit=50", token: token).items) ?? []) : nil
+        let filters = Self.filters(request)
         let queues = await withTaskGroup(of: (Tier, [TicketSummary]).self) { group in
             for tier in levels {
                 group.addTask {
-                    (tier, (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier.rawValue)?limit=50", token: token).items) ?? [])
+                    (
+                        tier,
+                        (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier.rawValue)?limit=50\(filters)", token: token).items)
+                            ?? []
+                    )
                 }
             }
             return await group.reduce(into: [Tier: [TicketSummary]]()) { $0[$1.0] = $1.1 }
@@ -140,7 +145,7 @@ struct AgentConsole: Sendable {
                 <h2 id="queue-\(tier.rawValue)-title">Level \(tier.rawValue) queue <span class="count">\(waiting.count)</span></h2>
                 <form method="post" action="/agent/claim" class="inline">\(Pages.csrf(context))<input type="hidden" name="tier" value="\(tier.rawValue)">
                 <button type="submit" id="claim-\(tier.rawValue)">Claim next</button></form>
-                <table data-poll="/agent/queue.json?tier=\(tier.rawValue)">\(Self.tableHead)<tbody>\(rows(waiting, now: now))</tbody></table>
+                <table data-poll="/agent/queue.json?tier=\(tier.rawValue)\(filters)">\(Self.tableHead)<tbody>\(rows(waiting, now: now))</tbody></table>
                 </section>
                 """)
         }
@@ -149,7 +154,31 @@ struct AgentConsole: Sendable {
             mine =
                 "<section id=\"mine\" aria-labelledby=\"mine-title\"><h2 id=\"mine-title\">My tickets and swarms</h2><table>\(Self.tableHead)<tbody>\(rows(held, now: now))</tbody></table></section>"
         }
-        return Pages.page("Queues", context, notice: notice, error: error, "<h1>Queues</h1>\(mine)\(sections)").response()
+        let query = request.uri.queryParameters
+        func value(_ name: String) -> String { query[name[...]].map(String.init) ?? "" }
+        let priorities = [""] + Priority.allCases.map(\.rawValue)
+        let options = priorities.map { priority -> HTML in
+            "<option value=\"\(priority)\"\(value("priority") == priority ? " selected" as HTML : "")>\(priority.isEmpty ? "any" : priority)</option>"
+        }
+        let filterForm: HTML = """
+            <form method="get" action="/agent/" id="queue-filters" class="filters"><fieldset><legend>Show only</legend>
+            <label for="filter-category">Category</label><input type="text" id="filter-category" name="category" value="\(value("category"))" maxlength="64">
+            <label for="filter-skill">Needing the skill</label><input type="text" id="filter-skill" name="skill" value="\(value("skill"))" maxlength="50">
+            <label for="filter-priority">Priority</label><select id="filter-priority" name="priority">\(options)</select>
+            <label class="check"><input type="checkbox" name="breached" value="true" id="filter-breached"\(value("breached") == "true" ? " checked" as HTML : "")> Breached only</label>
+            <button type="submit" id="apply-filters">Filter</button> <a href="/agent/">Show all</a></fieldset></form>
+            """
+        return Pages.page("Queues", context, notice: notice, error: error, "<h1>Queues</h1>\(mine)\(filterForm)\(sections)").response()
+    }
+
+    /// The queue filters of the page's address, passed on to the API as they are (it answers what
+    /// is not valid with nothing listed): `&category=...&skill=...&priority=...&breached=true`.
+    static func filters(_ request: Request) -> String {
+        let query = request.uri.queryParameters
+        return ["category", "skill", "priority", "breached"].compactMap { key -> String? in
+            guard let value = query[key[...]].map(String.init), !value.isEmpty else { return nil }
+            return "&\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        }.joined()
     }
 
     /// A queue's rows for the page's script, which refreshes them without a reload.
@@ -157,7 +186,10 @@ struct AgentConsole: Sendable {
         guard let tier = request.uri.queryParameters["tier"].flatMap({ Int($0) }), context.session.role == .agent || context.session.role == .admin else {
             return Response(status: .forbidden)
         }
-        let waiting = (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier)?limit=50", token: context.session.token).items) ?? []
+        let waiting =
+            (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier)?limit=50\(Self.filters(request))", token: context.session.token)
+                .items)
+            ?? []
         let html = rows(waiting, now: Date())
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: html.text)))
