@@ -69,6 +69,21 @@ import Testing
         }
     }
 
+    /// A ticket link's token goes into the cookie, and the address is cleaned; one with anything but
+    /// a token's characters is not kept.
+    @Test func aTicketLinkKeepsOnlyAWellFormedToken() async throws {
+        try await withConsole { client in
+            let id = UUID().uuidString.lowercased()
+            let good = try await client.execute(uri: "/t/\(id)?token=tdr_abc-DEF_123", method: .get)
+            #expect(good.status == .seeOther && good.headers[.location]?.lowercased() == "/t/\(id)")
+            #expect(good.headers[values: .setCookie].contains { $0.hasPrefix("td_token=tdr_abc-DEF_123;") && $0.contains("HttpOnly") })
+            let smuggled = try await client.execute(uri: "/t/\(id)?token=tdr_abc%3B%20Domain%3Devil.example", method: .get)
+            #expect(!smuggled.headers[values: .setCookie].contains { $0.hasPrefix("td_token=") })
+            // The services are unreachable here: the page says so rather than failing.
+            #expect(smuggled.status == .serviceUnavailable)
+        }
+    }
+
     @Test func pagesCarryAStrictContentSecurityPolicy() async throws {
         try await withConsole { client in
             let home = try await client.execute(uri: "/tickets/new", method: .get)

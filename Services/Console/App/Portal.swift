@@ -173,7 +173,10 @@ struct Portal: Sendable {
     /// kept in the cookie and the address cleaned. A token for another ticket shows nothing of this one.
     @Sendable func ticket(request: Request, context: ConsoleContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.error(status: .notFound, title: "Not found", detail: "No such ticket.") }
-        if let token = request.uri.queryParameters["token"].map(String.init), token.hasPrefix("tdr_") {
+        // Only a token's own characters go into the cookie: a link cannot smuggle cookie attributes in.
+        if let token = request.uri.queryParameters["token"].map(String.init), token.hasPrefix("tdr_"), token.count <= 200,
+            token.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") })
+        {
             var response = Pages.redirect("/t/\(id)")
             response.setCookie(ticketCookie(token))
             return response
@@ -185,6 +188,8 @@ struct Portal: Sendable {
             return Pages.error(
                 status: .notFound, title: "Not found",
                 detail: "There is no ticket here for you. Open the link from your confirmation email (or the one shown when you filed it).")
+        } catch let failure as Backend.Failure {
+            return Pages.error(status: .serviceUnavailable, title: "Not available", detail: failure.detail)
         }
         let (notice, error) = notices(request)
         let ticket = detail.ticket
