@@ -26,11 +26,6 @@ struct AdminPages: Sendable {
 
     static func signInFirst() -> Response { Pages.redirect("/signin", error: "Sign in with the admin token first.") }
 
-    func notices(_ request: Request) -> (String?, String?) {
-        let query = request.uri.queryParameters
-        return (query["notice"].map(String.init), query["error"].map(String.init))
-    }
-
     static let menu: HTML = """
         <nav aria-label="Administration" class="subnav"><a href="/admin/agents">Agents</a> <a href="/admin/rules">Triage rules</a> \
         <a href="/admin/vendors">Vendors</a> <a href="/admin/sla">SLA</a> <a href="/agent/problems">Problems</a> <a href="/admin/dead-letters">Dead letters</a> \
@@ -42,11 +37,6 @@ struct AdminPages: Sendable {
         return items.isEmpty ? nil : items
     }
 
-    static func failure(_ failure: Backend.Failure) -> String {
-        let fields = failure.fields.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-        return fields.isEmpty ? failure.detail : "\(failure.detail) (\(fields))"
-    }
-
     @Sendable func home(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
         return Pages.page("Administration", context, "<h1>Administration</h1>\(Self.menu)").response()
@@ -56,7 +46,7 @@ struct AdminPages: Sendable {
 
     @Sendable func agents(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         return try await agentsPage(context, notice: notice, error: error)
     }
 
@@ -108,7 +98,7 @@ struct AdminPages: Sendable {
             let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents", token: context.session.token, body: input)
             return try await agentsPage(context, notice: "\(agent.name) is created.", token: (agent.name, agent.token ?? ""))
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/agents", error: Self.failure(failure))
+            return Pages.redirect("/admin/agents", error: failure.message)
         }
     }
 
@@ -126,7 +116,7 @@ struct AdminPages: Sendable {
             _ = try await backend.raw(.PATCH, .tierQueue, "/v1/agents/\(id)", token: context.session.token, body: UpdateAgentRequest(active: false))
             return Pages.redirect("/admin/agents", notice: "Deactivated.")
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/agents", error: Self.failure(failure))
+            return Pages.redirect("/admin/agents", error: failure.message)
         }
     }
 
@@ -134,7 +124,7 @@ struct AdminPages: Sendable {
 
     @Sendable func rules(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         return try await rulesPage(context, notice: notice, error: error, explanation: "")
     }
 
@@ -209,7 +199,7 @@ struct AdminPages: Sendable {
             _ = try await backend.raw(.POST, .triage, "/v1/rules", token: context.session.token, body: input)
             return Pages.redirect("/admin/rules", notice: "Rule “\(input.name)” created.")
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/rules", error: Self.failure(failure))
+            return Pages.redirect("/admin/rules", error: failure.message)
         }
     }
 
@@ -220,7 +210,7 @@ struct AdminPages: Sendable {
             _ = try await backend.raw(.DELETE, .triage, "/v1/rules/\(id)", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/admin/rules", notice: "Rule deleted.")
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/rules", error: Self.failure(failure))
+            return Pages.redirect("/admin/rules", error: failure.message)
         }
     }
 
@@ -233,7 +223,7 @@ struct AdminPages: Sendable {
             let decision = try await backend.send(TriageDecision.self, .POST, .triage, "/v1/rules/test", token: context.session.token, body: draft)
             return try await rulesPage(context, explanation: Self.explain(decision))
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/rules", error: Self.failure(failure))
+            return Pages.redirect("/admin/rules", error: failure.message)
         }
     }
 
@@ -265,7 +255,7 @@ struct AdminPages: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self),
             let vendor = try? await backend.get(Vendor.self, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token)
         else { return Pages.error(status: .notFound, title: "Not found", detail: "No such vendor.") }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         let deliveries =
             (try? await backend.get(Page<WebhookDelivery>.self, .vendorBridge, "/v1/vendors/\(id)/deliveries?limit=50", token: context.session.token).items)
             ?? []
@@ -307,7 +297,7 @@ struct AdminPages: Sendable {
             _ = try await backend.raw(.POST, .vendorBridge, "/v1/deliveries/\(id)/redeliver", token: context.session.token, body: NoBody?.none)
             return Pages.redirect(back, notice: "The webhook is queued to be sent again.")
         } catch let failure as Backend.Failure {
-            return Pages.redirect(back, error: Self.failure(failure))
+            return Pages.redirect(back, error: failure.message)
         }
     }
 
@@ -317,7 +307,7 @@ struct AdminPages: Sendable {
 
     @Sendable func deadLetters(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         var sections: [HTML] = []
         for service in Self.services {
             let letters = (try? await backend.get(Page<DeadLetter>.self, service, "/v1/admin/dead-letters?limit=50", token: context.session.token).items) ?? []
@@ -347,7 +337,7 @@ struct AdminPages: Sendable {
             _ = try await backend.raw(.POST, service, "/v1/admin/dead-letters/\(id)/retry", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/admin/dead-letters", notice: "Queued to be delivered again.")
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/dead-letters", error: Self.failure(failure))
+            return Pages.redirect("/admin/dead-letters", error: failure.message)
         }
     }
 }

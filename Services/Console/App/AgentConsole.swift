@@ -21,13 +21,8 @@ struct AgentConsole: Sendable {
         router.post("agent/tickets/{id}/{action}", use: act)
     }
 
-    func notices(_ request: Request) -> (String?, String?) {
-        let query = request.uri.queryParameters
-        return (query["notice"].map(String.init), query["error"].map(String.init))
-    }
-
     @Sendable func signInPage(request: Request, context: ConsoleContext) async throws -> HTML {
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         return Pages.page(
             "Sign in", context, notice: notice, error: error,
             """
@@ -115,7 +110,7 @@ struct AgentConsole: Sendable {
 
     @Sendable func queues(request: Request, context: ConsoleContext) async throws -> Response {
         guard let levels = try? await levels(context) else { return Self.signInFirst() }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         let now = Date()
         let token = context.session.token
         let backend = backend

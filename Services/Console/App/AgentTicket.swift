@@ -14,7 +14,7 @@ extension AgentConsole {
         guard let detail = try? await backend.get(TicketDetail.self, .tierQueue, "/v1/tickets/\(id)", token: token) else {
             return Pages.error(status: .notFound, title: "Not found", detail: "There is no such ticket, or it is not at your levels.")
         }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         let ticket = detail.ticket
         let history = detail.events.map { event -> HTML in
             let text =
@@ -191,8 +191,7 @@ extension AgentConsole {
                 return Pages.redirect(page)
             }
         } catch let failure as Backend.Failure {
-            let fields = failure.fields.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-            return Pages.redirect(page, error: fields.isEmpty ? failure.detail : "\(failure.detail) (\(fields))")
+            return Pages.redirect(page, error: failure.message)
         }
     }
 }

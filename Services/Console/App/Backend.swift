@@ -19,6 +19,14 @@ struct Backend: Sendable {
         var status: Int
         var detail: String
         var fields: [FieldError]
+
+        /// The fields the service named, as one line (`subject: is required; ...`); nil when it named none.
+        var fieldList: String? {
+            fields.isEmpty ? nil : fields.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+        }
+
+        /// What a page shows: the problem's detail, with the fields it named.
+        var message: String { fieldList.map { "\(detail) (\($0))" } ?? detail }
     }
 
     let urls: [Service: String]

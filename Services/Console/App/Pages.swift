@@ -43,6 +43,12 @@ enum Pages {
             """
     }
 
+    /// The notice and the error a redirect left for this page (`?notice=`, `?error=`; see `redirect`).
+    static func notices(_ request: Request) -> (notice: String?, error: String?) {
+        let query = request.uri.queryParameters
+        return (query["notice"].map(String.init), query["error"].map(String.init))
+    }
+
     /// The hidden CSRF field every form carries.
     static func csrf(_ context: ConsoleContext) -> HTML { "<input type=\"hidden\" name=\"_csrf\" value=\"\(context.csrf)\">" }
 

@@ -22,11 +22,6 @@ struct Portal: Sendable {
         router.post("t/{id}/confirm", use: confirm)
     }
 
-    func notices(_ request: Request) -> (String?, String?) {
-        let query = request.uri.queryParameters
-        return (query["notice"].map(String.init), query["error"].map(String.init))
-    }
-
     func search(_ query: String) async -> [ArticleSummary] {
         let escaped = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         return (try? await backend.get(Page<ArticleSummary>.self, .intake, "/v1/kb/search?q=\(escaped)&limit=10", token: nil).items) ?? []
@@ -41,7 +36,7 @@ struct Portal: Sendable {
 
     @Sendable func home(request: Request, context: ConsoleContext) async throws -> HTML {
         let query = request.uri.queryParameters["q"].map(String.init) ?? ""
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         var results: HTML = ""
         if !query.trimmingCharacters(in: .whitespaces).isEmpty {
             let found = await search(String(query.prefix(200)))
@@ -77,7 +72,7 @@ struct Portal: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self),
             let article = try? await backend.get(Article.self, .intake, "/v1/kb/articles/\(id)", token: nil)
         else { return Pages.error(status: .notFound, title: "Not found", detail: "There is no such article.") }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         let paragraphs = article.body.components(separatedBy: "\n\n").map { "<p>\($0)</p>" as HTML }
         // Votes come from people the help desk knows (a ticket's requester, an agent): anonymous ones could be stuffed.
         let voting: HTML =
@@ -131,7 +126,7 @@ struct Portal: Sendable {
     }
 
     @Sendable func newTicket(request: Request, context: ConsoleContext) async throws -> HTML {
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         let subject = request.uri.queryParameters["subject"].map(String.init) ?? ""
         return Pages.page(
             "File a ticket", context, notice: notice, error: error,
@@ -160,8 +155,7 @@ struct Portal: Sendable {
             if let token = created.requesterToken { response.setCookie(ticketCookie(token)) }
             return response
         } catch let failure as Backend.Failure {
-            let fields = failure.fields.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-            return Pages.redirect("/tickets/new", error: fields.isEmpty ? failure.detail : fields)
+            return Pages.redirect("/tickets/new", error: failure.fieldList ?? failure.detail)
         }
     }
 
@@ -191,7 +185,7 @@ struct Portal: Sendable {
         } catch let failure as Backend.Failure {
             return Pages.error(status: .serviceUnavailable, title: "Not available", detail: failure.detail)
         }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         let ticket = detail.ticket
         let history = detail.events.map { event -> HTML in
             let message = event.data["message"]?.stringValue ?? event.data["resolution"]?.stringValue

@@ -18,14 +18,9 @@ struct SettingsPages: Sendable {
         router.post("agent/problems/{id}", use: saveProblem)
     }
 
-    func notices(_ request: Request) -> (String?, String?) {
-        let query = request.uri.queryParameters
-        return (query["notice"].map(String.init), query["error"].map(String.init))
-    }
-
     @Sendable func sla(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return AdminPages.signInFirst() }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         let policies = (try? await backend.get(Page<SLAPolicy>.self, .tierQueue, "/v1/sla/policies", token: context.session.token).items) ?? []
         let calendar = try? await backend.get(BusinessCalendar.self, .tierQueue, "/v1/sla/calendar", token: context.session.token)
         let rows = policies.map { policy -> HTML in
@@ -71,7 +66,7 @@ struct SettingsPages: Sendable {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/policies/\(priority.rawValue)", token: context.session.token, body: input)
             return Pages.redirect("/admin/sla", notice: "\(priority.rawValue) saved; queued tickets follow it from their next change.")
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/sla", error: AdminPages.failure(failure))
+            return Pages.redirect("/admin/sla", error: failure.message)
         }
     }
 
@@ -88,13 +83,13 @@ struct SettingsPages: Sendable {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/calendar", token: context.session.token, body: calendar)
             return Pages.redirect("/admin/sla", notice: "The calendar is saved.")
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/sla", error: AdminPages.failure(failure))
+            return Pages.redirect("/admin/sla", error: failure.message)
         }
     }
 
     @Sendable func problems(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .agent || context.session.role == .admin else { return AgentConsole.signInFirst() }
-        let (notice, error) = notices(request)
+        let (notice, error) = Pages.notices(request)
         let open = (try? await backend.get(Page<ProblemRecord>.self, .triage, "/v1/problems?status=open&limit=100", token: context.session.token).items) ?? []
         let sections = open.map { problem -> HTML in
             """
@@ -126,7 +121,7 @@ struct SettingsPages: Sendable {
             _ = try await backend.raw(.PATCH, .triage, "/v1/problems/\(id)", token: context.session.token, body: change)
             return Pages.redirect("/agent/problems", notice: resolution == nil ? "Saved." : "The problem is resolved.")
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/agent/problems", error: AdminPages.failure(failure))
+            return Pages.redirect("/agent/problems", error: failure.message)
         }
     }
 }

@@ -25,9 +25,9 @@ struct VendorView: Sendable {
             <td>\(item.priority.rawValue)</td><td>\(item.status.rawValue)</td><td>\(item.dueAt.map { "\($0)" as HTML } ?? "none")</td></tr>
             """
         }
-        let query = request.uri.queryParameters
+        let (notice, error) = Pages.notices(request)
         return Pages.page(
-            "Cases", context, notice: query["notice"].map(String.init), error: query["error"].map(String.init),
+            "Cases", context, notice: notice, error: error,
             """
             <h1>Your cases</h1>
             <table id="cases"><thead><tr><th scope="col">Ticket</th><th scope="col">Subject</th><th scope="col">Priority</th><th scope="col">Status</th><th scope="col">Due</th></tr></thead>
@@ -47,7 +47,7 @@ struct VendorView: Sendable {
         let statuses = VendorCaseStatus.vendorSettable.map {
             "<option value=\"\($0.rawValue)\">\($0.rawValue.replacingOccurrences(of: "_", with: " "))</option>" as HTML
         }
-        let query = request.uri.queryParameters
+        let (notice, error) = Pages.notices(request)
         let open = item.closedAt == nil && item.status != .resolved
         let form: HTML =
             open
@@ -59,7 +59,7 @@ struct VendorView: Sendable {
             <button type="submit" id="post-update">Post update</button></form>
             """ : "<p>This case takes no more updates.</p>"
         return Pages.page(
-            item.ticketReference, context, notice: query["notice"].map(String.init), error: query["error"].map(String.init),
+            item.ticketReference, context, notice: notice, error: error,
             """
             <h1 id="case-title">\(item.ticketReference): \(item.subject)</h1>
             <dl class="facts"><dt>Status</dt><dd id="case-status">\(item.status.rawValue)</dd><dt>Priority</dt><dd>\(item.priority.rawValue)</dd>

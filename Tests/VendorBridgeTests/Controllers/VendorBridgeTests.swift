@@ -24,9 +24,12 @@ import VendorBridgeApp
         ).decode(Vendor.self)
     }
 
-    /// A ticket escalated to `vendor`, delivered to vendor-bridge as tier-queue's dispatcher would.
-    func escalate(_ http: any TestClientProtocol, _ db: StoreFixture, to vendor: UUID) async throws -> (Ticket, UUID) {
-        let ticket = try await db.inProgress(tier: .specialist, agent: .fixture(tiers: [.specialist]))
+    /// A ticket held by `owner` at level 3, escalated to `vendor`, delivered to vendor-bridge as
+    /// tier-queue's dispatcher would (twice: a repeat changes nothing); the ticket and its case id.
+    func escalate(
+        _ http: any TestClientProtocol, _ db: StoreFixture, owner: AgentIdentity = .fixture(tiers: [.specialist]), to vendor: UUID
+    ) async throws -> (Ticket, UUID) {
+        let ticket = try await db.inProgress(tier: .specialist, agent: owner)
         let escalated = try await db.change(ticket.id) {
             $0.status = .pendingVendor
             $0.tier = .vendor

@@ -16,20 +16,9 @@ import TierdeskTestSupport
         try await VendorBridgeTests().withVendorBridge(test)
     }
 
-    /// A ticket held by `owner` at level 3, escalated to `vendor` (delivered as tier-queue would); its case id.
+    /// A ticket held by `owner` at level 3, escalated to `vendor`; its id and its case's.
     func escalate(_ http: any TestClientProtocol, _ db: StoreFixture, owner: AgentIdentity, to vendor: UUID) async throws -> (UUID, UUID) {
-        let ticket = try await db.inProgress(tier: .specialist, agent: owner)
-        _ = try await db.change(ticket.id) {
-            $0.status = .pendingVendor
-            $0.tier = .vendor
-            $0.vendorId = vendor
-        }
-        let event = EventEnvelope(
-            type: .ticketEscalated, ticketId: ticket.id, occurredAt: Date(),
-            data: ["toTier": 4, "fromTier": 3, "reason": "firmware bug", "vendorId": .string(vendor.uuidString)])
-        #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).status == .ok)
-        let caseID = try #require(
-            try await db.client.first("SELECT id FROM vendor_cases WHERE ticket_id = \(ticket.id)", logger: db.logger) { try $0.get("id", as: UUID.self) })
+        let (ticket, caseID) = try await VendorBridgeTests().escalate(http, db, owner: owner, to: vendor)
         return (ticket.id, caseID)
     }
 
