@@ -94,11 +94,9 @@ struct AdminPages: Sendable {
         let input = CreateAgentRequest(
             name: form["name"] ?? "", email: form["email"] ?? "", tiers: (Self.list(form["tiers"]) ?? []).compactMap { Int($0) },
             skills: Self.list(form["skills"]), wipLimit: form["wipLimit"].flatMap { Int($0) })
-        do {
+        return try await Pages.attempt(orBackTo: "/admin/agents") {
             let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents", token: context.session.token, body: input)
             return try await agentsPage(context, notice: "\(agent.name) is created.", token: (agent.name, agent.token ?? ""))
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/agents", error: failure.message)
         }
     }
 
@@ -107,7 +105,7 @@ struct AdminPages: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self), let action = context.parameters.get("action") else {
             return Pages.redirect("/admin/agents")
         }
-        do {
+        return try await Pages.attempt(orBackTo: "/admin/agents") {
             if action == "token" {
                 let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents/\(id)/token", token: context.session.token, body: NoBody?.none)
                 return try await agentsPage(
@@ -115,8 +113,6 @@ struct AdminPages: Sendable {
             }
             _ = try await backend.raw(.PATCH, .tierQueue, "/v1/agents/\(id)", token: context.session.token, body: UpdateAgentRequest(active: false))
             return Pages.redirect("/admin/agents", notice: "Deactivated.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/agents", error: failure.message)
         }
     }
 
@@ -195,22 +191,18 @@ struct AdminPages: Sendable {
             name: form["name"] ?? "", position: form["position"].flatMap { Int($0) },
             match: RuleMatch(keywords: Self.list(form["keywords"]), categories: Self.list(form["categories"])),
             route: RuleRoute(tier: form["tier"].flatMap { Int($0) }, category: form["category"]?.nilIfEmpty))
-        do {
+        return try await Pages.attempt(orBackTo: "/admin/rules") {
             _ = try await backend.raw(.POST, .triage, "/v1/rules", token: context.session.token, body: input)
             return Pages.redirect("/admin/rules", notice: "Rule “\(input.name)” created.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/rules", error: failure.message)
         }
     }
 
     @Sendable func deleteRule(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/rules") }
-        do {
+        return try await Pages.attempt(orBackTo: "/admin/rules") {
             _ = try await backend.raw(.DELETE, .triage, "/v1/rules/\(id)", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/admin/rules", notice: "Rule deleted.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/rules", error: failure.message)
         }
     }
 
@@ -218,12 +210,10 @@ struct AdminPages: Sendable {
         guard context.session.role == .admin else { return Self.signInFirst() }
         let form = context.form
         let draft = RuleTestRequest(subject: form["subject"] ?? "", description: form["description"] ?? "", requesterEmail: form["email"]?.nilIfEmpty)
-        do {
+        return try await Pages.attempt(orBackTo: "/admin/rules") {
             // A dry run changes nothing: its answer is the page itself.
             let decision = try await backend.send(TriageDecision.self, .POST, .triage, "/v1/rules/test", token: context.session.token, body: draft)
             return try await rulesPage(context, explanation: Self.explain(decision))
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/rules", error: failure.message)
         }
     }
 
@@ -293,11 +283,9 @@ struct AdminPages: Sendable {
         guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
         let back = context.form["vendor"].flatMap(UUID.init(uuidString:)).map { "/admin/vendors/\($0.uuidString.lowercased())" } ?? "/admin/vendors"
-        do {
+        return try await Pages.attempt(orBackTo: back) {
             _ = try await backend.raw(.POST, .vendorBridge, "/v1/deliveries/\(id)/redeliver", token: context.session.token, body: NoBody?.none)
             return Pages.redirect(back, notice: "The webhook is queued to be sent again.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect(back, error: failure.message)
         }
     }
 
@@ -333,11 +321,9 @@ struct AdminPages: Sendable {
         guard let name = context.parameters.get("service"), let service = Backend.Service(rawValue: name),
             let id = context.parameters.get("id", as: UUID.self)
         else { return Pages.redirect("/admin/dead-letters") }
-        do {
+        return try await Pages.attempt(orBackTo: "/admin/dead-letters") {
             _ = try await backend.raw(.POST, service, "/v1/admin/dead-letters/\(id)/retry", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/admin/dead-letters", notice: "Queued to be delivered again.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/dead-letters", error: failure.message)
         }
     }
 }

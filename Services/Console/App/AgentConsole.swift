@@ -193,14 +193,12 @@ struct AgentConsole: Sendable {
     @Sendable func claim(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .agent else { return Self.signInFirst() }
         let tier = context.form["tier"] ?? "1"
-        do {
+        return try await Pages.attempt(orBackTo: "/agent/") {
             let buffer = try await backend.raw(.POST, .tierQueue, "/v1/queues/\(tier)/claim", token: context.session.token, body: NoBody?.none)
             guard buffer.readableBytes > 0, let claimed = try? JSONCoding.decoder.decode(Ticket.self, from: Data(buffer: buffer)) else {
                 return Pages.redirect("/agent/", notice: "The level \(tier) queue has nothing you can take.")
             }
             return Pages.redirect("/agent/tickets/\(claimed.id)", notice: "\(claimed.reference) is yours.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/agent/", error: failure.detail)
         }
     }
 }

@@ -139,7 +139,7 @@ extension AgentConsole {
         let form = context.form
         let token = context.session.token
         let page = "/agent/tickets/\(id)"
-        do {
+        return try await Pages.attempt(orBackTo: page) {
             switch action {
             case "comment":
                 _ = try await backend.raw(
@@ -190,8 +190,6 @@ extension AgentConsole {
             default:
                 return Pages.redirect(page)
             }
-        } catch let failure as Backend.Failure {
-            return Pages.redirect(page, error: failure.message)
         }
     }
 }

@@ -80,3 +80,15 @@ enum Pages {
         return tier == .vendor ? "level 4 (vendor)" : "level \(tier.rawValue)"
     }
 }
+
+extension Pages {
+    /// A form's work against the API: its own answer when it succeeds, and back to `back` with the
+    /// service's refusal (its detail and the fields it named) when it does not.
+    static func attempt(orBackTo back: String, _ work: () async throws -> Response) async throws -> Response {
+        do {
+            return try await work()
+        } catch let failure as Backend.Failure {
+            return redirect(back, error: failure.message)
+        }
+    }
+}

@@ -103,12 +103,10 @@ struct Portal: Sendable {
 
     @Sendable func vote(request: Request, context: ConsoleContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
-        do {
+        return try await Pages.attempt(orBackTo: "/kb/\(id)") {
             _ = try await backend.raw(
                 .POST, .intake, "/v1/kb/articles/\(id)/votes", token: context.session.token, body: VoteRequest(helpful: context.form["helpful"] == "true"))
             return Pages.redirect("/kb/\(id)", notice: "Thank you for telling us.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/kb/\(id)", error: failure.detail)
         }
     }
 
@@ -117,11 +115,9 @@ struct Portal: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
         let form = context.form
         let input = SelfServiceResolutionRequest(requester: .init(email: form["email"] ?? ""), subject: form["subject"] ?? "", articleId: id)
-        do {
+        return try await Pages.attempt(orBackTo: "/kb/\(id)") {
             _ = try await backend.raw(.POST, .intake, "/v1/self-service/resolutions", token: nil, body: input)
             return Pages.redirect("/kb/\(id)", notice: "Glad it helped. Nothing more to do.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/kb/\(id)", error: failure.detail)
         }
     }
 
@@ -240,22 +236,18 @@ struct Portal: Sendable {
 
     @Sendable func reply(request: Request, context: ConsoleContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
-        do {
+        return try await Pages.attempt(orBackTo: "/t/\(id)") {
             _ = try await backend.raw(
                 .POST, .intake, "/v1/tickets/\(id)/replies", token: context.session.token, body: CommentRequest(message: context.form["message"] ?? ""))
             return Pages.redirect("/t/\(id)", notice: "Your reply is sent.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/t/\(id)", error: failure.detail)
         }
     }
 
     @Sendable func confirm(request: Request, context: ConsoleContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
-        do {
+        return try await Pages.attempt(orBackTo: "/t/\(id)") {
             _ = try await backend.raw(.POST, .intake, "/v1/tickets/\(id)/confirm", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/t/\(id)", notice: "Thank you: the ticket is closed.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/t/\(id)", error: failure.detail)
         }
     }
 }

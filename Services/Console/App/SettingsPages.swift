@@ -62,11 +62,9 @@ struct SettingsPages: Sendable {
             firstResponseSeconds: 60 * (form["firstResponseMinutes"].flatMap { Int($0) } ?? 0),
             resolutionSeconds: 60 * (form["resolutionMinutes"].flatMap { Int($0) } ?? 0),
             businessHours: form["businessHours"] == "true")
-        do {
+        return try await Pages.attempt(orBackTo: "/admin/sla") {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/policies/\(priority.rawValue)", token: context.session.token, body: input)
             return Pages.redirect("/admin/sla", notice: "\(priority.rawValue) saved; queued tickets follow it from their next change.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/sla", error: failure.message)
         }
     }
 
@@ -79,11 +77,9 @@ struct SettingsPages: Sendable {
         }
         let holidays = (form["holidays"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         let calendar = BusinessCalendar(timeZone: form["timeZone"] ?? "UTC", week: week, holidays: holidays)
-        do {
+        return try await Pages.attempt(orBackTo: "/admin/sla") {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/calendar", token: context.session.token, body: calendar)
             return Pages.redirect("/admin/sla", notice: "The calendar is saved.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/admin/sla", error: failure.message)
         }
     }
 
@@ -117,11 +113,9 @@ struct SettingsPages: Sendable {
         let change = UpdateProblemRequest(
             rootCause: form["rootCause"]?.nilIfEmpty, workaround: form["workaround"]?.nilIfEmpty, knownError: form["knownError"] == "true",
             status: resolution == nil ? nil : .resolved, resolution: resolution, version: form["version"].flatMap { Int($0) })
-        do {
+        return try await Pages.attempt(orBackTo: "/agent/problems") {
             _ = try await backend.raw(.PATCH, .triage, "/v1/problems/\(id)", token: context.session.token, body: change)
             return Pages.redirect("/agent/problems", notice: resolution == nil ? "Saved." : "The problem is resolved.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/agent/problems", error: failure.message)
         }
     }
 }

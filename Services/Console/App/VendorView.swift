@@ -78,13 +78,11 @@ struct VendorView: Sendable {
         let form = context.form
         // A datetime-local field has no zone: it is taken as UTC, as the page says of every time.
         let eta = form["eta"].flatMap { $0.isEmpty ? nil : JSONCoding.parseDate($0 + ":00Z") }
-        do {
+        return try await Pages.attempt(orBackTo: "/vendor/cases/\(id)") {
             _ = try await backend.raw(
                 .POST, .vendorBridge, "/v1/vendor/cases/\(id)/updates", token: context.session.token,
                 body: VendorUpdateRequest(status: VendorCaseStatus(rawValue: form["status"] ?? "") ?? .acknowledged, message: form["message"] ?? "", eta: eta))
             return Pages.redirect("/vendor/cases/\(id)", notice: "Update posted.")
-        } catch let failure as Backend.Failure {
-            return Pages.redirect("/vendor/cases/\(id)", error: failure.detail)
         }
     }
 }
