@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+import TierdeskModels
 
 @testable import ConsoleApp
 
@@ -28,6 +29,25 @@ import Testing
                 method: .get, scheme: "http", authority: "console", path: "/agent/?category=net%20work&evil=1&priority=&breached=true&skill=a%26b"),
             body: RequestBody(buffer: ByteBuffer()))
         #expect(AgentConsole.filters(request) == "&category=net%20work&skill=a%26b&breached=true")
+    }
+
+    @Test func theTimelineShowsWhoHeldTheTicketAndWhenTheClockWasPaused() {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        func event(_ type: EventType, _ seconds: TimeInterval, status: TicketStatus, tier: Tier?, data: JSONValue = [:]) -> TicketEvent {
+            TicketEvent(id: UUID(), type: type, at: t0.addingTimeInterval(seconds), actor: "agent:x", data: data, status: status, tier: tier)
+        }
+        let trail = [
+            event(.ticketCreated, 0, status: .new, tier: nil), event(.ticketQueued, 60, status: .queued, tier: .firstLine),
+            event(.ticketPending, 660, status: .pendingCustomer, tier: .firstLine, data: ["reason": "awaiting_customer_info"]),
+            event(.ticketCommented, 2460, status: .queued, tier: .firstLine),
+            event(.ticketEscalated, 2520, status: .queued, tier: .backOffice),
+        ]
+        let html = AgentConsole.timeline(TicketTimeline(events: trail, now: t0.addingTimeInterval(6120))).text
+        #expect(html.components(separatedBy: "<tr class=").count - 1 == 5)  // intake, level 1, the pause, level 1, level 2
+        #expect(html.contains("Paused: awaiting customer info</td><td>2027-01-15T08:11:00Z</td><td>30 min</td><td>no, the clock is paused"))
+        #expect(html.contains("level 2</td><td>2027-01-15T08:42:00Z</td><td>1 h 0 min</td><td>yes"))
+        // The bar's widths follow the wall clock: the pause is 30 of the 102 minutes.
+        #expect(html.contains("width=\"170.6\" height=\"22\" class=\"paused\""))
     }
 
     @Test func formsAreDecoded() {

@@ -384,6 +384,7 @@ enum Rules {
             },
             Rule(service: .tierQueue, route: "GET /v1/agents/me", allowed: anyAgent, setup: path("/v1/agents/me")),
             Rule(service: .tierQueue, route: "GET /v1/agents/me/tickets", allowed: anyAgent, setup: path("/v1/agents/me/tickets")),
+            Rule(service: .tierQueue, route: "GET /v1/agents/colleagues", allowed: anyAgentAndAdmin, setup: path("/v1/agents/colleagues?tier=2")),
             Rule(service: .tierQueue, route: "GET /v1/agents/{id}", allowed: [.admin: 200]) { world in
                 Target(path: "/v1/agents/\(try await world.spareAgent())")
             },

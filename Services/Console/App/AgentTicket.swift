@@ -11,6 +11,7 @@ extension AgentConsole {
         let (backend, token) = (backend, context.session.token)
         // The levels' contracts are asked for beside the ticket.
         async let contracts = (try? await backend.get(Page<EscalationContract>.self, .tierQueue, "/v1/escalation-contracts", token: token).items) ?? []
+        async let colleagues = (try? await backend.get(Page<Colleague>.self, .tierQueue, "/v1/agents/colleagues?limit=200", token: token).items) ?? []
         guard let detail = try? await backend.get(TicketDetail.self, .tierQueue, "/v1/tickets/\(id)", token: token) else {
             return Pages.error(status: .notFound, title: "Not found", detail: "There is no such ticket, or it is not at your levels.")
         }
@@ -42,7 +43,8 @@ extension AgentConsole {
             sla = """
                 <section id="sla" aria-labelledby="sla-title"><h2 id="sla-title">SLA</h2>
                 <p>Resolution: \(Self.sla(state.resolutionDueAt, now: Date())) \(state.paused ? "(paused)" as HTML : "")</p>
-                <p>Used \(Self.duration(Int(state.elapsedBusinessSeconds))) of business time, paused \(Self.duration(Int(state.pausedBusinessSeconds)))</p></section>
+                <p>Used \(Self.duration(Int(state.elapsedBusinessSeconds))) of business time, paused \(Self.duration(Int(state.pausedBusinessSeconds)))</p>
+                \(Self.timeline(TicketTimeline(events: detail.events, now: Date())))</section>
                 """
         }
         var question: HTML = ""
@@ -67,15 +69,27 @@ extension AgentConsole {
             <section id="requester-history" aria-labelledby="rh-title"><h2 id="rh-title">The requester's other tickets</h2><ul>\(others)</ul></section>
             <section id="suggested-articles" aria-labelledby="sa-title"><h2 id="sa-title">Suggested articles</h2><ul class="articles">\(suggested)</ul></section>
             <h2>History</h2><ol id="history" class="history">\(history)</ol>
-            \(forms(for: ticket, contracts: await contracts, context: context))
+            \(forms(for: ticket, contracts: await contracts, colleagues: await colleagues, context: context))
             """
         ).response()
     }
 
     /// The work forms that fit the ticket's state.
-    func forms(for ticket: Ticket, contracts: [EscalationContract], context: ConsoleContext) -> HTML {
+    func forms(for ticket: Ticket, contracts: [EscalationContract], colleagues: [Colleague], context: ConsoleContext) -> HTML {
         let id = ticket.id
         guard ticket.status != .closed else { return "" }
+        // Whom to hand to: the level's agents with the ticket's skills; anyone may be asked to swarm.
+        let sameLevel = colleagues.filter { colleague in
+            ticket.tier.map(colleague.tiers.contains) ?? false && Set(ticket.requiredSkills).isSubset(of: colleague.skills) && colleague.id != ticket.assigneeId
+        }
+        func options(_ agents: [Colleague]) -> HTML {
+            HTML.join(
+                agents.map { colleague in
+                    let levels = colleague.tiers.map { String($0.rawValue) }.joined(separator: ", ")
+                    return
+                        "<option value=\"\(colleague.id)\">\(colleague.name): level \(levels), working on \(colleague.working) of \(colleague.wipLimit)</option>"
+                })
+        }
         let codes = ResolutionCode.allCases.map { "<option value=\"\($0.rawValue)\">\($0.rawValue.replacingOccurrences(of: "_", with: " "))</option>" as HTML }
         let next = ticket.tier.flatMap { Tier(rawValue: $0.rawValue + 1) }
         // The next level's contract: what it needs to read first (a vendor's is the vendor's own).
@@ -121,12 +135,12 @@ extension AgentConsole {
             """)
             <form method="post" action="/agent/tickets/\(id)/reassign" id="reassign">\(Pages.csrf(context))
             <h3>Hand to a colleague of this level</h3>
-            <label for="reassign-agent">The colleague's agent id</label><input type="text" id="reassign-agent" name="agentId" required pattern="[0-9a-fA-F-]{36}">
+            <label for="reassign-agent">Colleague</label><select id="reassign-agent" name="agentId" required>\(options(sameLevel))</select>
             <label for="reassign-note">Note (optional)</label><input type="text" id="reassign-note" name="note" maxlength="2000">
             <button type="submit" id="reassign-button">Reassign</button></form>
             <form method="post" action="/agent/tickets/\(id)/collaborators" id="collaborate">\(Pages.csrf(context))
             <h3>Ask another agent to swarm</h3>
-            <label for="collaborator-agent">Their agent id</label><input type="text" id="collaborator-agent" name="agentId" required pattern="[0-9a-fA-F-]{36}">
+            <label for="collaborator-agent">Agent</label><select id="collaborator-agent" name="agentId" required>\(options(colleagues.filter { $0.id != ticket.assigneeId }))</select>
             <button type="submit" id="collaborate-button">Add to the swarm</button></form>
             </section>
             """
@@ -190,6 +204,49 @@ extension AgentConsole {
             default:
                 return Pages.redirect(page)
             }
+        }
+    }
+}
+
+extension AgentConsole {
+    /// The ticket's life as the SLA sees it: each stretch, who held it and whether it used the
+    /// budget, as a bar (wall-clock widths) and as a table for screen readers and exact times.
+    static func timeline(_ timeline: TicketTimeline) -> HTML {
+        guard let cycle = timeline.cycles.last, let first = cycle.stretches.first, let last = cycle.stretches.last else { return "" }
+        let span = max(last.end.timeIntervalSince(first.start), 1)
+        var x = 0.0
+        var bars: [HTML] = []
+        var rows: [HTML] = []
+        for stretch in cycle.stretches {
+            let seconds = stretch.end.timeIntervalSince(stretch.start)
+            let width = seconds / span * 580
+            let (label, kind) = describe(stretch.holder)
+            bars.append(
+                "<rect x=\"\(String(format: "%.1f", x))\" y=\"0\" width=\"\(String(format: "%.1f", max(width, 1)))\" height=\"22\" class=\"\(kind)\"><title>\(label)</title></rect>"
+            )
+            x += width
+            rows.append(
+                """
+                <tr class="\(kind)"><td>\(label)</td><td>\(stretch.start.formatted(.iso8601))</td><td>\(duration(Int(seconds)))</td>\
+                <td>\(stretch.holder.consumesBudget ? "yes" : "no, the clock is paused")</td></tr>
+                """)
+        }
+        let cycles = timeline.cycles.count > 1 ? " (since it was reopened)" as HTML : ""
+        return """
+            <h3>Timeline\(cycles)</h3>
+            <svg class="timeline" role="img" aria-label="The ticket's timeline: who held it, with pauses" viewBox="0 0 580 22" width="100%" height="22" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">\(bars)</svg>
+            <table id="sla-timeline"><thead><tr><th scope="col">Held by</th><th scope="col">From</th><th scope="col">For</th><th scope="col">Uses the SLA</th></tr></thead>
+            <tbody>\(rows)</tbody></table>
+            """
+    }
+
+    /// What a holder is called on the timeline, and its class (its colour).
+    static func describe(_ holder: TicketHolder) -> (String, String) {
+        switch holder {
+        case .intake: ("Intake and triage", "running")
+        case .level(let tier): (Pages.level(tier), "running")
+        case .vendor: ("The vendor (its own contract's clock)", "vendor")
+        case .paused(let reason): ("Paused: " + reason.rawValue.replacingOccurrences(of: "_", with: " "), "paused")
         }
     }
 }

@@ -161,3 +161,24 @@ public struct PendingRequest: Sendable, Codable, Equatable {
         try v.check()
     }
 }
+
+/// `GET /v1/agents/colleagues`: an active agent as any other agent sees it, to hand a ticket to or
+/// to invite to a swarm: no email, no token.
+public struct Colleague: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var tiers: [Tier]
+    public var skills: [String]
+    public var wipLimit: Int
+    /// The tickets it works on now (`in_progress`), which its WIP limit counts.
+    public var working: Int
+
+    public init(id: UUID, name: String, tiers: [Tier], skills: [String], wipLimit: Int, working: Int) {
+        self.id = id
+        self.name = name
+        self.tiers = tiers
+        self.skills = skills
+        self.wipLimit = wipLimit
+        self.working = working
+    }
+}

@@ -204,6 +204,17 @@ import TierdeskTestSupport
                 try await http.send(.get, "/v1/queues/1?priority=P9&breached=maybe", token: token).problem().errors?.map(\.field) == ["priority", "breached"])
             let view = try await http.send(.get, "/v1/tickets/\(urgent.id)", token: token).decode(TicketDetail.self)
             #expect(view.work?.problem?.workaround == "Use the backup gateway")
+
+            // Colleagues: whom to hand to or swarm with, by level, with what each works on; no emails.
+            let other = AgentIdentity.fixture(tiers: [.backOffice])
+            _ = try await db.agentToken(other)
+            let levelOne = try await http.send(.get, "/v1/agents/colleagues?tier=1", token: token)
+            #expect(try levelOne.decode(Page<Colleague>.self).items.map { [$0.id: $0.working] } == [[agent.id: 1]])
+            #expect(!String(buffer: levelOne.body).contains("email"))
+            let everyone = try await http.send(.get, "/v1/agents/colleagues?limit=1", token: token).decode(Page<Colleague>.self)
+            let rest = try await http.send(.get, "/v1/agents/colleagues?cursor=\(everyone.nextCursor ?? "")", token: token).decode(Page<Colleague>.self)
+            #expect(Set((everyone.items + rest.items).map(\.id)) == [agent.id, other.id] && rest.nextCursor == nil)
+            #expect(try await http.send(.get, "/v1/agents/colleagues?tier=4", token: token).problem().errors?.map(\.field) == ["tier"])
         }
     }
 }

@@ -40,6 +40,21 @@ struct AgentController: Sendable {
                 try await deps.runtime.tickets.worklist(
                     of: me.id, limit: try Pagination.limit(request), after: cursor, on: deps.runtime.postgres, logger: context.logger))
         }
+        /// Whom an agent can hand a ticket to or invite to swarm: any agent or the admin may look.
+        router.get("v1/agents/colleagues") { request, context in
+            _ = try context.requireAgentOrAdmin()
+            var tier: Tier?
+            if let text = request.uri.queryParameters["tier"] {
+                guard let level = Int(text).flatMap(Tier.init(rawValue:)), Tier.agentTiers.contains(level) else {
+                    throw TierQueueError.unknownKey("must be a level agents work: 1, 2 or 3", field: "tier")
+                }
+                tier = level
+            }
+            let cursor = try Pagination.cursor(request, AgentStore.cursor)
+            return JSONResponse(
+                try await deps.agents.colleagues(
+                    tier: tier, limit: try Pagination.limit(request), after: cursor, on: deps.runtime.postgres, logger: context.logger))
+        }
         router.get("v1/agents/{id}") { _, context in
             try context.requireAdmin()
             guard let agent = try await deps.agents.find(try agentID(context), on: deps.runtime.postgres, logger: context.logger) else {

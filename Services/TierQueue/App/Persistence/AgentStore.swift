@@ -79,7 +79,30 @@ public struct AgentStore: Sendable {
         return Page(items: page, nextCursor: next)
     }
 
-    /// Parses a cursor of `list`.
+    /// Active agents by name as colleagues see them, those of `tier` only when given (keyset as `list`),
+    /// with the tickets each works on now.
+    public func colleagues(tier: Tier?, limit: Int, after cursor: UUID?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<Colleague> {
+        let tier = tier.map { Int16($0.rawValue) }
+        let colleagues = try await executor.all(
+            """
+            SELECT a.id, a.name, a.tiers, a.skills, a.wip_limit,
+                (SELECT count(*) FROM tickets t WHERE t.assignee_id = a.id AND t.status = 'in_progress')::int AS working
+            FROM agents a
+            WHERE a.active AND (\(tier)::smallint IS NULL OR \(tier)::smallint = ANY (a.tiers))
+                AND (\(cursor)::uuid IS NULL OR (a.name, a.id) > (SELECT c.name, c.id FROM agents c WHERE c.id = \(cursor)))
+            ORDER BY a.name, a.id LIMIT \(limit + 1)
+            """, logger: logger
+        ) { row in
+            Colleague(
+                id: try row.get("id"), name: try row.get("name"), tiers: try row.get("tiers", as: [Int16].self).compactMap { Tier(rawValue: Int($0)) },
+                skills: try row.get("skills"), wipLimit: Int(try row.get("wip_limit", as: Int32.self)), working: Int(try row.get("working", as: Int32.self)))
+        }
+        let page = Array(colleagues.prefix(limit))
+        let next = colleagues.count > limit ? page.last.map { Cursor.encode([$0.id.uuidString]) } : nil
+        return Page(items: page, nextCursor: next)
+    }
+
+    /// Parses a cursor of `list` and `colleagues`.
     public static func cursor(_ text: String) -> UUID? {
         Cursor.decode(text, count: 1).flatMap { UUID(uuidString: $0[0]) }
     }
