@@ -80,6 +80,12 @@ def text(driver, element_id):
     return driver.find_element(By.ID, element_id).text
 
 
+def banner(driver, kind):
+    """The page's notice or error (kind), or "" when it has none."""
+    found = driver.find_elements(By.ID, kind)
+    return found[0].text if found else ""
+
+
 def api(method, url, token=None, body=None):
     request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
     request.add_header("Content-Type", "application/json")
@@ -280,6 +286,102 @@ def main():
         accessible(agent, "admin-sla")
         check(bool(agent.find_elements(By.ID, "notice")) and "P5 saved" in text(agent, "notice") and agent.find_element(By.ID, "resolution-P5").get_attribute("value") == "7200",
               "the admin changes P5's resolution target (%s)" % agent.find_element(By.ID, "main").text[:200])
+
+        print("The admin edits an escalation contract, a work mode, the VIPs and the vendors")
+        # Level 3's fields stay reproduction and logs: level 2 escalates with just those further down.
+        agent.get(CONSOLE + "/admin/contracts")
+        contract = agent.find_element(By.ID, "contract-3")
+        check(contract.get_attribute("value").splitlines() == ["reproduction: Reproduction", "logs: Logs"], "level 3's contract is in its form")
+        contract.clear()
+        contract.send_keys("reproduction: Reproduction\nbad name: Nope")
+        submit(agent, "save-contract-3")
+        check("fields[1].name" in banner(agent, "error") and "Nope" not in text(agent, "contract-3-fields"),
+              "a contract the API refuses is not saved, and its refusal is shown (%s)" % banner(agent, "error"))
+        contract = agent.find_element(By.ID, "contract-3")
+        contract.clear()
+        contract.send_keys("reproduction: Steps to reproduce\nlogs: Logs")
+        submit(agent, "save-contract-3")
+        check("Level 3's contract is saved" in banner(agent, "notice") and "Steps to reproduce" in text(agent, "contract-3-fields"),
+              "the admin relabels a field of level 3's contract")
+        check("Asks for nothing" in text(agent, "contract-4-fields"), "level 4 asks for nothing")
+        shot(agent, "admin-contracts")
+        accessible(agent, "admin-contracts")
+        agent.get(CONSOLE + "/admin/work-modes")
+        agent.find_element(By.ID, "mode-category").send_keys("Printing")
+        Select(agent.find_element(By.ID, "mode-mode")).select_by_value("swarm")
+        submit(agent, "set-work-mode")
+        mode = lambda: agent.find_element(By.CSS_SELECTOR, "#work-modes tr[data-category='printing'] td").text
+        check("printing now works in swarm mode" in banner(agent, "notice") and mode() == "swarm", "the admin makes printing swarm")
+        Select(agent.find_element(By.ID, "work-mode-printing")).select_by_value("escalate")
+        submit(agent, "save-mode-printing")
+        check("escalate mode" in banner(agent, "notice") and mode() == "escalate", "and changes it back to escalate in its row")
+        accessible(agent, "admin-work-modes")
+        submit(agent, "remove-mode-printing")
+        check("escalates again" in banner(agent, "notice") and "printing" not in text(agent, "work-modes"), "and removes it")
+        agent.find_element(By.ID, "mode-category").send_keys("no/such category")
+        submit(agent, "set-work-mode")
+        check(bool(banner(agent, "error")), "a category that is not a slug is refused (%s)" % banner(agent, "error"))
+        agent.get(CONSOLE + "/admin/vip")
+        check("ceo@nordlicht.example" in text(agent, "vips"), "the demo's VIP is listed")
+        agent.find_element(By.ID, "vip-entry").send_keys("Board.Example")
+        submit(agent, "add-vip")
+        check("board.example is a VIP" in banner(agent, "notice") and "board.example" in text(agent, "vips"), "the admin adds a VIP domain")
+        accessible(agent, "admin-vip")
+        remove = agent.find_element(By.CSS_SELECTOR, "#vips tr[data-entry='board.example'] button")
+        submit(agent, remove.get_attribute("id"))
+        check("Removed" in banner(agent, "notice") and "board.example" not in text(agent, "vips"), "and removes it")
+        agent.find_element(By.ID, "vip-entry").send_keys("not a domain")
+        submit(agent, "add-vip")
+        check("domain" in banner(agent, "error"), "an entry that is neither an email nor a domain is refused (%s)" % banner(agent, "error"))
+        agent.get(CONSOLE + "/admin/vendors")
+        agent.find_element(By.LINK_TEXT, "Acme Network Services").click()
+        WebDriverWait(agent, 30).until(lambda d: d.find_elements(By.ID, "edit-vendor"))
+        webhook = agent.find_element(By.ID, "vendor-webhook").get_attribute("value")
+        acknowledge = agent.find_element(By.ID, "vendor-acknowledge")
+        acknowledge.clear()
+        acknowledge.send_keys("240")
+        agent.find_element(By.ID, "vendor-resolve").send_keys("60")
+        submit(agent, "save-vendor")
+        check("contract.resolveWithinMinutes" in banner(agent, "error"), "a resolve target shorter than the acknowledge target is refused (%s)" % banner(agent, "error"))
+        acknowledge = agent.find_element(By.ID, "vendor-acknowledge")
+        acknowledge.clear()
+        acknowledge.send_keys("240")
+        submit(agent, "save-vendor")
+        check("Saved" in banner(agent, "notice") and agent.find_element(By.ID, "vendor-acknowledge").get_attribute("value") == "240"
+              and agent.find_element(By.ID, "vendor-webhook").get_attribute("value") == webhook, "the admin sets the demo vendor's acknowledge target")
+        shot(agent, "admin-vendor")
+        accessible(agent, "admin-vendor")
+        agent.get(CONSOLE + "/admin/vendors")
+        check("240 min / none" in text(agent, "vendors"), "the vendor list shows the new target")
+        accessible(agent, "admin-vendors")
+        agent.find_element(By.ID, "new-vendor-name").send_keys("Zeta Print Services")
+        agent.find_element(By.ID, "new-vendor-webhook").send_keys("http://127.0.0.1:9/webhooks")
+        agent.find_element(By.ID, "new-vendor-categories").send_keys("printing")
+        agent.find_element(By.ID, "new-vendor-acknowledge").send_keys("60")
+        agent.find_element(By.ID, "new-vendor-resolve").send_keys("480")
+        Select(agent.find_element(By.ID, "new-vendor-time")).select_by_value("wall")
+        submit(agent, "create-vendor")
+        first_key = text(agent, "issued-api-key") if agent.find_elements(By.ID, "issued-api-key") else ""
+        check(first_key.startswith("tdv_") and text(agent, "issued-secret").startswith("whsec_") and "tdv_" not in agent.current_url,
+              "a new vendor's key and signing secret are shown once on the page, never in the address (%s)" % banner(agent, "error"))
+        page = agent.find_element(By.ID, "edit-vendor").get_attribute("action")
+        submit(agent, "rotate-vendor-key")
+        second_key = text(agent, "issued-api-key") if agent.find_elements(By.ID, "issued-api-key") else ""
+        check(second_key.startswith("tdv_") and second_key != first_key and "tdv_" not in agent.current_url and "stops working now" in banner(agent, "notice"),
+              "the admin rotates its key: the new one is shown once, never in the address")
+        agent.get(page)
+        check(not agent.find_elements(By.ID, "issued-api-key"), "the key is not shown again on the vendor's page")
+
+        def refused():
+            sign_in(requester, first_key)
+            return "not accepted" in banner(requester, "error")
+        check(bool(eventually(refused, "the replaced key is refused")), "the replaced key no longer signs in")
+        sign_in(requester, second_key)
+        check(requester.current_url.endswith("/vendor/"), "the new key signs the vendor in")
+        submit(agent, "deactivate-vendor")
+        check("Deactivated" in banner(agent, "notice") and "deactivated" in text(agent, "standing"), "the admin deactivates the second vendor")
+        agent.get(CONSOLE + "/admin/vendors")
+        check("Zeta" not in text(agent, "vendors") and "Acme" in text(agent, "vendors"), "a deactivated vendor leaves the list")
 
         print("An agent escalates to the vendor; the vendor view shows the case and posts an update")
         # The hostile ticket is worked first, so the queues hold only the next one.

@@ -3,8 +3,8 @@ import Hummingbird
 import TierdeskKit
 import TierdeskModels
 
-/// `/admin/` (the admin token): agents, triage rules with the dry run, vendors with their webhook
-/// deliveries, and every service's dead letters.
+/// `/admin/` (the admin token): agents, triage rules with the dry run, vendors (their coverage,
+/// contract, standing and API key) with their webhook deliveries, and every service's dead letters.
 struct AdminPages: Sendable {
     let backend: Backend
 
@@ -18,7 +18,11 @@ struct AdminPages: Sendable {
         router.post("admin/rules/{id}/delete", use: deleteRule)
         router.post("admin/rules/test", use: testRule)
         router.get("admin/vendors", use: vendors)
+        router.post("admin/vendors", use: createVendor)
         router.get("admin/vendors/{id}", use: vendor)
+        router.post("admin/vendors/{id}", use: saveVendor)
+        router.post("admin/vendors/{id}/api-key", use: rotateVendorKey)
+        router.post("admin/vendors/{id}/standing", use: changeVendorStanding)
         router.post("admin/deliveries/{id}/redeliver", use: redeliver)
         router.get("admin/dead-letters", use: deadLetters)
         router.post("admin/dead-letters/{service}/{id}/retry", use: retry)
@@ -28,6 +32,7 @@ struct AdminPages: Sendable {
 
     static let menu: HTML = """
         <nav aria-label="Administration" class="subnav"><a href="/admin/agents">Agents</a> <a href="/admin/rules">Triage rules</a> \
+        <a href="/admin/vip">VIPs</a> <a href="/admin/contracts">Escalation contracts</a> <a href="/admin/work-modes">Work modes</a> \
         <a href="/admin/vendors">Vendors</a> <a href="/admin/sla">SLA</a> <a href="/agent/problems">Problems</a> <a href="/admin/dead-letters">Dead letters</a> \
         <a href="/agent/reports">Reports</a></nav>
         """
@@ -221,6 +226,7 @@ struct AdminPages: Sendable {
 
     @Sendable func vendors(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
+        let (notice, error) = Pages.notices(request)
         let all = (try? await backend.get(Page<Vendor>.self, .vendorBridge, "/v1/vendors?limit=200", token: context.session.token).items) ?? []
         let rows = all.map { vendor -> HTML in
             let contract = vendor.contract
@@ -231,21 +237,89 @@ struct AdminPages: Sendable {
                 """
         }
         return Pages.page(
-            "Vendors", context,
+            "Vendors", context, notice: notice, error: error,
             """
             <h1>Vendors</h1>\(Self.menu)
             <table id="vendors"><thead><tr><th scope="col">Vendor</th><th scope="col">Covers</th><th scope="col">Acknowledge / resolve within</th>
             <th scope="col">Webhook</th></tr></thead><tbody>\(rows)</tbody></table>
+            <p>Deactivated vendors are not listed; their pages stay at their addresses.</p>
+            <form method="post" action="/admin/vendors" id="new-vendor">\(Pages.csrf(context))<h2>New vendor</h2>
+            <label for="new-vendor-name">Name</label><input type="text" id="new-vendor-name" name="name" required maxlength="200">
+            <label for="new-vendor-webhook">Webhook URL (https)</label><input type="text" inputmode="url" id="new-vendor-webhook" name="webhookUrl" required maxlength="2000">
+            <label for="new-vendor-categories">Categories it covers (comma separated)</label><input type="text" id="new-vendor-categories" name="categories">
+            <label for="new-vendor-products">Products it covers (comma separated)</label><input type="text" id="new-vendor-products" name="products">
+            <label for="new-vendor-acknowledge">Acknowledge within (minutes; empty: not watched)</label>
+            <input type="text" inputmode="numeric" id="new-vendor-acknowledge" name="acknowledgeWithinMinutes">
+            <label for="new-vendor-resolve">Resolve within (minutes; empty: not watched)</label>
+            <input type="text" inputmode="numeric" id="new-vendor-resolve" name="resolveWithinMinutes">
+            <label for="new-vendor-time">Counted in</label><select id="new-vendor-time" name="time">\(Self.timeOptions(.business))</select>
+            <p>Business time runs Monday to Friday, 09:00-17:00 UTC until the vendor's own hours are set on its page.</p>
+            <button type="submit" id="create-vendor">Register</button></form>
             """
         ).response()
     }
 
+    static func timeOptions(_ selected: VendorContract.Time) -> HTML {
+        let names: [VendorContract.Time: String] = [.business: "business hours", .wall: "wall-clock time (around the clock)"]
+        return HTML.join(
+            VendorContract.Time.allCases.map { time in
+                "<option value=\"\(time.rawValue)\" \(time == selected ? "selected" as HTML : "")>\(names[time] ?? time.rawValue)</option>"
+            })
+    }
+
+    /// A form's optional number of minutes: nil when left empty; a refusal to show when it is not a whole number.
+    static func minutes(_ text: String?, _ name: String) throws -> Int? {
+        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        guard let minutes = Int(text) else { throw Backend.Failure(status: 422, detail: "\(name) must be a whole number of minutes, or empty.", fields: []) }
+        return minutes
+    }
+
+    /// The business calendar of a form's `timeZone`, `week.mon` ... `week.sun` and `holidays` (times and
+    /// dates separated by spaces or commas); a closed day is left out of the week.
+    static func calendar(_ form: [String: String]) -> BusinessCalendar {
+        func items(_ text: String?) -> [String] { (text ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
+        var week: [String: [String]] = [:]
+        for day in SettingsPages.days where !items(form["week.\(day)"]).isEmpty { week[day] = items(form["week.\(day)"]) }
+        let zone = (form["timeZone"] ?? "").trimmingCharacters(in: .whitespaces)
+        return BusinessCalendar(timeZone: zone.isEmpty ? "UTC" : zone, week: week, holidays: items(form["holidays"]))
+    }
+
+    /// A vendor's contract from a form (`acknowledgeWithinMinutes`, `resolveWithinMinutes`, `time`, and
+    /// the calendar's fields when there are any); the standard hours are left implicit.
+    static func contract(_ form: [String: String]) throws -> VendorContract {
+        let time = form["time"].flatMap(VendorContract.Time.init(rawValue:)) ?? .business
+        let calendar = form["timeZone"] == nil ? nil : Self.calendar(form)
+        return VendorContract(
+            acknowledgeWithinMinutes: try minutes(form["acknowledgeWithinMinutes"], "Acknowledge within"),
+            resolveWithinMinutes: try minutes(form["resolveWithinMinutes"], "Resolve within"), time: time,
+            calendar: time == .wall || calendar == VendorContract.standardHours ? nil : calendar)
+    }
+
+    @Sendable func createVendor(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        let form = context.form
+        return try await Pages.attempt(orBackTo: "/admin/vendors") {
+            let input = CreateVendorRequest(
+                name: (form["name"] ?? "").trimmingCharacters(in: .whitespaces), webhookUrl: (form["webhookUrl"] ?? "").trimmingCharacters(in: .whitespaces),
+                categories: Self.list(form["categories"]) ?? [], products: Self.list(form["products"]), contract: try Self.contract(form))
+            let created = try await backend.send(Vendor.self, .POST, .vendorBridge, "/v1/vendors", token: context.session.token, body: input)
+            return try await vendorPage(context, id: created.id, notice: "\(created.name) is registered.", issued: created)
+        }
+    }
+
     @Sendable func vendor(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
-        guard let id = context.parameters.get("id", as: UUID.self),
-            let vendor = try? await backend.get(Vendor.self, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token)
-        else { return Pages.error(status: .notFound, title: "Not found", detail: "No such vendor.") }
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
         let (notice, error) = Pages.notices(request)
+        return try await vendorPage(context, id: id, notice: notice, error: error)
+    }
+
+    /// A vendor's page; an API key (and, on registration, the signing secret) just issued is shown on
+    /// it once, in the answer to the form that issued it: never in an address (see `agentsPage`).
+    func vendorPage(_ context: ConsoleContext, id: UUID, notice: String? = nil, error: String? = nil, issued: Vendor? = nil) async throws -> Response {
+        guard let vendor = try? await backend.get(Vendor.self, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token) else {
+            return Pages.error(status: .notFound, title: "Not found", detail: "No such vendor.")
+        }
         let deliveries =
             (try? await backend.get(Page<WebhookDelivery>.self, .vendorBridge, "/v1/vendors/\(id)/deliveries?limit=50", token: context.session.token).items)
             ?? []
@@ -257,6 +331,15 @@ struct AdminPages: Sendable {
                 <td>\(last.map { $0.statusCode.map { "HTTP \($0)" } ?? ($0.error ?? "") } ?? "")</td>
                 <td><form method="post" action="/admin/deliveries/\(delivery.id)/redeliver" class="inline">\(Pages.csrf(context))<input type="hidden" name="vendor" value="\(id)">
                 <button type="submit">Send again</button></form></td></tr>
+                """
+        }
+        var credentials: HTML = ""
+        if let issued, let key = issued.apiKey {
+            let secret: HTML = issued.signingSecret.map { "<dt>Webhook signing secret</dt><dd><code id=\"issued-secret\">\($0)</code></dd>" } ?? ""
+            credentials = """
+                <section id="issued-key" aria-labelledby="issued-key-title"><h2 id="issued-key-title">\(vendor.name)'s new credentials</h2>
+                <p>Shown this once: give them to the vendor now. The API key rests only as a hash.</p>
+                <dl class="facts"><dt>API key</dt><dd><code id="issued-api-key">\(key)</code></dd>\(secret)</dl></section>
                 """
         }
         var scorecard: HTML = ""
@@ -271,12 +354,103 @@ struct AdminPages: Sendable {
         return Pages.page(
             vendor.name, context, notice: notice, error: error,
             """
-            <h1>\(vendor.name)</h1>\(Self.menu)\(scorecard)
+            <h1>\(vendor.name)</h1>\(Self.menu)\(credentials)
+            <dl class="facts" id="standing"><dt>Standing</dt><dd>\(vendor.active ? "active" : "deactivated: its API key opens nothing, and no new case goes to it")</dd>
+            \(vendor.previousKeyValidUntil.map { "<dt>The previous API key works until</dt><dd>\($0)</dd>" as HTML } ?? "")</dl>
+            \(scorecard)\(Self.vendorForms(vendor, context))
             <h2>Webhook deliveries</h2>
             <table id="deliveries"><thead><tr><th scope="col">Written</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempts</th>
             <th scope="col">Last answer</th><th scope="col">Actions</th></tr></thead><tbody>\(rows)</tbody></table>
             """
         ).response()
+    }
+
+    /// The vendor's coverage and contract, its API key and its standing, as forms filled in with what it has now.
+    static func vendorForms(_ vendor: Vendor, _ context: ConsoleContext) -> HTML {
+        let contract = vendor.contract
+        let calendar = contract.calendar ?? VendorContract.standardHours
+        let week = SettingsPages.days.map { day -> HTML in
+            """
+            <label for="vendor-week-\(day)">\(day)</label><input type="text" id="vendor-week-\(day)" name="week.\(day)" value="\((calendar.week[day] ?? []).joined(separator: " "))">
+            """
+        }
+        let standing: HTML =
+            vendor.active
+            ? """
+            <form method="post" action="/admin/vendors/\(vendor.id)/standing" id="vendor-standing">\(Pages.csrf(context))<input type="hidden" name="active" value="false">
+            <h2>Deactivate</h2><p>Its API key stops working at once and no new case goes to it; its open cases stay as they are.</p>
+            <button type="submit" id="deactivate-vendor">Deactivate \(vendor.name)</button></form>
+            """
+            : """
+            <form method="post" action="/admin/vendors/\(vendor.id)/standing" id="vendor-standing">\(Pages.csrf(context))<input type="hidden" name="active" value="true">
+            <h2>Reactivate</h2><p>It gets new cases again, and its API key works again.</p>
+            <button type="submit" id="reactivate-vendor">Reactivate \(vendor.name)</button></form>
+            """
+        return """
+            <form method="post" action="/admin/vendors/\(vendor.id)" id="edit-vendor">\(Pages.csrf(context))<h2>Coverage and contract</h2>
+            <label for="vendor-webhook">Webhook URL (https)</label>
+            <input type="text" inputmode="url" id="vendor-webhook" name="webhookUrl" value="\(vendor.webhookUrl)" required maxlength="2000">
+            <label for="vendor-categories">Categories it covers (comma separated)</label>
+            <input type="text" id="vendor-categories" name="categories" value="\(vendor.categories.joined(separator: ", "))">
+            <label for="vendor-products">Products it covers (comma separated)</label>
+            <input type="text" id="vendor-products" name="products" value="\(vendor.products.joined(separator: ", "))">
+            <label for="vendor-acknowledge">Acknowledge within (minutes; empty: not watched)</label>
+            <input type="text" inputmode="numeric" id="vendor-acknowledge" name="acknowledgeWithinMinutes" value="\(contract.acknowledgeWithinMinutes.map(String.init))">
+            <label for="vendor-resolve">Resolve within (minutes; empty: not watched)</label>
+            <input type="text" inputmode="numeric" id="vendor-resolve" name="resolveWithinMinutes" value="\(contract.resolveWithinMinutes.map(String.init))">
+            <label for="vendor-time">Counted in</label><select id="vendor-time" name="time">\(Self.timeOptions(contract.time))</select>
+            <fieldset><legend>Its business hours (when counted in business hours)</legend>
+            <p>Each day lists opening and closing times in pairs (<code>09:00 12:00 13:00 17:00</code>); an empty day is closed.</p>
+            <label for="vendor-zone">Time zone</label><input type="text" id="vendor-zone" name="timeZone" value="\(calendar.timeZone)">
+            \(week)
+            <label for="vendor-holidays">Holidays (dates, space separated)</label>
+            <input type="text" id="vendor-holidays" name="holidays" value="\(calendar.holidays.joined(separator: " "))"></fieldset>
+            <p>A new contract sets the due times of cases opened after it; open cases keep theirs.</p>
+            <button type="submit" id="save-vendor">Save</button></form>
+            <form method="post" action="/admin/vendors/\(vendor.id)/api-key" id="rotate-key">\(Pages.csrf(context))<h2>API key</h2>
+            <p>A new key is shown once, here. The webhook signing secret stays as it is.</p>
+            <label for="key-overlap">Minutes the current key keeps working (0 to 10080; empty: it stops at once)</label>
+            <input type="text" inputmode="numeric" id="key-overlap" name="overlapMinutes">
+            <button type="submit" id="rotate-vendor-key">Issue a new API key</button></form>
+            \(standing)
+            """
+    }
+
+    @Sendable func saveVendor(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
+        let back = "/admin/vendors/\(id.uuidString.lowercased())"
+        let form = context.form
+        return try await Pages.attempt(orBackTo: back) {
+            let change = UpdateVendorRequest(
+                webhookUrl: (form["webhookUrl"] ?? "").trimmingCharacters(in: .whitespaces), categories: Self.list(form["categories"]) ?? [],
+                products: Self.list(form["products"]) ?? [], contract: try Self.contract(form))
+            _ = try await backend.raw(.PATCH, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token, body: change)
+            return Pages.redirect(back, notice: "Saved. A new contract sets the due times of cases opened from now on.")
+        }
+    }
+
+    @Sendable func rotateVendorKey(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
+        let form = context.form
+        return try await Pages.attempt(orBackTo: "/admin/vendors/\(id.uuidString.lowercased())") {
+            let input = RotateVendorKeyRequest(overlapMinutes: try Self.minutes(form["overlapMinutes"], "The overlap"))
+            let rotated = try await backend.send(Vendor.self, .POST, .vendorBridge, "/v1/vendors/\(id)/api-key", token: context.session.token, body: input)
+            let until = rotated.previousKeyValidUntil.map { "works until \(HTML.readable($0))" } ?? "stops working now"
+            return try await vendorPage(context, id: id, notice: "\(rotated.name) has a new API key; the old one \(until).", issued: rotated)
+        }
+    }
+
+    @Sendable func changeVendorStanding(request: Request, context: ConsoleContext) async throws -> Response {
+        guard context.session.role == .admin else { return Self.signInFirst() }
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
+        let back = "/admin/vendors/\(id.uuidString.lowercased())"
+        let active = context.form["active"] == "true"
+        return try await Pages.attempt(orBackTo: back) {
+            _ = try await backend.raw(.PATCH, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token, body: UpdateVendorRequest(active: active))
+            return Pages.redirect(back, notice: active ? "Reactivated: its API key works again." : "Deactivated: its API key stops working within seconds.")
+        }
     }
 
     @Sendable func redeliver(request: Request, context: ConsoleContext) async throws -> Response {

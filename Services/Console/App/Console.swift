@@ -98,6 +98,7 @@ func buildRouter(_ configuration: ConsoleConfiguration, logger: Logger) -> Route
     ReportsPage(backend: backend).addRoutes(to: router)
     AdminPages(backend: backend).addRoutes(to: router)
     SettingsPages(backend: backend).addRoutes(to: router)
+    RoutingPages(backend: backend).addRoutes(to: router)
     return router
 }
 

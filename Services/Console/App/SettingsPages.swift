@@ -70,13 +70,7 @@ struct SettingsPages: Sendable {
 
     @Sendable func saveCalendar(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return AdminPages.signInFirst() }
-        let form = context.form
-        var week: [String: [String]] = [:]
-        for day in Self.days {
-            week[day] = (form["week.\(day)"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
-        }
-        let holidays = (form["holidays"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
-        let calendar = BusinessCalendar(timeZone: form["timeZone"] ?? "UTC", week: week, holidays: holidays)
+        let calendar = AdminPages.calendar(context.form)
         return try await Pages.attempt(orBackTo: "/admin/sla") {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/calendar", token: context.session.token, body: calendar)
             return Pages.redirect("/admin/sla", notice: "The calendar is saved.")
