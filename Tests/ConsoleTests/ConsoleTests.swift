@@ -44,10 +44,20 @@ import TierdeskModels
         ]
         let html = AgentConsole.timeline(TicketTimeline(events: trail, now: t0.addingTimeInterval(6120))).text
         #expect(html.components(separatedBy: "<tr class=").count - 1 == 5)  // intake, level 1, the pause, level 1, level 2
-        #expect(html.contains("Paused: awaiting customer info</td><td>2027-01-15T08:11:00Z</td><td>30 min</td><td>no, the clock is paused"))
-        #expect(html.contains("level 2</td><td>2027-01-15T08:42:00Z</td><td>1 h 0 min</td><td>yes"))
+        #expect(
+            html.contains(
+                "Paused: awaiting customer info</td><td><time datetime=\"2027-01-15T08:11:00.000Z\">2027-01-15 08:11 UTC</time></td><td>30 min</td><td>no, the clock is paused"
+            ))
+        #expect(html.contains("level 2</td><td><time datetime=\"2027-01-15T08:42:00.000Z\">2027-01-15 08:42 UTC</time></td><td>1 h 0 min</td><td>yes"))
         // The bar's widths follow the wall clock: the pause is 30 of the 102 minutes.
         #expect(html.contains("width=\"170.6\" height=\"22\" class=\"paused\""))
+    }
+
+    @Test func textIsEscapedByteByByteAndDatesReadAsUTC() {
+        #expect(HTML.escape("plain text, ünïcode ✓") == "plain text, ünïcode ✓")
+        #expect(HTML.escape("a<b>&\"c\"'é'") == "a&lt;b&gt;&amp;&quot;c&quot;&#39;é&#39;")
+        let html: HTML = "\(Date(timeIntervalSince1970: 1_796_019_573.25))"
+        #expect(html.text == "<time datetime=\"2026-11-30T06:19:33.250Z\">2026-11-30 06:19 UTC</time>")
     }
 
     @Test func formsAreDecoded() {

@@ -85,7 +85,7 @@ struct AgentConsole: Sendable {
         let left = Int(due.timeIntervalSince(now))
         let state = left < 0 ? "breached" : left < 3600 ? "warning" : "on-track"
         let words = left < 0 ? "breached \(duration(-left)) ago" : "\(duration(left)) left"
-        return "<span class=\"sla \(state)\" data-due=\"\(due.formatted(.iso8601))\">\(words)</span>"
+        return "<span class=\"sla \(state)\" data-due=\"\(RFC3339.format(due))\">\(words)</span>"
     }
 
     static func duration(_ seconds: Int) -> String {

@@ -227,7 +227,7 @@ extension AgentConsole {
             x += width
             rows.append(
                 """
-                <tr class="\(kind)"><td>\(label)</td><td>\(stretch.start.formatted(.iso8601))</td><td>\(duration(Int(seconds)))</td>\
+                <tr class="\(kind)"><td>\(label)</td><td>\(stretch.start)</td><td>\(duration(Int(seconds)))</td>\
                 <td>\(stretch.holder.consumesBudget ? "yes" : "no, the clock is paused")</td></tr>
                 """)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import TierdeskKit
 
 /// Markup whose interpolations are escaped: `"<p>\(ticket.subject)</p>"` shows a subject holding
 /// `<script>` as text. Only other `HTML` (a page's own parts) goes in as it is; there is no way to
@@ -25,33 +26,37 @@ struct HTML: ExpressibleByStringInterpolation, Sendable {
         mutating func appendInterpolation(_ value: HTML) { text += value.text }
         mutating func appendInterpolation(_ values: [HTML]) { for value in values { text += value.text } }
         mutating func appendInterpolation(_ date: Date) {
-            text += "<time datetime=\"\(date.formatted(.iso8601))\">\(HTML.readable(date))</time>"
+            let written = RFC3339.format(date)
+            text += "<time datetime=\"\(written)\">\(HTML.readable(written))</time>"
         }
     }
 
+    /// The text with `& < > " '` as entities; a text without any is copied as it is.
     static func escape(_ value: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(value.utf8.count)
-        for character in value {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
+        let utf8 = value.utf8
+        guard utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return value }
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(utf8.count + 16)
+        for byte in utf8 {
+            switch byte {
+            case 0x26: escaped += Array("&amp;".utf8)
+            case 0x3C: escaped += Array("&lt;".utf8)
+            case 0x3E: escaped += Array("&gt;".utf8)
+            case 0x22: escaped += Array("&quot;".utf8)
+            case 0x27: escaped += Array("&#39;".utf8)
+            default: escaped.append(byte)
             }
         }
-        return escaped
+        return String(decoding: escaped, as: UTF8.self)
     }
 
     /// `2026-11-30 14:05 UTC`.
-    static func readable(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
-        return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)) UTC"
+    static func readable(_ date: Date) -> String { readable(RFC3339.format(date)) }
+
+    /// `2026-11-30 14:05 UTC`, from the date as RFC 3339 writes it (`2026-11-30T14:05:09.250Z`).
+    static func readable(_ written: String) -> String {
+        let minute = written.prefix(16)
+        return minute.prefix(10) + " " + minute.suffix(5) + " UTC"
     }
 
     /// A knowledge-base snippet as intake gives it (HTML-escaped text with matches in `<mark>`), taken

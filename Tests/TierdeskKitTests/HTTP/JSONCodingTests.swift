@@ -15,4 +15,27 @@ import TierdeskKit
             #expect(JSONCoding.parseDate(bad) == nil, "\(bad)")
         }
     }
+
+    /// The hand-written reader and writer agree with Foundation's on dates from 1583 to 9999.
+    @Test func datesAreWrittenAndReadAsFoundationDoes() {
+        let foundation = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let date = Date(timeIntervalSince1970: Double.random(in: -12_212_553_600...253_402_300_799, using: &generator))
+            let written = RFC3339.format(date)
+            #expect(written == date.formatted(foundation), "\(date.timeIntervalSince1970)")
+            let read = RFC3339.parse(written)
+            #expect(read.map { abs($0.timeIntervalSince(date)) < 0.0011 } == true, "\(written)")  // truncated to the millisecond
+        }
+        #expect(RFC3339.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+        let julian = Date(timeIntervalSince1970: -30_000_000_000)  // 1019: Foundation's, both ways
+        #expect(RFC3339.format(julian) == julian.formatted(foundation) && RFC3339.parse(RFC3339.format(julian)) == julian)
+        #expect(RFC3339.parse("2026-11-30T07:19:33.25+01:00") == Date(timeIntervalSince1970: 1_796_019_573.25))
+        #expect(RFC3339.parse("2026-11-30T01:49:33-04:30") == Date(timeIntervalSince1970: 1_796_019_573))
+        #expect(RFC3339.parse("2026-11-30T06:19:33.123456789Z").map { abs($0.timeIntervalSince1970 - 1_796_019_573.123456789) < 1e-6 } == true)
+        for bad in ["2026-11-30T06:19:33.Z", "2026-11-30T06:19:33.1234567890Z", "2026-11-30T06:19:33+15:00", "2026-11-30t06:19:33Z", "2026-11-30T06:19:33", ""]
+        {
+            #expect(RFC3339.parse(bad) == nil, "\(bad)")
+        }
+    }
 }
