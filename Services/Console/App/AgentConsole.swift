@@ -68,10 +68,19 @@ struct AgentConsole: Sendable {
         return response
     }
 
+    /// An agent's levels by its token's hash, for as long as the services remember a token (5 s):
+    /// the queue page and its live refresh would otherwise ask tier-queue for them on every load.
+    static let levelsByToken = TimedCache<Data, [Tier]>()
+
     /// The agent's levels: its own, or all three for the admin.
     func levels(_ context: ConsoleContext) async throws -> [Tier]? {
         switch context.session.role {
-        case .agent?: return try await backend.get(Agent.self, .tierQueue, "/v1/agents/me", token: context.session.token).tiers.sorted()
+        case .agent?:
+            let key = Secrets.hash(context.session.token ?? "")
+            if let levels = Self.levelsByToken.value(for: key) { return levels }
+            let levels = try await backend.get(Agent.self, .tierQueue, "/v1/agents/me", token: context.session.token).tiers.sorted()
+            Self.levelsByToken.remember(levels, for: key, lifetime: .seconds(5))
+            return levels
         case .admin?: return Tier.agentTiers
         default: return nil
         }

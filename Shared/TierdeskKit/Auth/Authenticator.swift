@@ -124,18 +124,20 @@ public struct Authenticator: Sendable {
 
 /// Values by key, each for a short time; bounded in size (expired entries are dropped when full,
 /// and nothing new is kept while it is full of live ones).
-final class TimedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+public final class TimedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    public init() {}
+
     private let entries = Mutex<[Key: (value: Value, expires: ContinuousClock.Instant)]>([:])
     private static var maxEntries: Int { 10_000 }
 
-    func value(for key: Key) -> Value? {
+    public func value(for key: Key) -> Value? {
         entries.withLock { entries in
             guard let entry = entries[key], entry.expires > .now else { return nil }
             return entry.value
         }
     }
 
-    func remember(_ value: Value, for key: Key, lifetime: Duration) {
+    public func remember(_ value: Value, for key: Key, lifetime: Duration) {
         entries.withLock { entries in
             if entries.count >= Self.maxEntries { entries = entries.filter { $0.value.expires > .now } }
             if entries.count < Self.maxEntries { entries[key] = (value, .now + lifetime) }

@@ -185,6 +185,13 @@ public struct TicketStore: Sendable {
 
     static let selectTicket = "SELECT \(ticketColumns) FROM tickets t JOIN requesters r ON r.id = t.requester_id"
 
+    /// What a list shows of a ticket (`TicketSummary`): no requester, text or JSON columns to read,
+    /// send and decode (a queue page of 50 decoded 100 JSON documents it then dropped).
+    static let selectSummary = """
+        SELECT t.id, t.reference_number, t.status, t.tier, t.priority, t.category, t.subject, t.assignee_id, t.resolution_due_at, t.created_at
+        FROM tickets t
+        """
+
     /// Stores a new ticket with its first event; `handOff` names the peers the event goes to.
     public func insert(
         _ draft: TicketDraft, event: EventDraft, handOff: [String] = [], on connection: PostgresConnection, now: Date, logger: Logger
@@ -423,11 +430,11 @@ public struct TicketStore: Sendable {
     ) async throws -> [TicketSummary] {
         let rows = try await executor.all(
             PostgresQuery(
-                unsafeSQL: Self.selectTicket + """
+                unsafeSQL: Self.selectSummary + """
                      WHERE t.id = ANY($1) AND ($2::uuid IS NULL OR \(Self.agentMayRead("$2", tiers: "$3", actor: "$4")))
                     """,
-                binds: try PostgresBindings(ids, agent?.id, agent.map(Self.tierList), agent.map(Self.actor))), logger: logger
-        ) { TicketSummary(try Ticket(row: $0)) }
+                binds: try PostgresBindings(ids, agent?.id, agent.map(Self.tierList), agent.map(Self.actor))), logger: logger,
+            TicketSummary.init(row:))
         let byID = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { byID[$0] }
     }
@@ -468,12 +475,12 @@ public struct TicketStore: Sendable {
     ) async throws -> [TicketSummary] {
         try await executor.all(
             PostgresQuery(
-                unsafeSQL: Self.selectTicket + """
+                unsafeSQL: Self.selectSummary + """
                      WHERE t.requester_id = $1 AND t.id IS DISTINCT FROM $2 AND ($4::uuid IS NULL OR \(Self.agentMayRead("$4", tiers: "$5", actor: "$6")))
                     ORDER BY t.created_at DESC LIMIT $3
                     """,
-                binds: try PostgresBindings(requesterID, ticketID, limit, agent?.id, agent.map(Self.tierList), agent.map(Self.actor))), logger: logger
-        ) { TicketSummary(try Ticket(row: $0)) }
+                binds: try PostgresBindings(requesterID, ticketID, limit, agent?.id, agent.map(Self.tierList), agent.map(Self.actor))), logger: logger,
+            TicketSummary.init(row:))
     }
 
     /// Whether an agent may read a ticket: it is at one of the agent's levels, assigned to the
@@ -514,7 +521,7 @@ public struct TicketStore: Sendable {
         let statuses = filter.unassigned == false ? "t.status IN ('in_progress', 'pending_customer', 'pending_vendor')" : "t.status = 'queued'"
         let tickets = try await executor.all(
             PostgresQuery(
-                unsafeSQL: Self.selectTicket + """
+                unsafeSQL: Self.selectSummary + """
                      WHERE t.tier = $1 AND \(statuses)
                         AND (t.priority, t.resolution_due_at, t.id) > ($2, timestamptz 'epoch' + $3 * interval '1 microsecond', $4)
                         AND ($6::text IS NULL OR $6 = ANY(t.required_skills)) AND ($7::text IS NULL OR t.category = $7)
@@ -524,7 +531,7 @@ public struct TicketStore: Sendable {
                 binds: try PostgresBindings(
                     Int16(tier.rawValue), Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1, filter.skill, filter.category,
                     filter.priority.map { Int16($0.rank) }, filter.breached, now)), logger: logger,
-            Ticket.init(row:))
+            TicketSummary.init(row:))
         return Self.page(tickets, limit: limit)
     }
 
@@ -536,7 +543,7 @@ public struct TicketStore: Sendable {
         let after = cursor ?? .start
         let tickets = try await executor.all(
             PostgresQuery(
-                unsafeSQL: Self.selectTicket + """
+                unsafeSQL: Self.selectSummary + """
                      WHERE t.status NOT IN ('resolved', 'closed')
                         AND t.id IN (SELECT id FROM tickets WHERE assignee_id = $1 AND status NOT IN ('resolved', 'closed')
                                      UNION SELECT ticket_id FROM ticket_collaborators WHERE agent_id = $1)
@@ -544,12 +551,13 @@ public struct TicketStore: Sendable {
                             > ($2, timestamptz 'epoch' + $3 * interval '1 microsecond', $4)
                     ORDER BY t.priority, COALESCE(t.resolution_due_at, timestamptz '4001-01-01 00:00:00+00'), t.id LIMIT $5
                     """,
-                binds: try PostgresBindings(agentID, Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger, Ticket.init(row:))
+                binds: try PostgresBindings(agentID, Int16(after.priority), after.dueAtMicroseconds, after.id, limit + 1)), logger: logger,
+            TicketSummary.init(row:))
         return Self.page(tickets, limit: limit)
     }
 
     /// A page of tickets in queue order, with the cursor after its last one.
-    static func page(_ tickets: [Ticket], limit: Int) -> Page<TicketSummary> {
+    static func page(_ tickets: [TicketSummary], limit: Int) -> Page<TicketSummary> {
         let page = Array(tickets.prefix(limit))
         let next =
             tickets.count > limit
@@ -557,7 +565,7 @@ public struct TicketStore: Sendable {
                 QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: ($0.resolutionDueAt ?? .distantFuture).epochMicroseconds, id: $0.id)
             }
             : nil
-        return Page(items: page.map(TicketSummary.init), nextCursor: next?.encoded)
+        return Page(items: page, nextCursor: next?.encoded)
     }
 
     // The store's hot statements, prepared once per connection.
@@ -700,6 +708,19 @@ extension TicketEvent {
             data: try JSONCoding.decoder.decode(JSONValue.self, from: Data(try row.get("data", as: String.self).utf8)),
             status: try row.get("status", as: String?.self).flatMap(TicketStatus.init(rawValue:)),
             tier: try row.get("tier", as: Int16?.self).flatMap { Tier(rawValue: Int($0)) })
+    }
+}
+
+extension TicketSummary {
+    /// A row of `TicketStore.selectSummary`.
+    init(row: PostgresRandomAccessRow) throws {
+        let priorityRank = Int(try row.get("priority", as: Int16.self))
+        guard let priority = Priority(rank: priorityRank) else { throw CorruptRow(table: "tickets", detail: "priority rank \(priorityRank)") }
+        self.init(
+            id: try row.get("id"), reference: Ticket.reference(number: try row.get("reference_number")), status: try row.get("status"),
+            tier: try row.get("tier", as: Int16?.self).flatMap { Tier(rawValue: Int($0)) }, priority: priority, category: try row.get("category"),
+            subject: try row.get("subject"), assigneeId: try row.get("assignee_id"), resolutionDueAt: try row.get("resolution_due_at"),
+            createdAt: try row.get("created_at"))
     }
 }
 

@@ -172,6 +172,22 @@ public struct TicketSummary: Sendable, Codable, Equatable {
     public var resolutionDueAt: Date?
     public var createdAt: Date
 
+    public init(
+        id: UUID, reference: String, status: TicketStatus, tier: Tier?, priority: Priority, category: String?, subject: String, assigneeId: UUID?,
+        resolutionDueAt: Date?, createdAt: Date
+    ) {
+        self.id = id
+        self.reference = reference
+        self.status = status
+        self.tier = tier
+        self.priority = priority
+        self.category = category
+        self.subject = subject
+        self.assigneeId = assigneeId
+        self.resolutionDueAt = resolutionDueAt
+        self.createdAt = createdAt
+    }
+
     public init(_ ticket: Ticket) {
         id = ticket.id
         reference = ticket.reference
