@@ -220,6 +220,18 @@ def main():
         eventually(lambda: agent.find_elements(By.CSS_SELECTOR, "#queue-2 tr[data-ticket='%s']" % ticket) or agent.refresh(), "the ticket is in the level 2 queue")
         submit(agent, "claim-2")
         check(("/agent/tickets/" + ticket) in agent.current_url.lower(), "level 2 claims it")
+        Select(agent.find_element(By.ID, "pending-reason")).select_by_value("awaiting_customer_info")
+        submit(agent, "pending-button")
+        check("clock is paused" in text(agent, "notice"), "level 2 waits for the requester")
+        timeline = text(agent, "sla-timeline")
+        check("level 1" in timeline and "level 2" in timeline and "Paused: awaiting customer info" in timeline,
+              "the SLA timeline shows both levels and the pause (%s)" % timeline[:300])
+        Select(agent.find_element(By.ID, "collaborator-agent")).select_by_visible_text(
+            next(o.text for o in Select(agent.find_element(By.ID, "collaborator-agent")).options if o.text.startswith("Carol Specialist")))
+        submit(agent, "collaborate-button")
+        check("in the swarm" in text(agent, "notice"), "level 2 asks Carol (level 3), picked by name, to swarm")
+        check(all("Bob Backoffice" not in o.text for o in Select(agent.find_element(By.ID, "reassign-agent")).options),
+              "the reassign list holds the level's other agents, not the agent itself")
         agent.find_element(By.ID, "resolution").send_keys("The gateway dropped idle tunnels after 60 minutes; the timeout is raised.")
         Select(agent.find_element(By.ID, "code")).select_by_value("fixed")
         agent.find_element(By.ID, "publish").click()
