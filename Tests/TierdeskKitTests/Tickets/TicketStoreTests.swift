@@ -72,6 +72,47 @@ import TierdeskTestSupport
         }
     }
 
+    /// A queue page walks the queue's own index in order and stops at the page's end: it reads 51
+    /// entries of 1,000 waiting tickets, not all of them through the worklist's index and a sort.
+    @Test(.freshDatabase) func aQueuePageReadsThePageNotTheQueue() async throws {
+        try await TestDatabase.withClient { client in
+            let fixture = StoreFixture(client: client)
+            let requester = try await fixture.requester()
+            let agent = AgentIdentity.fixture(tiers: [.firstLine])
+            try await client.execute(
+                """
+                INSERT INTO tickets (id, status, tier, priority, impact, urgency, channel, subject, description, requester_id, created_at, updated_at,
+                                     resolution_due_at, assignee_id)
+                SELECT gen_random_uuid(), CASE WHEN n <= 1000 THEN 'queued' WHEN n <= 1100 THEN 'in_progress' ELSE 'closed' END, 1, 1 + n % 5,
+                       'medium', 'medium', 'web', 's', 'd', \(requester), now(), now(), now() + n * interval '1 minute',
+                       CASE WHEN n > 1000 AND n <= 1100 THEN \(agent.id) END
+                FROM generate_series(1, 20000) AS n
+                """, logger: fixture.logger)
+            try await client.execute("ANALYZE tickets", logger: fixture.logger)
+            let counters = """
+                SELECT (SELECT idx_tup_read FROM pg_stat_user_indexes WHERE indexrelname = 'tickets_queue_idx') AS queue,
+                       (SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'tickets_holder_idx') AS holder
+                """
+            func read() async throws -> (queue: Int64, holder: Int64) {
+                try #require(try await client.first(PostgresQuery(unsafeSQL: counters), logger: fixture.logger) { (try $0.get("queue"), try $0.get("holder")) })
+            }
+            let before = try await read()
+            try await client.withConnection { connection in
+                for _ in 0..<10 {
+                    let page = try await fixture.store.queue(tier: .firstLine, limit: 50, after: nil, now: Date(), on: connection, logger: fixture.logger)
+                    #expect(page.items.count == 50 && page.nextCursor != nil)
+                }
+                let mine = try await fixture.store.worklist(of: agent.id, limit: 200, after: nil, on: connection, logger: fixture.logger)
+                #expect(mine.items.count == 100)
+                try await connection.execute("SELECT pg_stat_force_next_flush()", logger: fixture.logger)
+            }
+            try await client.execute("SELECT pg_stat_clear_snapshot()", logger: fixture.logger)
+            let after = try await read()
+            #expect(after.queue - before.queue <= 10 * 51, "each page reads its 51 entries of the queue's index (read \(after.queue - before.queue))")
+            #expect(after.holder - before.holder == 1, "only the worklist uses the worklist's index")
+        }
+    }
+
     /// The claim is a prepared statement inside `claim_next_ticket`: after a few calls PostgreSQL may
     /// switch to a generic plan. Whatever it picks must walk the partial queue index, never scan the table.
     @Test(.freshDatabase) func claimsWalkThePartialQueueIndexNotTheTable() async throws {
