@@ -175,16 +175,21 @@ struct Fetch: AsyncParsableCommand {
     @Option(help: "A Cookie header to send (the console's session: td_token=...).") var cookie: String?
     @Option var concurrency = 8
     @Option var duration = 10.0
+    @Option(
+        help: "Think time: each client waits this long on average (uniformly 0.5-1.5 times) after an answer before the next page, as a person would; 0: none."
+    ) var thinkMs = 0
 
     func run() async throws {
         let recorder = LatencyRecorder()
-        let (url, token, cookie) = (url, token, cookie)
+        let (url, token, cookie, think) = (url, token, cookie, Double(thinkMs))
         let end = ContinuousClock.now + .milliseconds(Int(duration * 1000))
         let started = ContinuousClock.now
         try await withClient(connections: concurrency) { client in
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<concurrency {
                     group.addTask {
+                        // People do not arrive in step: with a think time, each starts at its own moment within one.
+                        if think > 0 { try? await Task.sleep(for: .milliseconds(Int(think * Double.random(in: 0...1)))) }
                         while ContinuousClock.now < end {
                             var request = HTTPClientRequest(url: url)
                             if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -197,6 +202,7 @@ struct Fetch: AsyncParsableCommand {
                             } catch {
                                 recorder.fail()
                             }
+                            if think > 0 { try? await Task.sleep(for: .milliseconds(Int(think * Double.random(in: 0.5...1.5)))) }
                         }
                     }
                 }
