@@ -19,7 +19,7 @@ public struct TicketDraft: Sendable {
     public var channelDetails: [String: JSONValue]
 
     public init(
-        id: UUID = UUID(), status: TicketStatus = .new, tier: Tier? = nil, impact: Impact, urgency: Urgency, category: String?,
+        id: UUID = .timeOrdered(), status: TicketStatus = .new, tier: Tier? = nil, impact: Impact, urgency: Urgency, category: String?,
         channel: TierdeskModels.Channel, subject: String, description: String, requesterID: UUID, metadata: [String: JSONValue] = [:],
         channelDetails: [String: JSONValue] = [:]
     ) {
@@ -46,7 +46,7 @@ public struct EventDraft: Sendable {
     public var isPublic: Bool
     public var data: JSONValue
 
-    public init(id: UUID = UUID(), type: EventType, actor: String, isPublic: Bool = true, data: JSONValue = [:]) {
+    public init(id: UUID = .timeOrdered(), type: EventType, actor: String, isPublic: Bool = true, data: JSONValue = [:]) {
         self.id = id
         self.type = type
         self.actor = actor
@@ -409,7 +409,7 @@ public struct TicketStore: Sendable {
         do {
             return try await executor.first(
                 ClaimNextTicket(
-                    bindings: try PostgresBindings(Int16(tier.rawValue), agent.id, agent.skills, Int32(agent.wipLimit), now, UUID(), Self.actor(agent), data)),
+                    bindings: try PostgresBindings(Int16(tier.rawValue), agent.id, agent.skills, Int32(agent.wipLimit), now, UUID.timeOrdered(), Self.actor(agent), data)),
                 logger: logger, Ticket.init(row:))
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "TDWIP" {
             throw TicketStoreError.wipLimitReached(limit: agent.wipLimit)

@@ -8,7 +8,7 @@ public struct EventEnvelope: Sendable, Codable, Equatable {
     public var occurredAt: Date
     public var data: JSONValue
 
-    public init(id: UUID = UUID(), type: EventType, ticketId: UUID?, occurredAt: Date, data: JSONValue = .object([:])) {
+    public init(id: UUID = .timeOrdered(), type: EventType, ticketId: UUID?, occurredAt: Date, data: JSONValue = .object([:])) {
         self.id = id
         self.type = type
         self.ticketId = ticketId
