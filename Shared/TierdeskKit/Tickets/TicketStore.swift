@@ -409,7 +409,8 @@ public struct TicketStore: Sendable {
         do {
             return try await executor.first(
                 ClaimNextTicket(
-                    bindings: try PostgresBindings(Int16(tier.rawValue), agent.id, agent.skills, Int32(agent.wipLimit), now, UUID.timeOrdered(), Self.actor(agent), data)),
+                    bindings: try PostgresBindings(
+                        Int16(tier.rawValue), agent.id, agent.skills, Int32(agent.wipLimit), now, UUID.timeOrdered(at: now), Self.actor(agent), data)),
                 logger: logger, Ticket.init(row:))
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "TDWIP" {
             throw TicketStoreError.wipLimitReached(limit: agent.wipLimit)
