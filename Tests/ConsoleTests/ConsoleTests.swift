@@ -39,7 +39,7 @@ import TierdeskModels
         let trail = [
             event(.ticketCreated, 0, status: .new, tier: nil), event(.ticketQueued, 60, status: .queued, tier: .firstLine),
             event(.ticketPending, 660, status: .pendingCustomer, tier: .firstLine, data: ["reason": "awaiting_customer_info"]),
-            event(.ticketCommented, 2460, status: .queued, tier: .firstLine),
+            event(.ticketCommented, 2460, status: .queued, tier: .firstLine), event(.ticketCommented, 2490, status: .queued, tier: .firstLine),
             event(.ticketEscalated, 2520, status: .queued, tier: .backOffice),
         ]
         let html = AgentConsole.timeline(TicketTimeline(events: trail, now: t0.addingTimeInterval(6120))).text

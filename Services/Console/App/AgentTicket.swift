@@ -214,10 +214,19 @@ extension AgentConsole {
     static func timeline(_ timeline: TicketTimeline) -> HTML {
         guard let cycle = timeline.cycles.last, let first = cycle.stretches.first, let last = cycle.stretches.last else { return "" }
         let span = max(last.end.timeIntervalSince(first.start), 1)
+        // One row per holder in turn: a claim or a comment ends a stretch without changing who holds it.
+        var stretches: [TicketTimeline.Stretch] = []
+        for stretch in cycle.stretches {
+            if let previous = stretches.last, previous.holder == stretch.holder {
+                stretches[stretches.count - 1].end = stretch.end
+            } else {
+                stretches.append(stretch)
+            }
+        }
         var x = 0.0
         var bars: [HTML] = []
         var rows: [HTML] = []
-        for stretch in cycle.stretches {
+        for stretch in stretches {
             let seconds = stretch.end.timeIntervalSince(stretch.start)
             let width = seconds / span * 580
             let (label, kind) = describe(stretch.holder)
