@@ -114,7 +114,9 @@ import TierdeskTestSupport
     }
 
     /// The claim is a prepared statement inside `claim_next_ticket`: after a few calls PostgreSQL may
-    /// switch to a generic plan. Whatever it picks must walk the partial queue index, never scan the table.
+    /// switch to a generic plan. Whatever it picks must walk the partial queue index, never scan the table;
+    /// and the claimed ticket's requester is found by its key, not by hashing every requester (the
+    /// function is declared to return one row: as a set-returning function it was estimated at 1,000).
     @Test(.freshDatabase) func claimsWalkThePartialQueueIndexNotTheTable() async throws {
         try await TestDatabase.withClient { client in
             let fixture = StoreFixture(client: client)
@@ -128,13 +130,23 @@ import TierdeskTestSupport
                        's', 'd', \(requester), now(), now(), now() + n * interval '1 minute'
                 FROM generate_series(1, 20300) AS n
                 """, logger: fixture.logger)
+            try await client.execute(
+                """
+                INSERT INTO requesters (id, email, email_normalized, created_at, updated_at)
+                SELECT gen_random_uuid(), 'r' || n || '@example.com', 'r' || n || '@example.com', now(), now() FROM generate_series(1, 5000) AS n
+                """, logger: fixture.logger)
             try await client.execute("ANALYZE tickets", logger: fixture.logger)
+            try await client.execute("ANALYZE requesters", logger: fixture.logger)
             let counters = """
                 SELECT (SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'tickets_queue_idx') AS idx,
-                       (SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'tickets') AS seq
+                       (SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'tickets') AS seq,
+                       (SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'requesters') AS requesters
                 """
-            func read() async throws -> (index: Int64, table: Int64) {
-                try #require(try await client.first(PostgresQuery(unsafeSQL: counters), logger: fixture.logger) { (try $0.get("idx"), try $0.get("seq")) })
+            func read() async throws -> (index: Int64, table: Int64, requesters: Int64) {
+                try #require(
+                    try await client.first(PostgresQuery(unsafeSQL: counters), logger: fixture.logger) {
+                        (try $0.get("idx"), try $0.get("seq"), try $0.get("requesters"))
+                    })
             }
             let before = try await read()
             let agent = AgentIdentity.fixture(tiers: [.firstLine], wipLimit: 1000)
@@ -148,6 +160,7 @@ import TierdeskTestSupport
             let after = try await read()
             #expect(after.index - before.index >= 12, "every claim probes tickets_queue_idx")
             #expect(after.table == before.table, "no claim scans the tickets table")
+            #expect(after.requesters == before.requesters, "no claim scans the requesters table")
         }
     }
 
