@@ -100,9 +100,10 @@ shared_buffers {pg['shared_buffers']}, max_connections {pg['max_connections']}, 
 ## Intake: durable submissions
 
 `tierdesk-bench submit` in a closed loop: each client sends `POST /v1/tickets` (a new ticket, 997 requesters), waits for the
-201, sends the next. Beside it, `pgbench` runs `bench/intake-transaction.sql`, the statements a submission runs (the
-requester, then `insert_ticket`: duplicate check, ticket, event and outbox row in one statement; no transaction around
-them), and `bench/plain-ticket.sql`, the plain limit: one ticket row and one event row per transaction, `-M prepared`.
+201, sends the next. Beside it, `pgbench` runs `bench/intake-transaction.sql`, the statement a submission runs
+(`submit_ticket`: the requester found or created, the duplicate check, ticket, event and outbox row; one statement, no
+transaction around it, `-M prepared` as intake prepares it), and `bench/plain-ticket.sql`, the plain limit: one ticket
+row and one event row per transaction, `-M prepared`.
 
 | clients | intake tickets/s | p50 | p99 | p99.9 | errors | pgbench, intake's statements | plain limit | intake / its statements | intake / plain |
 |---|---|---|---|---|---|---|---|---|---|

@@ -38,7 +38,9 @@ public enum JSONCoding {
     }
 
     public static func string(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        // Most tickets carry no metadata: an empty object needs no encoder.
+        if let object = value as? [String: JSONValue], object.isEmpty { return "{}" }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }
 

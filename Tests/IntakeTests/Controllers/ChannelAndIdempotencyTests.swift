@@ -60,6 +60,35 @@ import TierdeskTestSupport
         }
     }
 
+    /// A new requester's first submissions, sent at once (each one statement that finds or creates
+    /// the requester): one requester, every ticket its own, each first event naming that requester.
+    @Test(.freshDatabase) func aNewRequestersConcurrentFirstSubmissionsShareOneRequester() async throws {
+        try await withIntake { http, db in
+            let email = "first-\(UUID().uuidString.lowercased())@example.com"
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<12 {
+                    group.addTask {
+                        var input = SubmitTicketRequest.fixture(subject: "Problem \(index)")
+                        input.requester = RequesterInput(email: email.uppercased(), name: "First")
+                        return try await http.send(.post, "/v1/tickets", json: input).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .created })
+            let requesters = try await db.client.all(
+                "SELECT id, email FROM requesters WHERE email_normalized = \(email)", logger: db.logger
+            ) { (try $0.get("id", as: UUID.self), try $0.get("email", as: String.self)) }
+            #expect(requesters.count == 1 && requesters.first?.1 == email.uppercased())
+            let actors = try await db.client.all(
+                "SELECT DISTINCT e.actor FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE t.requester_id = \(requesters.first?.0)",
+                logger: db.logger
+            ) { try $0.get("actor", as: String.self) }
+            #expect(actors == ["requester:\(requesters.first?.0.uuidString.lowercased() ?? "")"])
+            #expect(try await db.count("tickets") == 12)
+        }
+    }
+
     @Test(.freshDatabase) func keysExpireAfter24Hours() async throws {
         try await withIntake { http, db in
             let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "old-key"]

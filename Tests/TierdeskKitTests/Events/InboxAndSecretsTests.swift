@@ -75,4 +75,16 @@ import TierdeskTestSupport
         #expect(QueueCursor(encoded: cursor.encoded) == cursor)
         #expect(QueueCursor(encoded: "garbage") == nil)
     }
+
+    /// Base64url as RFC 4648 §5 has it (no padding), read back whatever the length.
+    @Test func base64URLMatchesTheRFCAndReadsBack() {
+        for length in 0..<64 {
+            let data = Data((0..<length).map { _ in UInt8.random(in: 0...255) })
+            let expected = data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(Secrets.base64URL(data) == expected)
+            #expect(Secrets.fromBase64URL(Secrets.base64URL(data)) == data)
+        }
+        #expect(Secrets.base64URL(Data([0xFB, 0xFF, 0xBF])) == "-_-_")
+    }
 }

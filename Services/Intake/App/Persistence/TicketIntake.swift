@@ -14,31 +14,33 @@ public struct TicketIntake: Sendable {
     static let reopenWindow: TimeInterval = 7 * 86_400
 
     /// Opens a ticket and hands it to triage, or answers the ticket an identical submission of the
-    /// same requester opened in the last minute (`duplicate`). Two round trips and no transaction:
-    /// the requester (found, or created from this submission), then the ticket with its event and
-    /// hand-off in one statement (`TicketStore.open`). The contact details a submission gives are kept
-    /// on the ticket (`channelDetails.contact`), never written over a stored profile. `actor` names
-    /// who submitted when it is not the requester (an integration).
+    /// same requester opened in the last minute (`duplicate`). One statement, one round trip, no
+    /// transaction of its own (`TicketStore.submit`): the requester (found, or created from this
+    /// submission), then the ticket with its event and hand-off. The contact details a submission
+    /// gives are kept on the ticket (`channelDetails.contact`), never written over a stored profile.
+    /// `actor` names who submitted when it is not the requester (an integration).
     func open(
         _ input: SubmitTicketRequest, channelDetails: [String: JSONValue] = [:], actor: String? = nil, on executor: some DatabaseExecutor, now: Date,
         logger: Logger
     ) async throws -> TicketStore.Opened {
-        let requesterID = try await requesters.findOrCreate(input.requester, on: executor, now: now, logger: logger)
         var details = channelDetails
         if let contact = Self.contact(input.requester) { details["contact"] = contact }
+        let email = input.requester.email.trimmingCharacters(in: .whitespacesAndNewlines)
+        let submitter = TicketStore.Submitter(
+            email: email, normalizedEmail: RequesterStore.normalize(email), name: input.requester.name, phone: input.requester.phone,
+            organization: input.requester.organization)
         let draft = TicketDraft(
             impact: input.impact ?? .medium, urgency: input.urgency ?? .medium, category: input.category, channel: input.channel,
-            subject: input.subject, description: input.description, requesterID: requesterID, metadata: input.metadata ?? [:],
+            subject: input.subject, description: input.description, requesterID: UUID.timeOrdered(at: now), metadata: input.metadata ?? [:],
             channelDetails: details)
-        let event = EventDraft(
-            id: draft.id, type: .ticketCreated, actor: actor ?? "requester:\(requesterID.uuidString.lowercased())",
-            data: [
-                "channel": .string(input.channel.rawValue),
-                // Triage fills these from the ticket's category when the requester gave none.
-                "defaulted": .array([input.impact == nil ? "impact" : nil, input.urgency == nil ? "urgency" : nil].compactMap { $0.map(JSONValue.string) }),
-            ])
-        let opened = try await tickets.open(
-            draft, event: event, handOff: ["triage"], duplicateSince: now.addingTimeInterval(-Self.duplicateWindow), on: executor, now: now, logger: logger)
+        let data: JSONValue = [
+            "channel": .string(input.channel.rawValue),
+            // Triage fills these from the ticket's category when the requester gave none.
+            "defaulted": .array([input.impact == nil ? "impact" : nil, input.urgency == nil ? "urgency" : nil].compactMap { $0.map(JSONValue.string) }),
+        ]
+        let opened = try await tickets.submit(
+            draft, by: submitter, actor: actor, eventData: data, handOff: ["triage"], duplicateSince: now.addingTimeInterval(-Self.duplicateWindow),
+            on: executor, now: now, logger: logger)
         if !opened.duplicate {
             logger.info(
                 "ticket submitted", metadata: ["ticket.id": "\(opened.id)", "ticket.reference": "\(opened.reference)", "channel": "\(input.channel.rawValue)"])
