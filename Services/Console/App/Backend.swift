@@ -25,8 +25,11 @@ struct Backend: Sendable {
             fields.isEmpty ? nil : fields.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
         }
 
-        /// What a page shows: the problem's detail, with the fields it named.
-        var message: String { fieldList.map { "\(detail) (\($0))" } ?? detail }
+        /// What a page shows: the problem's detail, with the fields it named unless the detail says them already.
+        var message: String {
+            guard let fieldList, !fields.allSatisfy({ detail.contains($0.message) }) else { return detail }
+            return "\(detail) (\(fieldList))"
+        }
     }
 
     let urls: [Service: String]

@@ -58,11 +58,12 @@ struct SettingsPages: Sendable {
         guard context.session.role == .admin else { return AdminPages.signInFirst() }
         guard let priority = context.parameters.get("priority").flatMap(Priority.init(rawValue:)) else { return Pages.redirect("/admin/sla") }
         let form = context.form
-        let input = SLAPolicyRequest(
-            firstResponseSeconds: 60 * (form["firstResponseMinutes"].flatMap { Int($0) } ?? 0),
-            resolutionSeconds: 60 * (form["resolutionMinutes"].flatMap { Int($0) } ?? 0),
-            businessHours: form["businessHours"] == "true")
         return try await Pages.attempt(orBackTo: "/admin/sla") {
+            // Text that is not a number is refused here; an empty field goes as 0, which the API refuses.
+            let input = SLAPolicyRequest(
+                firstResponseSeconds: 60 * (try AdminPages.minutes(form["firstResponseMinutes"], "First response") ?? 0),
+                resolutionSeconds: 60 * (try AdminPages.minutes(form["resolutionMinutes"], "Resolution") ?? 0),
+                businessHours: form["businessHours"] == "true")
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/policies/\(priority.rawValue)", token: context.session.token, body: input)
             return Pages.redirect("/admin/sla", notice: "\(priority.rawValue) saved; queued tickets follow it from their next change.")
         }
