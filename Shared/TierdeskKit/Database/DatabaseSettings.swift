@@ -55,6 +55,11 @@ public struct DatabaseSettings: Sendable {
         // A database that is restarting accepts connections before it answers them: give up on one
         // well within a request's deadline, so waiting requests fail over to a fresh attempt or a 503.
         configuration.options.connectTimeout = .seconds(2)
+        // No JIT compilation: every statement here is short. Once a table grows past the planner's
+        // `jit_above_cost`, PostgreSQL compiled the outbox lease on every run, 10-30 ms of LLVM for a
+        // statement that executes in 0.14 ms: the lease went from 0.1 to 6.4 ms on average in the
+        // benchmark's routing run and held every hand-off up (BENCHMARKS.md).
+        configuration.options.additionalStartupParameters = [("jit", "off")]
         return PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 }
