@@ -21,9 +21,7 @@ public struct DeadLetterStore: Sendable {
                   < (timestamptz 'epoch' + \(cursor?.deadAtMicroseconds) * interval '1 microsecond', \(cursor?.eventId), \(cursor?.destination)))
             ORDER BY dead_at DESC, event_id DESC, destination DESC LIMIT \(limit + 1)
             """, logger: logger, DeadLetter.init(row:))
-        let page = Array(rows.prefix(limit))
-        let next = rows.count > limit ? page.last.map { DeadLetterCursor(after: $0).encoded } : nil
-        return Page(items: page, nextCursor: next)
+        return Page(fetched: rows, limit: limit) { DeadLetterCursor(after: $0).encoded }
     }
 
     /// Puts a dead letter back in line (attempts reset, due now); false when this service has no such dead letter.

@@ -583,14 +583,9 @@ public struct TicketStore: Sendable {
 
     /// A page of tickets in queue order, with the cursor after its last one.
     static func page(_ tickets: [TicketSummary], limit: Int) -> Page<TicketSummary> {
-        let page = Array(tickets.prefix(limit))
-        let next =
-            tickets.count > limit
-            ? page.last.map {
-                QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: ($0.resolutionDueAt ?? .distantFuture).epochMicroseconds, id: $0.id)
-            }
-            : nil
-        return Page(items: page, nextCursor: next?.encoded)
+        Page(fetched: tickets, limit: limit) {
+            QueueCursor(priority: $0.priority.rank, dueAtMicroseconds: ($0.resolutionDueAt ?? .distantFuture).epochMicroseconds, id: $0.id).encoded
+        }
     }
 
     // The store's hot statements, prepared once per connection.

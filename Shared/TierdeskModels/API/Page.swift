@@ -8,6 +8,13 @@ public struct Page<Item: Sendable & Codable & Equatable>: Sendable, Codable, Equ
         self.nextCursor = nextCursor
     }
 
+    /// The page of a keyset query that fetched `limit + 1` rows: the first `limit`, and, when there
+    /// was one more, the cursor of the last one shown.
+    public init(fetched rows: [Item], limit: Int, cursor: (Item) -> String) {
+        items = Array(rows.prefix(limit))
+        nextCursor = rows.count > limit ? items.last.map(cursor) : nil
+    }
+
     /// Default and largest page sizes.
     public static var defaultLimit: Int { 50 }
     public static var maxLimit: Int { 200 }

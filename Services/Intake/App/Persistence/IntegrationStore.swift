@@ -48,8 +48,7 @@ public struct IntegrationStore: Sendable {
             WHERE (name, id) > (\(cursor?.name ?? ""), \(cursor?.id ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))))
             ORDER BY name, id LIMIT \(limit + 1)
             """, logger: logger, Integration.init(row:))
-        let page = Array(items.prefix(limit))
-        return Page(items: page, nextCursor: items.count > limit ? page.last.map { NameCursor(name: $0.name, id: $0.id).encoded } : nil)
+        return Page(fetched: items, limit: limit) { NameCursor(name: $0.name, id: $0.id).encoded }
     }
 }
 

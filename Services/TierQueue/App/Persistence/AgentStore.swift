@@ -74,9 +74,7 @@ public struct AgentStore: Sendable {
             WHERE active AND (\(cursor)::uuid IS NULL OR (name, id) > (SELECT c.name, c.id FROM agents c WHERE c.id = \(cursor)))
             ORDER BY name, id LIMIT \(limit + 1)
             """, logger: logger, Agent.init(row:))
-        let page = Array(agents.prefix(limit))
-        let next = agents.count > limit ? page.last.map { Cursor.encode([$0.id.uuidString]) } : nil
-        return Page(items: page, nextCursor: next)
+        return Page(fetched: agents, limit: limit) { Cursor.encode([$0.id.uuidString]) }
     }
 
     /// Active agents by name as colleagues see them, those of `tier` only when given (keyset as `list`),
@@ -97,9 +95,7 @@ public struct AgentStore: Sendable {
                 id: try row.get("id"), name: try row.get("name"), tiers: try row.get("tiers", as: [Int16].self).compactMap { Tier(rawValue: Int($0)) },
                 skills: try row.get("skills"), wipLimit: Int(try row.get("wip_limit", as: Int32.self)), working: Int(try row.get("working", as: Int32.self)))
         }
-        let page = Array(colleagues.prefix(limit))
-        let next = colleagues.count > limit ? page.last.map { Cursor.encode([$0.id.uuidString]) } : nil
-        return Page(items: page, nextCursor: next)
+        return Page(fetched: colleagues, limit: limit) { Cursor.encode([$0.id.uuidString]) }
     }
 
     /// Parses a cursor of `list` and `colleagues`.

@@ -283,9 +283,7 @@ public struct ProblemStore: Sendable {
                     ORDER BY p.created_at DESC, p.id DESC LIMIT $5
                     """,
                 binds: try PostgresBindings(status?.rawValue, category, cursor?.0, cursor?.1, limit + 1)), logger: logger, Self.problem)
-        let page = Array(rows.prefix(limit))
-        let next = rows.count > limit ? page.last.map { Cursor.encode(["\($0.createdAt.epochMicroseconds)", $0.id.uuidString]) } : nil
-        return Page(items: page, nextCursor: next)
+        return Page(fetched: rows, limit: limit) { Cursor.encode(["\($0.createdAt.epochMicroseconds)", $0.id.uuidString]) }
     }
 
     public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> ProblemRecord? {

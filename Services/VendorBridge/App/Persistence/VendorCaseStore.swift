@@ -84,9 +84,7 @@ public struct VendorCaseStore: Sendable {
                         AND (c.opened_at, c.id) < (timestamptz 'epoch' + $2 * interval '1 microsecond', $3) ORDER BY c.opened_at DESC, c.id DESC LIMIT $4
                     """,
                 binds: bindings), logger: logger, VendorCase.init(row:))
-        let page = Array(rows.prefix(limit))
-        let next = rows.count > limit ? page.last.map { CaseCursor(openedAtMicroseconds: $0.openedAt.epochMicroseconds, id: $0.id).encoded } : nil
-        return Page(items: page, nextCursor: next)
+        return Page(fetched: rows, limit: limit) { CaseCursor(openedAtMicroseconds: $0.openedAt.epochMicroseconds, id: $0.id).encoded }
     }
 
     /// Records a vendor's update and moves the case to its status. Any update acknowledges the case;
@@ -163,9 +161,7 @@ public struct VendorCaseStore: Sendable {
                     ORDER BY c.opened_at, c.id LIMIT $3
                     """,
                 binds: bindings), logger: logger, VendorCase.init(row:))
-        let page = Array(rows.prefix(limit))
-        let next = rows.count > limit ? page.last.map { CaseCursor(openedAtMicroseconds: $0.openedAt.epochMicroseconds, id: $0.id).encoded } : nil
-        return Page(items: page, nextCursor: next)
+        return Page(fetched: rows, limit: limit) { CaseCursor(openedAtMicroseconds: $0.openedAt.epochMicroseconds, id: $0.id).encoded }
     }
 }
 

@@ -75,9 +75,7 @@ public struct VendorStore: Sendable {
             WHERE active AND (\(cursor?.name)::text IS NULL OR (name, id) > (\(cursor?.name), \(cursor?.id)))
             ORDER BY name, id LIMIT \(limit + 1)
             """, logger: logger, Vendor.init(row:))
-        let page = Array(rows.prefix(limit))
-        let next = rows.count > limit ? page.last.map { VendorCursor(name: $0.name, id: $0.id).encoded } : nil
-        return Page(items: page, nextCursor: next)
+        return Page(fetched: rows, limit: limit) { VendorCursor(name: $0.name, id: $0.id).encoded }
     }
 
     /// Changes what a vendor covers, its webhook, its contract or its standing; nil when there is no such vendor.

@@ -115,11 +115,10 @@ public struct WebhookDeliveryStore: Sendable {
                      OR (created_at, id) < (timestamptz 'epoch' + \(cursor?.createdAtMicroseconds) * interval '1 microsecond', \(cursor?.id)))
             ORDER BY created_at DESC, id DESC LIMIT \(limit + 1)
             """, logger: logger, WebhookDelivery.init(row:))
-        var page = Array(rows.prefix(limit))
-        let attempts = try await attempts(of: page.map(\.id), on: client, logger: logger)
-        for index in page.indices { page[index].attempts = attempts[page[index].id] ?? [] }
-        let next = rows.count > limit ? page.last.map { DeliveryCursor(createdAtMicroseconds: $0.createdAt.epochMicroseconds, id: $0.id).encoded } : nil
-        return Page(items: page, nextCursor: next)
+        var page = Page(fetched: rows, limit: limit) { DeliveryCursor(createdAtMicroseconds: $0.createdAt.epochMicroseconds, id: $0.id).encoded }
+        let attempts = try await attempts(of: page.items.map(\.id), on: client, logger: logger)
+        for index in page.items.indices { page.items[index].attempts = attempts[page.items[index].id] ?? [] }
+        return page
     }
 
     /// The attempts of each of `ids`, in order.
