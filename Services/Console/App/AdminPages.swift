@@ -157,7 +157,7 @@ struct AdminPages: Sendable {
             <label for="rule-position">Order (lower first)</label><input type="text" id="rule-position" name="position" inputmode="numeric">
             <label for="rule-keywords">Keywords (comma separated)</label><input type="text" id="rule-keywords" name="keywords">
             <label for="rule-categories">Categories (comma separated)</label><input type="text" id="rule-categories" name="categories">
-            <label for="rule-tier">Route to level</label><select id="rule-tier" name="tier"><option value="">keep</option><option value="1">1</option><option value="2">2</option><option value="3">3</option></select>
+            <label for="rule-tier">Route to level</label><select id="rule-tier" name="tier">\(Pages.options([("", "keep"), ("1", "1"), ("2", "2"), ("3", "3")]))</select>
             <label for="rule-category">Set the category</label><input type="text" id="rule-category" name="category">
             <button type="submit" id="create-rule">Create</button></form>
             <form method="post" action="/admin/rules/test" id="dry-run">\(Pages.csrf(context))<h2>Dry run: where would this land, and why?</h2>
@@ -261,10 +261,7 @@ struct AdminPages: Sendable {
 
     static func timeOptions(_ selected: VendorContract.Time) -> HTML {
         let names: [VendorContract.Time: String] = [.business: "business hours", .wall: "wall-clock time (around the clock)"]
-        return HTML.join(
-            VendorContract.Time.allCases.map { time in
-                "<option value=\"\(time.rawValue)\" \(time == selected ? "selected" as HTML : "")>\(names[time] ?? time.rawValue)</option>"
-            })
+        return Pages.options(VendorContract.Time.allCases.map { ($0.rawValue, names[$0] ?? $0.rawValue) }, selected: selected.rawValue)
     }
 
     /// A form's optional number of minutes: nil when left empty; a refusal to show when it is not a whole number.
@@ -274,21 +271,11 @@ struct AdminPages: Sendable {
         return minutes
     }
 
-    /// The business calendar of a form's `timeZone`, `week.mon` ... `week.sun` and `holidays` (times and
-    /// dates separated by spaces or commas); a closed day is left out of the week.
-    static func calendar(_ form: [String: String]) -> BusinessCalendar {
-        func items(_ text: String?) -> [String] { (text ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
-        var week: [String: [String]] = [:]
-        for day in SettingsPages.days where !items(form["week.\(day)"]).isEmpty { week[day] = items(form["week.\(day)"]) }
-        let zone = (form["timeZone"] ?? "").trimmingCharacters(in: .whitespaces)
-        return BusinessCalendar(timeZone: zone.isEmpty ? "UTC" : zone, week: week, holidays: items(form["holidays"]))
-    }
-
     /// A vendor's contract from a form (`acknowledgeWithinMinutes`, `resolveWithinMinutes`, `time`, and
     /// the calendar's fields when there are any); the standard hours are left implicit.
     static func contract(_ form: [String: String]) throws -> VendorContract {
         let time = form["time"].flatMap(VendorContract.Time.init(rawValue:)) ?? .business
-        let calendar = form["timeZone"] == nil ? nil : Self.calendar(form)
+        let calendar = form["timeZone"] == nil ? nil : SettingsPages.calendar(form)
         return VendorContract(
             acknowledgeWithinMinutes: try minutes(form["acknowledgeWithinMinutes"], "Acknowledge within"),
             resolveWithinMinutes: try minutes(form["resolveWithinMinutes"], "Resolve within"), time: time,
@@ -368,12 +355,6 @@ struct AdminPages: Sendable {
     /// The vendor's coverage and contract, its API key and its standing, as forms filled in with what it has now.
     static func vendorForms(_ vendor: Vendor, _ context: ConsoleContext) -> HTML {
         let contract = vendor.contract
-        let calendar = contract.calendar ?? VendorContract.standardHours
-        let week = SettingsPages.days.map { day -> HTML in
-            """
-            <label for="vendor-week-\(day)">\(day)</label><input type="text" id="vendor-week-\(day)" name="week.\(day)" value="\((calendar.week[day] ?? []).joined(separator: " "))">
-            """
-        }
         let standing: HTML =
             vendor.active
             ? """
@@ -400,11 +381,7 @@ struct AdminPages: Sendable {
             <input type="text" inputmode="numeric" id="vendor-resolve" name="resolveWithinMinutes" value="\(contract.resolveWithinMinutes.map(String.init))">
             <label for="vendor-time">Counted in</label><select id="vendor-time" name="time">\(Self.timeOptions(contract.time))</select>
             <fieldset><legend>Its business hours (when counted in business hours)</legend>
-            <p>Each day lists opening and closing times in pairs (<code>09:00 12:00 13:00 17:00</code>); an empty day is closed.</p>
-            <label for="vendor-zone">Time zone</label><input type="text" id="vendor-zone" name="timeZone" value="\(calendar.timeZone)">
-            \(week)
-            <label for="vendor-holidays">Holidays (dates, space separated)</label>
-            <input type="text" id="vendor-holidays" name="holidays" value="\(calendar.holidays.joined(separator: " "))"></fieldset>
+            \(SettingsPages.calendarFields(contract.calendar ?? VendorContract.standardHours, idPrefix: "vendor-"))</fieldset>
             <p>A new contract sets the due times of cases opened after it; open cases keep theirs.</p>
             <button type="submit" id="save-vendor">Save</button></form>
             <form method="post" action="/admin/vendors/\(vendor.id)/api-key" id="rotate-key">\(Pages.csrf(context))<h2>API key</h2>

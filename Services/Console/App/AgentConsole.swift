@@ -160,10 +160,7 @@ struct AgentConsole: Sendable {
         }
         let query = request.uri.queryParameters
         func value(_ name: String) -> String { query[name[...]].map(String.init) ?? "" }
-        let priorities = [""] + Priority.allCases.map(\.rawValue)
-        let options = priorities.map { priority -> HTML in
-            "<option value=\"\(priority)\"\(value("priority") == priority ? " selected" as HTML : "")>\(priority.isEmpty ? "any" : priority)</option>"
-        }
+        let options = Pages.options([("", "any")] + Priority.allCases.map { ($0.rawValue, $0.rawValue) }, selected: value("priority"))
         let filterForm: HTML = """
             <form method="get" action="/agent/" id="queue-filters" class="filters"><fieldset><legend>Show only</legend>
             <label for="filter-category">Category</label><input type="text" id="filter-category" name="category" value="\(value("category"))" maxlength="64">

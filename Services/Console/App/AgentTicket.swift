@@ -83,24 +83,24 @@ extension AgentConsole {
             ticket.tier.map(colleague.tiers.contains) ?? false && Set(ticket.requiredSkills).isSubset(of: colleague.skills) && colleague.id != ticket.assigneeId
         }
         func options(_ agents: [Colleague]) -> HTML {
-            HTML.join(
+            Pages.options(
                 agents.map { colleague in
                     let levels = colleague.tiers.map { String($0.rawValue) }.joined(separator: ", ")
-                    return
-                        "<option value=\"\(colleague.id)\">\(colleague.name): level \(levels), working on \(colleague.working) of \(colleague.wipLimit)</option>"
+                    return (
+                        colleague.id.uuidString.lowercased(), "\(colleague.name): level \(levels), working on \(colleague.working) of \(colleague.wipLimit)"
+                    )
                 })
         }
-        let codes = ResolutionCode.allCases.map { "<option value=\"\($0.rawValue)\">\($0.rawValue.replacingOccurrences(of: "_", with: " "))</option>" as HTML }
+        let codes = Pages.options(ResolutionCode.allCases)
         let next = ticket.tier.flatMap { Tier(rawValue: $0.rawValue + 1) }
         // The next level's contract: what it needs to read first (a vendor's is the vendor's own).
         let fields = (contracts.first { $0.tier == next }?.fields ?? []).map { field -> HTML in
             "<label for=\"handoff-\(field.name)\">\(field.label) (for \(Pages.level(next)))</label><textarea id=\"handoff-\(field.name)\" name=\"handOff.\(field.name)\" rows=\"2\"></textarea>"
         }
         let higher = Tier.allCases.filter { tier in ticket.tier.map { tier > $0 } ?? false && tier != .selfService }
+        func levels(_ tiers: [Tier]) -> HTML { Pages.options(tiers.map { (String($0.rawValue), Pages.level($0)) }) }
         let lower = Tier.agentTiers.filter { tier in ticket.tier.map { tier < $0 && $0 != .vendor } ?? false }
-            .map { "<option value=\"\($0.rawValue)\">\(Pages.level($0))</option>" as HTML }
-        let reasons = PendingReason.allCases.map { "<option value=\"\($0.rawValue)\">\($0.rawValue.replacingOccurrences(of: "_", with: " "))</option>" as HTML }
-        let targets = higher.map { "<option value=\"\($0.rawValue)\">\(Pages.level($0))</option>" as HTML }
+        let reasons = Pages.options(PendingReason.allCases)
         return """
             <section id="work" aria-labelledby="work-title"><h2 id="work-title">Work on it</h2>
             <form method="post" action="/agent/tickets/\(id)/comment" id="comment">\(Pages.csrf(context))
@@ -109,7 +109,7 @@ extension AgentConsole {
             <button type="submit">Add comment</button></form>
             <form method="post" action="/agent/tickets/\(id)/escalate" id="escalate">\(Pages.csrf(context))
             <h3>Escalate</h3>
-            <label for="escalate-to">To</label><select id="escalate-to" name="toTier">\(targets)</select>
+            <label for="escalate-to">To</label><select id="escalate-to" name="toTier">\(levels(higher))</select>
             <label for="escalate-reason">Reason</label><input type="text" id="escalate-reason" name="reason" required maxlength="2000">
             \(fields)
             <button type="submit" id="escalate-button">Escalate</button></form>
@@ -129,7 +129,7 @@ extension AgentConsole {
             \(lower.isEmpty ? "" as HTML : """
             <form method="post" action="/agent/tickets/\(id)/de-escalate" id="deescalate">\(Pages.csrf(context))
             <h3>Send back</h3>
-            <label for="deescalate-to">To</label><select id="deescalate-to" name="toTier">\(lower)</select>
+            <label for="deescalate-to">To</label><select id="deescalate-to" name="toTier">\(levels(lower))</select>
             <label for="deescalate-note">Note for that level</label><input type="text" id="deescalate-note" name="note" required maxlength="2000">
             <button type="submit" id="deescalate-button">De-escalate</button></form>
             """)

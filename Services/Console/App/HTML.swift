@@ -39,11 +39,11 @@ struct HTML: ExpressibleByStringInterpolation, Sendable {
         escaped.reserveCapacity(utf8.count + 16)
         for byte in utf8 {
             switch byte {
-            case 0x26: escaped += Array("&amp;".utf8)
-            case 0x3C: escaped += Array("&lt;".utf8)
-            case 0x3E: escaped += Array("&gt;".utf8)
-            case 0x22: escaped += Array("&quot;".utf8)
-            case 0x27: escaped += Array("&#39;".utf8)
+            case 0x26: escaped.append(contentsOf: "&amp;".utf8)
+            case 0x3C: escaped.append(contentsOf: "&lt;".utf8)
+            case 0x3E: escaped.append(contentsOf: "&gt;".utf8)
+            case 0x22: escaped.append(contentsOf: "&quot;".utf8)
+            case 0x27: escaped.append(contentsOf: "&#39;".utf8)
             default: escaped.append(byte)
             }
         }

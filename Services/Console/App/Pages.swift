@@ -73,7 +73,20 @@ enum Pages {
         return Response(status: .seeOther, headers: [.location: target])
     }
 
-    static func label(_ status: TicketStatus) -> String { status.rawValue.replacingOccurrences(of: "_", with: " ") }
+    static func label(_ status: TicketStatus) -> String { words(status.rawValue) }
+
+    /// A raw value as words: `awaiting_customer_info` reads `awaiting customer info`.
+    static func words(_ rawValue: String) -> String { rawValue.replacingOccurrences(of: "_", with: " ") }
+
+    /// A select's options, a value and a label each; the one whose value is `selected` is marked so.
+    static func options(_ choices: [(value: String, label: String)], selected: String? = nil) -> HTML {
+        HTML.join(choices.map { "<option value=\"\($0.value)\"\($0.value == selected ? " selected" as HTML : "")>\($0.label)</option>" })
+    }
+
+    /// The options of an enumeration's cases, labelled with their raw values as words.
+    static func options<Choice: RawRepresentable<String>>(_ cases: [Choice], selected: Choice? = nil) -> HTML {
+        options(cases.map { ($0.rawValue, words($0.rawValue)) }, selected: selected?.rawValue)
+    }
 
     static func level(_ tier: Tier?) -> String {
         guard let tier else { return "not yet routed" }

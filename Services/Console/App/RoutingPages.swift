@@ -94,13 +94,6 @@ struct RoutingPages: Sendable {
         category.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789-_")) ?? ""
     }
 
-    static func options(_ selected: WorkMode) -> HTML {
-        HTML.join(
-            WorkMode.allCases.map { mode in
-                "<option value=\"\(mode.rawValue)\" \(mode == selected ? "selected" as HTML : "")>\(mode.rawValue)</option>"
-            })
-    }
-
     @Sendable func workModes(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return AdminPages.signInFirst() }
         let (notice, error) = Pages.notices(request)
@@ -110,7 +103,7 @@ struct RoutingPages: Sendable {
             return """
                 <tr data-category="\(category)"><th scope="row">\(category)</th><td>\(setting.mode.rawValue)</td>
                 <td><form method="post" action="/admin/work-modes" class="inline">\(Pages.csrf(context))<input type="hidden" name="category" value="\(category)">
-                <select id="work-mode-\(category)" name="mode" aria-label="Work mode of \(category)">\(Self.options(setting.mode))</select>
+                <select id="work-mode-\(category)" name="mode" aria-label="Work mode of \(category)">\(Pages.options(WorkMode.allCases, selected: setting.mode))</select>
                 <button type="submit" id="save-mode-\(category)">Save</button></form>
                 <form method="post" action="/admin/work-modes/\(category)/delete" class="inline">\(Pages.csrf(context))
                 <button type="submit" id="remove-mode-\(category)">Remove (escalates)</button></form></td></tr>
@@ -127,7 +120,7 @@ struct RoutingPages: Sendable {
             <form method="post" action="/admin/work-modes" id="new-work-mode">\(Pages.csrf(context))<h2>Set a category's work mode</h2>
             <label for="mode-category">Category (lowercase letters, digits, - or _)</label>
             <input type="text" id="mode-category" name="category" required maxlength="64">
-            <label for="mode-mode">Work mode</label><select id="mode-mode" name="mode">\(Self.options(.swarm))</select>
+            <label for="mode-mode">Work mode</label><select id="mode-mode" name="mode">\(Pages.options(WorkMode.allCases, selected: .swarm))</select>
             <button type="submit" id="set-work-mode">Set</button></form>
             """
         ).response()

@@ -33,25 +33,45 @@ struct SettingsPages: Sendable {
                 <button type="submit">Save \(key)</button></form></td></tr>
                 """
         }
-        let week =
-            calendar.map { cal in
-                Self.days.map { day -> HTML in
-                    "<label for=\"week-\(day)\">\(day)</label><input type=\"text\" id=\"week-\(day)\" name=\"week.\(day)\" value=\"\((cal.week[day] ?? []).joined(separator: " "))\">"
-                }
-            } ?? []
         return Pages.page(
             "SLA", context, notice: notice, error: error,
             """
             <h1>SLA policies and the business calendar</h1>\(AdminPages.menu)
             <table id="policies"><tbody>\(rows)</tbody></table>
             <form method="post" action="/admin/calendar" id="calendar">\(Pages.csrf(context))<h2>Business calendar</h2>
-            <p>Each day lists opening and closing times in pairs (<code>09:00 12:00 13:00 17:00</code>); an empty day is closed.</p>
-            <label for="calendar-zone">Time zone</label><input type="text" id="calendar-zone" name="timeZone" value="\(calendar?.timeZone ?? "UTC")">
-            \(week)
-            <label for="calendar-holidays">Holidays (dates, space separated)</label><input type="text" id="calendar-holidays" name="holidays" value="\((calendar?.holidays ?? []).joined(separator: " "))">
+            \(Self.calendarFields(calendar, idPrefix: "calendar-"))
             <button type="submit" id="save-calendar">Save the calendar</button></form>
             """
         ).response()
+    }
+
+    /// A business calendar's fields (`timeZone`, `week.mon` ... `week.sun`, `holidays`), filled in with
+    /// `calendar`; without one (it could not be read), the time zone and holidays only. `calendar(_:)`
+    /// reads them back. The SLA's calendar and each vendor's hours use them.
+    static func calendarFields(_ calendar: BusinessCalendar?, idPrefix: String) -> HTML {
+        let week = (calendar.map { _ in Self.days } ?? []).map { day -> HTML in
+            """
+            <label for="\(idPrefix)week-\(day)">\(day)</label>\
+            <input type="text" id="\(idPrefix)week-\(day)" name="week.\(day)" value="\((calendar?.week[day] ?? []).joined(separator: " "))">
+            """
+        }
+        return """
+            <p>Each day lists opening and closing times in pairs (<code>09:00 12:00 13:00 17:00</code>); an empty day is closed.</p>
+            <label for="\(idPrefix)zone">Time zone</label><input type="text" id="\(idPrefix)zone" name="timeZone" value="\(calendar?.timeZone ?? "UTC")">
+            \(week)
+            <label for="\(idPrefix)holidays">Holidays (dates, space separated)</label>\
+            <input type="text" id="\(idPrefix)holidays" name="holidays" value="\((calendar?.holidays ?? []).joined(separator: " "))">
+            """
+    }
+
+    /// The business calendar of a form's `calendarFields` (times and dates separated by spaces or
+    /// commas); a closed day is left out of the week, an empty time zone is UTC.
+    static func calendar(_ form: [String: String]) -> BusinessCalendar {
+        func items(_ text: String?) -> [String] { (text ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
+        var week: [String: [String]] = [:]
+        for day in Self.days where !items(form["week.\(day)"]).isEmpty { week[day] = items(form["week.\(day)"]) }
+        let zone = (form["timeZone"] ?? "").trimmingCharacters(in: .whitespaces)
+        return BusinessCalendar(timeZone: zone.isEmpty ? "UTC" : zone, week: week, holidays: items(form["holidays"]))
     }
 
     @Sendable func savePolicy(request: Request, context: ConsoleContext) async throws -> Response {
@@ -71,7 +91,7 @@ struct SettingsPages: Sendable {
 
     @Sendable func saveCalendar(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return AdminPages.signInFirst() }
-        let calendar = AdminPages.calendar(context.form)
+        let calendar = Self.calendar(context.form)
         return try await Pages.attempt(orBackTo: "/admin/sla") {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/calendar", token: context.session.token, body: calendar)
             return Pages.redirect("/admin/sla", notice: "The calendar is saved.")

@@ -44,9 +44,7 @@ struct VendorView: Sendable {
         let history = item.updates.map { update -> HTML in
             "<li><span class=\"when\">\(update.at)</span> <span class=\"who\">\(update.author.rawValue)</span> \(update.status?.rawValue ?? "message")<p class=\"message\">\(update.message)</p></li>"
         }
-        let statuses = VendorCaseStatus.vendorSettable.map {
-            "<option value=\"\($0.rawValue)\">\($0.rawValue.replacingOccurrences(of: "_", with: " "))</option>" as HTML
-        }
+        let statuses = Pages.options(VendorCaseStatus.vendorSettable)
         let (notice, error) = Pages.notices(request)
         let open = item.closedAt == nil && item.status != .resolved
         let form: HTML =
