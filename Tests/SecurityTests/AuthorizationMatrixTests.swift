@@ -67,6 +67,8 @@ import VendorBridgeApp
                     let after = try await world.fingerprint()
                     #expect(before == after, "\(rule.route) as \(who) was refused but changed \(World.changed(before, after))")
                 }
+                let leaks = BodyRule.leaks(in: body, to: who)
+                #expect(leaks.isEmpty, "\(rule.route) on \(rule.service) answered \(who) what it may not see: \(leaks)")
                 handedOut.formUnion(World.secrets(in: body))
                 if let ticket = target.ticket { handedOut.insert(Secrets.requesterToken(ticketID: ticket, secret: TestCredentials.secret)) }
                 cells += 1
@@ -183,10 +185,10 @@ enum Rules {
 
     static var intake: [Rule] {
         [
+            // On `api`: an integration allowed it, an agent or the admin; anonymous callers file on the web only.
             Rule(
                 service: .intake, route: "POST /v1/tickets",
-                allowed: [.requester: 201, .otherRequester: 201, .levelAgent: 201, .otherLevelAgent: 201, .assignee: 201, .admin: 201, .integration: 201],
-                anonymous: 201
+                allowed: [.levelAgent: 201, .otherLevelAgent: 201, .assignee: 201, .admin: 201, .integration: 201], anonymous: 403
             ) { _ in
                 let id = UUID().uuidString.prefix(8)
                 return Target(path: "/v1/tickets", body: json(SubmitTicketRequest.fixture(email: "m\(id)@example.com", channel: .api, subject: "Matrix \(id)")))
@@ -237,6 +239,10 @@ enum Rules {
             },
             Rule(service: .intake, route: "DELETE /v1/kb/articles/{id}", allowed: [.otherLevelAgent: 204, .admin: 204]) { world in
                 Target(path: "/v1/kb/articles/\(try await world.article())")
+            },
+            Rule(service: .intake, route: "GET /v1/kb/drafts", allowed: [.otherLevelAgent: 200, .admin: 200], setup: path("/v1/kb/drafts")),
+            Rule(service: .intake, route: "POST /v1/kb/articles/{id}/publish", allowed: [.otherLevelAgent: 200, .admin: 200]) { world in
+                Target(path: "/v1/kb/articles/\(try await world.article(draft: true))/publish")
             },
             Rule(
                 service: .intake, route: "POST /v1/kb/articles/{id}/votes",
@@ -310,6 +316,10 @@ enum Rules {
             Rule(service: .triage, route: "PATCH /v1/problems/{id}", allowed: [.otherLevelAgent: 200, .admin: 200]) { world in
                 Target(path: "/v1/problems/\(try await world.problem())", body: json(UpdateProblemRequest(workaround: "Restart the spooler")))
             },
+            // Levels 2 and 3 confirm a storm's mass change; level 1 may not.
+            Rule(service: .triage, route: "POST /v1/problems/{id}/storm/confirm", allowed: [.otherLevelAgent: 200, .admin: 200]) { world in
+                Target(path: "/v1/problems/\(try await world.problem(storm: true))/storm/confirm")
+            },
         ]
     }
 
@@ -362,6 +372,10 @@ enum Rules {
             Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/reassign", allowed: [.assignee: 200, .admin: 200], hidden: [.otherLevelAgent]) { world in
                 let ticket = try await world.workedTicket()
                 return Target(path: "/v1/tickets/\(ticket)/reassign", body: json(ReassignRequest(agentId: world.levelAgent.id)), ticket: ticket)
+            },
+            Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/reopen", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
+                let ticket = try await world.workedTicket(resolved: true)
+                return Target(path: "/v1/tickets/\(ticket)/reopen", body: json(ReopenRequest(reason: "The fix did not hold")), ticket: ticket)
             },
             Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/close", allowed: agentsAndAdmin, hidden: [.otherLevelAgent]) { world in
                 let ticket = try await world.workedTicket(resolved: true)
@@ -525,6 +539,14 @@ struct World: Sendable {
         tokens[.integration] = integration.key
         let ticketA = try await db.queued(tier: .firstLine).id
         let ticketB = try await db.queued(tier: .firstLine).id
+        // Both requesters were served by an agent (who has since left): they may vote on articles.
+        for ticket in [ticketA, ticketB] {
+            try await db.client.execute(
+                """
+                INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at)
+                VALUES (\(UUID()), \(ticket), 'ticket.commented', \("agent:\(UUID().uuidString.lowercased())"), true, '{"message": "On it"}', now())
+                """, logger: db.logger)
+        }
         tokens[.otherRequester] = Secrets.requesterToken(ticketID: ticketB, secret: TestCredentials.secret)
         let fixed = Set(tokens.filter { $0.key != .bogusToken }.values).union([owning.signingSecret, other.signingSecret].compactMap { $0 })
         return World(
@@ -567,12 +589,12 @@ struct World: Sendable {
     }
 
     /// An open problem of a category of its own.
-    func problem() async throws -> UUID {
+    func problem(storm: Bool = false) async throws -> UUID {
         let id = UUID()
         try await db.client.execute(
             """
-            INSERT INTO problems (id, title, status, category, created_at, updated_at)
-            VALUES (\(id), 'Spare problem', 'open', \("spare-\(id.uuidString.prefix(8).lowercased())"), now(), now())
+            INSERT INTO problems (id, title, status, category, storm, created_at, updated_at)
+            VALUES (\(id), 'Spare problem', 'open', \("spare-\(id.uuidString.prefix(8).lowercased())"), \(storm), now(), now())
             """, logger: db.logger)
         return id
     }
@@ -590,9 +612,11 @@ struct World: Sendable {
             }, on: db.client, logger: db.logger)
     }
 
-    func article() async throws -> UUID {
-        try await KnowledgeBaseStore().publish(
-            CreateArticleRequest(title: "VPN reconnects \(UUID())", body: "Restart the client."), on: db.client, now: Date(), logger: db.logger)
+    func article(draft: Bool = false) async throws -> UUID {
+        try #require(
+            try await KnowledgeBaseStore().publish(
+                CreateArticleRequest(title: "VPN reconnects \(UUID())", body: "Restart the client."), draft: draft, on: db.client, now: Date(),
+                logger: db.logger))
     }
 
     func integration() async throws -> Integration {
@@ -747,5 +771,55 @@ struct World: Sendable {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// What each caller may find in an answer's body: whoever is not staff never reads a member of
+/// staff's id, what one level wrote for another (`internal`, hand-off fields, an escalation's reason),
+/// the desk's assignment (assignee, vendor, skills) or where an article came from; vendors never
+/// read `internal`.
+enum BodyRule {
+    static let outsiders: Set<Who> = [.anonymous, .requester, .otherRequester, .integration, .mailGateway]
+    static let vendors: Set<Who> = [.owningVendor, .otherVendor]
+    /// Keys an outsider's answer never holds with a value.
+    static let staffOnly: Set<String> = [
+        "internal", "handOff", "assigneeId", "vendorId", "requiredSkills", "authorAgentId", "sourceTicketId", "takenBy", "integration", "transcript",
+    ]
+
+    /// The paths of what `who` may not see in `body` (a JSON body; anything else holds no fields).
+    static func leaks(in body: String, to who: Who) -> [String] {
+        guard outsiders.contains(who) || vendors.contains(who), let value = try? JSONCoding.decoder.decode(JSONValue.self, from: Data(body.utf8)) else {
+            return []
+        }
+        var found: [String] = []
+        walk(value, path: "$") { path, key, value in
+            if vendors.contains(who) {
+                if key == "internal" { found.append(path) }
+                return
+            }
+            if let key, staffOnly.contains(key), !isEmpty(value) { found.append(path) }
+            if case .string(let text) = value, text.hasPrefix("agent:") || text.hasPrefix("system:") || text.hasPrefix("integration:") {
+                found.append(path)
+            }
+        }
+        return found
+    }
+
+    static func isEmpty(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: true
+        case .array(let items): items.isEmpty
+        case .object(let members): members.isEmpty
+        default: false
+        }
+    }
+
+    static func walk(_ value: JSONValue, path: String, key: String? = nil, _ visit: (String, String?, JSONValue) -> Void) {
+        visit(path, key, value)
+        switch value {
+        case .object(let members): for (name, member) in members { walk(member, path: path + "." + name, key: name, visit) }
+        case .array(let items): for (index, item) in items.enumerated() { walk(item, path: path + "[\(index)]", visit) }
+        default: break
+        }
     }
 }

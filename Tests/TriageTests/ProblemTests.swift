@@ -8,8 +8,8 @@ import TierdeskTestSupport
 import TriageApp
 
 /// Problems against a real PostgreSQL and the running service: recurring incidents and storms open
-/// and join problems, a storm raises its tickets, a known error's workaround reaches level 1, and
-/// level 3 works and resolves problems.
+/// and join problems, a storm flags its tickets until level 2 or 3 confirms it, a known error's
+/// workaround reaches level 1, and level 3 works and resolves problems.
 @Suite struct ProblemTests {
     static let admin = TestCredentials.adminToken
     /// Recurring stays at its default of 3; storms are out of the way unless a test wants one.
@@ -61,9 +61,11 @@ import TriageApp
         }
     }
 
-    @Test(.freshDatabase) func aStormRaisesItsTicketsToP1AtLevel2AndTellsLevel3() async throws {
+    @Test(.freshDatabase) func aStormFlagsItsTicketsTellsLevel3AndMovesNothingUntilLevel2Or3Confirms() async throws {
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)
+            let hotline = try await db.agentToken(.fixture(tiers: [.firstLine]))
+            let backOffice = try await db.agentToken(.fixture(tiers: [.backOffice]))
             try await withLiveApp(environment: Self.stormAtFour, TriageApp.buildApplication) { http in
                 var earlier: [EventEnvelope] = []
                 for index in 0..<3 {
@@ -78,33 +80,76 @@ import TriageApp
                 _ = try await RuleTests.deliver(http, [fourth])
 
                 let storm = try #require(try await Self.problems(http, "?status=open&category=network").first)
-                #expect(storm.storm && Set(storm.incidentIds) == Set(earlier.map(\.id) + [fourth.id]))
-                let raised = try #require(try await db.store.find(fourth.id, on: client, logger: db.logger))
-                #expect(raised.priority == .p1 && raised.tier == .backOffice, "P1 at level 2 instead of P5 at level 1")
+                #expect(storm.storm && storm.stormConfirmedAt == nil && Set(storm.incidentIds) == Set(earlier.map(\.id) + [fourth.id]))
+                #expect(!storm.title.contains("@"), "a problem's title names no requester")
+                let flagged = try #require(try await db.store.find(fourth.id, on: client, logger: db.logger))
+                #expect(flagged.priority == .p5 && flagged.tier == .firstLine, "a storm alone moves and raises nothing")
+                let waiting = try #require(try await db.store.find(earlier[0].id, on: client, logger: db.logger))
+                #expect(waiting.status == .queued && waiting.tier == .firstLine && waiting.priority == .p5, "the stored ticket stays where it was")
+                for id in earlier.map(\.id) + [fourth.id] {
+                    let told = try await Self.events(db, id).first { $0.type == .problemStorm }
+                    #expect(
+                        told?.data["notify"]?.intValue == 3 && told?.data["problemId"]?.stringValue == storm.id.uuidString.lowercased(), "flagged, level 3 told")
+                }
+                // Level 1 may not confirm; level 2 does, and the mass change happens then.
+                #expect(try await http.send(.post, "/v1/problems/\(storm.id)/storm/confirm", token: hotline).status == .forbidden)
+                #expect(try await db.store.find(earlier[0].id, on: client, logger: db.logger)?.tier == .firstLine, "a refusal changes nothing")
+                let confirmed = try await http.send(.post, "/v1/problems/\(storm.id)/storm/confirm", token: backOffice).decode(ProblemRecord.self)
+                #expect(confirmed.stormConfirmedAt != nil)
                 let requeued = try #require(try await db.store.find(earlier[0].id, on: client, logger: db.logger))
                 #expect(requeued.status == .queued && requeued.tier == .backOffice && requeued.priority == .p1, "the queued one moves to level 2")
-                #expect(try await db.store.find(earlier[1].id, on: client, logger: db.logger)?.priority == .p1)
-                let told = try await Self.events(db, fourth.id).first { $0.type == .problemStorm }
-                #expect(told?.data["notify"]?.intValue == 3 && told?.data["problemId"]?.stringValue == storm.id.uuidString.lowercased())
-                #expect(try await db.outbox(source: "triage").contains("tier-queue:2 ticket.triaged"))
-                // A batch that crosses the threshold raises all its tickets of the storm, not only the last.
-                let storm2 = try await RuleTests.submit(db, "Printer offline 1", category: "printing", impact: .low, urgency: .low)
-                let storm3 = try await RuleTests.submit(db, "Printer offline 2", category: "printing", impact: .low, urgency: .low)
-                let storm4 = try await RuleTests.submit(db, "Printer offline 3", category: "printing", impact: .low, urgency: .low)
-                let storm5 = try await RuleTests.submit(db, "Printer offline 4", category: "printing", impact: .low, urgency: .low)
-                _ = try await RuleTests.deliver(http, [storm2, storm3, storm4, storm5])
-                for event in [storm2, storm3, storm4, storm5] {
-                    let raised = try #require(try await db.store.find(event.id, on: client, logger: db.logger))
-                    #expect(raised.priority == .p1 && raised.tier == .backOffice, "every ticket of the batch's storm")
-                }
-                // The storm goes on: the next ticket joins the same problem and is raised too.
+                #expect(try await db.store.find(fourth.id, on: client, logger: db.logger)?.priority == .p1)
+                #expect(try await http.send(.post, "/v1/problems/\(storm.id)/storm/confirm", token: backOffice).status == .conflict, "confirmed once")
+                // Confirming grants no read access: the trail names the system, not the agent.
+                #expect(try await Self.events(db, earlier[0].id).allSatisfy { !$0.actor.hasPrefix("agent:") })
+                // The storm goes on: the next ticket joins the confirmed storm and is raised at triage.
                 let fifth = try await RuleTests.submit(db, "Still no network", category: "network", impact: .low, urgency: .low)
                 _ = try await RuleTests.deliver(http, [fifth])
                 let joined = try await Self.problems(http, "?category=network")
                 #expect(joined.count == 1 && joined[0].id == storm.id && joined[0].incidentIds.contains(fifth.id))
-                #expect(try await db.store.find(fifth.id, on: client, logger: db.logger)?.priority == .p1)
+                let raised = try #require(try await db.store.find(fifth.id, on: client, logger: db.logger))
+                #expect(raised.priority == .p1 && raised.tier == .backOffice)
+                #expect(try await db.outbox(source: "triage").contains("tier-queue:2 ticket.triaged"))
             }
         }
+    }
+
+    /// The attack: a dozen anonymous tickets in one self-chosen category started a storm that moved
+    /// somebody else's level 1 ticket to level 2 at P1. Now self-chosen categories are not counted,
+    /// and one requester is one requester however many tickets it files.
+    @Test(.freshDatabase) func onlyVouchedCategoriesFromDistinctRequestersMakeAStorm() async throws {
+        try await TestDatabase.withClient { client in
+            let db = StoreFixture(client: client)
+            try await withLiveApp(environment: Self.stormAtFour, TriageApp.buildApplication) { http in
+                let victim = try await RuleTests.submit(db, "My VPN drops", category: "network", impact: .low, urgency: .low)
+                _ = try await RuleTests.deliver(http, [victim])
+                _ = try await db.change(victim.id) { $0.requeue(tier: .firstLine, now: Date()) }
+                // Twelve anonymous tickets in the category they chose: statements, not counted.
+                var anonymous: [EventEnvelope] = []
+                for index in 0..<12 {
+                    anonymous.append(try await RuleTests.submit(db, "Everything is down \(index)", category: "network", by: .requester))
+                }
+                _ = try await RuleTests.deliver(http, anonymous)
+                #expect(try await Self.problems(http).isEmpty, "self-chosen categories start no storm")
+                // One integration's twelve tickets for one requester: one requester, no storm.
+                let one = try await db.requester("flood@nordlicht.example")
+                var flood: [EventEnvelope] = []
+                for index in 0..<12 {
+                    flood.append(try await RuleTests.submit(db, "Alert \(index)", category: "network", requester: one, by: .integration))
+                }
+                _ = try await RuleTests.deliver(http, flood)
+                #expect(try await Self.problems(http).allSatisfy { !$0.storm }, "twelve tickets of one requester are no storm")
+                let untouched = try #require(try await db.store.find(victim.id, on: client, logger: db.logger))
+                #expect(untouched.tier == .firstLine && untouched.priority == .p5, "nobody else's ticket moved")
+            }
+        }
+    }
+
+    @Test func aBusyCategorysStormThresholdFollowsItsNormalRate() {
+        let thresholds = ProblemThresholds(stormCount: 10, stormMinutes: 60, stormFactor: 5)
+        #expect(thresholds.stormThreshold(baseline: 0) == 10, "a quiet category: the floor")
+        // 16,800 a week is 100 an hour: a storm is five times that.
+        #expect(thresholds.stormThreshold(baseline: 16_800) == 500)
     }
 
     @Test(.freshDatabase) func level3WorksAProblemAndAKnownErrorReachesLevel1() async throws {

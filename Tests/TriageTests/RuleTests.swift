@@ -18,7 +18,8 @@ import TriageApp
     /// A new ticket, stored as intake stores it, and its `ticket.created` hand-off.
     static func submit(
         _ db: StoreFixture, _ subject: String, _ description: String = "details", channel: TierdeskModels.Channel = .web, category: String? = nil,
-        impact: Impact? = nil, urgency: Urgency? = nil, email: String? = nil, requester: UUID? = nil, metadata: [String: JSONValue] = [:]
+        impact: Impact? = nil, urgency: Urgency? = nil, email: String? = nil, requester: UUID? = nil, metadata: [String: JSONValue] = [:],
+        by submitter: SubmittedBy = .agent, verified: Bool? = nil
     ) async throws -> EventEnvelope {
         var requesterID = requester
         if requesterID == nil { requesterID = try await db.requester(email ?? "r\(UUID().uuidString.prefix(8).lowercased())@nordlicht.example") }
@@ -26,8 +27,11 @@ import TriageApp
         let draft = TicketDraft(
             impact: impact ?? .medium, urgency: urgency ?? .medium, category: category, channel: channel, subject: subject, description: description,
             requesterID: requester, metadata: metadata)
-        let defaulted: JSONValue = .array([impact == nil ? "impact" : nil, urgency == nil ? "urgency" : nil].compactMap { $0.map(JSONValue.string) })
-        let data: JSONValue = ["defaulted": defaulted]
+        // As intake describes a submission: by default an agent's, which vouches for what it sets.
+        let facts = SubmissionFacts(
+            defaulted: Set([impact == nil ? "impact" : nil, urgency == nil ? "urgency" : nil].compactMap { $0 }), submittedBy: submitter,
+            requesterVerified: verified ?? submitter.vouches)
+        let data = JSONValue.object(facts.data)
         try await db.client.transaction(logger: db.logger) { connection in
             _ = try await db.store.insert(
                 draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: "test", data: data), on: connection, now: Date(), logger: db.logger)
@@ -112,7 +116,13 @@ import TriageApp
                     .post, "/v1/rules/test", token: Self.admin, json: RuleTestRequest(subject: "Teams crashes", description: "on start", impact: .high))
                 let missed = try miss.decode(TriageDecision.self)
                 #expect(missed.tier == 1 && missed.ruleId == nil && missed.explanation.rules.allSatisfy { !$0.matched })
-                #expect(missed.explanation.priority.impactFrom == "the requester" && missed.priority == .p2)
+                // An anonymous draft's own high impact (P2) is held at the requester cap; vouched for, it stands.
+                #expect(missed.explanation.priority.impactFrom == "the requester" && missed.priority == .p3)
+                let vouched = try await http.send(
+                    .post, "/v1/rules/test", token: Self.admin,
+                    json: RuleTestRequest(subject: "Teams crashes", description: "on start", impact: .high, vouched: true)
+                ).decode(TriageDecision.self)
+                #expect(vouched.priority == .p2 && vouched.explanation.priority.cappedBy == nil)
                 #expect(try await StoreFixture(client: client).count("ticket_events") == events, "a dry run stores nothing")
                 #expect(try await http.send(.post, "/v1/rules/test", token: Self.admin, raw: #"{"subject":""}"#).status == .unprocessableContent)
             }

@@ -15,11 +15,42 @@ import TriageApp
     static func input(
         _ subject: String, _ description: String = "", channel: TierdeskModels.Channel = .web, category: String? = nil, impact: Impact? = nil,
         urgency: Urgency? = nil,
-        email: String = "dana@nordlicht.example", metadata: Set<String> = []
+        email: String = "dana@nordlicht.example", metadata: Set<String> = [], vouched: Bool = true, verified: Bool? = nil
     ) -> TriageInput {
         TriageInput(
             subject: subject, description: description, channel: channel, category: category, impact: impact, urgency: urgency, requesterEmail: email,
-            metadataKeys: metadata)
+            metadataKeys: metadata, vouched: vouched, requesterVerified: verified ?? vouched)
+    }
+
+    @Test func aRequestersOwnImpactAndUrgencyReachAtMostTheCapUnlessSomebodyVouches() {
+        let policy = TriagePolicy(requesterCap: .p3)
+        let anonymous = TriageEngine.decide(Self.input("Down", impact: .high, urgency: .high, vouched: false), policy: policy)
+        #expect(anonymous.priority == .p3 && anonymous.impact == .high && anonymous.urgency == .high, "capped, and the statement is kept")
+        #expect(anonymous.explanation.priority.cappedBy?.contains("P3") == true && anonymous.explanation.priority.matrix == .p1)
+        #expect(TriageEngine.decide(Self.input("Down", impact: .high, urgency: .high), policy: policy).priority == .p1, "an agent or integration")
+        #expect(TriageEngine.decide(Self.input("Down", impact: .low, urgency: .low, vouched: false), policy: policy).priority == .p5, "a cap, not a floor")
+        let rule = Self.rule("outage", 1, RuleMatch(keywords: ["down"]), RuleRoute(impact: .high, urgency: .high))
+        #expect(TriageEngine.decide(Self.input("Down", vouched: false), policy: TriagePolicy(rules: [rule])).priority == .p1, "a rule's own values")
+        let vip = TriagePolicy(vipEmails: ["dana@nordlicht.example"])
+        #expect(TriageEngine.decide(Self.input("Down", impact: .high, urgency: .medium, vouched: false, verified: true), policy: vip).priority == .p1)
+    }
+
+    @Test func aVIPEntryRaisesOnlyAVerifiedRequester() {
+        let policy = TriagePolicy(vipEmails: ["dana@nordlicht.example"], vipDomains: ["board.example"])
+        let typed = TriageEngine.decide(Self.input("Laptop", impact: .medium, urgency: .medium, vouched: false), policy: policy)
+        #expect(typed.priority == .p3 && typed.explanation.priority.raisedBy == nil, "an email typed into a form makes nobody a VIP")
+        let proven = TriageEngine.decide(Self.input("Laptop", impact: .medium, urgency: .medium, vouched: false, verified: true), policy: policy)
+        #expect(proven.priority == .p2, "mail that passed DMARC proves the address")
+    }
+
+    @Test func theDecisionSaysWhoSetTheCategory() {
+        let rule = Self.rule("printers", 1, RuleMatch(keywords: ["printer"]), RuleRoute(category: "printing"))
+        let policy = TriagePolicy(rules: [rule])
+        #expect(TriageEngine.decide(Self.input("Printer jam"), policy: policy).categorySource == .rule)
+        #expect(TriageEngine.decide(Self.input("Hello", category: "network", vouched: false), policy: policy).categorySource == .requester)
+        #expect(TriageEngine.decide(Self.input("Hello", category: "network"), policy: policy).categorySource == .principal)
+        #expect(TriageEngine.decide(Self.input("Hello"), policy: policy).categorySource == nil)
+        #expect(!CategorySource.requester.trusted && CategorySource.classifier.trusted)
     }
 
     @Test func theFirstMatchingRuleRoutesAndEachEarlierOneSaysWhyNot() {

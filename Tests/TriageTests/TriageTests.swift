@@ -28,7 +28,8 @@ import TriageApp
                 #expect(bad.status == .unprocessableContent)
             }
             let ticket = try #require(try await db.store.find(draft.id, on: client, logger: db.logger))
-            #expect(ticket.status == .triaged && ticket.tier == .firstLine && ticket.priority == .p2)
+            // An event without submission facts is read as the least trusted: the requester's high/medium (P2) is held at the cap.
+            #expect(ticket.status == .triaged && ticket.tier == .firstLine && ticket.priority == .p3)
             #expect(try await db.outbox(source: "triage") == ["tier-queue:1 ticket.triaged"])
         }
     }

@@ -140,8 +140,13 @@ struct IntakeEventHandler: EventHandler {
         let article = CreateArticleRequest(title: title, body: body, category: event.data["category"]?.stringValue, slug: slug)
         let level = event.data["authorLevel"]?.intValue.flatMap(Tier.init(rawValue:))
         let author = event.data["authorAgentId"]?.stringValue.flatMap(UUID.init(uuidString:))
+        // Levels 1 and 2 write drafts that level 3 reviews, as `POST /v1/kb/articles` allows them nothing more.
+        let draft = author != nil && (level ?? .firstLine) < .specialist
         let id = try await deps.knowledgeBase.publish(
-            article, sourceTicketID: event.ticketId, authorLevel: level, authorAgentID: author, on: connection, now: deps.runtime.clock.now(), logger: logger)
-        logger.info("article published", metadata: ["article.id": "\(id)", "ticket.id": "\(event.ticketId.map { "\($0)" } ?? "none")"])
+            article, sourceTicketID: event.ticketId, authorLevel: level, authorAgentID: author, draft: draft, on: connection,
+            now: deps.runtime.clock.now(), logger: logger)
+        logger.info(
+            draft ? (id == nil ? "draft dropped: the ticket's article is published" : "article drafted for level 3") : "article published",
+            metadata: ["article.id": "\(id.map { "\($0)" } ?? "none")", "ticket.id": "\(event.ticketId.map { "\($0)" } ?? "none")"])
     }
 }

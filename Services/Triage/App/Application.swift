@@ -6,15 +6,21 @@ import PostgresNIO
 import TierdeskKit
 import TierdeskModels
 
-/// Triage's settings (`TIERDESK_CLASSIFIER_THRESHOLD_PERCENT`, `TIERDESK_RECURRING_COUNT`/`_DAYS`, `TIERDESK_STORM_COUNT`/`_MINUTES`).
+/// Triage's settings (`TIERDESK_CLASSIFIER_THRESHOLD_PERCENT`, `TIERDESK_RECURRING_COUNT`/`_DAYS`,
+/// `TIERDESK_STORM_COUNT`/`_MINUTES`/`_FACTOR`, `TIERDESK_REQUESTER_PRIORITY_CAP`).
 public struct TriageSettings: Sendable {
     /// The confidence below which the classifier's proposal is shown but not used (default 0.7).
     public var threshold: Double
     /// The classifier retrains when its newest model is older than this (default a day).
     public var retrainAfter: TimeInterval
     public var problems: ProblemThresholds
+    /// The highest priority a requester's own impact and urgency reach (1-5 for P1-P5; default P3).
+    public var requesterCap: Priority
 
-    public init(threshold: Double = 0.7, retrainAfter: TimeInterval = 86_400, problems: ProblemThresholds = ProblemThresholds()) {
+    public init(
+        threshold: Double = 0.7, retrainAfter: TimeInterval = 86_400, problems: ProblemThresholds = ProblemThresholds(), requesterCap: Priority = .p3
+    ) {
+        self.requesterCap = requesterCap
         self.threshold = threshold
         self.retrainAfter = retrainAfter
         self.problems = problems
@@ -28,7 +34,9 @@ public struct TriageSettings: Sendable {
                 recurringCount: try TierdeskConfiguration.int(reader, "tierdesk.recurring.count", default: 3, range: 2...100),
                 recurringDays: try TierdeskConfiguration.int(reader, "tierdesk.recurring.days", default: 30, range: 1...365),
                 stormCount: try TierdeskConfiguration.int(reader, "tierdesk.storm.count", default: 10, range: 2...10_000),
-                stormMinutes: try TierdeskConfiguration.int(reader, "tierdesk.storm.minutes", default: 60, range: 1...1440)))
+                stormMinutes: try TierdeskConfiguration.int(reader, "tierdesk.storm.minutes", default: 60, range: 1...1440),
+                stormFactor: Double(try TierdeskConfiguration.int(reader, "tierdesk.storm.factor", default: 5, range: 1...1000))),
+            requesterCap: Priority(rank: try TierdeskConfiguration.int(reader, "tierdesk.requester.priority.cap", default: 3, range: 1...5)) ?? .p3)
     }
 }
 
@@ -44,7 +52,7 @@ public struct TriageDependencies: Sendable {
     public init(runtime: ServiceRuntime, settings: TriageSettings = TriageSettings()) {
         self.runtime = runtime
         self.settings = settings
-        policy = PolicyCache(threshold: settings.threshold)
+        policy = PolicyCache(threshold: settings.threshold, requesterCap: settings.requesterCap)
         training = ClassifierTraining(store: policies, client: runtime.postgres, clock: runtime.clock, threshold: settings.threshold)
         problems = ProblemStore(tickets: runtime.tickets, thresholds: settings.problems)
     }
@@ -118,20 +126,21 @@ struct TriageEventHandler: EventHandler {
         guard !ids.isEmpty else { return }
         let store = deps.runtime.tickets
         let now = deps.runtime.clock.now()
-        let defaulted = Dictionary(
-            events.compactMap { event in event.ticketId.map { ($0, Set(event.data["defaulted"]?.arrayValue?.compactMap(\.stringValue) ?? [])) } },
-            uniquingKeysWith: { first, _ in first })
+        let facts = Dictionary(
+            events.compactMap { event in event.ticketId.map { ($0, SubmissionFacts(data: event.data)) } }, uniquingKeysWith: { first, _ in first })
         let tickets = try await store.lock(ids, on: connection, logger: logger)
         let policy = try await deps.policy.current(on: connection, logger: logger)
         var decisions: [UUID: TriageDecision] = [:]
         for id in ids {
             guard let ticket = tickets[id], ticket.status == .new else { continue }  // already past triage: nothing to do
-            decisions[id] = TriageEngine.decide(TriageInput(ticket: ticket, defaulted: defaulted[id] ?? []), policy: policy)
+            decisions[id] = TriageEngine.decide(TriageInput(ticket: ticket, facts: facts[id] ?? SubmissionFacts()), policy: policy)
         }
         let linked = try await deps.problems.review(&decisions, tickets: tickets, on: connection, now: now, logger: logger)
         let order = ids.filter { decisions[$0] != nil }
         let triaged = try await store.save(
             try order.map { id in try Self.triaged(tickets[id]!, decisions[id]!) }, on: connection, now: now, logger: logger)
+        try await store.setCategorySources(
+            order.compactMap { id in decisions[id]!.categorySource.map { (id, $0.rawValue) } }, on: connection, logger: logger)
         // Level 4 and rejections take a second step from `triaged`.
         let onward = try triaged.compactMap { ticket in try Self.onward(ticket, decisions[ticket.id]!) }
         _ = try await store.save(onward, on: connection, now: now, logger: logger)

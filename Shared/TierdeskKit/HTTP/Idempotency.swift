@@ -52,6 +52,14 @@ public struct Idempotency: Sendable {
         return key
     }
 
+    /// Whether a key looks like at least 128 random bits (32 or more characters of base64url, hex or a
+    /// UUID's, with no long runs of one character): what an anonymous caller must send, since anyone
+    /// who guesses its key (an alert id, a counter) and body would be answered its replay.
+    public static func isUnguessable(_ key: String) -> Bool {
+        let allowed = key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+        return allowed && key.count >= 32 && Set(key).count >= 12
+    }
+
     /// A hash of the request's meaning: the JSON body with its keys sorted, so spacing and key order do not count.
     public static func fingerprint(_ value: some Encodable) throws -> Data {
         Data(SHA256.hash(data: Data(try JSONCoding.string(value).utf8)))

@@ -64,11 +64,17 @@ public struct TicketChange: Sendable {
     public let handOff: [String]
 
     /// `target` is the lifecycle move the change makes (checked even when it is a self-loop such as
-    /// a move to another tier's queue); `change` edits the ticket and may throw to refuse; any other
-    /// status change must also be allowed by the lifecycle.
+    /// a move to another tier's queue); `from`, when given, the statuses the move may start from (an
+    /// action narrower than the lifecycle, such as escalating a ticket that is being worked);
+    /// `change` edits the ticket and may throw to refuse; any other status change must also be
+    /// allowed by the lifecycle.
     public init(
-        _ current: Ticket, to target: TicketStatus? = nil, event: EventDraft, handOff: [String] = [], _ change: (inout Ticket) throws -> Void = { _ in }
+        _ current: Ticket, to target: TicketStatus? = nil, from: Set<TicketStatus>? = nil, event: EventDraft, handOff: [String] = [],
+        _ change: (inout Ticket) throws -> Void = { _ in }
     ) throws {
+        if let from, !from.contains(current.status) {
+            throw TicketStoreError.invalidTransition(from: current.status, to: target ?? current.status)
+        }
         var ticket = current
         if let target {
             guard current.status.canTransition(to: target) else { throw TicketStoreError.invalidTransition(from: current.status, to: target) }
@@ -343,12 +349,12 @@ public struct TicketStore: Sendable {
     /// `change` edits the ticket and may throw to refuse; any other status change must also be
     /// allowed by the lifecycle; `expectedVersion`, when given, must be the current one.
     public func update(
-        _ id: UUID, to target: TicketStatus? = nil, expectedVersion: Int? = nil, event: EventDraft, handOff: [String] = [],
-        on connection: PostgresConnection, now: Date, logger: Logger, _ change: @Sendable (inout Ticket) throws -> Void = { _ in }
+        _ id: UUID, to target: TicketStatus? = nil, from: Set<TicketStatus>? = nil, expectedVersion: Int? = nil, event: EventDraft,
+        handOff: [String] = [], on connection: PostgresConnection, now: Date, logger: Logger, _ change: @Sendable (inout Ticket) throws -> Void = { _ in }
     ) async throws -> Ticket {
         guard let current = try await find(id, forUpdate: true, on: connection, logger: logger) else { throw TicketStoreError.notFound }
         if let expectedVersion, expectedVersion != current.version { throw TicketStoreError.staleVersion(current: current.version) }
-        let checked = try TicketChange(current, to: target, event: event, handOff: handOff, change)
+        let checked = try TicketChange(current, to: target, from: from, event: event, handOff: handOff, change)
         return try await save([checked], on: connection, now: now, logger: logger)[0]
     }
 
@@ -401,6 +407,17 @@ public struct TicketStore: Sendable {
                 SELECT \(event.id), destination, \(source), \(event.type.rawValue), \(ticketID), \(payload)::jsonb, now(), \(now)
                 FROM unnest(\(handOff)::text[]) AS destination)
             SELECT 1
+            """, logger: logger)
+    }
+
+    /// Records who set each ticket's category (`CategorySource`, triage's decision): no event, no new
+    /// version. Storms and recurring incidents count only categories somebody vouched for.
+    public func setCategorySources(_ sources: [(id: UUID, source: String)], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !sources.isEmpty else { return }
+        try await connection.execute(
+            """
+            UPDATE tickets t SET category_source = s.source
+            FROM unnest(\(sources.map(\.id))::uuid[], \(sources.map(\.source))::text[]) AS s(id, source) WHERE t.id = s.id
             """, logger: logger)
     }
 
@@ -462,6 +479,20 @@ public struct TicketStore: Sendable {
             TicketSummary.init(row:))
         let byID = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { byID[$0] }
+    }
+
+    /// The level a resolved ticket goes back to when it reopens: its own level, or for a ticket at
+    /// level 4 (whose queue nobody serves) the level that escalated it to the vendor, level 1 when a
+    /// triage rule sent it there.
+    public func reopeningTier(of ticket: Ticket, on executor: some DatabaseExecutor, logger: Logger) async throws -> Tier {
+        guard let tier = ticket.tier, tier == .vendor else { return max(ticket.tier ?? .firstLine, .firstLine) }
+        let from = try await executor.first(
+            """
+            SELECT (data->>'fromTier')::int AS from_tier FROM ticket_events
+            WHERE ticket_id = \(ticket.id) AND type = 'ticket.escalated' AND data->>'toTier' = '4' ORDER BY seq DESC LIMIT 1
+            """, logger: logger
+        ) { try $0.get("from_tier", as: Int?.self) }
+        return (from ?? nil).flatMap(Tier.init(rawValue:)).flatMap { Tier.agentTiers.contains($0) ? $0 : nil } ?? .firstLine
     }
 
     /// Whether the ticket's trail holds an event of `type` (a vendor case was opened, say).

@@ -13,17 +13,44 @@ public struct ChatLine: Sendable, Codable, Equatable {
     }
 }
 
-/// Mail as a mail gateway posts it to `POST /v1/inbound/email`.
+/// What the mail gateway verified of a message's sender (its `Authentication-Results`): each
+/// `pass`, `fail`, `none`, ... as the gateway's verifier reported it.
+public struct MailAuthentication: Sendable, Codable, Equatable {
+    public var spf: String?
+    public var dkim: String?
+    /// DMARC: SPF or DKIM passed for the domain of the `From` address (aligned).
+    public var dmarc: String?
+
+    public init(spf: String? = nil, dkim: String? = nil, dmarc: String? = nil) {
+        self.spf = spf
+        self.dkim = dkim
+        self.dmarc = dmarc
+    }
+
+    /// Whether the `From` address is proven: DMARC passed, so SPF or DKIM passed for its own domain.
+    public var passed: Bool { dmarc?.lowercased() == "pass" }
+}
+
+/// Mail as a mail gateway posts it to `POST /v1/inbound/email`. `deliveredTo` is the envelope
+/// recipient (`RCPT TO`), where a ticket's reply address arrives; `authentication` is the gateway's
+/// verdict on the sender. Without either, a message opens a new ticket: `From` proves nothing.
 public struct InboundEmail: Sendable, Codable, Equatable {
     public var from: String
     public var to: String?
+    public var deliveredTo: String?
     public var subject: String
     public var text: String
     public var messageId: String
     public var inReplyTo: String?
     public var references: [String]?
+    public var authentication: MailAuthentication?
 
-    public init(from: String, to: String? = nil, subject: String, text: String, messageId: String, inReplyTo: String? = nil, references: [String]? = nil) {
+    public init(
+        from: String, to: String? = nil, deliveredTo: String? = nil, subject: String, text: String, messageId: String, inReplyTo: String? = nil,
+        references: [String]? = nil, authentication: MailAuthentication? = nil
+    ) {
+        self.deliveredTo = deliveredTo
+        self.authentication = authentication
         self.from = from
         self.to = to
         self.subject = subject
@@ -56,7 +83,8 @@ public struct InboundEmail: Sendable, Codable, Equatable {
         for (index, reference) in (references ?? []).enumerated() where reference.count > 998 { v.fail("references[\(index)]", "is too long") }
         if (references ?? []).count > 100 { v.fail("references", "must list at most 100 message ids") }
         // Stored as text: PostgreSQL cannot hold U+0000.
-        for (field, value) in [("from", from), ("to", to ?? ""), ("inReplyTo", inReplyTo ?? "")]
+        v.text(deliveredTo, field: "deliveredTo", required: false, maxLength: 998)
+        for (field, value) in [("from", from), ("to", to ?? ""), ("deliveredTo", deliveredTo ?? ""), ("inReplyTo", inReplyTo ?? "")]
             + (references ?? []).enumerated().map({ ("references[\($0.offset)]", $0.element) })
         where value.unicodeScalars.contains("\u{0}") {
             v.fail(field, "must not contain NUL characters (U+0000)")
@@ -107,7 +135,7 @@ public struct RequesterProfile: Sendable, Codable, Equatable {
 
 /// A knowledge-base article.
 public struct Article: Sendable, Codable, Equatable {
-    public enum Status: String, Sendable, Codable { case published, retired }
+    public enum Status: String, Sendable, Codable { case draft, published, retired }
     public var id: UUID
     public var slug: String?
     public var title: String

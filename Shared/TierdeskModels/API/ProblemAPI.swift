@@ -19,8 +19,12 @@ public struct ProblemRecord: Sendable, Codable, Equatable {
     /// Level 3's verdict that the cause is understood and documented (ITIL's known error). Whether or
     /// not it is set, an open problem's workaround goes to level 1 with every new ticket that matches it.
     public var knownError: Bool
-    /// Opened (or joined) by a storm: many tickets of one category at once.
+    /// Opened (or joined) by a storm: many tickets of one category, from many requesters, at once.
+    /// Its tickets are flagged and level 3 told; nothing is moved until a level 2 or 3 agent confirms.
     public var storm: Bool
+    /// When a level 2 or 3 agent (or the admin) confirmed the storm's mass change: its open tickets
+    /// raised to P1 at level 2, and the tickets that join it afterwards too.
+    public var stormConfirmedAt: Date?
     public var resolution: String?
     public var createdAt: Date
     public var updatedAt: Date
@@ -29,8 +33,9 @@ public struct ProblemRecord: Sendable, Codable, Equatable {
 
     public init(
         id: UUID, title: String, status: ProblemStatus, category: String, incidentIds: [UUID], rootCause: String?, workaround: String?, knownError: Bool,
-        storm: Bool, resolution: String?, createdAt: Date, updatedAt: Date, resolvedAt: Date?, version: Int
+        storm: Bool, stormConfirmedAt: Date? = nil, resolution: String?, createdAt: Date, updatedAt: Date, resolvedAt: Date?, version: Int
     ) {
+        self.stormConfirmedAt = stormConfirmedAt
         self.id = id
         self.title = title
         self.status = status

@@ -125,6 +125,19 @@ public struct CloseRequest: Sendable, Codable, Equatable {
     }
 }
 
+/// `POST /v1/tickets/{id}/reopen`: the level takes a resolved ticket back, saying why.
+public struct ReopenRequest: Sendable, Codable, Equatable {
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        v.text(reason, field: "reason", maxLength: 2000, multiline: true)
+        try v.check()
+    }
+}
+
 /// `POST /v1/tickets/{id}/collaborators`: an agent of any level joins the swarm.
 public struct CollaboratorRequest: Sendable, Codable, Equatable {
     public var agentId: UUID

@@ -144,11 +144,15 @@ public struct RuleTestRequest: Sendable, Codable, Equatable {
     public var urgency: Urgency?
     public var requesterEmail: String?
     public var metadata: [String: JSONValue]?
+    /// Whether an agent, an integration or authenticated mail vouches for the submission (its
+    /// category, impact and urgency, and the requester's address); default false: an anonymous form.
+    public var vouched: Bool?
 
     public init(
         subject: String, description: String, channel: Channel? = nil, category: String? = nil, impact: Impact? = nil, urgency: Urgency? = nil,
-        requesterEmail: String? = nil, metadata: [String: JSONValue]? = nil
+        requesterEmail: String? = nil, metadata: [String: JSONValue]? = nil, vouched: Bool? = nil
     ) {
+        self.vouched = vouched
         self.subject = subject
         self.description = description
         self.channel = channel
@@ -226,17 +230,23 @@ public struct PriorityOutcome: Sendable, Codable, Equatable {
     public var urgencyFrom: String
     /// The ITIL matrix's answer for impact × urgency.
     public var matrix: Priority
-    /// Why it was raised one step (a VIP requester or domain), if it was.
+    /// Why it was raised one step (a verified VIP requester or domain), if it was.
     public var raisedBy: String?
+    /// Why it was held at the cap (the requester's own statement of impact and urgency), if it was.
+    public var cappedBy: String?
     public var result: Priority
 
-    public init(impact: Impact, impactFrom: String, urgency: Urgency, urgencyFrom: String, matrix: Priority, raisedBy: String?, result: Priority) {
+    public init(
+        impact: Impact, impactFrom: String, urgency: Urgency, urgencyFrom: String, matrix: Priority, raisedBy: String?, cappedBy: String? = nil,
+        result: Priority
+    ) {
         self.impact = impact
         self.impactFrom = impactFrom
         self.urgency = urgency
         self.urgencyFrom = urgencyFrom
         self.matrix = matrix
         self.raisedBy = raisedBy
+        self.cappedBy = cappedBy
         self.result = result
     }
 }
@@ -255,12 +265,16 @@ public struct TriageDecision: Sendable, Codable, Equatable {
     public var reject: String?
     /// The rule that routed it, if any.
     public var ruleId: UUID?
+    /// Who set the category: `rule`, `classifier`, `principal` (an agent, the admin or an
+    /// integration submitted it) or `requester` (a statement nobody vouched for); nil without one.
+    public var categorySource: CategorySource?
     public var explanation: TriageExplanation
 
     public init(
         tier: Int?, priority: Priority, impact: Impact, urgency: Urgency, category: String?, skills: [String], vendorId: UUID?, reject: String?,
-        ruleId: UUID?, explanation: TriageExplanation
+        ruleId: UUID?, categorySource: CategorySource? = nil, explanation: TriageExplanation
     ) {
+        self.categorySource = categorySource
         self.tier = tier
         self.priority = priority
         self.impact = impact
@@ -364,4 +378,12 @@ public struct CategoryDefaultsRequest: Sendable, Codable, Equatable {
         self.impact = impact
         self.urgency = urgency
     }
+}
+
+/// Who set a ticket's category. Storms and recurring incidents count only what is `trusted`.
+public enum CategorySource: String, Sendable, Codable, CaseIterable {
+    case requester, principal, rule, classifier
+
+    /// Set by a rule, the classifier or an authenticated principal: something somebody vouched for.
+    public var trusted: Bool { self != .requester }
 }

@@ -18,14 +18,19 @@ import TierdeskTestSupport
 
     func email(
         _ id: String, from: String = "Dana Example <dana@example.com>", subject: String = "Printer on floor 3 jams", text: String = "It jams on every job.",
-        inReplyTo: String? = nil, references: [String]? = nil
+        inReplyTo: String? = nil, references: [String]? = nil, authentication: MailAuthentication? = MailAuthentication(dmarc: "pass")
     ) -> InboundEmail {
-        InboundEmail(from: from, to: "it@example.com", subject: subject, text: text, messageId: id, inReplyTo: inReplyTo, references: references)
+        InboundEmail(
+            from: from, to: "it@example.com", subject: subject, text: text, messageId: id, inReplyTo: inReplyTo, references: references,
+            authentication: authentication)
     }
+
+    /// An anonymous submission's key: at least 128 random bits.
+    static func randomKey() -> HTTPFields { [HTTPField.Name("Idempotency-Key")!: Secrets.base64URL(Secrets.randomBytes(24))] }
 
     @Test(.freshDatabase) func sameKeySameBodyReplaysAndAnotherBodyIs422() async throws {
         try await withIntake { http, db in
-            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "submit-7f3a"]
+            let key = Self.randomKey()
             let first = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(), headers: key)
             let again = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(), headers: key)
             #expect(first.status == .created && again.status == .created)
@@ -91,7 +96,7 @@ import TierdeskTestSupport
 
     @Test(.freshDatabase) func keysExpireAfter24Hours() async throws {
         try await withIntake { http, db in
-            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "old-key"]
+            let key = Self.randomKey()
             _ = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(), headers: key)
             try await db.client.execute("UPDATE idempotency_keys SET created_at = created_at - interval '25 hours'", logger: db.logger)
             try await db.client.execute("UPDATE tickets SET created_at = created_at - interval '25 hours'", logger: db.logger)
@@ -141,7 +146,10 @@ import TierdeskTestSupport
         try await withIntake { http, db in
             var chat = SubmitTicketRequest.fixture(channel: .chat)
             chat.transcript = [ChatLine(from: "dana", text: "VPN is down"), ChatLine(from: "bot", text: "Have you restarted?")]
-            let created = try await http.send(.post, "/v1/tickets", json: chat).decode(SubmitTicketResponse.self)
+            #expect(try await http.send(.post, "/v1/tickets", json: chat).status == .forbidden, "chat is what a chat integration proves")
+            let widget = try await IntegrationStore().create(
+                CreateIntegrationRequest(name: "Chat widget", channels: [.chat]), defaultRate: 100, on: db.client, now: Date(), logger: db.logger)
+            let created = try await http.send(.post, "/v1/tickets", token: widget.key, json: chat).decode(SubmitTicketResponse.self)
             let stored = try #require(try await db.store.find(created.id, on: db.client, logger: db.logger))
             #expect(stored.channel == .chat && stored.channelDetails["transcript"]?.array?.count == 2)
             var misplaced = SubmitTicketRequest.fixture(channel: .web)
@@ -170,7 +178,7 @@ import TierdeskTestSupport
             // The gateway retries the same message: nothing new.
             #expect(
                 try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a1@mail>")).decode(InboundEmailResult.self).outcome == .duplicate)
-            // A reply by In-Reply-To, then one by References only, then one by the subject tag.
+            // With DMARC passed for the requester's own address: a reply by In-Reply-To, then one by References only, then one by the subject tag.
             let byHeader = try await http.send(
                 .post, "/v1/inbound/email", token: admin, json: email("<a2@mail>", subject: "Re: Printer", text: "Still jams", inReplyTo: "<a1@mail>"))
             #expect(

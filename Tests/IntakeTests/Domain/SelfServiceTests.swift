@@ -11,8 +11,9 @@ import TierdeskTestSupport
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)
             let knowledgeBase = KnowledgeBaseStore()
-            let article = try await knowledgeBase.publish(
-                CreateArticleRequest(title: "Mailbox full", body: "Archive old mail."), on: client, now: Date(), logger: db.logger)
+            let article = try #require(
+                try await knowledgeBase.publish(
+                    CreateArticleRequest(title: "Mailbox full", body: "Archive old mail."), on: client, now: Date(), logger: db.logger))
             let selfService = SelfService(tickets: db.store, requesters: RequesterStore(), knowledgeBase: knowledgeBase)
             let now = Date(timeIntervalSince1970: 1_800_000_000)
             let request = SelfServiceResolutionRequest(

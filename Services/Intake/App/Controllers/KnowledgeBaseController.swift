@@ -17,6 +17,8 @@ struct KnowledgeBaseController: Sendable {
         router.put("v1/kb/articles/{id}", use: edit)
         router.post("v1/kb/articles/{id}/votes", use: vote)
         router.delete("v1/kb/articles/{id}", use: retire)
+        router.get("v1/kb/drafts", use: drafts)
+        router.post("v1/kb/articles/{id}/publish", use: publishDraft)
         router.post("v1/self-service/suggestions", use: suggest)
         router.post("v1/self-service/resolutions", use: resolve)
     }
@@ -32,11 +34,44 @@ struct KnowledgeBaseController: Sendable {
         return JSONResponse(Page(items: items, nextCursor: nil))
     }
 
+    /// A published article; who wrote it and from which ticket only for agents and the admin.
     @Sendable func article(request: Request, context: AppRequestContext) async throws -> JSONResponse<Article> {
         guard let id = context.parameters.get("id", as: UUID.self),
-            let article = try await deps.knowledgeBase.find(id, on: deps.runtime.postgres, logger: context.logger)
+            var article = try await deps.knowledgeBase.find(id, on: deps.runtime.postgres, logger: context.logger)
         else { throw IntakeError.articleNotFound }
+        switch context.principal {
+        case .agent, .admin: break
+        default:
+            article.sourceTicketId = nil
+            article.authorAgentId = nil
+        }
         return JSONResponse(article)
+    }
+
+    /// Drafts from levels 1 and 2 waiting for review (level 3 agents and the admin).
+    @Sendable func drafts(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<Article>> {
+        _ = try writer(context)
+        let cursor = try Pagination.cursor(request) { text -> (Date, UUID)? in
+            guard let parts = Cursor.decode(text, count: 2), let micros = Int64(parts[0]), (0...253_402_300_799_000_000).contains(micros),
+                let id = UUID(uuidString: parts[1])
+            else { return nil }
+            return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
+        }
+        return JSONResponse(
+            try await deps.knowledgeBase.drafts(limit: try Pagination.limit(request), after: cursor, on: deps.runtime.postgres, logger: context.logger))
+    }
+
+    /// Level 3 (or the admin) publishes a draft as it stands; 404 when there is no such draft.
+    @Sendable func publishDraft(request: Request, context: AppRequestContext) async throws -> JSONResponse<Article> {
+        _ = try writer(context)
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.articleNotFound }
+        let (knowledgeBase, now) = (deps.knowledgeBase, deps.runtime.clock.now())
+        let published = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+            guard try await knowledgeBase.publishDraft(id, on: connection, now: now, logger: context.logger) else { return nil as Article? }
+            return try await knowledgeBase.find(id, on: connection, logger: context.logger)
+        }
+        guard let published else { throw IntakeError.articleNotFound }
+        return JSONResponse(published)
     }
 
     /// Retires an article (level 3 agents, its author, the admin): it leaves search and suggestions;
@@ -61,9 +96,11 @@ struct KnowledgeBaseController: Sendable {
             key: key, scope: deps.idempotencyScope("POST /v1/kb/articles", context), fingerprint: try Idempotency.fingerprint(input),
             client: deps.runtime.postgres, now: now, logger: context.logger
         ) { connection in
-            let id = try await knowledgeBase.publish(
-                input, authorLevel: author?.tiers.max(), authorAgentID: author?.id, on: connection, now: now, logger: context.logger)
-            guard let article = try await knowledgeBase.find(id, on: connection, logger: context.logger) else { throw IntakeError.articleNotFound }
+            guard
+                let id = try await knowledgeBase.publish(
+                    input, authorLevel: author?.tiers.max(), authorAgentID: author?.id, on: connection, now: now, logger: context.logger),
+                let article = try await knowledgeBase.find(id, on: connection, logger: context.logger)
+            else { throw IntakeError.articleNotFound }
             return try StoredResponse(article, status: .created, location: "/v1/kb/articles/\(id.uuidString.lowercased())")
         }
         return stored.response()
@@ -133,6 +170,16 @@ struct KnowledgeBaseController: Sendable {
             case .requester(let ticketID):
                 // One person, one vote, however many tickets (and tokens) they hold.
                 guard let ticket = try await tickets.find(ticketID, on: connection, logger: context.logger) else { throw Problem.unauthorized }
+                // Only a requester an agent has served: a token anybody can get by filing a ticket would let votes be stuffed.
+                let served =
+                    try await connection.first(
+                        """
+                        SELECT 1 AS served WHERE EXISTS (
+                            SELECT 1 FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id
+                            WHERE t.requester_id = \(ticket.requester.id) AND e.actor LIKE 'agent:%')
+                        """, logger: context.logger
+                    ) { _ in true } ?? false
+                guard served else { throw Problem.forbidden("votes come from requesters an agent has served, and from agents") }
                 voter = "requester:\(ticket.requester.id.uuidString.lowercased())"
             default: throw Problem.forbidden("votes come from requesters and agents")
             }

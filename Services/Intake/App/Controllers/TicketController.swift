@@ -17,21 +17,26 @@ struct TicketController: Sendable {
 
     /// Opens a ticket. `Idempotency-Key` makes retries safe (the replay answers the requester token
     /// again); without one, an identical submission from the same requester within a minute answers
-    /// the first ticket as a duplicate, without its token.
+    /// the first ticket as a duplicate, without its token. What a caller may set follows what it
+    /// proves (`SubmissionRights`): an anonymous caller files on the web, with no metadata.
     @Sendable func submit(request: Request, context: AppRequestContext) async throws -> Response {
-        switch context.principal {
-        case .vendor, .internal, .mailGateway: throw Problem.forbidden("tickets are submitted by requesters, agents, integrations and the admin")
-        default: break
-        }
+        let submittedBy = try SubmissionRights.submitter(context.principal)
         let key = try Idempotency.key(of: request)
+        if submittedBy == .requester, let key, !Idempotency.isUnguessable(key) {
+            throw Problem.validation([
+                FieldError(
+                    field: "Idempotency-Key",
+                    message: "an anonymous submission's key must be at least 128 random bits (32 or more base64url or hex characters, or a random UUID)")
+            ])
+        }
         let input = try await request.decodeJSON(SubmitTicketRequest.self, context: context)
         try input.validate()
+        try SubmissionRights.check(input, by: context.principal)
         var details: [String: JSONValue] = [:]
         var actor: String?
         switch input.channel {
         case .phone:
-            // A call is entered by the agent who took it.
-            guard case .agent(let agent) = context.principal else { throw Problem.forbidden("phone tickets are entered by an agent: send an agent token") }
+            guard case .agent(let agent) = context.principal else { break }
             details["takenBy"] = .string(agent.id.uuidString.lowercased())
         case .chat:
             if let transcript = input.transcript {
@@ -41,10 +46,6 @@ struct TicketController: Sendable {
             break
         }
         if case .integration(let integration) = context.principal {
-            guard integration.channels.contains(input.channel) else {
-                throw Problem.forbidden(
-                    "the integration '\(integration.name)' may submit on \(integration.channels.map(\.rawValue).sorted().joined(separator: ", ")) only")
-            }
             try deps.integrationLimiter.take("integration:\(integration.id)", perMinute: integration.ratePerMinute)
             details["integration"] = ["id": .string(integration.id.uuidString.lowercased()), "name": .string(integration.name)]
             actor = "integration:\(integration.id.uuidString.lowercased())"
@@ -62,12 +63,18 @@ struct TicketController: Sendable {
             stored = try await Idempotency().run(
                 key: key, scope: deps.idempotencyScope("POST /v1/tickets", context), fingerprint: try Idempotency.fingerprint(input),
                 client: deps.runtime.postgres, now: now, logger: logger
-            ) { [actor] connection in
-                try answer(try await intake.open(input, channelDetails: details, actor: actor, on: connection, now: now, logger: logger))
+            ) { [actor, submittedBy] connection in
+                try answer(
+                    try await intake.open(
+                        input, channelDetails: details, actor: actor, submittedBy: submittedBy, requesterVerified: submittedBy.vouches, on: connection,
+                        now: now, logger: logger))
             }
         } else {
             // Without a key there is nothing to record beside the ticket: its two statements need no transaction.
-            stored = try answer(try await intake.open(input, channelDetails: details, actor: actor, on: deps.runtime.postgres, now: now, logger: logger))
+            stored = try answer(
+                try await intake.open(
+                    input, channelDetails: details, actor: actor, submittedBy: submittedBy, requesterVerified: submittedBy.vouches,
+                    on: deps.runtime.postgres, now: now, logger: logger))
         }
         return try withRequesterToken(stored, secret: deps.secret)
     }
@@ -92,7 +99,7 @@ struct TicketController: Sendable {
             }
         }
         let events = try await runtime.tickets.events(of: id, publicOnly: isRequester, on: runtime.postgres, logger: context.logger)
-        return JSONResponse(TicketDetail(ticket: ticket, events: events))
+        return JSONResponse(isRequester ? Self.requesterView(ticket, events) : TicketDetail(ticket: ticket, events: events))
     }
 
     /// The requester adds information; see `TicketIntake.reply`. Only the ticket's own requester
@@ -109,7 +116,7 @@ struct TicketController: Sendable {
         ) { connection in
             let ticket = try await intake.reply(to: id, message: input.message, via: .web, on: connection, now: now, logger: context.logger)
             let events = try await runtime.tickets.events(of: id, publicOnly: true, on: connection, logger: context.logger)
-            return try StoredResponse(TicketDetail(ticket: ticket, events: events), status: .ok)
+            return try StoredResponse(Self.requesterView(ticket, events), status: .ok)
         }
         return stored.response()
     }
@@ -123,7 +130,12 @@ struct TicketController: Sendable {
                 id, to: .closed, event: EventDraft(type: .ticketClosed, actor: "requester", data: ["confirmed": true]), on: connection, now: now,
                 logger: context.logger)
         }
-        return JSONResponse(ticket)
+        return JSONResponse(RequesterView.ticket(ticket))
+    }
+
+    /// What the requester reads (`RequesterView`): their ticket and its public trail through the allow-list.
+    static func requesterView(_ ticket: Ticket, _ events: [TicketEvent]) -> TicketDetail {
+        TicketDetail(ticket: RequesterView.ticket(ticket), events: events.compactMap { RequesterView.event($0) })
     }
 
     func ticketID(_ context: AppRequestContext) throws -> UUID {

@@ -4,21 +4,17 @@ import PostgresNIO
 import TierdeskKit
 import TierdeskModels
 
-/// Mail from the mail gateway becomes a reply or a ticket. A reply to a known ticket (by
-/// `In-Reply-To`/`References`, or a `[TD-<n>]` tag) is added to that ticket only when its sender is
-/// the ticket's requester, or an active agent who may read the ticket (as that agent's public
-/// comment); anything else opens a ticket. A Message-ID seen before answers what it did the first time.
+/// Mail from the mail gateway becomes a reply or a ticket. Mail never acts as an agent, and `From`
+/// alone proves nothing. A message threads onto a ticket as its requester's reply when it was sent
+/// to the ticket's reply address (`ReplyAddress`, with its MAC), or when the gateway reports that
+/// the sender passed DMARC and the sender is the ticket's requester (found by `In-Reply-To`,
+/// `References` or a `[TD-<n>]` tag); anything else opens a ticket. A Message-ID seen before answers
+/// what it did the first time.
 struct MailIntake: Sendable {
     let intake: TicketIntake
     let tickets: TicketStore
     let messages: EmailMessageStore
     let secret: String
-
-    /// Who a threaded reply is from.
-    enum Sender {
-        case requester
-        case agent(AgentIdentity)
-    }
 
     /// Files one message in the caller's transaction.
     func receive(_ mail: InboundEmail, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> InboundEmailResult {
@@ -29,12 +25,14 @@ struct MailIntake: Sendable {
             return InboundEmailResult(outcome: .duplicate, ticketId: ticket.id, reference: ticket.reference, status: ticket.status)
         }
         if let target = try await thread(mail, on: connection, logger: logger),
-            let ticket = try await append(mail, to: target.ticket.id, from: target.from, on: connection, now: now, logger: logger)
+            let ticket = try await append(mail, to: target, on: connection, now: now, logger: logger)
         {
             try await messages.remember(mail.messageId, ticket: ticket.id, on: connection, now: now, logger: logger)
             return InboundEmailResult(outcome: .threaded, ticketId: ticket.id, reference: ticket.reference, status: ticket.status)
         }
-        let opened = try await intake.open(submission(mail), channelDetails: details(mail), on: connection, now: now, logger: logger)
+        let verified = mail.authentication?.passed ?? false
+        let opened = try await intake.open(
+            submission(mail), channelDetails: details(mail), submittedBy: .mail, requesterVerified: verified, on: connection, now: now, logger: logger)
         try await messages.remember(mail.messageId, ticket: opened.id, on: connection, now: now, logger: logger)
         // A duplicate's token is never answered: the same text under another Message-ID proves nothing.
         return InboundEmailResult(
@@ -42,43 +40,33 @@ struct MailIntake: Sendable {
             requesterToken: opened.duplicate ? nil : Secrets.requesterToken(ticketID: opened.id, secret: secret))
     }
 
-    /// Adds a reply to its ticket; nil when the ticket is closed (or resolved too long ago), since a
-    /// mail gateway cannot act on a refusal: the mail then opens a new ticket.
-    func append(_ mail: InboundEmail, to id: UUID, from sender: Sender, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> Ticket? {
+    /// Adds the requester's reply to its ticket; nil when the ticket is closed (or resolved too long
+    /// ago), since a mail gateway cannot act on a refusal: the mail then opens a new ticket.
+    func append(_ mail: InboundEmail, to id: UUID, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> Ticket? {
         do {
-            switch sender {
-            case .requester:
-                return try await intake.reply(to: id, message: mail.text, via: .email, on: connection, now: now, logger: logger)
-            case .agent(let agent):
-                let comment = EventDraft(type: .ticketCommented, actor: TicketStore.actor(agent), data: ["message": .string(mail.text), "channel": "email"])
-                return try await tickets.update(id, event: comment, on: connection, now: now, logger: logger) { ticket in
-                    guard ticket.status != .closed else { throw IntakeError.ticketClosed(status: ticket.status) }
-                }
-            }
+            return try await intake.reply(to: id, message: mail.text, via: .email, on: connection, now: now, logger: logger)
         } catch IntakeError.ticketClosed {
             return nil
         }
     }
 
-    /// The ticket a reply belongs to and who sent it, when the sender may write on it. A message id
-    /// or a reference alone is not proof of anything: anyone can quote one.
-    func thread(_ mail: InboundEmail, on connection: PostgresConnection, logger: Logger) async throws -> (ticket: Ticket, from: Sender)? {
+    /// The ticket a reply belongs to, when the message proves it may write there: sent to the
+    /// ticket's reply address, or from its requester with DMARC passed. A message id, a reference or
+    /// a `From` line alone is not proof of anything: anyone can write one.
+    func thread(_ mail: InboundEmail, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
+        if let id = ReplyAddress.ticket(in: [mail.deliveredTo, mail.to].compactMap { $0 }, secret: secret),
+            try await tickets.find(id, on: connection, logger: logger) != nil
+        {
+            return id
+        }
+        guard mail.authentication?.passed == true else { return nil }
         let answered = [mail.inReplyTo].compactMap { $0 } + (mail.references ?? [])
         var id = try await messages.ticketID(messageIDs: answered, on: connection, logger: logger)
         if id == nil, let number = mail.taggedReference {
             id = try await connection.first("SELECT id FROM tickets WHERE reference_number = \(number)", logger: logger) { try $0.get("id", as: UUID.self) }
         }
         guard let id, let ticket = try await tickets.find(id, on: connection, logger: logger) else { return nil }
-        let email = RequesterStore.normalize(mail.sender.email)
-        if RequesterStore.normalize(ticket.requester.email) == email { return (ticket, .requester) }
-        // Agents are read here to recognise their mail; tier-queue alone writes them.
-        let agent = try await connection.first("SELECT id, tiers, skills, wip_limit FROM agents WHERE email = \(email) AND active", logger: logger) { row in
-            AgentIdentity(
-                id: try row.get("id"), tiers: Set(try row.get("tiers", as: [Int16].self).compactMap { Tier(rawValue: Int($0)) }),
-                skills: try row.get("skills"), wipLimit: Int(try row.get("wip_limit", as: Int32.self)))
-        }
-        if let agent, try await tickets.agentMayRead(ticket, agent: agent, on: connection, logger: logger) { return (ticket, .agent(agent)) }
-        return nil
+        return RequesterStore.normalize(ticket.requester.email) == RequesterStore.normalize(mail.sender.email) ? id : nil
     }
 
     /// A new ticket from a message: subject and text cut to the limits (and flagged when cut).
@@ -93,6 +81,7 @@ struct MailIntake: Sendable {
     func details(_ mail: InboundEmail) -> [String: JSONValue] {
         [
             "messageId": .string(mail.messageId), "to": .optional(mail.to), "from": .string(mail.from),
+            "authenticated": .bool(mail.authentication?.passed ?? false),
             "truncated": .bool(mail.text.count > SubmitTicketRequest.maxDescriptionLength || mail.subject.count > SubmitTicketRequest.maxSubjectLength),
         ]
     }

@@ -19,11 +19,13 @@ public struct KnowledgeBaseStore: Sendable {
     /// overwritten by another's slug). `sourceTicketID` is the ticket it came from: one article per
     /// source ticket, so publishing from it again (after a reopen) updates that one. `replacingSlug`
     /// (the demo loader only, which owns its slugs) updates the article with the same slug instead.
+    /// A `draft` (levels 1-2 writing from a resolution) waits for level 3 (`publishDraft`) and never
+    /// replaces a published article: then nothing changes and the answer is nil.
     @discardableResult
     public func publish(
         _ input: CreateArticleRequest, sourceTicketID: UUID? = nil, authorLevel: Tier? = nil, authorAgentID: UUID? = nil, replacingSlug: Bool = false,
-        on executor: some DatabaseExecutor, now: Date, logger: Logger
-    ) async throws -> UUID {
+        draft: Bool = false, on executor: some DatabaseExecutor, now: Date, logger: Logger
+    ) async throws -> UUID? {
         let tags = input.tags ?? []
         let tagText = tags.joined(separator: " ")
         let arbiter = sourceTicketID != nil ? "(source_ticket_id) WHERE source_ticket_id IS NOT NULL" : replacingSlug ? "(slug)" : nil
@@ -32,19 +34,21 @@ public struct KnowledgeBaseStore: Sendable {
                 """
                 ON CONFLICT \(arbiter) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body,
                     tags = EXCLUDED.tags, category = EXCLUDED.category, search_vector = EXCLUDED.search_vector, author_agent_id = EXCLUDED.author_agent_id,
-                    status = 'published', updated_at = EXCLUDED.updated_at
+                    status = EXCLUDED.status, updated_at = EXCLUDED.updated_at
+                WHERE kb_articles.status <> 'published' OR EXCLUDED.status = 'published'
                 """
             } ?? ""
         let id: UUID?
         do {
             id = try await executor.first(
                 """
-                INSERT INTO kb_articles (id, slug, title, body, tags, category, source_ticket_id, author_level, author_agent_id, search_vector, created_at, updated_at)
+                INSERT INTO kb_articles (id, slug, title, body, tags, category, source_ticket_id, author_level, author_agent_id, search_vector, created_at,
+                                         updated_at, status)
                 VALUES (\(UUID()), \(input.slug), \(input.title), \(input.body), \(tags), \(input.category), \(sourceTicketID),
                         \(authorLevel.map { Int16($0.rawValue) }), \(authorAgentID),
                         setweight(to_tsvector('english', \(input.title)), 'A') || setweight(to_tsvector('english', \(tagText)), 'B')
                           || setweight(to_tsvector('english', \(input.body)), 'C'),
-                        \(now), \(now))
+                        \(now), \(now), \(draft ? "draft" : "published"))
                 \(unescaped: upsert)
                 RETURNING id
                 """, logger: logger
@@ -52,9 +56,34 @@ public struct KnowledgeBaseStore: Sendable {
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw IntakeError.duplicateSlug(input.slug ?? "")
         }
-        guard let id else { throw IntakeError.concurrentChange("the article could not be stored; retry") }
-        try await learnWords(of: input, on: executor, logger: logger)
+        guard let id else {
+            if draft { return nil }
+            throw IntakeError.concurrentChange("the article could not be stored; retry")
+        }
+        if !draft { try await learnWords(of: input, on: executor, logger: logger) }
         return id
+    }
+
+    /// Drafts waiting for level 3, oldest first, a page at a time (keyset on creation time and id).
+    public func drafts(limit: Int, after cursor: (Date, UUID)?, on executor: some DatabaseExecutor, logger: Logger) async throws -> Page<Article> {
+        let rows = try await executor.all(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(Self.columns) FROM kb_articles
+                    WHERE status = 'draft' AND ($1::timestamptz IS NULL OR (created_at, id) > ($1, $2)) ORDER BY created_at, id LIMIT $3
+                    """, binds: try PostgresBindings(cursor?.0, cursor?.1, limit + 1)), logger: logger, Article.init(row:))
+        return Page(fetched: rows, limit: limit) { Cursor.encode(["\($0.createdAt.epochMicroseconds)", $0.id.uuidString]) }
+    }
+
+    /// Level 3 publishes a draft as it stands; false when there is no draft with that id.
+    public func publishDraft(_ id: UUID, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> Bool {
+        guard
+            let article = try await executor.first(
+                "UPDATE kb_articles SET status = 'published', updated_at = \(now) WHERE id = \(id) AND status = 'draft' RETURNING \(unescaped: Self.columns)",
+                logger: logger, Article.init(row:))
+        else { return false }
+        try await learnWords(of: CreateArticleRequest(title: article.title, body: article.body, tags: article.tags), on: executor, logger: logger)
+        return true
     }
 
     /// Replaces a published article's text; false when there is none with that id; 409 when the new slug is another's.

@@ -12,6 +12,9 @@ public struct TicketIntake: Sendable {
     static let duplicateWindow: TimeInterval = 60
     /// A resolved ticket reopens on a reply within this window.
     static let reopenWindow: TimeInterval = 7 * 86_400
+    /// A ticket takes at most this many replies from its requester: a stolen link or a loop of
+    /// auto-replies cannot grow its trail without end.
+    static let maxReplies = 500
 
     /// Opens a ticket and hands it to triage, or answers the ticket an identical submission of the
     /// same requester opened in the last minute (`duplicate`). One statement, one round trip, no
@@ -19,9 +22,11 @@ public struct TicketIntake: Sendable {
     /// submission), then the ticket with its event and hand-off. The contact details a submission
     /// gives are kept on the ticket (`channelDetails.contact`), never written over a stored profile.
     /// `actor` names who submitted when it is not the requester (an integration).
+    /// `submittedBy` and `requesterVerified` say who vouches for the submission (`SubmissionFacts`),
+    /// which triage reads to decide what the submission's statements may steer.
     func open(
-        _ input: SubmitTicketRequest, channelDetails: [String: JSONValue] = [:], actor: String? = nil, on executor: some DatabaseExecutor, now: Date,
-        logger: Logger
+        _ input: SubmitTicketRequest, channelDetails: [String: JSONValue] = [:], actor: String? = nil, submittedBy: SubmittedBy,
+        requesterVerified: Bool, on executor: some DatabaseExecutor, now: Date, logger: Logger
     ) async throws -> TicketStore.Opened {
         var details = channelDetails
         if let contact = Self.contact(input.requester) { details["contact"] = contact }
@@ -33,11 +38,11 @@ public struct TicketIntake: Sendable {
             impact: input.impact ?? .medium, urgency: input.urgency ?? .medium, category: input.category, channel: input.channel,
             subject: input.subject, description: input.description, requesterID: UUID.timeOrdered(at: now), metadata: input.metadata ?? [:],
             channelDetails: details)
-        let data: JSONValue = [
-            "channel": .string(input.channel.rawValue),
-            // Triage fills these from the ticket's category when the requester gave none.
-            "defaulted": .array([input.impact == nil ? "impact" : nil, input.urgency == nil ? "urgency" : nil].compactMap { $0.map(JSONValue.string) }),
-        ]
+        // Triage fills the defaulted ones from the ticket's category when the requester gave none.
+        let facts = SubmissionFacts(
+            defaulted: Set([input.impact == nil ? "impact" : nil, input.urgency == nil ? "urgency" : nil].compactMap { $0 }), submittedBy: submittedBy,
+            requesterVerified: requesterVerified)
+        let data = JSONValue.object(facts.data.merging(["channel": .string(input.channel.rawValue)]) { first, _ in first })
         let opened = try await tickets.submit(
             draft, by: submitter, actor: actor, eventData: data, handOff: ["triage"], duplicateSince: now.addingTimeInterval(-Self.duplicateWindow),
             on: executor, now: now, logger: logger)
@@ -61,17 +66,27 @@ public struct TicketIntake: Sendable {
         -> Ticket
     {
         guard let current = try await tickets.find(id, on: connection, logger: logger) else { throw IntakeError.ticketNotFound }
+        let replies =
+            try await connection.first(
+                """
+                SELECT count(*) AS replies FROM ticket_events
+                WHERE ticket_id = \(id) AND type IN ('ticket.commented', 'ticket.reopened') AND actor LIKE 'requester%'
+                """, logger: logger
+            ) { Int(try $0.get("replies", as: Int64.self)) } ?? 0
+        guard replies < Self.maxReplies else { throw IntakeError.tooManyReplies(Self.maxReplies) }
         let reopening = current.status == .resolved && now.timeIntervalSince(current.updatedAt) <= Self.reopenWindow
         let event = EventDraft(
             type: reopening ? .ticketReopened : .ticketCommented, actor: "requester:\(current.requester.id.uuidString.lowercased())",
             data: ["message": .string(message), "from": "requester", "channel": .string(channel.rawValue)])
         // tier-queue re-arms (or resumes) the SLA clock of a ticket the reply brings back to its queue.
         let backToQueue = reopening || current.status == .pendingCustomer
+        // A ticket at level 4 comes back to the level that escalated it, never to level 4's unserved queue.
+        let tier = try await tickets.reopeningTier(of: current, on: connection, logger: logger)
         return try await tickets.update(id, event: event, handOff: backToQueue ? ["tier-queue"] : [], on: connection, now: now, logger: logger) { ticket in
             switch ticket.status {
             case .pendingCustomer,
                 .resolved where reopening:
-                ticket.requeue(tier: max(ticket.tier ?? .firstLine, .firstLine), now: now)
+                ticket.requeue(tier: tier, now: now)
             case .resolved, .closed:
                 throw IntakeError.ticketClosed(status: ticket.status)
             default:

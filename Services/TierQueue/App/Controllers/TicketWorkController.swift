@@ -18,6 +18,7 @@ struct TicketWorkController: Sendable {
         router.post("v1/tickets/{id}/de-escalate", use: deescalate)
         router.post("v1/tickets/{id}/reassign", use: reassign)
         router.post("v1/tickets/{id}/close", use: close)
+        router.post("v1/tickets/{id}/reopen", use: reopen)
         router.post("v1/tickets/{id}/collaborators", use: addCollaborator)
         router.delete("v1/tickets/{id}/collaborators/{agentId}", use: removeCollaborator)
     }
@@ -143,6 +144,15 @@ struct TicketWorkController: Sendable {
         try input.validate()
         return JSONResponse(
             try await deps.work.close(
+                id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
+    }
+
+    @Sendable func reopen(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
+        let (id, worker) = try caller(context)
+        let input = try await request.decodeJSON(ReopenRequest.self, context: context)
+        try input.validate()
+        return JSONResponse(
+            try await deps.work.reopen(
                 id, by: worker, input, expectedVersion: try expectedVersion(request), now: deps.runtime.clock.now(), logger: context.logger))
     }
 

@@ -148,7 +148,8 @@ struct TicketWork: Sendable {
             ])
         let move: TicketStatus = target == .vendor ? .pendingVendor : .queued
         return try await change(
-            id, to: move, expectedVersion: expectedVersion, event: event, handOff: target == .vendor ? ["vendor-bridge"] : [], now: now, logger: logger
+            id, to: move, from: Self.beingWorked, expectedVersion: expectedVersion, event: event, handOff: target == .vendor ? ["vendor-bridge"] : [],
+            now: now, logger: logger
         ) { ticket in
             try worker.mayWork(on: ticket)
             guard ticket.tier == from else { throw TierQueueError.changedWhileEscalating }
@@ -173,10 +174,27 @@ struct TicketWork: Sendable {
         let event = EventDraft(
             type: .ticketDeescalated, actor: worker.name,
             data: ["fromTier": .number(Double(from.rawValue)), "toTier": .number(Double(target.rawValue)), "note": .string(input.note)])
-        return try await change(id, to: .queued, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
+        return try await change(id, to: .queued, from: Self.beingWorked, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
             try worker.mayWork(on: ticket)
             guard ticket.tier == from else { throw TierQueueError.changedWhileEscalating }
             ticket.requeue(tier: target, now: now)
+        }
+    }
+
+    /// What escalation and de-escalation move: tickets being worked (queued, in progress or paused);
+    /// a resolved ticket is reopened first (`reopen`, or the requester's reply), else 409.
+    static let beingWorked: Set<TicketStatus> = [.queued, .inProgress, .pendingCustomer, .pendingVendor]
+
+    /// A resolved ticket reopened by its level with a reason: back in the queue of the level that
+    /// resolved it, or, for a ticket resolved at level 4, of the level that escalated it to the vendor
+    /// (`TicketStore.reopeningTier`). Anything but a resolved ticket is 409.
+    func reopen(_ id: UUID, by worker: TicketWorker, _ input: ReopenRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
+        let before = try await visible(id, to: worker, logger: logger)
+        let tier = try await tickets.reopeningTier(of: before, on: client, logger: logger)
+        let event = EventDraft(type: .ticketReopened, actor: worker.name, data: ["reason": .string(input.reason), "from": "agent"])
+        return try await change(id, to: .queued, from: [.resolved], expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
+            try worker.mayWork(on: ticket)
+            ticket.requeue(tier: tier, now: now)
         }
     }
 
@@ -263,7 +281,8 @@ struct TicketWork: Sendable {
     /// One change in one transaction: `first` (a lock, a check), the ticket store's checked update,
     /// then the SLA clock brought up to date.
     func change(
-        _ id: UUID, to target: TicketStatus? = nil, expectedVersion: Int?, event: EventDraft, handOff: [String] = [], now: Date, logger: Logger,
+        _ id: UUID, to target: TicketStatus? = nil, from: Set<TicketStatus>? = nil, expectedVersion: Int?, event: EventDraft, handOff: [String] = [],
+        now: Date, logger: Logger,
         first: (@Sendable (PostgresConnection) async throws -> Void)? = nil, _ edit: @escaping @Sendable (inout Ticket) throws -> Void
     ) async throws -> Ticket {
         let tickets = tickets
@@ -271,7 +290,8 @@ struct TicketWork: Sendable {
         return try await client.transaction(logger: logger) { connection in
             try await first?(connection)
             var ticket = try await tickets.update(
-                id, to: target, expectedVersion: expectedVersion, event: event, handOff: handOff, on: connection, now: now, logger: logger, edit)
+                id, to: target, from: from, expectedVersion: expectedVersion, event: event, handOff: handOff, on: connection, now: now, logger: logger,
+                edit)
             if let state = try await sla.refresh([ticket], on: connection, now: now, logger: logger)[id] {
                 ticket.firstResponseDueAt = state.firstResponseDueAt ?? ticket.firstResponseDueAt
                 ticket.resolutionDueAt = state.resolutionDueAt ?? ticket.resolutionDueAt

@@ -41,9 +41,10 @@ struct ProblemController: Sendable {
                 else { return nil }
                 return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
             }
-            return JSONResponse(
-                try await store.list(
-                    status: status, category: category, limit: try Pagination.limit(request), after: cursor, on: postgres, logger: context.logger))
+            var page = try await store.list(
+                status: status, category: category, limit: try Pagination.limit(request), after: cursor, on: postgres, logger: context.logger)
+            page.items = try await store.readable(page.items, by: try context.requireAgentOrAdmin(), on: postgres, logger: context.logger)
+            return JSONResponse(page)
         }
         /// tier-queue's agent view: the problem of a ticket (`{"problem": null}` when it has none).
         router.get("internal/v1/tickets/{id}/problem") { _, context in
@@ -71,7 +72,19 @@ struct ProblemController: Sendable {
             let problem = try await postgres.transaction(logger: context.logger) { connection in
                 try await store.update(id, with: input, actor: actor, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
             }
-            return JSONResponse(problem)
+            return JSONResponse(try await store.readable([problem], by: try context.requireAgentOrAdmin(), on: postgres, logger: context.logger)[0])
+        }
+        /// A level 2 or 3 agent (or the admin) confirms a storm's mass change; see `ProblemStore.confirmStorm`.
+        router.post("v1/problems/{id}/storm/confirm") { _, context in
+            let actor = try reader(context)
+            if case .agent(let agent) = try context.authenticated(), agent.tiers.isDisjoint(with: [.backOffice, .specialist]) {
+                throw Problem.forbidden("a storm is confirmed by level 2 or 3 agents and the admin")
+            }
+            let id = try problemID(context)
+            let problem = try await postgres.transaction(logger: context.logger) { connection in
+                try await store.confirmStorm(id, by: actor, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
+            }
+            return JSONResponse(try await store.readable([problem], by: try context.requireAgentOrAdmin(), on: postgres, logger: context.logger)[0])
         }
     }
 }

@@ -13,11 +13,14 @@ public struct TriagePolicy: Sendable {
     public var vipEmails: Set<String>
     public var vipDomains: Set<String>
     public var categoryDefaults: [String: CategoryDefaults]
+    /// The highest priority a requester's own statement of impact and urgency reaches (default P3).
+    public var requesterCap: Priority
 
     public init(
         rules: [TriageRule] = [], classifier: TextClassifier? = nil, threshold: Double = 0.7, vipEmails: Set<String> = [], vipDomains: Set<String> = [],
-        categoryDefaults: [String: CategoryDefaults] = [:]
+        categoryDefaults: [String: CategoryDefaults] = [:], requesterCap: Priority = .p3
     ) {
+        self.requesterCap = requesterCap
         self.rules = rules
         self.classifier = classifier
         self.threshold = threshold
@@ -39,11 +42,18 @@ public struct TriageInput: Sendable {
     public var urgency: Urgency?
     public var requesterEmail: String?
     public var metadataKeys: Set<String>
+    /// An agent, the admin or an integration submitted it: its category, impact and urgency are vouched for.
+    public var vouched: Bool
+    /// The requester's address is proven (vouched for, or mail that passed authentication): only
+    /// then may a VIP entry raise the priority.
+    public var requesterVerified: Bool
 
     public init(
         subject: String, description: String, channel: TierdeskModels.Channel, category: String?, impact: Impact?, urgency: Urgency?, requesterEmail: String?,
-        metadataKeys: Set<String>
+        metadataKeys: Set<String>, vouched: Bool = false, requesterVerified: Bool = false
     ) {
+        self.vouched = vouched
+        self.requesterVerified = requesterVerified
         self.subject = subject
         self.description = description
         self.channel = channel
@@ -54,18 +64,21 @@ public struct TriageInput: Sendable {
         self.metadataKeys = metadataKeys
     }
 
-    /// A stored ticket; `defaulted` names the fields intake filled in because the requester gave none.
-    public init(ticket: Ticket, defaulted: Set<String>) {
+    /// A stored ticket as intake's `ticket.created` describes it (`SubmissionFacts`).
+    public init(ticket: Ticket, facts: SubmissionFacts) {
         self.init(
             subject: ticket.subject, description: ticket.description, channel: ticket.channel, category: ticket.category,
-            impact: defaulted.contains("impact") ? nil : ticket.impact, urgency: defaulted.contains("urgency") ? nil : ticket.urgency,
-            requesterEmail: ticket.requester.email, metadataKeys: Set(ticket.metadata.keys))
+            impact: facts.defaulted.contains("impact") ? nil : ticket.impact, urgency: facts.defaulted.contains("urgency") ? nil : ticket.urgency,
+            requesterEmail: ticket.requester.email, metadataKeys: Set(ticket.metadata.keys), vouched: facts.submittedBy.vouches,
+            requesterVerified: facts.requesterVerified)
     }
 
     public init(draft: RuleTestRequest) {
+        let vouched = draft.vouched ?? false
         self.init(
             subject: draft.subject, description: draft.description, channel: draft.channel ?? .web, category: draft.category, impact: draft.impact,
-            urgency: draft.urgency, requesterEmail: draft.requesterEmail, metadataKeys: Set((draft.metadata ?? [:]).keys))
+            urgency: draft.urgency, requesterEmail: draft.requesterEmail, metadataKeys: Set((draft.metadata ?? [:]).keys), vouched: vouched,
+            requesterVerified: vouched)
     }
 
     var requesterDomain: String? {
@@ -76,7 +89,8 @@ public struct TriageInput: Sendable {
 /// Triage's decision, pure so every branch is unit-tested: the first matching rule routes; the
 /// classifier proposes a category when nothing set one; priority is the ITIL matrix over impact and
 /// urgency (the rule's, else the requester's, else the category's defaults, else medium), raised one
-/// step for a VIP. The explanation says why, rule by rule.
+/// step for a verified VIP, and held at the requester cap when it rests on a statement nobody
+/// vouched for. The explanation says why, rule by rule.
 public enum TriageEngine {
     public static func decide(_ input: TriageInput, policy: TriagePolicy) -> TriageDecision {
         let words = TextClassifier.words(input.subject + "\n" + input.description)
@@ -112,21 +126,31 @@ public enum TriageEngine {
             if used { category = prediction?.label }
         }
 
+        let categorySource: CategorySource? =
+            category == nil
+            ? nil : route.category != nil ? .rule : category == input.category ? (input.vouched ? .principal : .requester) : .classifier
         let defaults = category.flatMap { policy.categoryDefaults[$0] }
         let (impact, impactFrom) = pick(input.impact, route.impact, defaults?.impact, category: category)
         let (urgency, urgencyFrom) = pick(input.urgency, route.urgency, defaults?.urgency, category: category)
         let matrix = Priority(impact: impact, urgency: urgency)
         let vip = vipReason(input, policy: policy)
-        let priority = vip == nil ? matrix : matrix.raised
+        var priority = vip == nil ? matrix : matrix.raised
+        var capped: String?
+        let stated = impactFrom == Self.requester || urgencyFrom == Self.requester
+        if stated, !input.vouched, vip == nil, priority.rank < policy.requesterCap.rank {
+            priority = policy.requesterCap
+            capped = "the requester's own impact and urgency reach at most \(policy.requesterCap.rawValue) unless a rule, an agent or an integration sets them"
+        }
 
         let tier: Int? = route.reject != nil ? nil : route.vendorId != nil ? Tier.vendor.rawValue : route.tier ?? Tier.firstLine.rawValue
         return TriageDecision(
             tier: tier, priority: priority, impact: impact, urgency: urgency, category: category, skills: route.skills ?? [], vendorId: route.vendorId,
-            reject: route.reject, ruleId: matched?.id,
+            reject: route.reject, ruleId: matched?.id, categorySource: categorySource,
             explanation: TriageExplanation(
                 rules: outcomes, classifier: classifierOutcome,
                 priority: PriorityOutcome(
-                    impact: impact, impactFrom: impactFrom, urgency: urgency, urgencyFrom: urgencyFrom, matrix: matrix, raisedBy: vip, result: priority)))
+                    impact: impact, impactFrom: impactFrom, urgency: urgency, urgencyFrom: urgencyFrom, matrix: matrix, raisedBy: vip, cappedBy: capped,
+                    result: priority)))
     }
 
     /// Whether a rule's criteria all hold, and why (the first that fails, or what matched).
@@ -174,12 +198,17 @@ public enum TriageEngine {
 
     static func pick<T: RawRepresentable>(_ given: T?, _ rule: T?, _ categoryDefault: T?, category: String?) -> (T, String) where T.RawValue == String {
         if let rule { return (rule, "the rule") }
-        if let given { return (given, "the requester") }
+        if let given { return (given, requester) }
         if let categoryDefault, let category { return (categoryDefault, "the defaults of category \(category)") }
         return (T(rawValue: "medium")!, "the default (medium)")
     }
 
+    /// How `pick` names a value the requester stated.
+    static let requester = "the requester"
+
+    /// A VIP entry raises the priority only for a requester whose address is proven.
     static func vipReason(_ input: TriageInput, policy: TriagePolicy) -> String? {
+        guard input.requesterVerified else { return nil }
         if let email = input.requesterEmail?.lowercased(), policy.vipEmails.contains(email) { return "the requester \(email) is a VIP" }
         if let domain = input.requesterDomain, policy.vipDomains.contains(domain) { return "the requester's domain \(domain) is a VIP domain" }
         return nil

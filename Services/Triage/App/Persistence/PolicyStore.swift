@@ -188,7 +188,9 @@ public struct PolicyStore: Sendable {
     }
 
     /// Everything triage decides with, as of `version`.
-    public func load(threshold: Double, on executor: some DatabaseExecutor, logger: Logger) async throws -> (version: Int64, policy: TriagePolicy) {
+    public func load(threshold: Double, requesterCap: Priority = .p3, on executor: some DatabaseExecutor, logger: Logger) async throws -> (
+        version: Int64, policy: TriagePolicy
+    ) {
         let version = try await version(on: executor, logger: logger)
         let model = try await executor.first("SELECT model::text AS model FROM classifier_models ORDER BY id DESC LIMIT 1", logger: logger) {
             try JSONCoding.decoder.decode(TextClassifier.self, from: Data(try $0.get("model", as: String.self).utf8))
@@ -198,7 +200,7 @@ public struct PolicyStore: Sendable {
         let policy = TriagePolicy(
             rules: try await rules(on: executor, logger: logger), classifier: model, threshold: threshold,
             vipEmails: Set(vips.compactMap(\.email)), vipDomains: Set(vips.compactMap(\.domain)),
-            categoryDefaults: Dictionary(defaults.map { ($0.category, $0) }, uniquingKeysWith: { _, last in last }))
+            categoryDefaults: Dictionary(defaults.map { ($0.category, $0) }, uniquingKeysWith: { _, last in last }), requesterCap: requesterCap)
         return (version, policy)
     }
 }
@@ -209,12 +211,14 @@ public struct PolicyStore: Sendable {
 public actor PolicyCache {
     let store = PolicyStore()
     let threshold: Double
+    let requesterCap: Priority
     let recheck: Duration
     var cached: (version: Int64, policy: TriagePolicy)?
     var checkedAt: ContinuousClock.Instant?
 
-    public init(threshold: Double, recheck: Duration = .milliseconds(500)) {
+    public init(threshold: Double, requesterCap: Priority = .p3, recheck: Duration = .milliseconds(500)) {
         self.threshold = threshold
+        self.requesterCap = requesterCap
         self.recheck = recheck
     }
 
@@ -225,7 +229,7 @@ public actor PolicyCache {
             checkedAt = now
             return cached.policy
         }
-        let loaded = try await store.load(threshold: threshold, on: executor, logger: logger)
+        let loaded = try await store.load(threshold: threshold, requesterCap: requesterCap, on: executor, logger: logger)
         cached = loaded
         checkedAt = now
         return loaded.policy

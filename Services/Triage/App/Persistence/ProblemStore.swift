@@ -4,20 +4,35 @@ import PostgresNIO
 import TierdeskKit
 import TierdeskModels
 
-/// When recurring incidents open a problem, and when a burst of them is a storm.
+/// When recurring incidents open a problem, and when a burst of them is a storm. Only tickets whose
+/// category somebody vouched for (a rule, the classifier, an agent or an integration) count.
 public struct ProblemThresholds: Sendable, Equatable {
     /// This many tickets of one requester in one category within `recurringDays` open a problem.
     public var recurringCount: Int
     public var recurringDays: Int
-    /// This many tickets of one category within `stormMinutes`, from anyone, are a storm.
+    /// Tickets of one category from at least this many distinct requesters within `stormMinutes`
+    /// are a storm, and from at least `stormFactor` times as many as the category's normal rate
+    /// (its tickets of the week before, scaled to `stormMinutes`): a busy category is not a storm
+    /// for being busy.
     public var stormCount: Int
     public var stormMinutes: Int
+    public var stormFactor: Double
 
-    public init(recurringCount: Int = 3, recurringDays: Int = 30, stormCount: Int = 10, stormMinutes: Int = 60) {
+    public init(recurringCount: Int = 3, recurringDays: Int = 30, stormCount: Int = 10, stormMinutes: Int = 60, stormFactor: Double = 5) {
         self.recurringCount = recurringCount
         self.recurringDays = recurringDays
         self.stormCount = stormCount
         self.stormMinutes = stormMinutes
+        self.stormFactor = stormFactor
+    }
+
+    /// How far back a category's normal rate is read.
+    public static let baselineDays = 7
+
+    /// The distinct requesters a storm of a category needs, given its tickets of the baseline week.
+    public func stormThreshold(baseline: Int) -> Int {
+        let perWindow = Double(baseline) * Double(stormMinutes) / Double(Self.baselineDays * 1440)
+        return max(stormCount, Int((perWindow * stormFactor).rounded(.up)))
     }
 }
 
@@ -34,9 +49,12 @@ public struct LinkedEvent: Sendable {
 public struct ProblemStore: Sendable {
     let tickets: TicketStore
     let thresholds: ProblemThresholds
+    /// Each category's tickets of the baseline week, per replica for ten minutes.
+    let baselines = TimedCache<String, Int>()
 
     static let columns = """
-        p.id, p.title, p.status, p.category, p.root_cause, p.workaround, p.known_error, p.storm, p.resolution, p.created_at, p.updated_at,
+        p.id, p.title, p.status, p.category, p.root_cause, p.workaround, p.known_error, p.storm, p.storm_confirmed_at, p.resolution, p.created_at,
+        p.updated_at,
         p.resolved_at, p.version,
         ARRAY(SELECT i.ticket_id FROM problem_incidents i WHERE i.problem_id = p.id ORDER BY i.linked_at, i.ticket_id) AS incident_ids
         """
@@ -45,35 +63,40 @@ public struct ProblemStore: Sendable {
         ProblemRecord(
             id: try row.get("id"), title: try row.get("title"), status: try row.get("status"), category: try row.get("category"),
             incidentIds: try row.get("incident_ids"), rootCause: try row.get("root_cause"), workaround: try row.get("workaround"),
-            knownError: try row.get("known_error"), storm: try row.get("storm"), resolution: try row.get("resolution"), createdAt: try row.get("created_at"),
+            knownError: try row.get("known_error"), storm: try row.get("storm"),
+            stormConfirmedAt: try row.get("storm_confirmed_at"), resolution: try row.get("resolution"), createdAt: try row.get("created_at"),
             updatedAt: try row.get("updated_at"), resolvedAt: try row.get("resolved_at"), version: Int(try row.get("version", as: Int32.self)))
     }
 
     // MARK: triage
 
     /// Checks a batch's decisions against problems, in triage's transaction, before they are saved.
-    /// A storm changes its decisions (P1 at level 2); the answer holds the events to record on each
-    /// ticket afterwards. A category's problems are decided under a lock on the category, so two
-    /// replicas never open two problems for one category.
+    /// Only decisions whose category somebody vouched for count. A storm links its tickets to a storm
+    /// problem and tells level 3 (`problem.storm`); it moves or raises nothing until a level 2 or 3
+    /// agent confirms it (`confirmStorm`), after which the tickets that join it are raised in their
+    /// decisions. The answer holds the events to record on each ticket afterwards. A category's
+    /// problems are decided under a lock on the category, so two replicas never open two problems
+    /// for one category.
     func review(
         _ decisions: inout [UUID: TriageDecision], tickets: [UUID: Ticket], on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws -> [UUID: [LinkedEvent]] {
         var events: [UUID: [LinkedEvent]] = [:]
-        let candidates = decisions.filter { $0.value.reject == nil && $0.value.category != nil }
+        let candidates = decisions.filter { $0.value.reject == nil && $0.value.category != nil && $0.value.categorySource?.trusted == true }
         guard !candidates.isEmpty else { return [:] }
         let batch = Set(tickets.keys)
         let byCategory = Dictionary(grouping: candidates.keys.sorted { (tickets[$0]!.createdAt, $0.uuidString) < (tickets[$1]!.createdAt, $1.uuidString) }) {
             candidates[$0]!.category!
         }
+        let thresholds = try await stormThresholds(Array(byCategory.keys), now: now, on: connection, logger: logger)
         // Everyone's recent tickets per category, and each requester's, in two statements for the batch;
         // only as many as a threshold needs (plus the batch's own), however busy the category is.
         let storms = try await recentTickets(
-            pairs: byCategory.keys.map { ($0, nil) }, within: TimeInterval(thresholds.stormMinutes * 60), limit: thresholds.stormCount + tickets.count,
-            now: now, on: connection, logger: logger)
+            pairs: byCategory.keys.map { ($0, nil) }, within: TimeInterval(self.thresholds.stormMinutes * 60),
+            limit: 4 * (thresholds.values.max() ?? self.thresholds.stormCount) + tickets.count, now: now, on: connection, logger: logger)
         let pairs = Set(candidates.map { PairKey(category: $0.value.category!, requester: tickets[$0.key]!.requester.id) })
         let repeats = try await recentTickets(
-            pairs: pairs.map { ($0.category, $0.requester) }, within: TimeInterval(thresholds.recurringDays * 86_400),
-            limit: thresholds.recurringCount + tickets.count, now: now, on: connection, logger: logger)
+            pairs: pairs.map { ($0.category, $0.requester) }, within: TimeInterval(self.thresholds.recurringDays * 86_400),
+            limit: self.thresholds.recurringCount + tickets.count, now: now, on: connection, logger: logger)
         for (category, ids) in byCategory.sorted(by: { $0.key < $1.key }) {
             try await lock(category: category, on: connection, logger: logger)
             var open = try await openProblem(category: category, on: connection, logger: logger)
@@ -87,28 +110,35 @@ public struct ProblemStore: Sendable {
                     decisions[id]!.explanation.problem = "known error \"\(problem.title)\": its workaround is attached for level 1"
                     continue
                 }
-                // A storm: many tickets of the category from anyone within minutes.
-                let stormIDs = storms.filter { $0.category == category && !batch.contains($0.id) }.map(\.id) + earlier
-                if stormIDs.count >= thresholds.stormCount {
+                // A storm: the category's tickets from many distinct requesters within minutes.
+                let members = storms.filter { $0.category == category && !batch.contains($0.id) }.map { ($0.id, $0.requester) }
+                    + earlier.map { ($0, tickets[$0]!.requester.id) }
+                let requesters = Set(members.map(\.1)).count
+                let threshold = thresholds[category] ?? self.thresholds.stormCount
+                if requesters >= threshold {
                     let problem = try await openOrJoin(
                         open, category: category, storm: true,
-                        title: "Storm: \(stormIDs.count) \(category) tickets within \(thresholds.stormMinutes) minutes", on: connection, now: now,
-                        logger: logger)
+                        title: "Storm: \(category) tickets from \(requesters) requesters within \(self.thresholds.stormMinutes) minutes", on: connection,
+                        now: now, logger: logger)
                     open = problem
-                    let newlyLinked = try await link(stormIDs, to: problem.id, reason: "storm", on: connection, now: now, logger: logger)
-                    // This ticket and the batch's earlier ones are raised in their decisions; the stored ones now.
+                    let newlyLinked = try await link(members.map(\.0), to: problem.id, reason: "storm", on: connection, now: now, logger: logger)
                     for linkedID in Set(newlyLinked).union([id]) {
+                        let storm = Self.storm(problem, requesters: requesters)
                         guard batch.contains(linkedID) else {
-                            try await raise(linkedID, for: problem, count: stormIDs.count, on: connection, now: now, logger: logger)
+                            // A stored ticket is flagged, never moved: level 3 decides.
+                            try await self.tickets.record(storm.event, ticketID: linkedID, on: connection, now: now, logger: logger)
                             continue
                         }
                         guard decisions[linkedID] != nil else { continue }
-                        decisions[linkedID]!.priority = .p1
-                        if decisions[linkedID]!.vendorId == nil { decisions[linkedID]!.tier = Tier.backOffice.rawValue }
-                        decisions[linkedID]!.explanation.problem =
-                            "storm: \(stormIDs.count) \(category) tickets within \(thresholds.stormMinutes) minutes; raised to P1 at level 2, level 3 told"
+                        var explanation = "storm: \(category) tickets from \(requesters) requesters within \(self.thresholds.stormMinutes) minutes; level 3 told"
+                        if problem.stormConfirmedAt != nil {
+                            decisions[linkedID]!.priority = .p1
+                            if decisions[linkedID]!.vendorId == nil { decisions[linkedID]!.tier = Tier.backOffice.rawValue }
+                            explanation += "; the storm is confirmed: raised to P1 at level 2"
+                        }
+                        decisions[linkedID]!.explanation.problem = explanation
                         events[linkedID, default: []].append(Self.linked(problem, reason: "storm", workaround: problem.workaround))
-                        events[linkedID, default: []].append(Self.storm(problem, count: stormIDs.count))
+                        events[linkedID, default: []].append(storm)
                     }
                     continue
                 }
@@ -117,11 +147,12 @@ public struct ProblemStore: Sendable {
                 let recurring =
                     repeats.filter { $0.category == category && $0.requester == requester && !batch.contains($0.id) }.map(\.id)
                     + earlier.filter { tickets[$0]!.requester.id == requester }
-                if recurring.count >= thresholds.recurringCount {
+                if recurring.count >= self.thresholds.recurringCount {
+                    // The title names no requester: problems are read by every level.
                     let problem = try await openOrJoin(
                         open, category: category, storm: false,
-                        title: "Recurring: \(recurring.count) \(category) tickets from \(ticket.requester.email) within \(thresholds.recurringDays) days",
-                        on: connection, now: now, logger: logger)
+                        title: "Recurring: \(category) tickets of one requester within \(self.thresholds.recurringDays) days", on: connection, now: now,
+                        logger: logger)
                     open = problem
                     for linkedID in try await link(recurring, to: problem.id, reason: "recurring", on: connection, now: now, logger: logger) {
                         let event = Self.linked(problem, reason: "recurring incident", workaround: problem.workaround)
@@ -132,11 +163,39 @@ public struct ProblemStore: Sendable {
                         }
                     }
                     decisions[id]!.explanation.problem =
-                        "recurring: \(recurring.count) \(category) tickets of this requester within \(thresholds.recurringDays) days"
+                        "recurring: \(recurring.count) \(category) tickets of this requester within \(self.thresholds.recurringDays) days"
                 }
             }
         }
         return events
+    }
+
+    /// Each category's storm threshold from its normal rate (`ProblemThresholds.stormThreshold`): the
+    /// vouched-for tickets of the week before the storm window, counted once per category and replica
+    /// every ten minutes (`baselines`).
+    func stormThresholds(_ categories: [String], now: Date, on executor: some DatabaseExecutor, logger: Logger) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        let missing = categories.filter { category in
+            guard let cached = baselines.value(for: category) else { return true }
+            counts[category] = cached
+            return false
+        }
+        if !missing.isEmpty {
+            let until = now.addingTimeInterval(-TimeInterval(thresholds.stormMinutes * 60))
+            let since = until.addingTimeInterval(-TimeInterval(ProblemThresholds.baselineDays * 86_400))
+            let rows = try await executor.all(
+                """
+                SELECT p.category, (SELECT count(*) FROM tickets t WHERE t.category = p.category AND t.category_source IN ('principal', 'rule', 'classifier')
+                    AND t.created_at >= \(since) AND t.created_at < \(until)) AS baseline
+                FROM unnest(\(missing)::text[]) AS p(category)
+                """, logger: logger
+            ) { (try $0.get("category", as: String.self), Int(try $0.get("baseline", as: Int64.self))) }
+            for (category, baseline) in rows {
+                counts[category] = baseline
+                baselines.remember(baseline, for: category, lifetime: .seconds(600))
+            }
+        }
+        return counts.mapValues(thresholds.stormThreshold(baseline:))
     }
 
     /// Whether a ticket is about what a problem is about: at least half of the words of the
@@ -162,13 +221,13 @@ public struct ProblemStore: Sendable {
                 ]))
     }
 
-    static func storm(_ problem: ProblemRecord, count: Int) -> LinkedEvent {
+    static func storm(_ problem: ProblemRecord, requesters: Int) -> LinkedEvent {
         LinkedEvent(
             event: EventDraft(
                 type: .problemStorm, actor: "system:triage", isPublic: false,
                 data: [
-                    "problemId": .string(problem.id.uuidString.lowercased()), "category": .string(problem.category), "tickets": .optional(count),
-                    "notify": .optional(Tier.specialist.rawValue),
+                    "problemId": .string(problem.id.uuidString.lowercased()), "category": .string(problem.category), "requesters": .optional(requesters),
+                    "confirmed": .bool(problem.stormConfirmedAt != nil), "notify": .optional(Tier.specialist.rawValue),
                 ]))
     }
 
@@ -234,6 +293,7 @@ public struct ProblemStore: Sendable {
             CROSS JOIN LATERAL (
                 SELECT id, category, requester_id, created_at FROM tickets
                 WHERE category = p.category AND created_at >= \(since) AND status <> 'closed'
+                    AND category_source IN ('principal', 'rule', 'classifier')
                 ORDER BY created_at DESC LIMIT \(limit)) t
             ORDER BY t.created_at, t.id
             """
@@ -242,6 +302,7 @@ public struct ProblemStore: Sendable {
             CROSS JOIN LATERAL (
                 SELECT id, category, requester_id, created_at FROM tickets
                 WHERE requester_id = p.requester AND created_at >= \(since) AND category = p.category AND status <> 'closed'
+                    AND category_source IN ('principal', 'rule', 'classifier')
                 ORDER BY created_at DESC LIMIT \(limit)) t
             ORDER BY t.created_at, t.id
             """
@@ -250,23 +311,51 @@ public struct ProblemStore: Sendable {
         }
     }
 
-    /// A storm's earlier ticket, already queued at level 1: raised to P1 and moved to level 2.
-    func raise(_ id: UUID, for problem: ProblemRecord, count: Int, on connection: PostgresConnection, now: Date, logger: Logger) async throws {
+    /// A storm's open ticket when a level 2 or 3 agent confirms the storm: raised to P1, and moved
+    /// to level 2 when it waits at level 1. Recorded as the system's change, naming the confirming
+    /// agent only inside `internal`: working a problem grants no read access to its incidents.
+    func raise(_ id: UUID, for problem: ProblemRecord, by actor: String, on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         guard let ticket = try await tickets.find(id, forUpdate: true, on: connection, logger: logger), ticket.status.isOpen else { return }
-        let storm = Self.storm(problem, count: count)
+        let event = EventDraft(
+            type: .problemStorm, actor: "system:triage", isPublic: false,
+            data: [
+                "problemId": .string(problem.id.uuidString.lowercased()), "category": .string(problem.category), "confirmed": true,
+                "internal": ["confirmedBy": .string(actor)],
+            ])
         let change: TicketChange
         if ticket.status == .queued {
             let tier: Tier = ticket.tier == .firstLine ? .backOffice : ticket.tier ?? .backOffice
-            change = try TicketChange(ticket, to: .queued, event: storm.event) { ticket in
+            change = try TicketChange(ticket, to: .queued, event: event) { ticket in
                 ticket.priority = .p1
                 ticket.firstResponseDueAt = nil
                 ticket.resolutionDueAt = nil
                 ticket.requeue(tier: tier, now: now)
             }
         } else {
-            change = try TicketChange(ticket, event: storm.event) { $0.priority = .p1 }
+            change = try TicketChange(ticket, event: event) { $0.priority = .p1 }
         }
         _ = try await tickets.save([change], on: connection, now: now, logger: logger)
+    }
+
+    /// Confirms an open storm's mass change (`raise` on each of its open incidents); 409 when the
+    /// problem is no open storm or was confirmed already.
+    public func confirmStorm(_ id: UUID, by actor: String, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> ProblemRecord {
+        guard
+            let current = try await connection.first(
+                PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM problems p WHERE p.id = $1 FOR UPDATE", binds: try PostgresBindings(id)),
+                logger: logger, Self.problem)
+        else { throw TriageError.notFound("problem") }
+        guard current.storm, current.status == .open else { throw Problem.conflict("this problem is no open storm", type: "not-a-storm") }
+        guard current.stormConfirmedAt == nil else { throw Problem.conflict("this storm was confirmed already", type: "storm-confirmed") }
+        try await connection.execute(
+            """
+            UPDATE problems SET storm_confirmed_at = \(now), storm_confirmed_by = \(actor), updated_at = \(now), version = version + 1 WHERE id = \(id)
+            """, logger: logger)
+        for ticketID in current.incidentIds {
+            try await raise(ticketID, for: current, by: actor, on: connection, now: now, logger: logger)
+        }
+        guard let confirmed = try await find(id, on: connection, logger: logger) else { throw TriageError.notFound("problem") }
+        return confirmed
     }
 
     // MARK: level 3
@@ -303,9 +392,25 @@ public struct ProblemStore: Sendable {
 
     /// The problem with its incidents; for an agent (`readableBy`) only the incidents it may read.
     public func detail(_ id: UUID, readableBy agent: AgentIdentity?, on executor: some DatabaseExecutor, logger: Logger) async throws -> ProblemDetail? {
-        guard let problem = try await find(id, on: executor, logger: logger) else { return nil }
+        guard var problem = try await find(id, on: executor, logger: logger) else { return nil }
         let incidents = try await tickets.summaries(of: problem.incidentIds, readableBy: agent, on: executor, logger: logger)
+        problem.incidentIds = incidents.map(\.id)
         return ProblemDetail(problem: problem, incidents: incidents)
+    }
+
+    /// Problems as an agent may see them: only the incidents it may read (the ticket read rule, in
+    /// one statement for all of them); the admin (nil) sees every incident.
+    public func readable(_ problems: [ProblemRecord], by agent: AgentIdentity?, on executor: some DatabaseExecutor, logger: Logger) async throws
+        -> [ProblemRecord]
+    {
+        guard let agent else { return problems }
+        let all = problems.flatMap(\.incidentIds)
+        let readable = Set(try await tickets.summaries(of: all, readableBy: agent, on: executor, logger: logger).map(\.id))
+        return problems.map { problem in
+            var shown = problem
+            shown.incidentIds = problem.incidentIds.filter(readable.contains)
+            return shown
+        }
     }
 
     /// Applies level 3's change. Resolving puts the problem's open incidents back in their queues
@@ -358,11 +463,13 @@ public struct ProblemStore: Sendable {
     /// An incident of a resolved problem: back in its queue (when someone works or waits on it), with a comment.
     func requeue(_ id: UUID, after problem: ProblemRecord, actor: String, on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         guard let ticket = try await tickets.find(id, forUpdate: true, on: connection, logger: logger), ticket.status.isOpen else { return }
+        // The system's comment, naming who resolved the problem only inside `internal`: working a
+        // problem grants no read access to its incidents (the read rule counts the trail's actors).
         let comment = EventDraft(
-            type: .ticketCommented, actor: actor, isPublic: false,
+            type: .ticketCommented, actor: "system:triage", isPublic: false,
             data: [
                 "message": .string("Problem \"\(problem.title)\" was resolved: \(problem.resolution ?? ""). This ticket is back in its queue."),
-                "problemId": .string(problem.id.uuidString.lowercased()),
+                "problemId": .string(problem.id.uuidString.lowercased()), "internal": ["resolvedBy": .string(actor)],
             ])
         let backToQueue: Set<TicketStatus> = [.inProgress, .pendingCustomer, .pendingVendor]
         if backToQueue.contains(ticket.status), let tier = ticket.tier, Tier.agentTiers.contains(tier) {
