@@ -46,26 +46,37 @@ struct ConsoleSystem: Sendable {
     /// A new agent of level 1, and its token.
     func agentToken() async throws -> String {
         let response = try await tierQueue.send(
-            .POST, "/v1/agents", token: TestCredentials.adminToken,
+            .post, "/v1/agents", token: TestCredentials.adminToken,
             json: CreateAgentRequest(name: "Ada", email: "ada-\(UUID().uuidString.prefix(8))@example.com", tiers: [1], skills: nil, wipLimit: nil))
         return try #require(try response.decode(Agent.self).token)
     }
 
     /// A ticket filed with intake, and its requester token.
     func ticket(subject: String = "VPN drops every hour") async throws -> (id: UUID, token: String) {
-        let created = try await intake.send(.POST, "/v1/tickets", json: SubmitTicketRequest.fixture(subject: subject)).decode(SubmitTicketResponse.self)
+        let created = try await intake.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(subject: subject)).decode(SubmitTicketResponse.self)
         return (created.id, try #require(created.requesterToken))
     }
 
     /// Every row of `console_sessions`, as stored.
-    func rows() async throws -> [(idHash: Data, role: String, sealed: Data, csrfSecret: Data, ticketID: UUID?)] {
-        var found: [(Data, String, Data, Data, UUID?)] = []
-        try await TestDatabase.withClient { client in
+    func rows() async throws -> [SessionRow] {
+        try await TestDatabase.settings().withClient(logger: TestDatabase.logger) { client in
+            var found: [SessionRow] = []
             let rows = try await client.query("SELECT id_hash, role, sealed_token, csrf_secret, ticket_id FROM console_sessions", logger: TestDatabase.logger)
-            for try await row in rows.decode((Data, String, Data, Data, UUID?).self) { found.append(row) }
+            for try await (idHash, role, sealed, csrfSecret, ticketID) in rows.decode((Data, String, Data, Data, UUID?).self) {
+                found.append(SessionRow(idHash: idHash, role: role, sealed: sealed, csrfSecret: csrfSecret, ticketID: ticketID))
+            }
+            return found
         }
-        return found.map { (idHash: $0.0, role: $0.1, sealed: $0.2, csrfSecret: $0.3, ticketID: $0.4) }
     }
+}
+
+/// A row of `console_sessions`.
+struct SessionRow: Sendable {
+    var idHash: Data
+    var role: String
+    var sealed: Data
+    var csrfSecret: Data
+    var ticketID: UUID?
 }
 
 /// What a browser does with the console's cookies: keeps what Set-Cookie sets (dropping what it
