@@ -257,4 +257,21 @@ import TierdeskTestSupport
             #expect(!(try await visitor.get("/signin")).text.contains("That token is not accepted."))
         }
     }
+
+    /// The clean-up removes sessions past their expiry, and only those.
+    @Test(.freshDatabase) func theCleanUpRemovesEndedSessionsOnly() async throws {
+        try await TestDatabase.withClient { client in
+            let store = SessionStore(client: client, sealKey: ConsoleKeys.key(ConsoleKeys.sealPurpose, secret: ConsoleSystem.secret))
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let short = SessionLifetime(idle: 60, absolute: 3600)
+            let ended = try await store.create(role: .admin, token: "adm-token", ticketID: nil, lifetime: short, now: start, logger: TestDatabase.logger)
+            let live = try await store.create(
+                role: .requester, token: "tdr_token", ticketID: UUID(), lifetime: SessionLifetime(idle: 86_400, absolute: 86_400), now: start,
+                logger: TestDatabase.logger)
+            let later = start.addingTimeInterval(120)
+            #expect(try await store.prune(now: later, logger: TestDatabase.logger) == 1)
+            #expect(try await store.find(id: ended, idle: 60, now: later, logger: TestDatabase.logger) == nil)
+            #expect(try await store.find(id: live, idle: 86_400, now: later, logger: TestDatabase.logger)?.token == "tdr_token")
+        }
+    }
 }
