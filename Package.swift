@@ -91,6 +91,7 @@ let package = Package(
                     .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "Configuration", package: "swift-configuration"),
+                    .product(name: "PostgresNIO", package: "postgres-nio"),
                 ],
                 path: "Services/Console/App",
                 resources: [.copy("Static")],
@@ -155,7 +156,7 @@ let package = Package(
             .testTarget(
                 name: "ConsoleTests",
                 dependencies: [
-                    "ConsoleApp", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                    "ConsoleApp", "IntakeApp", "TierQueueApp", "TierdeskTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                     .product(name: "Configuration", package: "swift-configuration"),
                 ],
                 path: "Tests/ConsoleTests"),

@@ -64,66 +64,17 @@ import TierdeskModels
         #expect(SessionMiddleware.parseForm("a=1&b=two+words&c=%3Cx%3E&d=&e") == ["a": "1", "b": "two words", "c": "<x>", "d": "", "e": ""])
     }
 
-    /// A console on nothing (its services are unreachable): what needs no service still works.
-    func withConsole(_ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let reader = ConfigReader(
-            provider: InMemoryProvider(values: [
-                "tierdesk.console.secret": "console-test-secret-0123456789", "tierdesk.intake.url": "http://127.0.0.1:9",
-                "tierdesk.triage.url": "http://127.0.0.1:9", "tierdesk.tier.queue.url": "http://127.0.0.1:9",
-                "tierdesk.vendor.bridge.url": "http://127.0.0.1:9",
-            ]))
-        let router = buildRouter(try ConsoleConfiguration(reader: reader), logger: Logger(label: "console-test"))
-        try await Application(router: router).test(.router) { client in try await test(client) }
-    }
-
-    @Test func aPostWithoutItsCSRFTokenIsRefusedAndTheCookiesAreStrict() async throws {
-        try await withConsole { client in
-            let page = try await client.execute(uri: "/signin", method: .get)
-            #expect(page.status == .ok)
-            let cookie = try #require(page.headers[.setCookie])
-            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.hasPrefix("td_csrf="))
-            let csrf = try #require(String(buffer: page.body).firstMatch(of: /name="_csrf" value="([^"]+)"/)?.1)
-            let visitor = String(cookie.prefix { $0 != ";" })
-            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: visitor]
-            let missing = try await client.execute(uri: "/signout", method: .post, headers: form, body: ByteBuffer(string: "x=1"))
-            #expect(missing.status == .forbidden)
-            let wrong = try await client.execute(uri: "/signout", method: .post, headers: form, body: ByteBuffer(string: "_csrf=forged"))
-            #expect(wrong.status == .forbidden)
-            // Another visitor's token does not fit this visitor's cookie.
-            let stranger = try await client.execute(
-                uri: "/signout", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "td_csrf=someone-else"],
-                body: ByteBuffer(string: "_csrf=\(csrf)"))
-            #expect(stranger.status == .forbidden)
-            let good = try await client.execute(uri: "/signout", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(csrf)"))
-            #expect(good.status == .seeOther && good.headers[.location]?.hasPrefix("/") == true)
+    /// Every notice's code reads back as that notice; any other text is no notice.
+    @Test func noticesAreCodesThatReadBackAsThemselves() {
+        let all =
+            Notice.plain + Tier.allCases.flatMap { [Notice.queueEmpty($0), .escalated($0), .deescalated($0), .contractSaved($0)] }
+            + Priority.allCases.map(Notice.slaSaved) + WorkMode.allCases.map(Notice.workMode)
+        for notice in all {
+            #expect(Notice(code: notice.code) == notice, "\(notice.code)")
+            #expect(notice.code.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" })
         }
-    }
-
-    /// A ticket link's token goes into the cookie, and the address is cleaned; one with anything but
-    /// a token's characters is not kept.
-    @Test func aTicketLinkKeepsOnlyAWellFormedToken() async throws {
-        try await withConsole { client in
-            let id = UUID().uuidString.lowercased()
-            let good = try await client.execute(uri: "/t/\(id)?token=tdr_abc-DEF_123", method: .get)
-            #expect(good.status == .seeOther && good.headers[.location]?.lowercased() == "/t/\(id)")
-            #expect(good.headers[values: .setCookie].contains { $0.hasPrefix("td_token=tdr_abc-DEF_123;") && $0.contains("HttpOnly") })
-            let smuggled = try await client.execute(uri: "/t/\(id)?token=tdr_abc%3B%20Domain%3Devil.example", method: .get)
-            #expect(!smuggled.headers[values: .setCookie].contains { $0.hasPrefix("td_token=") })
-            // The services are unreachable here: the page says so rather than failing.
-            #expect(smuggled.status == .serviceUnavailable)
-        }
-    }
-
-    @Test func pagesCarryAStrictContentSecurityPolicy() async throws {
-        try await withConsole { client in
-            let home = try await client.execute(uri: "/tickets/new", method: .get)
-            #expect(home.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
-            #expect(home.headers[.contentType] == "text/html; charset=utf-8")
-            #expect(try await client.execute(uri: "/static/console.css", method: .get).status == .ok)
-            #expect(try await client.execute(uri: "/static/../Package.swift", method: .get).status == .notFound)
-            // Agents' pages send the anonymous visitor to sign in.
-            let queues = try await client.execute(uri: "/agent/", method: .get)
-            #expect(queues.status == .seeOther && queues.headers[.location]?.hasPrefix("/signin") == true)
-        }
+        #expect(Set(all.map(\.code)).count == all.count)
+        #expect(Notice.signedOut.code == "signed-out" && Notice.escalated(.backOffice).code == "escalated-2")
+        for text in ["Your account is locked", "escalated-9", "sla-saved-P9", "", "signed-out "] { #expect(Notice(code: text) == nil) }
     }
 }

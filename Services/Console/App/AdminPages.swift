@@ -51,7 +51,7 @@ struct AdminPages: Sendable {
 
     @Sendable func agents(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         return try await agentsPage(context, notice: notice, error: error)
     }
 
@@ -117,7 +117,7 @@ struct AdminPages: Sendable {
                     context, notice: "\(agent.name) has a new token; the old one stops working.", token: (agent.name, agent.token ?? ""))
             }
             _ = try await backend.raw(.PATCH, .tierQueue, "/v1/agents/\(id)", token: context.session.token, body: UpdateAgentRequest(active: false))
-            return Pages.redirect("/admin/agents", notice: "Deactivated.")
+            return Pages.redirect("/admin/agents", notice: .agentDeactivated)
         }
     }
 
@@ -125,7 +125,7 @@ struct AdminPages: Sendable {
 
     @Sendable func rules(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         return try await rulesPage(context, notice: notice, error: error, explanation: "")
     }
 
@@ -198,7 +198,7 @@ struct AdminPages: Sendable {
             route: RuleRoute(tier: form["tier"].flatMap { Int($0) }, category: form["category"]?.nilIfEmpty))
         return try await Pages.attempt(orBackTo: "/admin/rules") {
             _ = try await backend.raw(.POST, .triage, "/v1/rules", token: context.session.token, body: input)
-            return Pages.redirect("/admin/rules", notice: "Rule “\(input.name)” created.")
+            return Pages.redirect("/admin/rules", notice: .ruleCreated)
         }
     }
 
@@ -207,7 +207,7 @@ struct AdminPages: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/rules") }
         return try await Pages.attempt(orBackTo: "/admin/rules") {
             _ = try await backend.raw(.DELETE, .triage, "/v1/rules/\(id)", token: context.session.token, body: NoBody?.none)
-            return Pages.redirect("/admin/rules", notice: "Rule deleted.")
+            return Pages.redirect("/admin/rules", notice: .ruleDeleted)
         }
     }
 
@@ -226,7 +226,7 @@ struct AdminPages: Sendable {
 
     @Sendable func vendors(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let all = (try? await backend.get(Page<Vendor>.self, .vendorBridge, "/v1/vendors?limit=200", token: context.session.token).items) ?? []
         let rows = all.map { vendor -> HTML in
             let contract = vendor.contract
@@ -297,7 +297,7 @@ struct AdminPages: Sendable {
     @Sendable func vendor(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         return try await vendorPage(context, id: id, notice: notice, error: error)
     }
 
@@ -403,7 +403,7 @@ struct AdminPages: Sendable {
                 webhookUrl: (form["webhookUrl"] ?? "").trimmingCharacters(in: .whitespaces), categories: Self.list(form["categories"]) ?? [],
                 products: Self.list(form["products"]) ?? [], contract: try Self.contract(form))
             _ = try await backend.raw(.PATCH, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token, body: change)
-            return Pages.redirect(back, notice: "Saved. A new contract sets the due times of cases opened from now on.")
+            return Pages.redirect(back, notice: .vendorSaved)
         }
     }
 
@@ -426,7 +426,7 @@ struct AdminPages: Sendable {
         let active = context.form["active"] == "true"
         return try await Pages.attempt(orBackTo: back) {
             _ = try await backend.raw(.PATCH, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token, body: UpdateVendorRequest(active: active))
-            return Pages.redirect(back, notice: active ? "Reactivated: its API key works again." : "Deactivated: its API key stops working within seconds.")
+            return Pages.redirect(back, notice: active ? .vendorReactivated : .vendorDeactivated)
         }
     }
 
@@ -436,7 +436,7 @@ struct AdminPages: Sendable {
         let back = context.form["vendor"].flatMap(UUID.init(uuidString:)).map { "/admin/vendors/\($0.uuidString.lowercased())" } ?? "/admin/vendors"
         return try await Pages.attempt(orBackTo: back) {
             _ = try await backend.raw(.POST, .vendorBridge, "/v1/deliveries/\(id)/redeliver", token: context.session.token, body: NoBody?.none)
-            return Pages.redirect(back, notice: "The webhook is queued to be sent again.")
+            return Pages.redirect(back, notice: .webhookQueued)
         }
     }
 
@@ -446,7 +446,7 @@ struct AdminPages: Sendable {
 
     @Sendable func deadLetters(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return Self.signInFirst() }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         var sections: [HTML] = []
         for service in Self.services {
             let letters = (try? await backend.get(Page<DeadLetter>.self, service, "/v1/admin/dead-letters?limit=50", token: context.session.token).items) ?? []
@@ -474,7 +474,7 @@ struct AdminPages: Sendable {
         else { return Pages.redirect("/admin/dead-letters") }
         return try await Pages.attempt(orBackTo: "/admin/dead-letters") {
             _ = try await backend.raw(.POST, service, "/v1/admin/dead-letters/\(id)/retry", token: context.session.token, body: NoBody?.none)
-            return Pages.redirect("/admin/dead-letters", notice: "Queued to be delivered again.")
+            return Pages.redirect("/admin/dead-letters", notice: .deadLetterQueued)
         }
     }
 }

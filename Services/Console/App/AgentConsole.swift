@@ -8,7 +8,7 @@ import TierdeskModels
 /// requester's other tickets, suggested articles, the problem, the SLA clock and the work forms.
 struct AgentConsole: Sendable {
     let backend: Backend
-    let secureCookies: Bool
+    let sessions: Sessions
 
     func addRoutes(to router: Router<ConsoleContext>) {
         router.get("signin", use: signInPage)
@@ -22,49 +22,51 @@ struct AgentConsole: Sendable {
     }
 
     @Sendable func signInPage(request: Request, context: ConsoleContext) async throws -> HTML {
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         return Pages.page(
             "Sign in", context, notice: notice, error: error,
             """
             <h1>Sign in</h1>
-            <p>Agents, administrators and vendors: paste the token you were given. It is kept in a cookie this site alone can read, until you sign out.</p>
+            <p>Agents, administrators and vendors: paste the token you were given. This site keeps it on its server, never in your browser, until you sign out or leave the console unused for a while.</p>
             <form method="post" action="/signin" id="signin">\(Pages.csrf(context))
             <label for="token">Token</label><input type="password" id="token" name="token" required autocomplete="off" maxlength="200">
             <button type="submit" id="signin-button">Sign in</button></form>
             """)
     }
 
-    /// Checks the token with the service it belongs to before keeping it.
+    /// Checks the token with the service it belongs to, then starts a server-side session for it (in
+    /// place of any earlier one): the browser gets the session's random id, never the token.
     @Sendable func signIn(request: Request, context: ConsoleContext) async throws -> Response {
         let token = (context.form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        var session = Session()
-        session.token = token
+        let role = Session.role(of: token)
         let target: String
         do {
-            switch session.role {
-            case .agent?:
+            switch role {
+            case .agent:
                 _ = try await backend.get(Agent.self, .tierQueue, "/v1/agents/me", token: token)
                 target = "/agent/"
-            case .vendor?:
+            case .vendor:
                 _ = try await backend.raw(.GET, .vendorBridge, "/v1/vendor/cases?limit=1", token: token, body: NoBody?.none)
                 target = "/vendor/"
-            case .admin?:
+            case .admin:
                 _ = try await backend.raw(.GET, .tierQueue, "/v1/agents?limit=1", token: token, body: NoBody?.none)
                 target = "/admin/"
-            case .requester?, nil:
+            case .requester:
                 return Pages.redirect("/signin", error: "Requesters follow their ticket through its link; this form is for staff and vendors.")
             }
         } catch {
             return Pages.redirect("/signin", error: "That token is not accepted.")
         }
         var response = Pages.redirect(target)
-        response.setCookie(Cookie(name: "td_token", value: token, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict))
+        response.setCookie(try await sessions.startStaff(role: role, token: token, replacing: context.sessionID, logger: context.logger))
         return response
     }
 
+    /// Ends the staff session: its row is deleted, so the cookie (or a copy of it) opens nothing after.
     @Sendable func signOut(request: Request, context: ConsoleContext) async throws -> Response {
-        var response = Pages.redirect("/", notice: "You are signed out.")
-        response.setCookie(Cookie(name: "td_token", value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict))
+        if let id = context.sessionID { try await sessions.store.delete(id: id, logger: context.logger) }
+        var response = Pages.redirect("/", notice: .signedOut)
+        response.setCookie(sessions.clearing(sessions.staffCookie))
         return response
     }
 
@@ -119,8 +121,8 @@ struct AgentConsole: Sendable {
 
     @Sendable func queues(request: Request, context: ConsoleContext) async throws -> Response {
         guard let levels = try? await levels(context) else { return Self.signInFirst() }
-        let (notice, error) = Pages.notices(request)
-        let now = Date()
+        let (notice, error) = Pages.notices(request, context)
+        let now = context.now
         let token = context.session.token
         let backend = backend
         // The levels' queues and the agent's own tickets are asked for side by side.
@@ -191,7 +193,7 @@ struct AgentConsole: Sendable {
             (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier)?limit=50\(Self.filters(request))", token: context.session.token)
                 .items)
             ?? []
-        let html = rows(waiting, now: Date())
+        let html = rows(waiting, now: context.now)
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: html.text)))
     }
@@ -202,9 +204,9 @@ struct AgentConsole: Sendable {
         return try await Pages.attempt(orBackTo: "/agent/") {
             let buffer = try await backend.raw(.POST, .tierQueue, "/v1/queues/\(tier)/claim", token: context.session.token, body: NoBody?.none)
             guard buffer.readableBytes > 0, let claimed = try? JSONCoding.decoder.decode(Ticket.self, from: Data(buffer: buffer)) else {
-                return Pages.redirect("/agent/", notice: "The level \(tier) queue has nothing you can take.")
+                return Pages.redirect("/agent/", notice: Int(tier).flatMap(Tier.init(rawValue:)).map(Notice.queueEmpty))
             }
-            return Pages.redirect("/agent/tickets/\(claimed.id)", notice: "\(claimed.reference) is yours.")
+            return Pages.redirect("/agent/tickets/\(claimed.id)", notice: .claimed)
         }
     }
 }

@@ -15,7 +15,7 @@ extension AgentConsole {
         guard let detail = try? await backend.get(TicketDetail.self, .tierQueue, "/v1/tickets/\(id)", token: token) else {
             return Pages.error(status: .notFound, title: "Not found", detail: "There is no such ticket, or it is not at your levels.")
         }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let ticket = detail.ticket
         let history = detail.events.map { event -> HTML in
             let text =
@@ -42,9 +42,9 @@ extension AgentConsole {
         if let state = detail.work?.sla {
             sla = """
                 <section id="sla" aria-labelledby="sla-title"><h2 id="sla-title">SLA</h2>
-                <p>Resolution: \(Self.sla(state.resolutionDueAt, now: Date())) \(state.paused ? "(paused)" as HTML : "")</p>
+                <p>Resolution: \(Self.sla(state.resolutionDueAt, now: context.now)) \(state.paused ? "(paused)" as HTML : "")</p>
                 <p>Used \(Self.duration(Int(state.elapsedBusinessSeconds))) of business time, paused \(Self.duration(Int(state.pausedBusinessSeconds)))</p>
-                \(Self.timeline(TicketTimeline(events: detail.events, now: Date())))</section>
+                \(Self.timeline(TicketTimeline(events: detail.events, now: context.now)))</section>
                 """
         }
         var question: HTML = ""
@@ -159,7 +159,7 @@ extension AgentConsole {
                 _ = try await backend.raw(
                     .POST, .tierQueue, "/v1/tickets/\(id)/comments", token: token,
                     body: CommentRequest(message: form["message"] ?? "", internal: form["internal"] == "true"))
-                return Pages.redirect(page, notice: "Comment added.")
+                return Pages.redirect(page, notice: .commented)
             case "escalate":
                 var handOff: [String: String] = [:]
                 for (name, value) in form where name.hasPrefix("handOff.") { handOff[String(name.dropFirst("handOff.".count))] = value }
@@ -168,24 +168,24 @@ extension AgentConsole {
                     body: EscalateRequest(
                         reason: form["reason"] ?? "", toTier: form["toTier"].flatMap { Int($0) },
                         handOff: handOff.filter { !$0.value.isEmpty }.isEmpty ? nil : handOff.filter { !$0.value.isEmpty }))
-                return Pages.redirect("/agent/", notice: "\(moved.reference) went to \(Pages.level(moved.tier)).")
+                return Pages.redirect("/agent/", notice: moved.tier.map(Notice.escalated))
             case "resolve":
                 let article = form["publish"] == "true" ? ResolveRequest.Article(title: form["articleTitle"] ?? "", body: form["articleBody"] ?? "") : nil
                 let code = ResolutionCode(rawValue: form["code"] ?? "") ?? .fixed
                 _ = try await backend.raw(
                     .POST, .tierQueue, "/v1/tickets/\(id)/resolve", token: token,
                     body: ResolveRequest(resolution: form["resolution"] ?? "", code: code, article: article))
-                return Pages.redirect(page, notice: article == nil ? "Resolved." : "Resolved, and the article is published.")
+                return Pages.redirect(page, notice: article == nil ? .resolved : .resolvedAndPublished)
             case "pending":
                 let reason = PendingReason(rawValue: form["reason"] ?? "") ?? .awaitingCustomerInfo
                 _ = try await backend.raw(
                     .POST, .tierQueue, "/v1/tickets/\(id)/pending", token: token, body: PendingRequest(reason: reason, note: form["note"]?.nilIfEmpty))
-                return Pages.redirect(page, notice: "The ticket waits: its SLA clock is paused.")
+                return Pages.redirect(page, notice: .pending)
             case "de-escalate":
                 let moved = try await backend.send(
                     Ticket.self, .POST, .tierQueue, "/v1/tickets/\(id)/de-escalate", token: token,
                     body: DeescalateRequest(note: form["note"] ?? "", toTier: form["toTier"].flatMap { Int($0) }))
-                return Pages.redirect("/agent/", notice: "\(moved.reference) went back to \(Pages.level(moved.tier)).")
+                return Pages.redirect("/agent/", notice: moved.tier.map(Notice.deescalated))
             case "reassign", "collaborators":
                 guard let agent = form["agentId"].flatMap({ UUID(uuidString: $0.trimmingCharacters(in: .whitespaces)) }) else {
                     return Pages.redirect(page, error: "That is not an agent's id.")
@@ -193,14 +193,14 @@ extension AgentConsole {
                 if action == "reassign" {
                     _ = try await backend.raw(
                         .POST, .tierQueue, "/v1/tickets/\(id)/reassign", token: token, body: ReassignRequest(agentId: agent, note: form["note"]?.nilIfEmpty))
-                    return Pages.redirect("/agent/", notice: "Handed over.")
+                    return Pages.redirect("/agent/", notice: .handedOver)
                 }
                 _ = try await backend.raw(.POST, .tierQueue, "/v1/tickets/\(id)/collaborators", token: token, body: CollaboratorRequest(agentId: agent))
-                return Pages.redirect(page, notice: "They are in the swarm.")
+                return Pages.redirect(page, notice: .swarming)
             case "vendor-message":
                 _ = try await backend.raw(
                     .POST, .vendorBridge, "/v1/tickets/\(id)/vendor-messages", token: token, body: VendorMessageRequest(message: form["message"] ?? ""))
-                return Pages.redirect(page, notice: "Sent to the vendor.")
+                return Pages.redirect(page, notice: .sentToVendor)
             default:
                 return Pages.redirect(page)
             }

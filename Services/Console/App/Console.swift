@@ -3,25 +3,34 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import PostgresNIO
 import TierdeskKit
 import TierdeskModels
 
 /// The web console: pages rendered on the server, built on the four services' public APIs with
-/// the signed-in person's own token. It owns no table and holds nothing but its cookies.
+/// the signed-in person's own token. It owns one table, `console_sessions`: who is signed in.
 public enum Console {
     public static let serviceName = "console"
     public static let defaultPort = 8084
 }
 
 /// The console's settings: where it listens, the services' URLs (`TIERDESK_INTAKE_URL` ...,
-/// `TIERDESK_TIER1_QUEUE_URL` ... where levels run apart), and `TIERDESK_CONSOLE_SECRET`, which its
-/// CSRF tokens are derived from.
+/// `TIERDESK_TIER1_QUEUE_URL` ... where levels run apart), `TIERDESK_CONSOLE_SECRET` (its keys: the
+/// sessions' seal, CSRF, notices), `TIERDESK_DATABASE_URL` (its sessions) and the sessions' lifetimes.
 public struct ConsoleConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var secret: String
-    /// Cookies marked Secure (`TIERDESK_SECURE_COOKIES`, default false: local http).
-    public var secureCookies: Bool
+    public var databaseURL: String
+    public var databasePoolSize: Int
+    /// Cookies without Secure and without the `__Host-` prefix, for plain http on localhost
+    /// (`TIERDESK_CONSOLE_INSECURE_COOKIES=true`; default false: Secure, and HSTS on every answer).
+    public var insecureCookies: Bool
+    /// A staff session ends after this long unused (`TIERDESK_CONSOLE_SESSION_IDLE_MINUTES`, default 30)
+    /// and this long after sign-in whatever happens (`TIERDESK_CONSOLE_SESSION_MAX_HOURS`, default 12).
+    public var staffSession: (idle: TimeInterval, absolute: TimeInterval)
+    /// A ticket link's session: 30 days unused, 90 days at most (the life the link's cookie had).
+    public var requesterSession: (idle: TimeInterval, absolute: TimeInterval) = (30 * 86_400, 90 * 86_400)
     public var services: [String: String]
     /// Whose X-Forwarded-For names the visitor (`TIERDESK_TRUSTED_PROXIES`: the gateway).
     public var clientAddress: ClientAddress
@@ -34,7 +43,17 @@ public struct ConsoleConfiguration: Sendable {
             throw ConfigurationError(key: "tierdesk.console.secret", problem: "is required by the console (at least 16 characters)")
         }
         self.secret = secret
-        secureCookies = reader.string(forKey: "tierdesk.secure.cookies", default: "false") == "true"
+        databaseURL = try TierdeskConfiguration.required(reader, "tierdesk.database.url", secret: true)
+        _ = try DatabaseSettings(url: databaseURL)
+        databasePoolSize = try TierdeskConfiguration.int(reader, "tierdesk.database.pool.size", default: 4, range: 1...200)
+        switch reader.string(forKey: "tierdesk.console.insecure.cookies", default: "false") {
+        case "true": insecureCookies = true
+        case "false": insecureCookies = false
+        case let other: throw ConfigurationError(key: "tierdesk.console.insecure.cookies", problem: "must be true or false, not '\(other)'")
+        }
+        let idle = try TierdeskConfiguration.int(reader, "tierdesk.console.session.idle.minutes", default: 30, range: 1...1440)
+        let absolute = try TierdeskConfiguration.int(reader, "tierdesk.console.session.max.hours", default: 12, range: 1...720)
+        staffSession = (Double(idle) * 60, Double(absolute) * 3600)
         var services: [String: String] = [:]
         for (name, key, fallback) in [
             ("intake", "tierdesk.intake.url", "http://127.0.0.1:8080"), ("triage", "tierdesk.triage.url", "http://127.0.0.1:8081"),
@@ -65,18 +84,41 @@ public struct ConsoleConfiguration: Sendable {
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
+    try await buildApplication(reader: reader, clock: SystemClock())
+}
+
+/// The console with the clock its sessions expire by (tests move it).
+public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
     let configuration = try ConsoleConfiguration(reader: reader)
     var logger = Logger(label: Console.serviceName)
     logger.logLevel = Logger.Level(rawValue: reader.string(forKey: "tierdesk.log.level", default: "info")) ?? .info
-    return Application(
-        router: buildRouter(configuration, logger: logger),
+    let postgres = try DatabaseSettings(url: configuration.databaseURL).makeClient(poolSize: configuration.databasePoolSize, logger: logger)
+    let taskLogger = logger
+    let sessions = Sessions(configuration, postgres: postgres, clock: clock)
+    var app = Application(
+        router: buildRouter(configuration, sessions: sessions, logger: logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: Console.serviceName), logger: logger)
+    app.addServices(
+        postgres,
+        PeriodicTask(name: "console-session-prune", interval: .seconds(300), logger: logger) {
+            try await sessions.store.prune(now: clock.now(), logger: taskLogger)
+        })
+    return app
 }
 
-func buildRouter(_ configuration: ConsoleConfiguration, logger: Logger) -> Router<ConsoleContext> {
+extension Sessions {
+    init(_ configuration: ConsoleConfiguration, postgres: PostgresClient, clock: any WallClock) {
+        self.init(
+            store: SessionStore(client: postgres, sealKey: ConsoleKeys.key(ConsoleKeys.sealPurpose, secret: configuration.secret)), clock: clock,
+            secure: !configuration.insecureCookies,
+            staff: SessionLifetime(idle: configuration.staffSession.idle, absolute: configuration.staffSession.absolute),
+            requester: SessionLifetime(idle: configuration.requesterSession.idle, absolute: configuration.requesterSession.absolute))
+    }
+}
+
+func buildRouter(_ configuration: ConsoleConfiguration, sessions: Sessions, logger: Logger) -> Router<ConsoleContext> {
     let router = Router(context: ConsoleContext.self)
-    router.add(
-        middleware: SessionMiddleware(secret: configuration.secret, secureCookies: configuration.secureCookies, clientAddress: configuration.clientAddress))
+    router.add(middleware: SessionMiddleware(sessions: sessions, secret: configuration.secret, clientAddress: configuration.clientAddress))
     let backend = Backend(
         urls: [
             .intake: configuration.services["intake"]!, .triage: configuration.services["triage"]!, .tierQueue: configuration.services["tier-queue"]!,
@@ -84,16 +126,27 @@ func buildRouter(_ configuration: ConsoleConfiguration, logger: Logger) -> Route
         ],
         queueURLs: Dictionary(uniqueKeysWithValues: (1...3).compactMap { tier in configuration.services["tier-queue:\(tier)"].map { (tier, $0) } }),
         logger: logger)
+    let migrator = Migrator()
     router.get("health/live") { _, _ in "ok" }
-    router.get("health/ready") { _, _ in "ok" }
+    // Ready once its sessions' table is there: the database answers and the schema is current.
+    router.get("health/ready") { _, context -> Response in
+        let problem: String?
+        do {
+            problem = try await migrator.status(client: sessions.store.client, logger: context.logger).problem
+        } catch {
+            problem = "the database cannot be reached"
+        }
+        guard let problem else { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
+        return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready: \(problem)")))
+    }
     router.get("static/{file}") { _, context -> Response in
         guard let file = context.parameters.get("file"), let asset = StaticAssets.files[file] else { return Response(status: .notFound) }
         return Response(
-            status: .ok, headers: [.contentType: asset.type, .cacheControl: "public, max-age=300", HTTPField.Name("X-Content-Type-Options")!: "nosniff"],
+            status: .ok, headers: [.contentType: asset.type, .cacheControl: "public, max-age=300"],
             body: .init(byteBuffer: ByteBuffer(string: asset.text)))
     }
-    Portal(backend: backend, secureCookies: configuration.secureCookies).addRoutes(to: router)
-    AgentConsole(backend: backend, secureCookies: configuration.secureCookies).addRoutes(to: router)
+    Portal(backend: backend, sessions: sessions).addRoutes(to: router)
+    AgentConsole(backend: backend, sessions: sessions).addRoutes(to: router)
     VendorView(backend: backend).addRoutes(to: router)
     ReportsPage(backend: backend).addRoutes(to: router)
     AdminPages(backend: backend).addRoutes(to: router)

@@ -89,17 +89,11 @@ struct HTML: ExpressibleByStringInterpolation, Sendable {
 extension HTML: ResponseGenerator {
     func response(from request: Request, context: some RequestContext) throws -> Response { response() }
 
-    /// The page as a response: HTML, never cached, under a content security policy that allows
-    /// nothing from elsewhere and no inline script.
+    /// The page as a response: HTML, never cached (the security headers every answer carries are
+    /// `SessionMiddleware`'s).
     func response(status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status,
-            headers: [
-                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                .contentSecurityPolicy:
-                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-                HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
-            ],
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TierdeskKit
 import TierdeskModels
 
 /// The frame of every page, and the small pieces pages share.
@@ -43,10 +44,11 @@ enum Pages {
             """
     }
 
-    /// The notice and the error a redirect left for this page (`?notice=`, `?error=`; see `redirect`).
-    static func notices(_ request: Request) -> (notice: String?, error: String?) {
-        let query = request.uri.queryParameters
-        return (query["notice"].map(String.init), query["error"].map(String.init))
+    /// The notice and the error a redirect left for this page: the notice by its code (`?notice=`,
+    /// one of `Notice`'s fixed texts; anything else shows nothing), the error from the signed flash
+    /// cookie. Nothing an address says is shown as it is, so a link cannot put words in the site's mouth.
+    static func notices(_ request: Request, _ context: ConsoleContext) -> (notice: String?, error: String?) {
+        (request.uri.queryParameters["notice"].flatMap { Notice(code: String($0)) }?.text, context.flashError)
     }
 
     /// The hidden CSRF field every form carries.
@@ -63,15 +65,20 @@ enum Pages {
         return html.response(status: status)
     }
 
-    /// A 303 to `path`, with a notice or an error for the next page.
-    static func redirect(_ path: String, notice: String? = nil, error: String? = nil) -> Response {
+    /// A 303 to `path`, with a notice (its code in the address) or an error for the next page (kept
+    /// in a signed cookie for a minute, see `SessionMiddleware`).
+    static func redirect(_ path: String, notice: Notice? = nil, error: String? = nil) -> Response {
         var target = path
-        var query: [String] = []
-        if let notice { query.append("notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
-        if let error { query.append("error=" + (error.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
-        if !query.isEmpty { target += (path.contains("?") ? "&" : "?") + query.joined(separator: "&") }
-        return Response(status: .seeOther, headers: [.location: target])
+        if let notice { target += (path.contains("?") ? "&" : "?") + "notice=" + notice.code }
+        var response = Response(status: .seeOther, headers: [.location: target])
+        if let error { response.headers[SessionMiddleware.flashHeader] = Secrets.base64URL(Data(error.prefix(2000).utf8)) }
+        return response
     }
+
+    /// The content security policy of every answer: nothing from elsewhere, no inline script or
+    /// style, no `<base>`, no plugins, no framing, forms only to this site.
+    static let contentSecurityPolicy =
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
     static func label(_ status: TicketStatus) -> String { words(status.rawValue) }
 
@@ -102,6 +109,107 @@ extension Pages {
             return try await work()
         } catch let failure as Backend.Failure {
             return redirect(back, error: failure.message)
+        }
+    }
+}
+
+/// The notices a redirect may leave, by code: fixed texts, some naming a level or a priority (a
+/// closed set), none carrying words from the address.
+enum Notice: Equatable, Sendable {
+    case signedOut, agentDeactivated, ruleCreated, ruleDeleted, vendorSaved, vendorReactivated, vendorDeactivated, webhookQueued
+    case deadLetterQueued, claimed, commented, resolved, resolvedAndPublished, pending, handedOver, swarming, sentToVendor
+    case voted, solved, filed, replied, confirmed, calendarSaved, saved, problemResolved, updatePosted
+    case workModeRemoved, vipAdded, vipRemoved
+    case queueEmpty(Tier)
+    case escalated(Tier)
+    case deescalated(Tier)
+    case contractSaved(Tier)
+    case slaSaved(Priority)
+    case workMode(WorkMode)
+
+    static let plain: [Notice] = [
+        .signedOut, .agentDeactivated, .ruleCreated, .ruleDeleted, .vendorSaved, .vendorReactivated, .vendorDeactivated, .webhookQueued,
+        .deadLetterQueued, .claimed, .commented, .resolved, .resolvedAndPublished, .pending, .handedOver, .swarming, .sentToVendor, .voted,
+        .solved, .filed, .replied, .confirmed, .calendarSaved, .saved, .problemResolved, .updatePosted, .workModeRemoved, .vipAdded, .vipRemoved,
+    ]
+
+    /// The code in the address: `saved`, `escalated-2`, `sla-saved-P5`.
+    var code: String {
+        switch self {
+        case .queueEmpty(let tier): "queue-empty-\(tier.rawValue)"
+        case .escalated(let tier): "escalated-\(tier.rawValue)"
+        case .deescalated(let tier): "deescalated-\(tier.rawValue)"
+        case .contractSaved(let tier): "contract-saved-\(tier.rawValue)"
+        case .slaSaved(let priority): "sla-saved-\(priority.rawValue)"
+        case .workMode(let mode): "work-mode-\(mode.rawValue)"
+        default: String(describing: self).replacing(/[A-Z]/) { "-" + $0.output.lowercased() }
+        }
+    }
+
+    /// The notice of a code; nil for any other text.
+    init?(code: String) {
+        if let plain = Self.plain.first(where: { $0.code == code }) {
+            self = plain
+            return
+        }
+        func tier(_ prefix: String) -> Tier? {
+            code.hasPrefix(prefix) ? Int(code.dropFirst(prefix.count)).flatMap(Tier.init(rawValue:)) : nil
+        }
+        if let tier = tier("queue-empty-") {
+            self = .queueEmpty(tier)
+        } else if let tier = tier("escalated-") {
+            self = .escalated(tier)
+        } else if let tier = tier("deescalated-") {
+            self = .deescalated(tier)
+        } else if let tier = tier("contract-saved-") {
+            self = .contractSaved(tier)
+        } else if code.hasPrefix("sla-saved-"), let priority = Priority(rawValue: String(code.dropFirst("sla-saved-".count))) {
+            self = .slaSaved(priority)
+        } else if code.hasPrefix("work-mode-"), let mode = WorkMode(rawValue: String(code.dropFirst("work-mode-".count))) {
+            self = .workMode(mode)
+        } else {
+            return nil
+        }
+    }
+
+    /// What the page shows.
+    var text: String {
+        switch self {
+        case .signedOut: "You are signed out."
+        case .agentDeactivated: "Deactivated."
+        case .ruleCreated: "The rule is created."
+        case .ruleDeleted: "Rule deleted."
+        case .vendorSaved: "Saved. A new contract sets the due times of cases opened from now on."
+        case .vendorReactivated: "Reactivated: its API key works again."
+        case .vendorDeactivated: "Deactivated: its API key stops working within seconds."
+        case .webhookQueued: "The webhook is queued to be sent again."
+        case .deadLetterQueued: "Queued to be delivered again."
+        case .claimed: "The ticket is yours."
+        case .commented: "Comment added."
+        case .resolved: "Resolved."
+        case .resolvedAndPublished: "Resolved, and the article is published."
+        case .pending: "The ticket waits: its SLA clock is paused."
+        case .handedOver: "Handed over."
+        case .swarming: "They are in the swarm."
+        case .sentToVendor: "Sent to the vendor."
+        case .voted: "Thank you for telling us."
+        case .solved: "Glad it helped. Nothing more to do."
+        case .filed: "Your ticket is filed. This browser keeps it open for you; the link at the bottom of this page opens it in any other."
+        case .replied: "Your reply is sent."
+        case .confirmed: "Thank you: the ticket is closed."
+        case .calendarSaved: "The calendar is saved."
+        case .saved: "Saved."
+        case .problemResolved: "The problem is resolved."
+        case .updatePosted: "Update posted."
+        case .workModeRemoved: "The category escalates again."
+        case .vipAdded: "The VIP is added; it applies to the next ticket."
+        case .vipRemoved: "Removed from the VIPs."
+        case .queueEmpty(let tier): "The level \(tier.rawValue) queue has nothing you can take."
+        case .escalated(let tier): "The ticket went to \(Pages.level(tier))."
+        case .deescalated(let tier): "The ticket went back to \(Pages.level(tier))."
+        case .contractSaved(let tier): "Level \(tier.rawValue)'s contract is saved; it applies to the next escalation."
+        case .slaSaved(let priority): "\(priority.rawValue) saved; queued tickets follow it from their next change."
+        case .workMode(let mode): "The category now works in \(mode.rawValue) mode."
         }
     }
 }

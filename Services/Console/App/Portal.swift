@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TierdeskKit
 import TierdeskModels
 
 /// The requesters' portal: search the knowledge base (suggestions as they type), read an article
@@ -7,7 +8,7 @@ import TierdeskModels
 /// and follow a ticket through its link: status, level, public history, replies, confirmation.
 struct Portal: Sendable {
     let backend: Backend
-    let secureCookies: Bool
+    let sessions: Sessions
 
     func addRoutes(to router: Router<ConsoleContext>) {
         router.get("/", use: home)
@@ -18,6 +19,7 @@ struct Portal: Sendable {
         router.get("tickets/new", use: newTicket)
         router.post("tickets", use: submit)
         router.get("t/{id}", use: ticket)
+        router.post("t/{id}/open", use: open)
         router.post("t/{id}/reply", use: reply)
         router.post("t/{id}/confirm", use: confirm)
     }
@@ -36,7 +38,7 @@ struct Portal: Sendable {
 
     @Sendable func home(request: Request, context: ConsoleContext) async throws -> HTML {
         let query = request.uri.queryParameters["q"].map(String.init) ?? ""
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         var results: HTML = ""
         if !query.trimmingCharacters(in: .whitespaces).isEmpty {
             let found = await search(String(query.prefix(200)))
@@ -72,11 +74,11 @@ struct Portal: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self),
             let article = try? await backend.get(Article.self, .intake, "/v1/kb/articles/\(id)", token: nil)
         else { return Pages.error(status: .notFound, title: "Not found", detail: "There is no such article.") }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let paragraphs = article.body.components(separatedBy: "\n\n").map { "<p>\($0)</p>" as HTML }
         // Votes come from people the help desk knows (a ticket's requester, an agent): anonymous ones could be stuffed.
         let voting: HTML =
-            context.session.token == nil
+            (context.session.token ?? context.requesterToken) == nil
             ? ""
             : """
             <form method="post" action="/kb/\(id)/vote" id="vote">\(Pages.csrf(context))
@@ -105,8 +107,9 @@ struct Portal: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
         return try await Pages.attempt(orBackTo: "/kb/\(id)") {
             _ = try await backend.raw(
-                .POST, .intake, "/v1/kb/articles/\(id)/votes", token: context.session.token, body: VoteRequest(helpful: context.form["helpful"] == "true"))
-            return Pages.redirect("/kb/\(id)", notice: "Thank you for telling us.")
+                .POST, .intake, "/v1/kb/articles/\(id)/votes", token: context.session.token ?? context.requesterToken,
+                body: VoteRequest(helpful: context.form["helpful"] == "true"))
+            return Pages.redirect("/kb/\(id)", notice: .voted)
         }
     }
 
@@ -117,12 +120,12 @@ struct Portal: Sendable {
         let input = SelfServiceResolutionRequest(requester: .init(email: form["email"] ?? ""), subject: form["subject"] ?? "", articleId: id)
         return try await Pages.attempt(orBackTo: "/kb/\(id)") {
             _ = try await backend.raw(.POST, .intake, "/v1/self-service/resolutions", token: nil, body: input)
-            return Pages.redirect("/kb/\(id)", notice: "Glad it helped. Nothing more to do.")
+            return Pages.redirect("/kb/\(id)", notice: .solved)
         }
     }
 
     @Sendable func newTicket(request: Request, context: ConsoleContext) async throws -> HTML {
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let subject = request.uri.queryParameters["subject"].map(String.init) ?? ""
         return Pages.page(
             "File a ticket", context, notice: notice, error: error,
@@ -145,43 +148,41 @@ struct Portal: Sendable {
         let name = form["name"]?.trimmingCharacters(in: .whitespaces).nilIfEmpty
         let input = SubmitTicketRequest(
             requester: .init(email: form["email"] ?? "", name: name), channel: .web, subject: form["subject"] ?? "", description: form["description"] ?? "")
+        let created: SubmitTicketResponse
         do {
-            let created = try await backend.send(SubmitTicketResponse.self, .POST, .intake, "/v1/tickets", token: nil, body: input)
-            var response = Pages.redirect("/t/\(created.id)", notice: "Ticket \(created.reference) is filed. Keep this page's address: it is your link to it.")
-            if let token = created.requesterToken { response.setCookie(ticketCookie(token)) }
-            return response
+            created = try await backend.send(SubmitTicketResponse.self, .POST, .intake, "/v1/tickets", token: nil, body: input)
         } catch let failure as Backend.Failure {
             return Pages.redirect("/tickets/new", error: failure.fieldList ?? failure.detail)
         }
+        var response = Pages.redirect("/t/\(created.id)", notice: .filed)
+        // The token is intake's own answer: the ticket's session starts with it, in place of any earlier one.
+        if let token = created.requesterToken {
+            response.setCookie(
+                try await sessions.startRequester(token: token, ticketID: created.id, replacing: context.requesterSessionID, logger: context.logger))
+        }
+        return response
     }
 
-    func ticketCookie(_ token: String) -> Cookie {
-        Cookie(name: "td_token", value: token, maxAge: 90 * 86_400, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
-    }
-
-    /// The requester's view of a ticket. The link carries the ticket's token once (`?token=`); it is
-    /// kept in the cookie and the address cleaned. A token for another ticket shows nothing of this one.
+    /// The requester's view of a ticket, with the token of this browser's ticket session (or the
+    /// staff member's). Without one that opens it, the page asks for the link's token: the link
+    /// carries it in its fragment (`/t/{id}#token=...`, which no server or log ever sees), and the
+    /// page's script posts it to `open`. A token in the query is ignored: no GET starts or replaces
+    /// a session.
     @Sendable func ticket(request: Request, context: ConsoleContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.error(status: .notFound, title: "Not found", detail: "No such ticket.") }
-        // Only a token's own characters go into the cookie: a link cannot smuggle cookie attributes in.
-        if let token = request.uri.queryParameters["token"].map(String.init), token.hasPrefix("tdr_"), token.count <= 200,
-            token.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") })
-        {
-            var response = Pages.redirect("/t/\(id)")
-            response.setCookie(ticketCookie(token))
-            return response
-        }
+        let (notice, error) = Pages.notices(request, context)
+        guard let token = context.ticketToken else { return Self.openPage(id, context, error: error, status: error == nil ? .ok : .notFound) }
         let detail: TicketDetail
         do {
-            detail = try await backend.get(TicketDetail.self, .intake, "/v1/tickets/\(id)", token: context.session.token)
+            detail = try await backend.get(TicketDetail.self, .intake, "/v1/tickets/\(id)", token: token)
         } catch let failure as Backend.Failure where [401, 403, 404].contains(failure.status) {
-            return Pages.error(
-                status: .notFound, title: "Not found",
-                detail: "There is no ticket here for you. Open the link from your confirmation email (or the one shown when you filed it).")
+            return Self.openPage(
+                id, context,
+                error: error ?? "There is no ticket here for you. Open the link from your confirmation email (or the one shown when you filed it).",
+                status: .notFound)
         } catch let failure as Backend.Failure {
             return Pages.error(status: .serviceUnavailable, title: "Not available", detail: failure.detail)
         }
-        let (notice, error) = Pages.notices(request)
         let ticket = detail.ticket
         let history = detail.events.map { event -> HTML in
             let message = event.data["message"]?.stringValue ?? event.data["resolution"]?.stringValue
@@ -204,6 +205,14 @@ struct Portal: Sendable {
                 <button type="submit" id="send-reply">Send reply</button></form>
                 """
         }
+        // The requester's own link, to open the ticket in another browser: the key rides in the fragment.
+        var link: HTML = ""
+        if let own = context.requesterToken, Secrets.requesterTicket(own) == id {
+            link = """
+                <details id="ticket-link"><summary>Your link to this ticket</summary><p>It opens the ticket in any browser; keep it to yourself.</p>
+                <p><a href="/t/\(id)#token=\(own)" id="ticket-link-address">/t/\(id)#token=…</a></p></details>
+                """
+        }
         return Pages.page(
             ticket.reference, context, notice: notice, error: error,
             """
@@ -213,8 +222,45 @@ struct Portal: Sendable {
             <h2>What you wrote</h2><p class="message" id="description">\(ticket.description)</p>
             <h2>History</h2><ol id="history" class="history">\(history)</ol>
             \(actions)
+            \(link)
             """
         ).response()
+    }
+
+    /// The page that opens a ticket from its link: a form for the token, which the script fills
+    /// from the link's fragment and sends (a visitor without script pastes it).
+    static func openPage(_ id: UUID, _ context: ConsoleContext, error: String?, status: HTTPResponse.Status) -> Response {
+        Pages.page(
+            "Open your ticket", context, error: error,
+            """
+            <h1>Open your ticket</h1>
+            <p>Open the link you were given when you filed the ticket: it carries the ticket's key. Or paste the key here.</p>
+            <form method="post" action="/t/\(id)/open" id="open-ticket" data-open-link>\(Pages.csrf(context))
+            <label for="ticket-key">Ticket key</label><input type="password" id="ticket-key" name="token" required autocomplete="off" maxlength="200">
+            <button type="submit" id="open-ticket-button">Open</button></form>
+            """
+        ).response(status: status)
+    }
+
+    /// A ticket link's token, sent by the page's form: checked with intake (does it open this ticket?)
+    /// before anything is stored; then the ticket's session starts, in a cookie of its own, apart from
+    /// any staff session. A refused token stores nothing.
+    @Sendable func open(request: Request, context: ConsoleContext) async throws -> Response {
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
+        let token = (context.form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let refused = "That key does not open this ticket. Open the link from your confirmation email (or the one shown when you filed it)."
+        // The key names its ticket: one for another ticket is refused before it costs intake a request.
+        guard Secrets.requesterTicket(token) == id else { return Pages.redirect("/t/\(id)", error: refused) }
+        do {
+            _ = try await backend.raw(.GET, .intake, "/v1/tickets/\(id)", token: token, body: NoBody?.none)
+        } catch let failure as Backend.Failure where [401, 403, 404].contains(failure.status) {
+            return Pages.redirect("/t/\(id)", error: refused)
+        } catch let failure as Backend.Failure {
+            return Pages.redirect("/t/\(id)", error: failure.detail)
+        }
+        var response = Pages.redirect("/t/\(id)")
+        response.setCookie(try await sessions.startRequester(token: token, ticketID: id, replacing: context.requesterSessionID, logger: context.logger))
+        return response
     }
 
     /// A line of the public history, in the requester's words.
@@ -238,16 +284,16 @@ struct Portal: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
         return try await Pages.attempt(orBackTo: "/t/\(id)") {
             _ = try await backend.raw(
-                .POST, .intake, "/v1/tickets/\(id)/replies", token: context.session.token, body: CommentRequest(message: context.form["message"] ?? ""))
-            return Pages.redirect("/t/\(id)", notice: "Your reply is sent.")
+                .POST, .intake, "/v1/tickets/\(id)/replies", token: context.ticketToken, body: CommentRequest(message: context.form["message"] ?? ""))
+            return Pages.redirect("/t/\(id)", notice: .replied)
         }
     }
 
     @Sendable func confirm(request: Request, context: ConsoleContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
         return try await Pages.attempt(orBackTo: "/t/\(id)") {
-            _ = try await backend.raw(.POST, .intake, "/v1/tickets/\(id)/confirm", token: context.session.token, body: NoBody?.none)
-            return Pages.redirect("/t/\(id)", notice: "Thank you: the ticket is closed.")
+            _ = try await backend.raw(.POST, .intake, "/v1/tickets/\(id)/confirm", token: context.ticketToken, body: NoBody?.none)
+            return Pages.redirect("/t/\(id)", notice: .confirmed)
         }
     }
 }

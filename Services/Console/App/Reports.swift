@@ -38,7 +38,7 @@ struct ReportsPage: Sendable {
     @Sendable func show(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .agent || context.session.role == .admin else { return AgentConsole.signInFirst() }
         let days = min(max(request.uri.queryParameters["days"].flatMap { Int($0) } ?? 30, 1), 366)
-        let now = Date()
+        let now = context.now
         let from = now.addingTimeInterval(-Double(days) * 86_400).formatted(.iso8601)
         let report: ReportSummary
         do {

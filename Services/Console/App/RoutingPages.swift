@@ -42,7 +42,7 @@ struct RoutingPages: Sendable {
 
     @Sendable func contracts(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return AdminPages.signInFirst() }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let all = (try? await backend.get(Page<EscalationContract>.self, .tierQueue, "/v1/escalation-contracts", token: context.session.token).items) ?? []
         let sections = Self.contractTiers.map { tier -> HTML in
             let fields = all.first { $0.tier == tier }?.fields ?? []
@@ -82,7 +82,7 @@ struct RoutingPages: Sendable {
         let input = EscalationContractRequest(fields: Self.fields(context.form["fields"] ?? ""))
         return try await Pages.attempt(orBackTo: "/admin/contracts") {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/escalation-contracts/\(tier.rawValue)", token: context.session.token, body: input)
-            return Pages.redirect("/admin/contracts", notice: "Level \(tier.rawValue)'s contract is saved; it applies to the next escalation.")
+            return Pages.redirect("/admin/contracts", notice: .contractSaved(tier))
         }
     }
 
@@ -96,7 +96,7 @@ struct RoutingPages: Sendable {
 
     @Sendable func workModes(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return AdminPages.signInFirst() }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let all = (try? await backend.get(Page<WorkModeSetting>.self, .tierQueue, "/v1/work-modes", token: context.session.token).items) ?? []
         let rows = all.map { setting -> HTML in
             let category = setting.category
@@ -136,7 +136,7 @@ struct RoutingPages: Sendable {
         return try await Pages.attempt(orBackTo: "/admin/work-modes") {
             _ = try await backend.raw(
                 .PUT, .tierQueue, "/v1/work-modes/\(Self.segment(category))", token: context.session.token, body: WorkModeRequest(mode: mode))
-            return Pages.redirect("/admin/work-modes", notice: "\(category) now works in \(mode.rawValue) mode.")
+            return Pages.redirect("/admin/work-modes", notice: .workMode(mode))
         }
     }
 
@@ -145,7 +145,7 @@ struct RoutingPages: Sendable {
         guard let category = context.parameters.get("category") else { return Pages.redirect("/admin/work-modes") }
         return try await Pages.attempt(orBackTo: "/admin/work-modes") {
             _ = try await backend.raw(.DELETE, .tierQueue, "/v1/work-modes/\(Self.segment(category))", token: context.session.token, body: NoBody?.none)
-            return Pages.redirect("/admin/work-modes", notice: "\(category) escalates again.")
+            return Pages.redirect("/admin/work-modes", notice: .workModeRemoved)
         }
     }
 
@@ -153,7 +153,7 @@ struct RoutingPages: Sendable {
 
     @Sendable func vips(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return AdminPages.signInFirst() }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let all = (try? await backend.get(Page<VIPEntry>.self, .triage, "/v1/vip", token: context.session.token).items) ?? []
         let rows = all.map { entry -> HTML in
             let name = entry.email ?? entry.domain ?? ""
@@ -184,8 +184,8 @@ struct RoutingPages: Sendable {
         let entry = (context.form["entry"] ?? "").trimmingCharacters(in: .whitespaces)
         let input = entry.contains("@") ? VIPRequest(email: entry) : VIPRequest(domain: entry)
         return try await Pages.attempt(orBackTo: "/admin/vip") {
-            let added = try await backend.send(VIPEntry.self, .POST, .triage, "/v1/vip", token: context.session.token, body: input)
-            return Pages.redirect("/admin/vip", notice: "\(added.email ?? added.domain ?? entry) is a VIP; it applies to the next ticket.")
+            _ = try await backend.send(VIPEntry.self, .POST, .triage, "/v1/vip", token: context.session.token, body: input)
+            return Pages.redirect("/admin/vip", notice: .vipAdded)
         }
     }
 
@@ -194,7 +194,7 @@ struct RoutingPages: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vip") }
         return try await Pages.attempt(orBackTo: "/admin/vip") {
             _ = try await backend.raw(.DELETE, .triage, "/v1/vip/\(id)", token: context.session.token, body: NoBody?.none)
-            return Pages.redirect("/admin/vip", notice: "Removed from the VIPs.")
+            return Pages.redirect("/admin/vip", notice: .vipRemoved)
         }
     }
 }

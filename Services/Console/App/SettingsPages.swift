@@ -20,7 +20,7 @@ struct SettingsPages: Sendable {
 
     @Sendable func sla(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .admin else { return AdminPages.signInFirst() }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let policies = (try? await backend.get(Page<SLAPolicy>.self, .tierQueue, "/v1/sla/policies", token: context.session.token).items) ?? []
         let calendar = try? await backend.get(BusinessCalendar.self, .tierQueue, "/v1/sla/calendar", token: context.session.token)
         let rows = policies.map { policy -> HTML in
@@ -85,7 +85,7 @@ struct SettingsPages: Sendable {
                 resolutionSeconds: 60 * (try AdminPages.minutes(form["resolutionMinutes"], "Resolution") ?? 0),
                 businessHours: form["businessHours"] == "true")
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/policies/\(priority.rawValue)", token: context.session.token, body: input)
-            return Pages.redirect("/admin/sla", notice: "\(priority.rawValue) saved; queued tickets follow it from their next change.")
+            return Pages.redirect("/admin/sla", notice: .slaSaved(priority))
         }
     }
 
@@ -94,13 +94,13 @@ struct SettingsPages: Sendable {
         let calendar = Self.calendar(context.form)
         return try await Pages.attempt(orBackTo: "/admin/sla") {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/calendar", token: context.session.token, body: calendar)
-            return Pages.redirect("/admin/sla", notice: "The calendar is saved.")
+            return Pages.redirect("/admin/sla", notice: .calendarSaved)
         }
     }
 
     @Sendable func problems(request: Request, context: ConsoleContext) async throws -> Response {
         guard context.session.role == .agent || context.session.role == .admin else { return AgentConsole.signInFirst() }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let open = (try? await backend.get(Page<ProblemRecord>.self, .triage, "/v1/problems?status=open&limit=100", token: context.session.token).items) ?? []
         let sections = open.map { problem -> HTML in
             """
@@ -130,7 +130,7 @@ struct SettingsPages: Sendable {
             status: resolution == nil ? nil : .resolved, resolution: resolution, version: form["version"].flatMap { Int($0) })
         return try await Pages.attempt(orBackTo: "/agent/problems") {
             _ = try await backend.raw(.PATCH, .triage, "/v1/problems/\(id)", token: context.session.token, body: change)
-            return Pages.redirect("/agent/problems", notice: resolution == nil ? "Saved." : "The problem is resolved.")
+            return Pages.redirect("/agent/problems", notice: resolution == nil ? .saved : .problemResolved)
         }
     }
 }

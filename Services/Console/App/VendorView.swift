@@ -25,7 +25,7 @@ struct VendorView: Sendable {
             <td>\(item.priority.rawValue)</td><td>\(item.status.rawValue)</td><td>\(item.dueAt.map { "\($0)" as HTML } ?? "none")</td></tr>
             """
         }
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         return Pages.page(
             "Cases", context, notice: notice, error: error,
             """
@@ -45,7 +45,7 @@ struct VendorView: Sendable {
             "<li><span class=\"when\">\(update.at)</span> <span class=\"who\">\(update.author.rawValue)</span> \(update.status?.rawValue ?? "message")<p class=\"message\">\(update.message)</p></li>"
         }
         let statuses = Pages.options(VendorCaseStatus.vendorSettable)
-        let (notice, error) = Pages.notices(request)
+        let (notice, error) = Pages.notices(request, context)
         let open = item.closedAt == nil && item.status != .resolved
         let form: HTML =
             open
@@ -80,7 +80,7 @@ struct VendorView: Sendable {
             _ = try await backend.raw(
                 .POST, .vendorBridge, "/v1/vendor/cases/\(id)/updates", token: context.session.token,
                 body: VendorUpdateRequest(status: VendorCaseStatus(rawValue: form["status"] ?? "") ?? .acknowledged, message: form["message"] ?? "", eta: eta))
-            return Pages.redirect("/vendor/cases/\(id)", notice: "Update posted.")
+            return Pages.redirect("/vendor/cases/\(id)", notice: .updatePosted)
         }
     }
 }

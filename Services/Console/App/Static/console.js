@@ -1,4 +1,5 @@
-// Tierdesk console: suggestions as you type, and queues that refresh without a reload.
+// Tierdesk console: suggestions as you type, queues that refresh without a reload, and a ticket
+// link's key taken from the address's fragment and posted (the fragment never reaches a server).
 // Text from the server is put in with textContent, never as markup.
 (function () {
   function suggest(input) {
@@ -41,7 +42,19 @@
         .catch(function () {});
     }, 5000);
   }
+  // /t/{id}#token=...: the key leaves the address (and the history) at once, and goes to the
+  // console in the page's form, which checks it with intake before keeping it.
+  function openLink() {
+    var match = /^#token=([A-Za-z0-9_-]{1,200})$/.exec(location.hash);
+    if (!match) { return; }
+    history.replaceState(null, "", location.pathname + location.search);
+    var form = document.querySelector("form[data-open-link]");
+    if (!form) { return; }
+    form.elements.token.value = match[1];
+    form.submit();
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    openLink();
     document.querySelectorAll("[data-suggest]").forEach(suggest);
     document.querySelectorAll("table[data-poll]").forEach(poll);
   });

@@ -1,0 +1,145 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import IntakeApp
+import NIOCore
+import PostgresNIO
+import Testing
+import TierQueueApp
+import TierdeskKit
+import TierdeskModels
+import TierdeskTestSupport
+
+@testable import ConsoleApp
+
+/// The console on a live port, with the real intake and tier-queue beside it on the test's database,
+/// and the clock its sessions expire by.
+struct ConsoleSystem: Sendable {
+    static let secret = "console-test-secret-0123456789"
+
+    let console: any TestClientProtocol
+    let intake: any TestClientProtocol
+    let tierQueue: any TestClientProtocol
+    let clock: ManualClock
+
+    /// Runs `test` with the three started; `insecureCookies` as scripts/dev and the browser test run it.
+    static func run(insecureCookies: Bool = true, _ test: @Sendable (ConsoleSystem) async throws -> Void) async throws {
+        let clock = ManualClock(Date())
+        try await withLiveApp(environment: ["TIERDESK_RATE_LIMIT_PER_MINUTE": "100000"], IntakeApp.buildApplication) { intake in
+            try await withLiveApp(TierQueueApp.buildApplication) { tierQueue in
+                let environment = [
+                    "TIERDESK_CONSOLE_SECRET": secret, "TIERDESK_INTAKE_URL": "http://127.0.0.1:\(intake.port!)",
+                    "TIERDESK_TIER_QUEUE_URL": "http://127.0.0.1:\(tierQueue.port!)",
+                    "TIERDESK_CONSOLE_INSECURE_COOKIES": insecureCookies ? "true" : "false",
+                ]
+                try await withLiveApp(environment: environment, { try await ConsoleApp.buildApplication(reader: $0, clock: clock) }) { console in
+                    try await test(ConsoleSystem(console: console, intake: intake, tierQueue: tierQueue, clock: clock))
+                }
+            }
+        }
+    }
+
+    /// A browser with its own cookies.
+    func browser() -> Browser { Browser(client: console) }
+
+    /// A new agent of level 1, and its token.
+    func agentToken() async throws -> String {
+        let response = try await tierQueue.send(
+            .post, "/v1/agents", token: TestCredentials.adminToken,
+            json: CreateAgentRequest(name: "Ada", email: "ada-\(UUID().uuidString.prefix(8))@example.com", tiers: [1], skills: nil, wipLimit: nil))
+        return try #require(try response.decode(Agent.self).token)
+    }
+
+    /// A ticket filed with intake, and its requester token.
+    func ticket(subject: String = "VPN drops every hour") async throws -> (id: UUID, token: String) {
+        let created = try await intake.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture(subject: subject)).decode(SubmitTicketResponse.self)
+        return (created.id, try #require(created.requesterToken))
+    }
+
+    /// Every row of `console_sessions`, as stored.
+    func rows() async throws -> [SessionRow] {
+        try await TestDatabase.settings().withClient(logger: TestDatabase.logger) { client in
+            var found: [SessionRow] = []
+            let rows = try await client.query("SELECT id_hash, role, sealed_token, csrf_secret, ticket_id FROM console_sessions", logger: TestDatabase.logger)
+            for try await (idHash, role, sealed, csrfSecret, ticketID) in rows.decode((Data, String, Data, Data, UUID?).self) {
+                found.append(SessionRow(idHash: idHash, role: role, sealed: sealed, csrfSecret: csrfSecret, ticketID: ticketID))
+            }
+            return found
+        }
+    }
+}
+
+/// A row of `console_sessions`.
+struct SessionRow: Sendable {
+    var idHash: Data
+    var role: String
+    var sealed: Data
+    var csrfSecret: Data
+    var ticketID: UUID?
+}
+
+/// What a browser does with the console's cookies: keeps what Set-Cookie sets (dropping what it
+/// clears) and sends them back; takes the CSRF token from the page it loaded last.
+final class Browser: @unchecked Sendable {
+    let client: any TestClientProtocol
+    var cookies: [String: String] = [:]
+    var csrf = ""
+    var last: TestResponse?
+
+    init(client: any TestClientProtocol) { self.client = client }
+
+    var cookieHeader: String { cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+
+    @discardableResult
+    func get(_ path: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await send(.get, path, body: nil, headers: headers)
+    }
+
+    /// Posts a form with this browser's CSRF token (unless the fields carry their own `_csrf`).
+    @discardableResult
+    func post(_ path: String, _ fields: [String: String] = [:]) async throws -> TestResponse {
+        var all = ["_csrf": csrf]
+        all.merge(fields) { _, new in new }
+        let body = all.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        return try await send(.post, path, body: ByteBuffer(string: body), headers: [.contentType: "application/x-www-form-urlencoded"])
+    }
+
+    func send(_ method: HTTPRequest.Method, _ path: String, body: ByteBuffer?, headers extra: HTTPFields) async throws -> TestResponse {
+        var headers = extra
+        if !cookies.isEmpty { headers[.cookie] = cookieHeader }
+        let response = try await client.executeRequest(uri: path, method: method, headers: headers, body: body)
+        for line in response.headers[values: .setCookie] {
+            let pair = line.prefix { $0 != ";" }
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            let name = String(pair[..<equals])
+            let value = String(pair[pair.index(after: equals)...])
+            if line.contains("Max-Age=0") || value.isEmpty { cookies[name] = nil } else { cookies[name] = value }
+        }
+        if let token = String(buffer: response.body).firstMatch(of: /name="_csrf" value="([^"]+)"/)?.1 { csrf = String(token) }
+        last = response
+        return response
+    }
+
+    /// Signs in with `token` through the sign-in form.
+    @discardableResult
+    func signIn(_ token: String) async throws -> TestResponse {
+        try await get("/signin")
+        return try await post("/signin", ["token": token])
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    var location: String? { headers[.location] }
+    /// The values this answer's Set-Cookie headers give, by cookie name.
+    var setCookies: [String: String] {
+        var set: [String: String] = [:]
+        for line in headers[values: .setCookie] {
+            let pair = line.prefix { $0 != ";" }
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            set[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        return set
+    }
+}
