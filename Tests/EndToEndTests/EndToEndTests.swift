@@ -135,7 +135,8 @@ import TierdeskTestSupport
         try await withCluster { cluster in
             let tierQueue = cluster.url("tier-queue")
             let policy = SLAPolicyRequest(firstResponseSeconds: 1800, resolutionSeconds: 8 * 3600, businessHours: false)
-            _ = try await HTTP.json(SLAPolicy.self, .PUT, tierQueue + "/v1/sla/policies/P2", token: TestCredentials.adminToken, body: policy)
+            // The anonymous submission's own medium/high is held at the cap: P3.
+            _ = try await HTTP.json(SLAPolicy.self, .PUT, tierQueue + "/v1/sla/policies/P3", token: TestCredentials.adminToken, body: policy)
             let alice = try await hire(cluster, tiers: [1], name: "alice")
             let submitted = try await submit(cluster)
             let claimed = try await HTTP.eventually { try await claim(cluster, tier: 1, token: alice) }

@@ -67,7 +67,7 @@ import VendorBridgeApp
                     let after = try await world.fingerprint()
                     #expect(before == after, "\(rule.route) as \(who) was refused but changed \(World.changed(before, after))")
                 }
-                let leaks = BodyRule.leaks(in: body, to: who)
+                let leaks = BodyRule.leaks(in: body, to: who) + (try await world.unreadableIncidents(in: body, for: who))
                 #expect(leaks.isEmpty, "\(rule.route) on \(rule.service) answered \(who) what it may not see: \(leaks)")
                 handedOut.formUnion(World.secrets(in: body))
                 if let ticket = target.ticket { handedOut.insert(Secrets.requesterToken(ticketID: ticket, secret: TestCredentials.secret)) }
@@ -565,8 +565,26 @@ struct World: Sendable {
     /// A ticket at level 1, in progress with `assignee`; resolved when asked.
     func workedTicket(resolved: Bool = false) async throws -> UUID {
         let ticket = try await db.inProgress(tier: .firstLine, agent: assignee)
+        // The requester's stored profile holds details this submission never gave: no outsider may read them.
+        try await db.client.execute(
+            "UPDATE requesters SET name = 'Stored Name', phone = '+41 44 555 01 00', organization = 'Stored Org' WHERE id = \(ticket.requester.id)",
+            logger: db.logger)
         if resolved { _ = try await db.change(ticket.id) { $0.status = .resolved } }
         return ticket.id
+    }
+
+    /// The incidents an agent's answer names (`incidentIds`, `incidents[].id`) that the agent may not read.
+    func unreadableIncidents(in body: String, for who: Who) async throws -> [String] {
+        let agents: [Who: AgentIdentity] = [.levelAgent: levelAgent, .otherLevelAgent: otherLevelAgent, .assignee: assignee]
+        guard let agent = agents[who], let value = try? JSONCoding.decoder.decode(JSONValue.self, from: Data(body.utf8)) else { return [] }
+        var named: Set<UUID> = []
+        BodyRule.walk(value, path: "$") { path, key, value in
+            if key == "incidentIds", case .array(let ids) = value { named.formUnion(ids.compactMap { $0.stringValue.flatMap(UUID.init(uuidString:)) }) }
+            if path.contains(".incidents["), key == "id", let id = value.stringValue.flatMap(UUID.init(uuidString:)) { named.insert(id) }
+        }
+        guard !named.isEmpty else { return [] }
+        let readable = Set(try await db.store.summaries(of: Array(named), readableBy: agent, on: db.client, logger: db.logger).map(\.id))
+        return named.subtracting(readable).map { "incident \($0)" }
     }
 
     func requester(of ticket: UUID) async throws -> UUID {
@@ -596,6 +614,12 @@ struct World: Sendable {
             INSERT INTO problems (id, title, status, category, storm, created_at, updated_at)
             VALUES (\(id), 'Spare problem', 'open', \("spare-\(id.uuidString.prefix(8).lowercased())"), \(storm), now(), now())
             """, logger: db.logger)
+        // An incident at level 1 and one at level 3: each agent may read only one of them.
+        for tier in [Tier.firstLine, .specialist] {
+            let incident = try await db.queued(tier: tier).id
+            try await db.client.execute(
+                "INSERT INTO problem_incidents (problem_id, ticket_id, reason, linked_at) VALUES (\(id), \(incident), 'storm', now())", logger: db.logger)
+        }
         return id
     }
 
@@ -798,6 +822,9 @@ enum BodyRule {
                 return
             }
             if let key, staffOnly.contains(key), !isEmpty(value) { found.append(path) }
+            if path.hasSuffix(".requester.name") || path.hasSuffix(".requester.phone") || path.hasSuffix(".requester.organization"), !isEmpty(value) {
+                found.append(path)
+            }
             if case .string(let text) = value, text.hasPrefix("agent:") || text.hasPrefix("system:") || text.hasPrefix("integration:") {
                 found.append(path)
             }

@@ -89,7 +89,8 @@ import TriageApp
                 for id in earlier.map(\.id) + [fourth.id] {
                     let told = try await Self.events(db, id).first { $0.type == .problemStorm }
                     #expect(
-                        told?.data["notify"]?.intValue == 3 && told?.data["problemId"]?.stringValue == storm.id.uuidString.lowercased(), "flagged, level 3 told")
+                        told?.data["notify"]?.intValue == 3 && told?.data["problemId"]?.stringValue == storm.id.uuidString.lowercased(), "flagged, level 3 told"
+                    )
                 }
                 // Level 1 may not confirm; level 2 does, and the mass change happens then.
                 #expect(try await http.send(.post, "/v1/problems/\(storm.id)/storm/confirm", token: hotline).status == .forbidden)

@@ -43,6 +43,17 @@ import TriageApp
         #expect(proven.priority == .p2, "mail that passed DMARC proves the address")
     }
 
+    @Test func aRuleMatchesTheIntegrationATicketCameThroughNeverAClaim() {
+        let rule = Self.rule("monitoring", 1, RuleMatch(integrations: ["Zabbix"]), RuleRoute(tier: 3, category: "monitoring"))
+        let policy = TriagePolicy(rules: [rule])
+        var alert = Self.input("Disk full on db-3", channel: .api)
+        alert.integration = "zabbix"
+        #expect(TriageEngine.decide(alert, policy: policy).tier == 3)
+        let claim = Self.input("Disk full on db-3", "sent by Zabbix", channel: .api, metadata: ["integration"])
+        let decided = TriageEngine.decide(claim, policy: policy)
+        #expect(decided.tier == 1 && decided.explanation.rules[0].reason == "integration (none) is not one of [Zabbix]")
+    }
+
     @Test func theDecisionSaysWhoSetTheCategory() {
         let rule = Self.rule("printers", 1, RuleMatch(keywords: ["printer"]), RuleRoute(category: "printing"))
         let policy = TriagePolicy(rules: [rule])

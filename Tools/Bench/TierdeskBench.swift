@@ -53,7 +53,7 @@ struct Submit: AsyncParsableCommand {
         try await withClient(connections: rate == nil ? concurrency : 512) { client in
             @Sendable func send(_ index: Int, due: ContinuousClock.Instant) async {
                 let ticket = SubmitTicketRequest(
-                    requester: RequesterInput(email: "\(run)-\(index % 997)@bench.example.com", name: "Bench \(index % 997)"), channel: .api,
+                    requester: RequesterInput(email: "\(run)-\(index % 997)@bench.example.com", name: "Bench \(index % 997)"), channel: .web,
                     subject: "\(run) ticket \(index): VPN drops", description: "Benchmark ticket \(index) of run \(run).", impact: .medium,
                     // No category: 600 tickets a second of one category would be a storm, which is triage's
                     // problem handling, not the routing this measures.

@@ -36,7 +36,8 @@ public enum IntakeError: Error, Equatable, ProblemConvertible {
         case .reservedSlug: .validation([FieldError(field: "slug", message: "slugs starting 'ticket-' are kept for articles published from tickets")])
         case .invalidEvent(let detail): Problem(type: Problem.typeBase + "event-refused", title: "Unprocessable event", status: 422, detail: detail)
         case .concurrentChange(let detail): .conflict(detail, type: "concurrent-change")
-        case .tooManyReplies(let limit): .conflict("this ticket holds \(limit) replies, as many as one ticket takes; submit a new ticket", type: "too-many-replies")
+        case .tooManyReplies(let limit):
+            .conflict("this ticket holds \(limit) replies, as many as one ticket takes; submit a new ticket", type: "too-many-replies")
         }
     }
 }

@@ -56,7 +56,9 @@ public struct Idempotency: Sendable {
     /// UUID's, with no long runs of one character): what an anonymous caller must send, since anyone
     /// who guesses its key (an alert id, a counter) and body would be answered its replay.
     public static func isUnguessable(_ key: String) -> Bool {
-        let allowed = key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+        let allowed = key.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+        }
         return allowed && key.count >= 32 && Set(key).count >= 12
     }
 

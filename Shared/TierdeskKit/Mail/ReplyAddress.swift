@@ -28,7 +28,8 @@ public enum ReplyAddress {
     }
 
     static func mac(_ ticketID: UUID, secret: String) -> Data {
-        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("tierdesk mail reply address".utf8), outputByteCount: 32)
+        let key = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("tierdesk mail reply address".utf8), outputByteCount: 32)
         return Data(HMAC<SHA256>.authenticationCode(for: Secrets.uuidBytes(ticketID), using: key).prefix(10))
     }
 

@@ -554,14 +554,14 @@ public struct TicketStore: Sendable {
     }
 
     /// The same rule in SQL over a ticket row `t`, with the agent's id, levels and actor name as parameters.
-    static func agentMayRead(_ id: String, tiers: String, actor: String) -> String {
+    public static func agentMayRead(_ id: String, tiers: String, actor: String) -> String {
         """
         (t.tier = ANY(\(tiers)::smallint[]) OR t.assignee_id = \(id) OR EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.actor = \(actor))
             OR EXISTS (SELECT 1 FROM ticket_collaborators c WHERE c.ticket_id = t.id AND c.agent_id = \(id)))
         """
     }
 
-    static func tierList(_ agent: AgentIdentity) -> [Int16] { agent.tiers.map { Int16($0.rawValue) } }
+    public static func tierList(_ agent: AgentIdentity) -> [Int16] { agent.tiers.map { Int16($0.rawValue) } }
 
     /// How the trail names an agent's actions.
     public static func actor(_ agent: AgentIdentity) -> String { "agent:\(agent.id.uuidString.lowercased())" }

@@ -8,10 +8,15 @@ public struct RuleMatch: Sendable, Codable, Equatable {
     public var categories: [String]?
     public var requesterDomains: [String]?
     public var metadataKeys: [String]?
+    /// The integrations (by name) the ticket came through: the verified source
+    /// (`channelDetails.integration`), which no caller can claim.
+    public var integrations: [String]?
 
     public init(
-        keywords: [String]? = nil, channels: [Channel]? = nil, categories: [String]? = nil, requesterDomains: [String]? = nil, metadataKeys: [String]? = nil
+        keywords: [String]? = nil, channels: [Channel]? = nil, categories: [String]? = nil, requesterDomains: [String]? = nil, metadataKeys: [String]? = nil,
+        integrations: [String]? = nil
     ) {
+        self.integrations = integrations
         self.keywords = keywords
         self.channels = channels
         self.categories = categories
@@ -20,7 +25,7 @@ public struct RuleMatch: Sendable, Codable, Equatable {
     }
 
     public var isEmpty: Bool {
-        [keywords?.count, channels?.count, categories?.count, requesterDomains?.count, metadataKeys?.count].allSatisfy { ($0 ?? 0) == 0 }
+        [keywords?.count, channels?.count, categories?.count, requesterDomains?.count, metadataKeys?.count, integrations?.count].allSatisfy { ($0 ?? 0) == 0 }
     }
 }
 
@@ -68,12 +73,13 @@ public struct RuleRequest: Sendable, Codable, Equatable {
         var v = Validation()
         v.text(name, field: "name", maxLength: 200)
         if let position, !(0...1_000_000).contains(position) { v.fail("position", "must be between 0 and 1000000") }
-        if match.isEmpty { v.fail("match", "must name at least one keyword, channel, category, requester domain or metadata key") }
+        if match.isEmpty { v.fail("match", "must name at least one keyword, channel, category, requester domain, metadata key or integration") }
         Self.words(match.keywords, field: "match.keywords", into: &v)
         Self.list(match.channels, field: "match.channels", into: &v) { _ in true }
         Self.list(match.categories, field: "match.categories", into: &v) { SubmitTicketRequest.isSlug($0) && $0.count <= 64 }
         Self.list(match.requesterDomains, field: "match.requesterDomains", into: &v) { Self.isDomain($0) }
         Self.list(match.metadataKeys, field: "match.metadataKeys", into: &v) { !$0.isEmpty && $0.count <= 100 && !$0.contains("\u{0}") }
+        Self.words(match.integrations, field: "match.integrations", into: &v)
         if let tier = route.tier, !(1...3).contains(tier) {
             v.fail("route.tier", "levels a rule routes to are 1, 2 or 3 (level 4 is route.vendorId)")
         }
@@ -144,14 +150,17 @@ public struct RuleTestRequest: Sendable, Codable, Equatable {
     public var urgency: Urgency?
     public var requesterEmail: String?
     public var metadata: [String: JSONValue]?
+    /// The integration (by name) the draft comes through, if any.
+    public var integration: String?
     /// Whether an agent, an integration or authenticated mail vouches for the submission (its
     /// category, impact and urgency, and the requester's address); default false: an anonymous form.
     public var vouched: Bool?
 
     public init(
         subject: String, description: String, channel: Channel? = nil, category: String? = nil, impact: Impact? = nil, urgency: Urgency? = nil,
-        requesterEmail: String? = nil, metadata: [String: JSONValue]? = nil, vouched: Bool? = nil
+        requesterEmail: String? = nil, metadata: [String: JSONValue]? = nil, integration: String? = nil, vouched: Bool? = nil
     ) {
+        self.integration = integration
         self.vouched = vouched
         self.subject = subject
         self.description = description

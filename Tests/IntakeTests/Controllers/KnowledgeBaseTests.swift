@@ -86,6 +86,13 @@ struct EvaluationQuery: Decodable, Sendable {
             let agentToken = try await db.agentToken(.fixture())
             for _ in 0..<3 { _ = try await http.send(.post, "/v1/kb/articles/\(id)/votes", token: agentToken, json: VoteRequest(helpful: false)) }
             let submitted = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
+            // Only a requester an agent has served votes.
+            #expect(
+                try await http.send(.post, "/v1/kb/articles/\(id)/votes", token: submitted.requesterToken, json: VoteRequest(helpful: true)).status
+                    == .forbidden)
+            try await db.client.execute(
+                "INSERT INTO ticket_events (id, ticket_id, type, actor, public, data, at) VALUES (\(UUID()), \(submitted.id), 'ticket.claimed', \("agent:\(UUID())"), true, '{}', now())",
+                logger: db.logger)
             let counts = try await http.send(.post, "/v1/kb/articles/\(id)/votes", token: submitted.requesterToken, json: VoteRequest(helpful: true)).decode(
                 [String: Int].self)
             #expect(counts == ["helpful": 1, "notHelpful": 1], "one vote per voter: the agent's and the requester's")
@@ -112,8 +119,8 @@ struct EvaluationQuery: Decodable, Sendable {
                 data: ["title": "Conference room display stays blank", "body": "Switch the input to HDMI 2.", "category": "collaboration", "authorLevel": 3])
             for _ in 0..<2 { #expect(try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event).status == .ok) }
             let found = try await http.send(.get, "/v1/kb/search?q=conference%20display%20blank").decode(Page<ArticleSummary>.self)
-            let published = try await http.send(.get, "/v1/kb/articles/\(try #require(found.items.first?.id))").decode(Article.self)
-            #expect(published.sourceTicketId == ticket.id && published.authorLevel == .specialist)
+            let published = try await http.send(.get, "/v1/kb/articles/\(try #require(found.items.first?.id))", token: token).decode(Article.self)
+            #expect(published.sourceTicketId == ticket.id && published.authorLevel == .specialist, "staff read where it came from")
             #expect(try await db.count("kb_articles WHERE source_ticket_id IS NOT NULL") == 1)
             // Retired: gone from search and from the article endpoint.
             #expect(try await http.send(.delete, "/v1/kb/articles/\(published.id)").status == .unauthorized)

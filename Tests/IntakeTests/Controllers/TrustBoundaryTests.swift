@@ -72,7 +72,8 @@ import TierdeskTestSupport
             ]
             try await db.client.transaction(logger: db.logger) { connection in
                 for type in EventType.allCases {
-                    try await db.store.record(EventDraft(type: type, actor: agent, data: staffData), ticketID: opened.id, on: connection, now: Date(), logger: db.logger)
+                    try await db.store.record(
+                        EventDraft(type: type, actor: agent, data: staffData), ticketID: opened.id, on: connection, now: Date(), logger: db.logger)
                 }
             }
             try await db.client.execute("UPDATE tickets SET assignee_id = \(UUID()) WHERE id = \(opened.id)", logger: db.logger)
@@ -178,7 +179,8 @@ import TierdeskTestSupport
     @Test(.freshDatabase) func votesComeFromRequestersAnAgentServed() async throws {
         try await withIntake { http, db in
             let article = try #require(
-                try await KnowledgeBaseStore().publish(CreateArticleRequest(title: "Printer", body: "Power cycle."), on: db.client, now: Date(), logger: db.logger))
+                try await KnowledgeBaseStore().publish(
+                    CreateArticleRequest(title: "Printer", body: "Power cycle."), on: db.client, now: Date(), logger: db.logger))
             let opened = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
             let vote = { try await http.send(.post, "/v1/kb/articles/\(article)/votes", token: opened.requesterToken, json: VoteRequest(helpful: true)) }
             #expect(try await vote().status == .forbidden, "filing a ticket is not enough to vote")

@@ -59,8 +59,10 @@ import TierdeskTestSupport
             let bad = try await http.send(.post, messages, token: ownerToken, raw: #"{"message":""}"#)
             #expect(try bad.status == .unprocessableContent && bad.problem().errors?.map(\.field) == ["message"])
 
-            // Level 3 sees the case among its open ones; level 1 does not.
-            #expect(try await http.send(.get, "/v1/cases", token: colleagueToken).decode(Page<VendorCase>.self).items.map(\.id) == [caseID])
+            // The case list follows the ticket read rule: its owner sees the case; a level 3 colleague who
+            // never worked the ticket (now at level 4) does not, nor does level 1.
+            #expect(try await http.send(.get, "/v1/cases", token: ownerToken).decode(Page<VendorCase>.self).items.map(\.id) == [caseID])
+            #expect(try await http.send(.get, "/v1/cases", token: colleagueToken).decode(Page<VendorCase>.self).items.isEmpty)
             #expect(try await http.send(.get, "/v1/cases", token: firstLine).decode(Page<VendorCase>.self).items.isEmpty)
 
             // A retried answer (same Idempotency-Key) is sent once.

@@ -42,6 +42,8 @@ public struct TriageInput: Sendable {
     public var urgency: Urgency?
     public var requesterEmail: String?
     public var metadataKeys: Set<String>
+    /// The integration the ticket came through, as intake recorded it (`channelDetails.integration.name`).
+    public var integration: String?
     /// An agent, the admin or an integration submitted it: its category, impact and urgency are vouched for.
     public var vouched: Bool
     /// The requester's address is proven (vouched for, or mail that passed authentication): only
@@ -50,8 +52,9 @@ public struct TriageInput: Sendable {
 
     public init(
         subject: String, description: String, channel: TierdeskModels.Channel, category: String?, impact: Impact?, urgency: Urgency?, requesterEmail: String?,
-        metadataKeys: Set<String>, vouched: Bool = false, requesterVerified: Bool = false
+        metadataKeys: Set<String>, integration: String? = nil, vouched: Bool = false, requesterVerified: Bool = false
     ) {
+        self.integration = integration
         self.vouched = vouched
         self.requesterVerified = requesterVerified
         self.subject = subject
@@ -69,7 +72,8 @@ public struct TriageInput: Sendable {
         self.init(
             subject: ticket.subject, description: ticket.description, channel: ticket.channel, category: ticket.category,
             impact: facts.defaulted.contains("impact") ? nil : ticket.impact, urgency: facts.defaulted.contains("urgency") ? nil : ticket.urgency,
-            requesterEmail: ticket.requester.email, metadataKeys: Set(ticket.metadata.keys), vouched: facts.submittedBy.vouches,
+            requesterEmail: ticket.requester.email, metadataKeys: Set(ticket.metadata.keys),
+            integration: ticket.channelDetails["integration"]?["name"]?.stringValue, vouched: facts.submittedBy.vouches,
             requesterVerified: facts.requesterVerified)
     }
 
@@ -77,8 +81,9 @@ public struct TriageInput: Sendable {
         let vouched = draft.vouched ?? false
         self.init(
             subject: draft.subject, description: draft.description, channel: draft.channel ?? .web, category: draft.category, impact: draft.impact,
-            urgency: draft.urgency, requesterEmail: draft.requesterEmail, metadataKeys: Set((draft.metadata ?? [:]).keys), vouched: vouched,
-            requesterVerified: vouched)
+            urgency: draft.urgency, requesterEmail: draft.requesterEmail, metadataKeys: Set((draft.metadata ?? [:]).keys), integration: draft.integration,
+            vouched: vouched || draft.integration != nil,
+            requesterVerified: vouched || draft.integration != nil)
     }
 
     var requesterDomain: String? {
@@ -186,6 +191,12 @@ public enum TriageEngine {
                 return (false, "the ticket's metadata has none of the keys \(list(keys))")
             }
             found.append("metadata key '\(key)'")
+        }
+        if let integrations = match.integrations, !integrations.isEmpty {
+            guard let integration = input.integration, let hit = integrations.first(where: { $0.lowercased() == integration.lowercased() }) else {
+                return (false, "integration \(input.integration ?? "(none)") is not one of \(list(integrations))")
+            }
+            found.append("integration '\(hit)'")
         }
         return (true, "matched: " + found.joined(separator: ", "))
     }

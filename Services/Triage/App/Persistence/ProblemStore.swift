@@ -111,7 +111,8 @@ public struct ProblemStore: Sendable {
                     continue
                 }
                 // A storm: the category's tickets from many distinct requesters within minutes.
-                let members = storms.filter { $0.category == category && !batch.contains($0.id) }.map { ($0.id, $0.requester) }
+                let members =
+                    storms.filter { $0.category == category && !batch.contains($0.id) }.map { ($0.id, $0.requester) }
                     + earlier.map { ($0, tickets[$0]!.requester.id) }
                 let requesters = Set(members.map(\.1)).count
                 let threshold = thresholds[category] ?? self.thresholds.stormCount
@@ -130,7 +131,8 @@ public struct ProblemStore: Sendable {
                             continue
                         }
                         guard decisions[linkedID] != nil else { continue }
-                        var explanation = "storm: \(category) tickets from \(requesters) requesters within \(self.thresholds.stormMinutes) minutes; level 3 told"
+                        var explanation =
+                            "storm: \(category) tickets from \(requesters) requesters within \(self.thresholds.stormMinutes) minutes; level 3 told"
                         if problem.stormConfirmedAt != nil {
                             decisions[linkedID]!.priority = .p1
                             if decisions[linkedID]!.vendorId == nil { decisions[linkedID]!.tier = Tier.backOffice.rawValue }

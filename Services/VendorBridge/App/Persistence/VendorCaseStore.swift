@@ -148,14 +148,16 @@ public struct VendorCaseStore: Sendable {
         bindings.append(overdue)
         bindings.append(vendorID)
         bindings.append(now)
-        bindings.append(agent.map { $0.tiers.map { Int16($0.rawValue) } })
+        bindings.append(agent.map(TicketStore.tierList))
         bindings.append(agent?.id)
+        bindings.append(agent.map(TicketStore.actor))
         let rows = try await executor.all(
             PostgresQuery(
                 unsafeSQL: Self.select
                     + """
                      WHERE c.closed_at IS NULL AND ($5::uuid IS NULL OR c.vendor_id = $5)
-                        AND ($7::smallint[] IS NULL OR c.returns_to_tier = ANY($7) OR c.owner_id = $8)
+                        AND ($7::smallint[] IS NULL
+                            OR EXISTS (SELECT 1 FROM tickets t WHERE t.id = c.ticket_id AND \(TicketStore.agentMayRead("$8", tiers: "$7", actor: "$9"))))
                         AND (NOT $4 OR (c.acknowledged_at IS NULL AND c.acknowledge_due_at <= $6) OR (c.resolved_at IS NULL AND c.due_at <= $6))
                         AND (c.opened_at, c.id) > (timestamptz 'epoch' + $1 * interval '1 microsecond', $2)
                     ORDER BY c.opened_at, c.id LIMIT $3
