@@ -69,7 +69,7 @@ struct TicketController: Sendable {
             // Without a key there is nothing to record beside the ticket: its two statements need no transaction.
             stored = try answer(try await intake.open(input, channelDetails: details, actor: actor, on: deps.runtime.postgres, now: now, logger: logger))
         }
-        return try withRequesterToken(stored, secret: deps.secret)
+        return try withRequesterToken(stored, key: deps.requesterTokenKey)
     }
 
     /// The requester's view: the ticket and its public history. An agent may read it when the ticket
@@ -143,10 +143,10 @@ struct TicketController: Sendable {
 /// A stored creation answer with the requester token put back: tokens are never stored (in
 /// `idempotency_keys` neither), so a replay derives the one the first answer carried. A duplicate's
 /// answer (200) never carries one.
-func withRequesterToken(_ stored: StoredResponse, secret: String) throws -> Response {
+func withRequesterToken(_ stored: StoredResponse, key: RequesterTokenKey) throws -> Response {
     guard stored.status == 201 else { return stored.response() }
     var answer = try JSONCoding.decoder.decode(SubmitTicketResponse.self, from: Data(stored.body.utf8))
-    answer.requesterToken = Secrets.requesterToken(ticketID: answer.id, secret: secret)
+    answer.requesterToken = key.token(ticketID: answer.id)
     var response = stored
     response.body = try JSONCoding.string(answer)
     return response.response()

@@ -12,7 +12,7 @@ struct MailIntake: Sendable {
     let intake: TicketIntake
     let tickets: TicketStore
     let messages: EmailMessageStore
-    let secret: String
+    let requesterTokenKey: RequesterTokenKey
 
     /// Who a threaded reply is from.
     enum Sender {
@@ -39,7 +39,7 @@ struct MailIntake: Sendable {
         // A duplicate's token is never answered: the same text under another Message-ID proves nothing.
         return InboundEmailResult(
             outcome: opened.duplicate ? .duplicate : .created, ticketId: opened.id, reference: opened.reference, status: opened.status,
-            requesterToken: opened.duplicate ? nil : Secrets.requesterToken(ticketID: opened.id, secret: secret))
+            requesterToken: opened.duplicate ? nil : requesterTokenKey.token(ticketID: opened.id))
     }
 
     /// Adds a reply to its ticket; nil when the ticket is closed (or resolved too long ago), since a
