@@ -91,7 +91,8 @@ enum Service: String, CaseIterable, Sendable {
         let reader = TestCredentials.reader(database: try TestDatabase.settings())
         switch self {
         case .intake:
-            let configuration = try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, keys: IntakeDependencies.keyPurposes)
+            let configuration = try TierdeskConfiguration(
+                reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, keys: IntakeDependencies.keyPurposes)
             let runtime = try ServiceRuntime(configuration: configuration)
             return OpenAPICheck.served(IntakeApp.buildRouter(try IntakeDependencies(runtime: runtime, configuration: IntakeConfiguration())))
         case .triage:

@@ -107,7 +107,8 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
 
 /// The application on `clock` (tests pass one they control).
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
-    let configuration = try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, keys: IntakeDependencies.keyPurposes)
+    let configuration = try TierdeskConfiguration(
+        reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, keys: IntakeDependencies.keyPurposes)
     let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
     let deps = try IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
     let cleanup = PeriodicTask(name: "idempotency-keys", interval: .seconds(600), logger: runtime.logger) {

@@ -45,7 +45,10 @@ public enum ServiceMain {
         ("TIERDESK_SECRET", "server secret; a key per purpose is derived from it (intake: requester tokens; vendor-bridge: sealing), read only there"),
         ("TIERDESK_TRUSTED_PROXIES", "addresses or CIDR ranges whose X-Forwarded-For names the client (default none)"),
         ("TIERDESK_REQUEST_TIMEOUT_MS", "longest a request may take before it is answered 503 with Retry-After (default 10000)"),
-        ("TIERDESK_AUTH_FAILURES_PER_MINUTE", "failed authentications a minute per client address (IPv6: per /64) before its unknown tokens get 429 (default 30)"),
+        (
+            "TIERDESK_AUTH_FAILURES_PER_MINUTE",
+            "failed authentications a minute per client address (IPv6: per /64) before its unknown tokens get 429 (default 30)"
+        ),
         ("TIERDESK_AGENT_RATE_LIMIT_PER_MINUTE", "requests a minute per agent token, per replica (default 6000)"),
         ("TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE", "requests a minute per vendor key, per replica (default 600)"),
         ("TIERDESK_HOST", "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)"),

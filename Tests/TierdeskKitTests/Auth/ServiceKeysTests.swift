@@ -54,7 +54,8 @@ import TierdeskTestSupport
     /// before keep opening; a key of another purpose does not open them.
     @Test func theSealingKeyOpensWhatWasSealedBefore() throws {
         let secret = TestCredentials.secret
-        let legacy = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("tierdesk-sealing-v1".utf8), outputByteCount: 32)
+        let legacy = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("tierdesk-sealing-v1".utf8), outputByteCount: 32)
         let sealed = try Secrets.seal("whsec_before", key: legacy)
         #expect(try TestCredentials.sealingKey.open(sealed) == "whsec_before")
         #expect(throws: (any Error).self) { try SealingKey(purpose: "console-session", secret: secret).open(sealed) }

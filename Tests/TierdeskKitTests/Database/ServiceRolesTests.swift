@@ -24,7 +24,10 @@ import TierdeskTestSupport
     @Test(.freshDatabase) func aServiceThatWritesATableItDoesNotOwnGetsAPermissionError() async throws {
         let refused: [(ServiceRole, String)] = [
             // agents belong to tier-queue
-            (.triage, "INSERT INTO agents (id, name, email, tiers, skills, wip_limit, token_hash, created_at) VALUES (gen_random_uuid(), 'x', 'x@example.com', '{1}', '{}', 5, '\\x00', now())"),
+            (
+                .triage,
+                "INSERT INTO agents (id, name, email, tiers, skills, wip_limit, token_hash, created_at) VALUES (gen_random_uuid(), 'x', 'x@example.com', '{1}', '{}', 5, '\\x00', now())"
+            ),
             (.intake, "UPDATE agents SET active = false"),
             // vendors belong to vendor-bridge, requesters to intake, triage rules to triage
             (.tierQueue, "UPDATE vendors SET name = name"),

@@ -70,9 +70,11 @@ import TierdeskKit
     /// delivery's DNS pin is set under the name the client looks up; the check itself ignores case.
     @Test func theDecisionKeepsTheHostAsTheClientSeesIt() {
         let policy = WebhookTargetPolicy(resolver: resolve)
-        #expect(policy.deliveryTarget(for: URL(string: "https://Vendor.Example.COM/hooks")!) == .allowed(host: "Vendor.Example.COM", addresses: ["93.184.216.34"]))
+        #expect(
+            policy.deliveryTarget(for: URL(string: "https://Vendor.Example.COM/hooks")!) == .allowed(host: "Vendor.Example.COM", addresses: ["93.184.216.34"]))
         #expect(policy.refusal(for: URL(string: "https://METADATA.Example.com/x")!)?.contains("inside the network") == true)
-        #expect(policy.deliveryTarget(for: URL(string: "https://[2606:2800:220:1::]/x")!) == .allowed(host: "2606:2800:220:1::", addresses: ["2606:2800:220:1::"]))
+        #expect(
+            policy.deliveryTarget(for: URL(string: "https://[2606:2800:220:1::]/x")!) == .allowed(host: "2606:2800:220:1::", addresses: ["2606:2800:220:1::"]))
         let allowed = WebhookTargetPolicy(parsing: "hooks.internal", resolver: { _ in ["10.0.0.9"] })
         #expect(allowed.deliveryTarget(for: URL(string: "http://Hooks.Internal:8090/x")!) == .allowed(host: "Hooks.Internal", addresses: ["10.0.0.9"]))
     }
