@@ -69,3 +69,11 @@ pg_createdb() {
   "$bin/psql" -h 127.0.0.1 -p "$port" -U tierdesk -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1 ||
     "$bin/createdb" -h 127.0.0.1 -p "$port" -U tierdesk "$name"
 }
+
+# pg_role_url URL SERVICE: the database URL with the service's own role as its user
+# (tierdesk_intake, tierdesk_tier_queue, ...): migrations create the roles, each granted only what its
+# service owns and reads; a trust-authenticated local cluster needs no password for them.
+pg_role_url() {
+  local url="$1" role="tierdesk_${2//-/_}"
+  echo "$url" | sed -E "s#^(postgres(ql)?://)[^@/]*@#\1$role@#"
+}

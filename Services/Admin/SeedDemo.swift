@@ -141,7 +141,7 @@ struct SeedDemo: AsyncParsableCommand {
                     lines.append(("TIERDESK_DEMO_\(key)_TOKEN", try await agents.create(request, on: client, now: now, logger: logger).token ?? ""))
                 }
             }
-            let vendors = VendorStore(secret: secret)
+            let vendors = VendorStore(sealingKey: SealingKey(purpose: KeyPurpose.sealing.name, secret: secret))
             if let reissued = try await vendors.reissueDemoCredentials(name: vendor.name, webhookUrl: vendor.webhookUrl, on: client, logger: logger) {
                 lines.append(("TIERDESK_DEMO_VENDOR_ID", reissued.id.uuidString.lowercased()))
                 lines.append(("TIERDESK_DEMO_VENDOR_KEY", reissued.apiKey))

@@ -37,7 +37,11 @@ func environmentSecret() throws -> String {
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Bring the database to the schema of this build (safe to run again, and concurrently).",
-        discussion: "Stops, applying nothing, when a migration this build ships was edited after being applied.")
+        discussion: """
+            Stops, applying nothing, when a migration this build ships was edited after being applied. Then grants each \
+            service's role (tierdesk_intake, ...) what it owns and reads, and sets the password of each role whose \
+            TIERDESK_<SERVICE>_DATABASE_PASSWORD is set.
+            """)
 
     @Flag(help: "Only print the current and the latest schema version, and any pending, edited or unknown migrations.") var status = false
     @Flag(help: "Only list the migrations that would be applied; apply nothing.") var dryRun = false
@@ -67,6 +71,11 @@ struct Migrate: AsyncParsableCommand {
             }
             let applied = try await migrator.migrate(client: client, logger: logger)
             print(applied.isEmpty ? "schema is current (version \(migrator.latestVersion))" : "applied \(applied.joined(separator: ", "))")
+            // The services' roles get the passwords given as TIERDESK_<SERVICE>_DATABASE_PASSWORD (compose).
+            let changed = try await client.withConnection { connection in
+                try await DatabaseGrants.setPasswords(from: ProcessInfo.processInfo.environment, on: connection, logger: logger)
+            }
+            if !changed.isEmpty { print("set the password of \(changed.map(\.rawValue).joined(separator: ", "))") }
         }
     }
 }
@@ -100,7 +109,7 @@ struct CreateVendor: AsyncParsableCommand {
     func run() async throws {
         let input = CreateVendorRequest(name: name, webhookUrl: webhookUrl, categories: categories.split(separator: ",").map(String.init))
         try input.validate()
-        let store = VendorStore(secret: try environmentSecret())
+        let store = VendorStore(sealingKey: SealingKey(purpose: KeyPurpose.sealing.name, secret: try environmentSecret()))
         let vendor = try await withDatabase { client, logger in try await store.create(input, on: client, now: SystemClock().now(), logger: logger) }
         print("vendor \(vendor.id) \(vendor.name)\napiKey \(vendor.apiKey ?? "")\nsigningSecret \(vendor.signingSecret ?? "")")
     }

@@ -66,7 +66,8 @@ final class KeyRecorder: AccessReporter {
     }
 
     @Test func everyVariableComposeSetsIsReadByTheCode() throws {
-        let read = try Self.variablesRead().union(try Self.variablesNamedInServices())
+        // `tierdesk migrate` sets the roles' passwords from these (DatabaseGrants.setPasswords).
+        let read = try Self.variablesRead().union(try Self.variablesNamedInServices()).union(ServiceRole.allCases.map(\.passwordVariable))
         #expect(read.contains("TIERDESK_TIER2_QUEUE_URL") && read.contains("TIERDESK_TIERS"))
         #expect(read.contains("TIERDESK_WEBHOOK_ALLOWED_HOSTS") && read.contains("TIERDESK_VENDOR_SIM_SECRET"))
         let services = try #require(try Self.compose()["services"] as? [String: [String: Any]])
@@ -208,6 +209,27 @@ final class KeyRecorder: AccessReporter {
                 let environment = try #require(services[name]?["environment"] as? [String: Any])
                 #expect("\(environment[key] ?? "")".hasPrefix("${\(key):?"), "\(name) refuses to start without \(key)")
             }
+        }
+    }
+
+    /// Issue 23, item 7: each service connects as its own PostgreSQL role, with its own password; only the
+    /// migration job connects as the owner, and it alone holds every role's password (to set it).
+    @Test func eachServiceConnectsAsItsOwnRole() throws {
+        let compose = try Self.compose()
+        let services = try #require(compose["services"] as? [String: [String: Any]])
+        #expect((compose["x-tierdesk-env"] as? [String: Any])?["TIERDESK_DATABASE_URL"] == nil, "no database URL is shared")
+        let migrate = try #require(services["migrate"]?["environment"] as? [String: Any])
+        #expect("\(migrate["TIERDESK_DATABASE_URL"] ?? "")".hasPrefix("postgres://tierdesk:"))
+        for (name, service) in services {
+            let environment = service["environment"] as? [String: Any] ?? [:]
+            guard name != "migrate", let url = environment["TIERDESK_DATABASE_URL"] as? String else { continue }
+            let executable = String(((service["command"] as? [String])?.first ?? "").dropFirst(2))
+            let role = try #require(ServiceRole(service: executable), "\(name) runs \(executable), which has no role")
+            #expect(url.hasPrefix("postgres://\(role.rawValue):${\(role.passwordVariable):?"), "\(name) connects as \(role.rawValue): \(url)")
+            for other in ServiceRole.allCases where other != role {
+                #expect(!url.contains(other.passwordVariable) && environment[other.passwordVariable] == nil, "\(name) holds \(other.passwordVariable)")
+            }
+            #expect("\(migrate[role.passwordVariable] ?? "")".hasPrefix("${\(role.passwordVariable):?"), "migrate sets \(role.rawValue)'s password")
         }
     }
 

@@ -24,10 +24,10 @@ import VendorBridgeApp
                 "TIERDESK_RATE_LIMIT_PER_MINUTE": "1000000", "TIERDESK_REQUESTER_RATE_LIMIT_PER_MINUTE": "1000000",
                 "TIERDESK_AUTH_FAILURES_PER_MINUTE": "1000000",
             ]
-            try await withLiveApp(environment: environment, IntakeApp.buildApplication) { intake in
-                try await withLiveApp(environment: environment, TriageApp.buildApplication) { triage in
-                    try await withLiveApp(environment: environment, TierQueueApp.buildApplication) { tierQueue in
-                        try await withLiveApp(environment: environment, VendorBridgeApp.buildApplication) { vendorBridge in
+            try await withLiveApp(as: .intake, environment: environment, IntakeApp.buildApplication) { intake in
+                try await withLiveApp(as: .triage, environment: environment, TriageApp.buildApplication) { triage in
+                    try await withLiveApp(as: .tierQueue, environment: environment, TierQueueApp.buildApplication) { tierQueue in
+                        try await withLiveApp(as: .vendorBridge, environment: environment, VendorBridgeApp.buildApplication) { vendorBridge in
                             let world = try await World.make(
                                 db: StoreFixture(client: client),
                                 clients: [.intake: intake, .triage: triage, .tierQueue: tierQueue, .vendorBridge: vendorBridge])
@@ -93,7 +93,8 @@ enum Service: String, CaseIterable, Sendable {
         let reader = TestCredentials.reader(database: try TestDatabase.settings())
         switch self {
         case .intake:
-            let configuration = try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, needsSecret: true)
+            let configuration = try TierdeskConfiguration(
+                reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, keys: IntakeDependencies.keyPurposes)
             let runtime = try ServiceRuntime(configuration: configuration)
             return OpenAPICheck.served(IntakeApp.buildRouter(try IntakeDependencies(runtime: runtime, configuration: IntakeConfiguration())))
         case .triage:
@@ -111,7 +112,7 @@ enum Service: String, CaseIterable, Sendable {
             return OpenAPICheck.served(TierQueueApp.buildRouter(deps))
         case .vendorBridge:
             let configuration = try TierdeskConfiguration(
-                reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
+                reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, keys: VendorBridgeDependencies.keyPurposes)
             return OpenAPICheck.served(VendorBridgeApp.buildRouter(try VendorBridgeDependencies(runtime: try ServiceRuntime(configuration: configuration))))
         }
     }
@@ -526,7 +527,7 @@ struct World: Sendable {
         tokens[.levelAgent] = try await db.agentToken(levelAgent)
         tokens[.otherLevelAgent] = try await db.agentToken(otherLevelAgent)
         tokens[.assignee] = try await db.agentToken(assignee)
-        let vendors = VendorStore(secret: TestCredentials.secret)
+        let vendors = VendorStore(sealingKey: TestCredentials.sealingKey)
         let owning = try await vendors.create(
             CreateVendorRequest(name: "Owning", webhookUrl: "https://owning.example.com", categories: ["network"]), on: db.client, now: Date(),
             logger: db.logger)
@@ -655,7 +656,7 @@ struct World: Sendable {
     }
 
     func spareVendor() async throws -> UUID {
-        try await VendorStore(secret: TestCredentials.secret).create(
+        try await VendorStore(sealingKey: TestCredentials.sealingKey).create(
             CreateVendorRequest(name: "Spare \(UUID())", webhookUrl: "https://spare.example.com", categories: []), on: db.client, now: Date(), logger: db.logger
         ).id
     }

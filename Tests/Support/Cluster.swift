@@ -45,7 +45,8 @@ public final class Cluster: @unchecked Sendable {
             "TIERDESK_STORM_COUNT": "10000",
         ]
         for (index, name) in ["intake", "triage", "tier-queue", "vendor-bridge"].enumerated() {
-            var environment = TestCredentials.environment(database: database, peers.merging(extra) { _, new in new })
+            // Each service as its own PostgreSQL role, with only the privileges it has in production.
+            var environment = TestCredentials.environment(database: database, as: ServiceRole(service: name), peers.merging(extra) { _, new in new })
             environment["TIERDESK_PORT"] = "\(ports[index])"
             members[name] = Member(executable: name, port: ports[index], environment: environment)
         }

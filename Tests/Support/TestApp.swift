@@ -12,12 +12,15 @@ public enum TestCredentials {
     public static let internalToken = "test-internal-token-0123456789abcdef"
     public static let secret = "test-server-secret-0123456789abcdef"
     public static let mailGatewayToken = "test-mail-gateway-token-0123456789abcdef"
+    /// The sealing key vendor-bridge derives from `secret`.
+    public static let sealingKey = SealingKey(purpose: KeyPurpose.sealing.name, secret: secret)
 
-    /// The environment of a service on `database`. Peers point at a closed port unless overridden,
-    /// so an in-process service's hand-offs wait in its outbox instead of reaching anything.
-    public static func environment(database: DatabaseSettings, _ extra: [String: String] = [:]) -> [String: String] {
+    /// The environment of a service on `database`, connecting as `role` (the owner, as `tierdesk
+    /// migrate` does, when nil). Peers point at a closed port unless overridden, so an in-process
+    /// service's hand-offs wait in its outbox instead of reaching anything.
+    public static func environment(database: DatabaseSettings, as role: ServiceRole? = nil, _ extra: [String: String] = [:]) -> [String: String] {
         var environment = [
-            "TIERDESK_DATABASE_URL": database.url,
+            "TIERDESK_DATABASE_URL": (role.map { database.with(username: $0.rawValue) } ?? database).url,
             "TIERDESK_ADMIN_TOKEN": adminToken,
             "TIERDESK_INTERNAL_TOKEN": internalToken,
             "TIERDESK_SECRET": secret,
@@ -35,18 +38,35 @@ public enum TestCredentials {
         return environment
     }
 
-    public static func reader(database: DatabaseSettings, _ extra: [String: String] = [:]) -> ConfigReader {
-        ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment(database: database, extra)))
+    public static func reader(database: DatabaseSettings, as role: ServiceRole? = nil, _ extra: [String: String] = [:]) -> ConfigReader {
+        ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment(database: database, as: role, extra)))
+    }
+
+    /// The role a test module's services connect as: the service it tests (`IntakeTests` → intake).
+    static let roleOfModule: [String: ServiceRole] = [
+        "IntakeTests": .intake, "TriageTests": .triage, "TierQueueTests": .tierQueue, "VendorBridgeTests": .vendorBridge, "TierdeskKitTests": .intake,
+    ]
+
+    /// `role`, or the role of the test module `fileID` lies in; a module that tests several services names the role.
+    public static func role(_ role: ServiceRole?, fileID: String) throws -> ServiceRole {
+        if let role { return role }
+        let module = String(fileID.prefix { $0 != "/" })
+        guard let inferred = roleOfModule[module] else {
+            throw TestSetupError("\(fileID): name the service's database role (withLiveApp(as: ...)): \(module) tests more than one service")
+        }
+        return inferred
     }
 }
 
-/// Runs an application built by `build` on a live port against the test's database and hands
-/// `test` a client.
+/// Runs an application built by `build` on a live port against the test's database, connecting as
+/// its service's own PostgreSQL role (`as`, or the one of the test's module), and hands `test` a client.
+/// So every test of a service runs with exactly the privileges the service has in production.
 public func withLiveApp<App: ApplicationProtocol>(
-    environment extra: [String: String] = [:], _ build: (ConfigReader) async throws -> App,
+    as role: ServiceRole? = nil, environment extra: [String: String] = [:], fileID: String = #fileID, _ build: (ConfigReader) async throws -> App,
     _ test: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let app = try await build(TestCredentials.reader(database: TestDatabase.settings(), extra))
+    let role = try TestCredentials.role(role, fileID: fileID)
+    let app = try await build(TestCredentials.reader(database: TestDatabase.settings(), as: role, extra))
     try await app.test(.live) { client in try await test(client) }
 }
 

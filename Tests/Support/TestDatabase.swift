@@ -31,7 +31,7 @@ public enum TestDatabase {
     }
 
     static func templateDatabaseName() throws -> String {
-        let digest = try Migrator.bundled().map(\.checksum).joined()
+        let digest = try Migrator.bundled().map(\.checksum).joined() + DatabaseGrants.fingerprint
         var hash: UInt64 = 14_695_981_039_346_656_037
         for byte in digest.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         return "tierdesk_tpl_\(String(hash, radix: 16))"

@@ -202,7 +202,18 @@ import TriageApp
                 #expect(try await priority(ceo) == .p2, "P3 raised one step for a VIP")
                 #expect(try await priority(board) == .p1, "P2 raised one step for a VIP domain")
                 #expect(try await priority(printing) == .p5, "the category's defaults when the requester gave none")
-                #expect(try await priority(given) == .p1, "the requester's own values otherwise")
+                #expect(try await priority(given) == .p1, "the requester's own values otherwise, when vouched for")
+                // The attacks: an anonymous high/high took P1 and its clock; a typed VIP address raised itself.
+                let anonymous = try await Self.submit(db, "Toner empty", category: "printing", impact: .high, urgency: .high, by: .requester)
+                let typedVIP = try await Self.submit(db, "Laptop slow", impact: .high, urgency: .medium, email: "y@board.example", by: .requester)
+                let mailedVIP = try await Self.submit(
+                    db, "Laptop slow", impact: .high, urgency: .medium, email: "z@board.example", by: .mail, verified: true)
+                _ = try await Self.deliver(http, [anonymous, typedVIP, mailedVIP])
+                #expect(try await priority(anonymous) == .p3, "a statement nobody vouched for is held at the cap")
+                let held = try #require(try await db.store.find(anonymous.id, on: client, logger: db.logger))
+                #expect(held.impact == .high && held.urgency == .high, "and kept as the requester said it")
+                #expect(try await priority(typedVIP) == .p3, "an address typed into a form makes nobody a VIP")
+                #expect(try await priority(mailedVIP) == .p1, "mail that passed DMARC proves the address")
                 let vips = try await http.send(.get, "/v1/vip", token: Self.admin).decode(Page<VIPEntry>.self).items
                 #expect(vips.compactMap(\.email) == ["ceo@nordlicht.example"])
                 #expect(try await http.send(.delete, "/v1/vip/\(vips[0].id)", token: Self.admin).status == .noContent)

@@ -46,23 +46,28 @@ public struct IntakeDependencies: Sendable {
     public let addressLimiter: RateLimiter
     public let requesterLimiter: RateLimiter
     public let integrationLimiter: RateLimiter
-    public let secret: String
+    /// Mints and verifies requester tokens: intake alone holds this key.
+    public let requesterTokenKey: RequesterTokenKey
 
-    /// Throws when the server secret (which derives requester tokens) is not configured.
+    /// The purposes intake derives keys for from the server secret.
+    public static let keyPurposes: Set<KeyPurpose> = [.requesterToken, .mailReply]
+
+    /// Throws when the runtime was not given the requester-token key (`TIERDESK_SECRET` is not configured).
     public init(runtime: ServiceRuntime, configuration: IntakeConfiguration) throws(ConfigurationError) {
-        guard let secret = runtime.configuration.secret else {
+        guard let requesterTokenKey = runtime.configuration.keys.requesterTokens, let replyAddresses = runtime.configuration.keys.replyAddresses else {
             throw ConfigurationError(key: "tierdesk.secret", problem: "is required by \(Intake.serviceName)")
         }
         self.runtime = runtime
         self.configuration = configuration
-        self.secret = secret
+        self.requesterTokenKey = requesterTokenKey
         requesters = RequesterStore()
         knowledgeBase = KnowledgeBaseStore()
         intake = TicketIntake(tickets: runtime.tickets, requesters: requesters)
-        mail = MailIntake(intake: intake, tickets: runtime.tickets, messages: EmailMessageStore(), secret: secret)
+        mail = MailIntake(
+            intake: intake, tickets: runtime.tickets, messages: EmailMessageStore(), requesterTokenKey: requesterTokenKey, replyAddresses: replyAddresses)
         selfService = SelfService(tickets: runtime.tickets, requesters: requesters, knowledgeBase: knowledgeBase)
         integrations = IntegrationStore()
-        requesterTokens = RequesterTokenStore(secret: secret)
+        requesterTokens = RequesterTokenStore(key: requesterTokenKey)
         addressLimiter = RateLimiter(perMinute: configuration.ratePerAddress)
         requesterLimiter = RateLimiter(perMinute: configuration.ratePerRequester)
         integrationLimiter = RateLimiter(perMinute: configuration.ratePerIntegration)
@@ -103,7 +108,8 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
 
 /// The application on `clock` (tests pass one they control).
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
-    let configuration = try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, needsSecret: true)
+    let configuration = try TierdeskConfiguration(
+        reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, keys: IntakeDependencies.keyPurposes)
     let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
     let deps = try IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
     let cleanup = PeriodicTask(name: "idempotency-keys", interval: .seconds(600), logger: runtime.logger) {

@@ -16,19 +16,16 @@ public struct VendorBridgeConfiguration: Sendable {
     public var delivery: WebhookDeliverySettings
     /// How often overdue cases are looked for (`TIERDESK_VENDOR_CHECK_MS`, default 5000).
     public var checkInterval: Duration
-    /// Requests a minute per vendor key on the vendor API (`TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE`, default 600).
-    public var vendorRatePerMinute: Int
     /// How long delivered webhooks stay in the delivery log (`TIERDESK_WEBHOOK_LOG_DAYS`, default 30).
     public var deliveryLogDays: Int
 
     public init(
         webhookTargets: WebhookTargetPolicy = WebhookTargetPolicy(), delivery: WebhookDeliverySettings = WebhookDeliverySettings(),
-        checkInterval: Duration = .seconds(5), vendorRatePerMinute: Int = 600, deliveryLogDays: Int = 30
+        checkInterval: Duration = .seconds(5), deliveryLogDays: Int = 30
     ) {
         self.webhookTargets = webhookTargets
         self.delivery = delivery
         self.checkInterval = checkInterval
-        self.vendorRatePerMinute = vendorRatePerMinute
         self.deliveryLogDays = deliveryLogDays
     }
 
@@ -48,7 +45,6 @@ public struct VendorBridgeConfiguration: Sendable {
                 timeout: .milliseconds(try int("tierdesk.webhook.timeout.ms", 10_000, 100...120_000)),
                 pollInterval: .milliseconds(try int("tierdesk.webhook.poll.ms", 500, 10...60_000))),
             checkInterval: .milliseconds(try int("tierdesk.vendor.check.ms", 5000, 50...600_000)),
-            vendorRatePerMinute: try int("tierdesk.vendor.rate.limit.per.minute", 600, 1...1_000_000),
             deliveryLogDays: try int("tierdesk.webhook.log.days", 30, 1...3650))
     }
 }
@@ -64,20 +60,22 @@ public struct VendorBridgeDependencies: Sendable {
     public let deliveryBell = Doorbell()
     let work: CaseWork
     let scorecards = ScorecardStore()
-    let vendorLimiter: RateLimiter
 
-    /// Throws when the server secret (which seals vendors' signing secrets) is not configured.
+    /// The purposes vendor-bridge derives keys for from the server secret: sealing alone, so it
+    /// cannot mint requester tokens.
+    public static let keyPurposes: Set<KeyPurpose> = [.sealing]
+
+    /// Throws when the runtime was not given the sealing key (`TIERDESK_SECRET` is not configured).
     public init(runtime: ServiceRuntime, configuration: VendorBridgeConfiguration = VendorBridgeConfiguration()) throws(ConfigurationError) {
-        guard let secret = runtime.configuration.secret else {
+        guard let sealingKey = runtime.configuration.keys.sealing else {
             throw ConfigurationError(key: "tierdesk.secret", problem: "is required by \(VendorBridge.serviceName)")
         }
         self.runtime = runtime
         self.configuration = configuration
-        vendors = VendorStore(secret: secret)
+        vendors = VendorStore(sealingKey: sealingKey)
         cases = VendorCaseStore()
         deliveries = WebhookDeliveryStore()
         work = CaseWork(cases: cases, vendors: vendors, tickets: runtime.tickets, webhooks: deliveries)
-        vendorLimiter = RateLimiter(perMinute: configuration.vendorRatePerMinute)
     }
 
     /// The background work: webhook delivery and the delivery log's clean-up, the overdue watch, and
@@ -85,7 +83,7 @@ public struct VendorBridgeDependencies: Sendable {
     func services() -> [any Service] {
         let runtime = runtime
         let deliverer = WebhookDeliverer(
-            store: deliveries, client: runtime.postgres, sealingSecret: vendors.secret, targets: configuration.webhookTargets,
+            store: deliveries, client: runtime.postgres, sealingKey: vendors.sealingKey, targets: configuration.webhookTargets,
             settings: configuration.delivery, doorbell: deliveryBell, logger: runtime.logger)
         let watcher = OverdueWatcher(work: work, client: runtime.postgres, clock: runtime.clock, doorbell: deliveryBell)
         let watch = PeriodicTask(name: "vendor-overdue", interval: configuration.checkInterval, logger: runtime.logger) {
@@ -117,7 +115,7 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
 /// The application on `clock` (tests pass one they control).
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
     let configuration = try TierdeskConfiguration(
-        reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true)
+        reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, keys: VendorBridgeDependencies.keyPurposes)
     let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
     let deps = try VendorBridgeDependencies(runtime: runtime, configuration: try VendorBridgeConfiguration(reader: reader))
     return runtime.makeApplication(router: buildRouter(deps), services: deps.services())

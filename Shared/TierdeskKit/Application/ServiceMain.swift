@@ -42,10 +42,15 @@ public enum ServiceMain {
         ("TIERDESK_DATABASE_URL", "postgres://user:password@host:port/database (required)"),
         ("TIERDESK_ADMIN_TOKEN", "the admin bearer token, at least 16 characters (required)"),
         ("TIERDESK_INTERNAL_TOKEN", "the token services use with each other, at least 16 characters (required)"),
-        ("TIERDESK_SECRET", "server secret that derives requester tokens and seals vendor secrets (required by intake and vendor-bridge)"),
+        ("TIERDESK_SECRET", "server secret; a key per purpose is derived from it (intake: requester tokens; vendor-bridge: sealing), read only there"),
         ("TIERDESK_TRUSTED_PROXIES", "addresses or CIDR ranges whose X-Forwarded-For names the client (default none)"),
         ("TIERDESK_REQUEST_TIMEOUT_MS", "longest a request may take before it is answered 503 with Retry-After (default 10000)"),
-        ("TIERDESK_AUTH_FAILURES_PER_MINUTE", "failed authentications a minute per client address before 429 (default 30)"),
+        (
+            "TIERDESK_AUTH_FAILURES_PER_MINUTE",
+            "failed authentications a minute per client address (IPv6: per /64) before its unknown tokens get 429 (default 30)"
+        ),
+        ("TIERDESK_AGENT_RATE_LIMIT_PER_MINUTE", "requests a minute per agent token, per replica (default 6000)"),
+        ("TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE", "requests a minute per vendor key, per replica (default 600)"),
         ("TIERDESK_HOST", "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)"),
         ("TIERDESK_PORT", "port to listen on (intake 8080, triage 8081, tier-queue 8082, vendor-bridge 8083)"),
         ("TIERDESK_DATABASE_POOL_SIZE", "PostgreSQL connections per replica (default 8)"),

@@ -66,9 +66,10 @@ public struct ServiceRuntime: Sendable {
     }
 
     /// A router with the shared middleware and endpoints: problem+json errors, request logs and
-    /// metrics, bearer auth, health, metrics, the OpenAPI document and the outbox's dead letters.
-    /// `mailGatewayToken`, `integrations` and `requesterTokens` open those principals (intake only):
-    /// elsewhere such a token is 401 like any unknown one.
+    /// metrics, bearer auth, per-principal rate limits, health, metrics, the OpenAPI document and the outbox's dead letters.
+    /// `mailGatewayToken`, `integrations` and `requesterTokens` open those principals (intake only;
+    /// `requesterTokens` needs the service's `.requesterToken` key): elsewhere such a token is 401
+    /// like any unknown one.
     public func makeRouter(openAPI: String, mailGatewayToken: String? = nil, integrations: Bool = false, requesterTokens: Bool = false)
         -> Router<AppRequestContext>
     {
@@ -78,12 +79,13 @@ public struct ServiceRuntime: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RingAfterWritesMiddleware(doorbell: dispatcher.doorbell))
         let settings = AuthSettings(
-            adminToken: configuration.adminToken, internalToken: configuration.internalToken, mailGatewayToken: mailGatewayToken,
-            secret: requesterTokens ? configuration.secret : nil, integrations: integrations)
+            adminTokenDigest: configuration.adminTokenDigest, internalToken: configuration.internalToken, mailGatewayToken: mailGatewayToken,
+            requesterTokens: requesterTokens ? configuration.keys.requesterTokens : nil, integrations: integrations)
         router.add(
             middleware: AuthMiddleware(
                 authenticator: Authenticator(settings: settings, client: postgres), failures: RateLimiter(perMinute: configuration.authFailuresPerMinute),
                 clientAddress: configuration.clientAddress))
+        router.add(middleware: PrincipalRateLimitMiddleware(limits: configuration.principalLimits))
         router.add(middleware: MethodNotAllowedMiddleware(router: router))
 
         router.get("health/live") { _, _ in JSONResponse(["status": "ok"]) }

@@ -7,8 +7,11 @@ import TierdeskModels
 
 /// Resolves `Authorization: Bearer <token>` into a `Principal`. No header leaves the caller
 /// anonymous (routes decide); a token that matches nothing is 401 at once. Failed attempts are
-/// counted per client address: past `failures.perMinute` a minute, that address gets 429 with
-/// `Retry-After` for any token until its budget refills (per replica).
+/// counted per client address (an IPv6 client per /64): past `failures.perMinute` a minute, that
+/// address's tokens are still checked, but one that would need a database lookup and was not
+/// found valid lately is refused with 429 and `Retry-After` without the lookup (per replica). So a
+/// flood of made-up tokens neither reaches the database nor locks out a valid token sent from the
+/// same address: an agent behind the attacker's NAT keeps working.
 public struct AuthMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
     let authenticator: Authenticator
@@ -23,15 +26,18 @@ public struct AuthMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
-        let address = "auth-failures:\(clientAddress.of(request, context))"
-        if let wait = failures.retryAfter(address) { throw RateLimited(retryAfter: wait).problem }
+        let address = "auth-failures:\(clientAddress.limitKey(request, context))"
+        let throttled = failures.retryAfter(address)
         var context = context
         do {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw Problem.unauthorized }
-            context.principal = try await authenticator.principal(for: String(parts[1]), logger: context.logger)
+            context.principal = try await authenticator.principal(for: String(parts[1]), mayLookUp: throttled == nil, logger: context.logger)
+        } catch is LookupRefused {
+            throw RateLimited(retryAfter: throttled ?? 1).problem
         } catch let problem as Problem where problem.status == 401 {
             failures.spend(address)
+            if let throttled { throw RateLimited(retryAfter: throttled).problem }
             throw problem
         }
         return try await next(request, context)

@@ -5,76 +5,104 @@ import PostgresNIO
 import Synchronization
 import TierdeskModels
 
-/// The secrets and token kinds a service's authenticator knows. Each service is given only the
-/// secrets it uses: no mail gateway token outside intake, no server secret where no requester
-/// token is read.
+/// The secrets and token kinds a service's authenticator knows. Each service is given only what it
+/// uses: no mail gateway token outside intake, no requester-token key where no requester token is
+/// read. Tokens that are only ever checked (admin, internal, mail gateway) are held as SHA-256 digests.
 public struct AuthSettings: Sendable {
-    public var adminToken: String
-    public var internalToken: String
-    /// The mail gateway's token (intake); nil: no caller is the mail gateway.
-    public var mailGatewayToken: String?
-    /// The server secret that derives requester tokens; nil: requester tokens are refused.
-    public var secret: String?
+    public var adminTokenDigest: Data
+    public var internalTokenDigest: Data
+    /// The mail gateway token's digest (intake); nil: no caller is the mail gateway.
+    public var mailGatewayTokenDigest: Data?
+    /// The key that verifies requester tokens; nil: requester tokens are refused.
+    public var requesterTokens: RequesterTokenKey?
     /// Whether integration keys (`tdi_`) are looked up (intake).
     public var integrations: Bool
 
-    public init(adminToken: String, internalToken: String, mailGatewayToken: String? = nil, secret: String? = nil, integrations: Bool = false) {
-        self.adminToken = adminToken
-        self.internalToken = internalToken
-        self.mailGatewayToken = mailGatewayToken
-        self.secret = secret
+    public init(
+        adminTokenDigest: Data, internalToken: String, mailGatewayToken: String? = nil, requesterTokens: RequesterTokenKey? = nil,
+        integrations: Bool = false
+    ) {
+        self.adminTokenDigest = adminTokenDigest
+        internalTokenDigest = Secrets.digest(internalToken)
+        mailGatewayTokenDigest = mailGatewayToken.map(Secrets.digest)
+        self.requesterTokens = requesterTokens
         self.integrations = integrations
     }
+
+    public init(
+        adminToken: String, internalToken: String, mailGatewayToken: String? = nil, requesterTokens: RequesterTokenKey? = nil, integrations: Bool = false
+    ) {
+        self.init(
+            adminTokenDigest: Secrets.digest(adminToken), internalToken: internalToken, mailGatewayToken: mailGatewayToken,
+            requesterTokens: requesterTokens, integrations: integrations)
+    }
 }
+
+/// A token that would need a database lookup, from a client address whose failed authentications
+/// are over their limit: refused (429) without the lookup.
+public struct LookupRefused: Error {}
 
 /// Checks tokens: the configured admin, internal and mail gateway tokens; requester tokens (derived,
 /// checked against the ticket's current generation); agents', vendors' and integrations' hashed
 /// tokens. A malformed token is refused before any query. Every answer from the database, found or
 /// not, is remembered for `cacheLifetime`, so a busy agent costs one lookup per 5 s and a flood of
 /// bogus tokens costs one each; a deactivated, rotated or revoked token stops working on every
-/// replica within that time.
+/// replica within that time. Tokens found valid are also remembered (by hash) for `knownLifetime`:
+/// when a client address is throttled for failed attempts, only those are still looked up.
 public struct Authenticator: Sendable {
     let settings: AuthSettings
     let client: PostgresClient
     let principals = TimedCache<Data, Principal?>()
     let generations = TimedCache<UUID, Int>()
+    let known = TimedCache<Data, Bool>()
     public static let cacheLifetime: Duration = .seconds(5)
+    /// How long a token found valid may still be looked up from a throttled address.
+    public static let knownLifetime: Duration = .seconds(3600)
 
     public init(settings: AuthSettings, client: PostgresClient) {
         self.settings = settings
         self.client = client
     }
 
-    /// The principal of a bearer token, or 401.
-    public func principal(for token: String, logger: Logger) async throws -> Principal {
-        if Secrets.equal(token, settings.adminToken) { return .admin }
-        if Secrets.equal(token, settings.internalToken) { return .internal }
-        if let mail = settings.mailGatewayToken, Secrets.equal(token, mail) { return .mailGateway }
-        if token.hasPrefix(Secrets.Kind.requester.rawValue) { return try await requester(token, logger: logger) }
+    /// The principal of a bearer token, or 401. With `mayLookUp` false (a throttled address), a
+    /// token that needs the database and was not found valid lately throws `LookupRefused` instead.
+    public func principal(for token: String, mayLookUp: Bool = true, logger: Logger) async throws -> Principal {
+        if Secrets.matches(token, digest: settings.adminTokenDigest) { return .admin }
+        if Secrets.matches(token, digest: settings.internalTokenDigest) { return .internal }
+        if let mail = settings.mailGatewayTokenDigest, Secrets.matches(token, digest: mail) { return .mailGateway }
+        let hash = Secrets.hash(token)
+        let mayLookUp = mayLookUp || known.value(for: hash) == true
+        if token.hasPrefix(Secrets.Kind.requester.rawValue) {
+            let principal = try await requester(token, mayLookUp: mayLookUp, logger: logger)
+            known.remember(true, for: hash, lifetime: Self.knownLifetime)
+            return principal
+        }
         let kinds: [Secrets.Kind] = settings.integrations ? [.agent, .vendorKey, .integration] : [.agent, .vendorKey]
         guard let kind = kinds.first(where: { Secrets.isWellFormed(token, $0) }) else { throw Problem.unauthorized }
-        let hash = Secrets.hash(token)
-        let known: Principal?
+        let found: Principal?
         if let cached = principals.value(for: hash) {
-            known = cached
+            found = cached
         } else {
-            known = try await lookUp(kind, hash: hash, logger: logger)
-            principals.remember(known, for: hash, lifetime: Self.cacheLifetime)
+            guard mayLookUp else { throw LookupRefused() }
+            found = try await lookUp(kind, hash: hash, logger: logger)
+            principals.remember(found, for: hash, lifetime: Self.cacheLifetime)
         }
-        guard let known else { throw Problem.unauthorized }
-        return known
+        guard let found else { throw Problem.unauthorized }
+        known.remember(true, for: hash, lifetime: Self.knownLifetime)
+        return found
     }
 
     /// A requester token opens the ticket it names while it is of the ticket's current generation.
     /// A token that does not match a remembered generation is checked against the database once
     /// more, so the token the admin just issued works at once.
-    func requester(_ token: String, logger: Logger) async throws -> Principal {
-        guard let secret = settings.secret, let ticketID = Secrets.requesterTicket(token) else { throw Problem.unauthorized }
-        if let cached = generations.value(for: ticketID), Secrets.verifyRequesterToken(token, ticketID: ticketID, generation: cached, secret: secret) {
+    func requester(_ token: String, mayLookUp: Bool, logger: Logger) async throws -> Principal {
+        guard let key = settings.requesterTokens, let ticketID = Secrets.requesterTicket(token) else { throw Problem.unauthorized }
+        if let cached = generations.value(for: ticketID), key.verify(token, ticketID: ticketID, generation: cached) {
             return .requester(ticketID: ticketID)
         }
+        guard mayLookUp else { throw LookupRefused() }
         let generation = try await generation(of: ticketID, logger: logger)
-        guard Secrets.verifyRequesterToken(token, ticketID: ticketID, generation: generation, secret: secret) else { throw Problem.unauthorized }
+        guard key.verify(token, ticketID: ticketID, generation: generation) else { throw Problem.unauthorized }
         return .requester(ticketID: ticketID)
     }
 

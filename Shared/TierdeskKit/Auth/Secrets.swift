@@ -50,20 +50,17 @@ public enum Secrets {
 
     /// Constant-time equality of two secrets (compares their hashes).
     public static func equal(_ a: String, _ b: String) -> Bool {
-        let left = SHA256.hash(data: Data(a.utf8))
-        let right = SHA256.hash(data: Data(b.utf8))
-        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        matches(a, digest: hash(b))
     }
 
-    /// The requester token of a ticket: `tdr_` + base64url(the ticket id's 16 bytes + HMAC-SHA256 of
-    /// the id and the token's generation under the server secret). Never stored: it is derived again
-    /// whenever it is needed; raising the generation (an admin's revocation) kills the earlier ones.
+    /// The requester token of a ticket under the server secret itself (tests and the admin tool);
+    /// services hold only the derived `RequesterTokenKey`.
     public static func requesterToken(ticketID: UUID, generation: Int = 0, secret: String) -> String {
-        Kind.requester.rawValue + base64URL(uuidBytes(ticketID) + requesterMAC(ticketID: ticketID, generation: generation, secret: secret))
+        RequesterTokenKey(secret: secret).token(ticketID: ticketID, generation: generation)
     }
 
     /// The ticket a requester token names, read from the token alone (nil when it is not shaped like
-    /// one); whether it is genuine is `verifyRequesterToken`'s question.
+    /// one); whether it is genuine is `RequesterTokenKey.verify`'s question.
     public static func requesterTicket(_ token: String) -> UUID? {
         guard token.hasPrefix(Kind.requester.rawValue) else { return nil }
         let body = token.dropFirst(Kind.requester.rawValue.count)
@@ -71,36 +68,53 @@ public enum Secrets {
         return bytes.prefix(16).withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
     }
 
-    /// Whether `token` is the current requester token (of `generation`) of the ticket it names.
+    /// Whether `token` is the current requester token (of `generation`) of the ticket it names, under the server secret.
     public static func verifyRequesterToken(_ token: String, ticketID: UUID, generation: Int, secret: String) -> Bool {
-        equal(token, requesterToken(ticketID: ticketID, generation: generation, secret: secret))
-    }
-
-    static func requesterMAC(ticketID: UUID, generation: Int, secret: String) -> Data {
-        let key = SymmetricKey(data: Data(secret.utf8))
-        let message = "requester-token:\(ticketID.uuidString.lowercased()):\(generation)"
-        return Data(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key))
+        RequesterTokenKey(secret: secret).verify(token, ticketID: ticketID, generation: generation)
     }
 
     static func uuidBytes(_ id: UUID) -> Data { withUnsafeBytes(of: id.uuid) { Data($0) } }
 
-    /// Seals a secret that must be used again later (a vendor's signing secret) under a key derived
-    /// from the server secret.
-    public static func seal(_ plaintext: String, secret: String) throws -> Data {
-        guard let combined = try AES.GCM.seal(Data(plaintext.utf8), using: sealingKey(secret)).combined else {
+    /// The key for one purpose, derived from the server secret with HKDF-SHA256 (info
+    /// `tierdesk-<purpose>-v1`): keys of different purposes are independent, so a service given one
+    /// can compute neither another nor the server secret. Use one purpose per kind of use
+    /// (`"sealing"`, `"requester-token"`, `"console-session"`): this is also "a sealing key for purpose X".
+    public static func key(for purpose: String, secret: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("tierdesk-\(purpose)-v1".utf8), outputByteCount: 32)
+    }
+
+    /// Seals a secret that must be used again later (a vendor's signing secret) with AES-GCM under `key`.
+    public static func seal(_ plaintext: String, key: SymmetricKey) throws -> Data {
+        guard let combined = try AES.GCM.seal(Data(plaintext.utf8), using: key).combined else {
             throw CryptoKitError.incorrectParameterSize
         }
         return combined
     }
 
-    public static func open(_ sealed: Data, secret: String) throws -> String {
+    /// Opens what `seal` sealed under `key`; throws when the key is another or the box was altered.
+    public static func open(_ sealed: Data, key: SymmetricKey) throws -> String {
         let box = try AES.GCM.SealedBox(combined: sealed)
-        return String(decoding: try AES.GCM.open(box, using: sealingKey(secret)), as: UTF8.self)
+        return String(decoding: try AES.GCM.open(box, using: key), as: UTF8.self)
     }
 
-    static func sealingKey(_ secret: String) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("tierdesk-sealing-v1".utf8), outputByteCount: 32)
+    /// Seals under the server secret's sealing key (the admin tool and tests; services hold only the key).
+    public static func seal(_ plaintext: String, secret: String) throws -> Data {
+        try seal(plaintext, key: key(for: KeyPurpose.sealing.name, secret: secret))
+    }
+
+    /// Opens under the server secret's sealing key (the admin tool and tests).
+    public static func open(_ sealed: Data, secret: String) throws -> String {
+        try open(sealed, key: key(for: KeyPurpose.sealing.name, secret: secret))
+    }
+
+    /// The SHA-256 digest a token that is only ever checked (the admin, mail gateway token) is held as.
+    public static func digest(_ token: String) -> Data { hash(token) }
+
+    /// Whether `token` hashes to `digest`, in constant time.
+    public static func matches(_ token: String, digest: Data) -> Bool {
+        let presented = hash(token)
+        guard presented.count == digest.count else { return false }
+        return zip(presented, digest).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     public static func base64URL(_ data: Data) -> String {
@@ -123,4 +137,98 @@ public enum Secrets {
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         return Data(base64Encoded: base64)
     }
+}
+
+/// What a key derived from the server secret is for (see `Secrets.key(for:secret:)`). The
+/// `sealing` key is the one vendors' signing secrets have always been sealed with.
+public struct KeyPurpose: Hashable, Sendable {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+
+    /// Mints and verifies requester tokens (intake alone).
+    public static let requesterToken = KeyPurpose("requester-token")
+    /// Seals secrets at rest: vendors' webhook signing secrets (vendor-bridge and the admin tool).
+    public static let sealing = KeyPurpose("sealing")
+    /// Makes and checks tickets' reply addresses (`ReplyAddress`): intake, and later the mail sender.
+    public static let mailReply = KeyPurpose("mail-reply")
+}
+
+/// The keys a service was given, each derived from `TIERDESK_SECRET` for one purpose; the server
+/// secret itself is not kept. A service asks only for the purposes it uses (intake: requester
+/// tokens; vendor-bridge: sealing; triage and tier-queue: none).
+public struct ServiceKeys: Sendable {
+    let keys: [KeyPurpose: Data]
+
+    /// Derives the keys of `purposes` from the server secret.
+    public init(secret: String, purposes: Set<KeyPurpose>) {
+        var keys: [KeyPurpose: Data] = [:]
+        for purpose in purposes { keys[purpose] = Secrets.key(for: purpose.name, secret: secret).withUnsafeBytes { Data($0) } }
+        self.keys = keys
+    }
+
+    /// No keys: the service derives nothing from the server secret.
+    public static let none = ServiceKeys(keys: [:])
+
+    init(keys: [KeyPurpose: Data]) { self.keys = keys }
+
+    /// The key of `purpose`, or nil when this service was not given it.
+    public func key(_ purpose: KeyPurpose) -> SymmetricKey? { keys[purpose].map { SymmetricKey(data: $0) } }
+
+    /// The key that seals secrets at rest (vendors' signing secrets), or nil when this service has none.
+    public var sealing: SealingKey? { key(.sealing).map(SealingKey.init(key:)) }
+
+    /// The reply-address key, or nil when this service neither makes nor reads reply addresses.
+    public var replyAddresses: ReplyAddress? { key(.mailReply).map(ReplyAddress.init(key:)) }
+
+    /// The requester-token key, or nil when this service may neither mint nor verify requester tokens.
+    public var requesterTokens: RequesterTokenKey? { key(.requesterToken).map(RequesterTokenKey.init(key:)) }
+
+    /// The purposes this service holds a key for.
+    public var purposes: Set<KeyPurpose> { Set(keys.keys) }
+}
+
+/// Mints and verifies requester tokens: `tdr_` + base64url(the ticket id's 16 bytes + HMAC-SHA256 of
+/// the id and the token's generation under the requester-token key). Never stored: a token is
+/// derived again whenever it is needed; raising the generation (an admin's revocation) kills the
+/// earlier ones. Whoever holds this key can mint tokens, so only intake holds it.
+public struct RequesterTokenKey: Sendable {
+    let key: Data
+
+    public init(key: SymmetricKey) { self.key = key.withUnsafeBytes { Data($0) } }
+
+    /// The key derived from the server secret.
+    public init(secret: String) { self.init(key: Secrets.key(for: KeyPurpose.requesterToken.name, secret: secret)) }
+
+    /// The ticket's requester token of `generation`.
+    public func token(ticketID: UUID, generation: Int = 0) -> String {
+        Secrets.Kind.requester.rawValue + Secrets.base64URL(Secrets.uuidBytes(ticketID) + mac(ticketID: ticketID, generation: generation))
+    }
+
+    /// Whether `token` is the ticket's requester token of `generation` (in constant time).
+    public func verify(_ token: String, ticketID: UUID, generation: Int) -> Bool {
+        Secrets.equal(token, self.token(ticketID: ticketID, generation: generation))
+    }
+
+    func mac(ticketID: UUID, generation: Int) -> Data {
+        let message = "requester-token:\(ticketID.uuidString.lowercased()):\(generation)"
+        return Data(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: key)))
+    }
+}
+
+/// Seals and opens secrets with AES-GCM under one purpose's key. `SealingKey(purpose:secret:)` is the
+/// one way to get a sealing key for a purpose: each purpose gets its own key, so what is sealed for
+/// one cannot be opened as another's.
+public struct SealingKey: Sendable {
+    let key: Data
+
+    public init(key: SymmetricKey) { self.key = key.withUnsafeBytes { Data($0) } }
+
+    /// The key for `purpose` derived from `secret` (see `Secrets.key(for:secret:)`).
+    public init(purpose: String, secret: String) { self.init(key: Secrets.key(for: purpose, secret: secret)) }
+
+    /// Seals `plaintext`; the box carries its own nonce and tag.
+    public func seal(_ plaintext: String) throws -> Data { try Secrets.seal(plaintext, key: SymmetricKey(data: key)) }
+
+    /// Opens a box `seal` made; throws when it was sealed under another key or altered.
+    public func open(_ sealed: Data) throws -> String { try Secrets.open(sealed, key: SymmetricKey(data: key)) }
 }

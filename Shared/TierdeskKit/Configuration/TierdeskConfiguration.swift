@@ -11,34 +11,43 @@ public struct TierdeskConfiguration: Sendable {
     public var port: Int
     public var databaseURL: String
     public var databasePoolSize: Int
-    public var adminToken: String
+    /// The SHA-256 digest of the admin token: services only check it, so they never hold it.
+    public var adminTokenDigest: Data
+    /// The token this service sends to its peers (and checks from them).
     public var internalToken: String
-    /// The server secret (requester tokens, sealed vendor secrets): required where the service
-    /// `needsSecret`, read when given elsewhere, so a service holds it only where it is used.
-    public var secret: String?
+    /// The keys derived from the server secret (`TIERDESK_SECRET`) for the purposes this service
+    /// uses; the secret itself is read only where some key is needed, and not kept.
+    public var keys: ServiceKeys
     /// Proxies whose `X-Forwarded-For` names the client (`TIERDESK_TRUSTED_PROXIES`, CIDR list).
     public var clientAddress: ClientAddress
-    /// Failed authentications a minute one client address may make before 429.
+    /// Failed authentications a minute one client address may make before its unknown tokens are
+    /// refused with 429 without a lookup (a valid token it used lately still works).
     public var authFailuresPerMinute: Int
+    /// Requests a minute per agent (`TIERDESK_AGENT_RATE_LIMIT_PER_MINUTE`, default 6000) and per
+    /// vendor key (`TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE`, default 600), per replica; an integration
+    /// key's own `ratePerMinute` limits it.
+    public var principalLimits: PrincipalRateLimits
     /// How long a request may take before it is cancelled and answered 503 with `Retry-After`.
     public var requestTimeout: Duration
     public var peers: PeerDirectory
     public var outbox: OutboxSettings
     public var logLevel: String
 
-    public init(reader: ConfigReader, serviceName: String, defaultPort: Int, needsSecret: Bool = false) throws(ConfigurationError) {
+    /// Reads the shared settings; `keys` names the purposes this service derives keys for from
+    /// `TIERDESK_SECRET` (required then, ignored otherwise).
+    public init(reader: ConfigReader, serviceName: String, defaultPort: Int, keys purposes: Set<KeyPurpose> = []) throws(ConfigurationError) {
         self.serviceName = serviceName
         host = reader.string(forKey: "tierdesk.host", default: "127.0.0.1")
         port = try Self.int(reader, "tierdesk.port", default: defaultPort, range: 1...65535)
         databaseURL = try Self.required(reader, "tierdesk.database.url", secret: true)
         _ = try DatabaseSettings(url: databaseURL)
         databasePoolSize = try Self.int(reader, "tierdesk.database.pool.size", default: 8, range: 1...200)
-        adminToken = try Self.required(reader, "tierdesk.admin.token", secret: true, minLength: 16)
+        adminTokenDigest = Secrets.digest(try Self.required(reader, "tierdesk.admin.token", secret: true, minLength: 16))
         internalToken = try Self.required(reader, "tierdesk.internal.token", secret: true, minLength: 16)
-        if needsSecret || reader.string(forKey: "tierdesk.secret", isSecret: true) != nil {
-            secret = try Self.required(reader, "tierdesk.secret", secret: true, minLength: 16)
+        if purposes.isEmpty {
+            keys = .none
         } else {
-            secret = nil
+            keys = ServiceKeys(secret: try Self.required(reader, "tierdesk.secret", secret: true, minLength: 16), purposes: purposes)
         }
         switch ClientAddress.parse(reader.string(forKey: "tierdesk.trusted.proxies", default: "")) {
         case .success(let ranges): clientAddress = ClientAddress(trustedProxies: ranges)
@@ -46,6 +55,9 @@ public struct TierdeskConfiguration: Sendable {
             throw ConfigurationError(key: "tierdesk.trusted.proxies", problem: "must list addresses or CIDR ranges; '\(failure.entry)' is neither")
         }
         authFailuresPerMinute = try Self.int(reader, "tierdesk.auth.failures.per.minute", default: 30, range: 1...1_000_000)
+        principalLimits = PrincipalRateLimits(
+            agentPerMinute: try Self.int(reader, "tierdesk.agent.rate.limit.per.minute", default: 6000, range: 1...1_000_000),
+            vendorPerMinute: try Self.int(reader, "tierdesk.vendor.rate.limit.per.minute", default: 600, range: 1...1_000_000))
         requestTimeout = .milliseconds(try Self.int(reader, "tierdesk.request.timeout.ms", default: 10_000, range: 100...600_000))
         peers = try PeerDirectory(reader: reader)
         outbox = OutboxSettings(
@@ -85,6 +97,19 @@ public struct TierdeskConfiguration: Sendable {
             throw ConfigurationError(key: key, problem: "must be a whole number in \(range.lowerBound)...\(range.upperBound), not '\(text)'")
         }
         return number
+    }
+}
+
+/// Requests a minute per authenticated principal (per replica), beside the per-address limits of
+/// anonymous callers. Defaults leave room for an agent's tool and the benchmark's 32 agents claiming
+/// thousands of tickets a second (bench/), while one stolen or runaway key cannot flood a service.
+public struct PrincipalRateLimits: Sendable {
+    public var agentPerMinute: Int
+    public var vendorPerMinute: Int
+
+    public init(agentPerMinute: Int = 6000, vendorPerMinute: Int = 600) {
+        self.agentPerMinute = agentPerMinute
+        self.vendorPerMinute = vendorPerMinute
     }
 }
 

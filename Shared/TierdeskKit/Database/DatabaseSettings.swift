@@ -37,6 +37,14 @@ public struct DatabaseSettings: Sendable {
         return copy
     }
 
+    /// The same server and database as another user (tests connect as each service's role).
+    public func with(username: String, password: String? = nil) -> DatabaseSettings {
+        var copy = self
+        copy.username = username
+        copy.password = password
+        return copy
+    }
+
     public var url: String {
         let credentials = password.map { "\(username):\($0)" } ?? username
         return "postgres://\(credentials)@\(host):\(port)/\(database)"

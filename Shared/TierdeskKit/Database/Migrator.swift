@@ -116,7 +116,8 @@ public struct Migrator: Sendable {
     /// The newest version this build knows.
     public var latestVersion: Int { migrations.last?.version ?? 0 }
 
-    /// Applies every migration not yet recorded, in order; returns the names applied. Throws
+    /// Applies every migration not yet recorded, in order, then the service roles' grants
+    /// (`DatabaseGrants`, every time); returns the names applied. Throws
     /// `MigrationError.edited`, applying nothing, when a recorded migration's SQL has changed.
     @discardableResult
     public func migrate(client: PostgresClient, logger: Logger) async throws -> [String] {
@@ -125,6 +126,8 @@ public struct Migrator: Sendable {
             try await connection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))", logger: logger)
             do {
                 let applied = try await apply(on: connection, logger: logger)
+                // Every run, not only one that applied something: the grants follow this build's declaration.
+                try await DatabaseGrants.apply(on: connection, logger: logger)
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)
                 return applied
             } catch {

@@ -74,6 +74,21 @@ public struct ClientAddress: Sendable {
         of(request, peer: context.remoteAddress?.ipAddress)
     }
 
+    /// The key a client's rate limits count under: its address, an IPv6 address cut to its /64 (one
+    /// subscriber's network, in which a client can pick any of 2^64 addresses at will).
+    public func limitKey(_ request: Request, _ context: AppRequestContext) -> String {
+        Self.limitKey(of: of(request, context))
+    }
+
+    /// The rate-limit key of an address in text: IPv4 as it is, IPv6 as `<first 64 bits>::/64`
+    /// (an IPv4-mapped IPv6 address counts as its IPv4 address); anything else as it is.
+    public static func limitKey(of address: String) -> String {
+        guard let bytes = AddressRange.bytes(address) else { return address }
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
+    }
+
     /// The client's address of a request that came from `peer`: the right-most address of
     /// X-Forwarded-For that is not a trusted proxy, when the peer is one; the peer otherwise.
     public func of(_ request: Request, peer: String?) -> String {

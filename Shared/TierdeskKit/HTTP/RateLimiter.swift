@@ -65,8 +65,9 @@ public struct RateLimited: Error {
     }
 }
 
-/// Limits anonymous and requester callers by client address on the routes it wraps; agents, vendors,
-/// integrations (limited per key where they submit), the admin and other services are not limited here.
+/// Limits anonymous and requester callers by client address (an IPv6 client by its /64) on the
+/// routes it wraps; agents, vendors and integrations are limited per principal
+/// (`PrincipalRateLimitMiddleware`), the admin and other services not at all.
 public struct RateLimitMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
     let limiter: RateLimiter
@@ -79,7 +80,33 @@ public struct RateLimitMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch context.principal {
-        case nil, .requester: try limiter.take("address:\(clientAddress.of(request, context))")
+        case nil, .requester: try limiter.take("address:\(clientAddress.limitKey(request, context))")
+        default: break
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Limits every authenticated agent, vendor and integration by its own id, on every route of the
+/// service (per replica): an agent at `limits.agentPerMinute`, a vendor key at
+/// `limits.vendorPerMinute`, an integration key at its own `ratePerMinute`. A stolen or runaway key
+/// gets 429 with `Retry-After`, whatever address it comes from; the admin and other Tierdesk services
+/// are not limited, anonymous and requester callers are limited by address (`RateLimitMiddleware`).
+public struct PrincipalRateLimitMiddleware: RouterMiddleware {
+    public typealias Context = AppRequestContext
+    let limiter: RateLimiter
+    let limits: PrincipalRateLimits
+
+    public init(limits: PrincipalRateLimits) {
+        self.limits = limits
+        limiter = RateLimiter(perMinute: limits.agentPerMinute)
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        switch context.principal {
+        case .agent(let agent): try limiter.take("agent:\(agent.id)", perMinute: limits.agentPerMinute)
+        case .vendor(let id): try limiter.take("vendor:\(id)", perMinute: limits.vendorPerMinute)
+        case .integration(let integration): try limiter.take("integration:\(integration.id)", perMinute: integration.ratePerMinute)
         default: break
         }
         return try await next(request, context)

@@ -4,33 +4,37 @@ import Foundation
 /// A ticket's own reply address, `reply+<ticket id>.<MAC>@<reply domain>`: a reply sent to it
 /// threads onto the ticket without trusting `From`, which anybody can write. Hex only, so an MTA
 /// that lowercases local parts keeps it intact, and at most 64 characters (RFC 5321). The MAC is
-/// 80 bits of HMAC-SHA256 of the ticket id under a key of its own, derived from the server secret.
-public enum ReplyAddress {
+/// 80 bits of HMAC-SHA256 of the ticket id under the `mailReply` key derived from the server secret.
+public struct ReplyAddress: Sendable {
     static let prefix = "reply+"
+    let key: Data
+
+    public init(key: SymmetricKey) { self.key = key.withUnsafeBytes { Data($0) } }
+
+    /// The key derived from the server secret.
+    public init(secret: String) { self.init(key: Secrets.key(for: KeyPurpose.mailReply.name, secret: secret)) }
 
     /// The reply address of a ticket at `domain`.
-    public static func make(ticketID: UUID, secret: String, domain: String) -> String {
-        prefix + hex(Secrets.uuidBytes(ticketID)) + "." + hex(mac(ticketID, secret: secret)) + "@" + domain
+    public func make(ticketID: UUID, domain: String) -> String {
+        Self.prefix + Self.hex(Secrets.uuidBytes(ticketID)) + "." + Self.hex(mac(ticketID)) + "@" + domain
     }
 
     /// The ticket of the first valid reply address among `addresses` (each `Name <address>`, a bare
     /// address, or comma-separated lists of them), or nil: a forged or altered one is no address.
-    public static func ticket(in addresses: [String], secret: String) -> UUID? {
+    public func ticket(in addresses: [String]) -> UUID? {
         for list in addresses {
             for entry in list.split(separator: ",") {
-                guard let local = localPart(String(entry)), local.hasPrefix(prefix) else { continue }
-                let parts = local.dropFirst(prefix.count).split(separator: ".", omittingEmptySubsequences: false)
-                guard parts.count == 2, let id = bytes(hex: parts[0]).flatMap(uuid), let given = bytes(hex: parts[1]) else { continue }
-                if Secrets.equal(Secrets.base64URL(given), Secrets.base64URL(mac(id, secret: secret))) { return id }
+                guard let local = Self.localPart(String(entry)), local.hasPrefix(Self.prefix) else { continue }
+                let parts = local.dropFirst(Self.prefix.count).split(separator: ".", omittingEmptySubsequences: false)
+                guard parts.count == 2, let id = Self.bytes(hex: parts[0]).flatMap(Self.uuid), let given = Self.bytes(hex: parts[1]) else { continue }
+                if Secrets.equal(Secrets.base64URL(given), Secrets.base64URL(mac(id))) { return id }
             }
         }
         return nil
     }
 
-    static func mac(_ ticketID: UUID, secret: String) -> Data {
-        let key = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("tierdesk mail reply address".utf8), outputByteCount: 32)
-        return Data(HMAC<SHA256>.authenticationCode(for: Secrets.uuidBytes(ticketID), using: key).prefix(10))
+    func mac(_ ticketID: UUID) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Secrets.uuidBytes(ticketID), using: SymmetricKey(data: key)).prefix(10))
     }
 
     /// The lowercased local part of `Name <local@domain>` or `local@domain`.

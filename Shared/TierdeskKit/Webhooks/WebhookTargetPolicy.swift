@@ -17,11 +17,22 @@ public struct WebhookTargetPolicy: Sendable {
     public let allowedRanges: [AddressRange]
 
     /// Ranges no webhook may reach unless allowed: this host, private networks, link-local,
-    /// carrier-grade NAT, multicast and the unspecified addresses.
+    /// carrier-grade NAT, multicast, the unspecified addresses, IETF protocol assignments
+    /// (192.0.0.0/24) and benchmarking (198.18.0.0/15); and the IPv6 ranges that carry an IPv4
+    /// address inside, which the network may route to it: IPv4-compatible (::/96, which holds ::
+    /// and ::1 too), NAT64 (64:ff9b::/96) and 6to4 (2002::/16); and the old site-local fec0::/10.
+    /// (An IPv4-mapped address, ::ffff:a.b.c.d, is checked as its IPv4 address.)
     static let internalRanges = [
-        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4",
-        "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16",
+        "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4", "::/96", "::1/128", "64:ff9b::/96", "2002::/16", "fc00::/7", "fe80::/10", "fec0::/10",
+        "ff00::/8",
     ].compactMap(AddressRange.init)
+
+    /// Whether an address is inside the network: in an internal range, or not an address this guard
+    /// can read at all (what it cannot parse it cannot vouch for).
+    static func isInternal(_ address: String) -> Bool {
+        AddressRange.bytes(address) == nil || internalRanges.contains { $0.contains(address) }
+    }
 
     /// How names are resolved (the system resolver; tests give their own).
     let resolver: @Sendable (String) -> [String]
@@ -44,8 +55,9 @@ public struct WebhookTargetPolicy: Sendable {
         self.init(allowedHosts: hosts, allowedRanges: ranges, resolver: resolver)
     }
 
-    /// What the policy says of a URL: refused with the reason, or allowed with its host and the
-    /// addresses that were checked (the host itself for an address literal).
+    /// What the policy says of a URL: refused with the reason, or allowed with its host exactly as
+    /// the HTTP client reads it from the URL (case kept, IPv6 brackets removed: the key a DNS pin
+    /// must be set under) and the addresses that were checked (the host itself for an address literal).
     public enum Decision: Sendable, Equatable {
         case refused(String)
         case allowed(host: String, addresses: [String])
@@ -69,15 +81,18 @@ public struct WebhookTargetPolicy: Sendable {
     }
 
     func decide(_ url: URL, resolve: (String) -> [String]) -> Decision {
-        guard let scheme = url.scheme?.lowercased(), let rawHost = url.host?.lowercased(), !rawHost.isEmpty else {
+        // The host as AsyncHTTPClient reads it (`URL.host`, brackets trimmed), so a pin set under it
+        // is found whatever the URL's case; names compare and resolve lowercased.
+        guard let scheme = url.scheme?.lowercased(), let rawHost = url.host, !rawHost.isEmpty else {
             return .refused("must be an absolute https URL")
         }
-        let host = rawHost.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let addresses = AddressRange.bytes(host) != nil ? [host] : resolve(host)
-        let allowed = allowedHosts.contains(host) || (!addresses.isEmpty && addresses.allSatisfy { address in allowedRanges.contains { $0.contains(address) } })
+        let host = rawHost.hasPrefix("[") && rawHost.hasSuffix("]") ? String(rawHost.dropFirst().dropLast()) : rawHost
+        let name = host.lowercased()
+        let addresses = AddressRange.bytes(name) != nil ? [name] : resolve(name)
+        let allowed = allowedHosts.contains(name) || (!addresses.isEmpty && addresses.allSatisfy { address in allowedRanges.contains { $0.contains(address) } })
         if allowed { return scheme == "http" || scheme == "https" ? .allowed(host: host, addresses: addresses) : .refused("must be an http(s) URL") }
         guard scheme == "https" else { return .refused("must be https (plain http only for hosts in TIERDESK_WEBHOOK_ALLOWED_HOSTS)") }
-        if let inside = addresses.first(where: { address in Self.internalRanges.contains { $0.contains(address) } }) {
+        if let inside = addresses.first(where: Self.isInternal) {
             return .refused("points inside the network (\(host) is \(inside)); allow it with TIERDESK_WEBHOOK_ALLOWED_HOSTS if that is meant")
         }
         return .allowed(host: host, addresses: addresses)

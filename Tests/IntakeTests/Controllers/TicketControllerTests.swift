@@ -181,7 +181,8 @@ import TierdeskTestSupport
 
     @Test func openAPIDocumentsEveryRoute() throws {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
-        let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: 8080))
+        let runtime = try ServiceRuntime(
+            configuration: try TierdeskConfiguration(reader: reader, serviceName: Intake.serviceName, defaultPort: 8080, keys: IntakeDependencies.keyPurposes))
         let router = IntakeApp.buildRouter(try IntakeDependencies(runtime: runtime, configuration: IntakeConfiguration()))
         #expect(OpenAPICheck.documented(Intake.openAPI) == OpenAPICheck.served(router))
         #expect(Intake.openAPI.hasPrefix("openapi: 3.1"))

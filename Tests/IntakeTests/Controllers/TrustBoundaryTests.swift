@@ -135,7 +135,7 @@ import TierdeskTestSupport
             #expect(failed.outcome == .created)
             let proven = try await inbound(http, mail(from: "dana@example.com", subject: tag, authentication: MailAuthentication(dmarc: "pass")))
             #expect(proven.outcome == .threaded && proven.ticketId == opened.id, "DMARC passed for the requester's own address")
-            let address = ReplyAddress.make(ticketID: opened.id, secret: TestCredentials.secret, domain: "reply.example.com")
+            let address = ReplyAddress(secret: TestCredentials.secret).make(ticketID: opened.id, domain: "reply.example.com")
             let replied = try await inbound(http, mail(from: "someone@elsewhere.example", subject: "Re: VPN", deliveredTo: address.uppercased()))
             #expect(replied.outcome == .threaded && replied.ticketId == opened.id, "the reply address carries its own proof, in any case")
             let altered = address.replacingOccurrences(of: ".", with: ".0", options: [], range: address.range(of: "."))

@@ -9,6 +9,7 @@ import TierdeskKit
         [
             "vendor.example.com": ["93.184.216.34"], "sneaky.example.com": ["93.184.216.34", "10.0.0.5"],
             "metadata.example.com": ["169.254.169.254"], "six.example.com": ["2606:2800:220:1::"],
+            "garbled.example.com": ["not-an-address"], "zoned.example.com": ["fe80::1%eth0"],
         ][host] ?? []
     }
 
@@ -39,5 +40,42 @@ import TierdeskKit
         #expect(refusal("https://[fd00::7]/hooks", policy) == nil)
         #expect(refusal("https://10.0.0.1/hooks", policy) != nil)
         #expect(refusal("ftp://127.0.0.1/hooks", policy) != nil)
+    }
+
+    /// Issue 23, item 9: the ranges that carry or reach an internal IPv4 address, the old IPv6 site-local
+    /// range, IETF protocol assignments and benchmarking are internal too.
+    @Test func rangesThatReachInsideAreInternal() {
+        for url in [
+            "https://[::7f00:1]/x", "https://[::a00:5]/x",  // IPv4-compatible ::/96 (127.0.0.1, 10.0.0.5)
+            "https://[64:ff9b::a9fe:a9fe]/x",  // NAT64 of 169.254.169.254
+            "https://[2002:7f00:1::1]/x",  // 6to4 of 127.0.0.1
+            "https://[fec0::1]/x", "https://192.0.0.8/x", "https://198.18.0.1/x", "https://198.19.255.254/x",
+        ] {
+            #expect(refusal(url)?.contains("inside the network") == true, "\(url)")
+        }
+        // Their neighbours stay public.
+        for url in ["https://198.20.0.1/x", "https://192.0.1.1/x", "https://[2003::1]/x", "https://[64:ff9c::1]/x"] {
+            #expect(refusal(url) == nil, "\(url)")
+        }
+    }
+
+    /// An address the guard cannot read (a resolver's odd answer, a scoped link-local address) is
+    /// treated as internal: what it cannot parse it cannot vouch for.
+    @Test func anAddressTheGuardCannotParseIsInternal() {
+        #expect(refusal("https://garbled.example.com/x")?.contains("inside the network") == true)
+        #expect(refusal("https://zoned.example.com/x")?.contains("inside the network") == true)
+    }
+
+    /// The decision names the host exactly as the HTTP client reads it from the URL (case kept), so the
+    /// delivery's DNS pin is set under the name the client looks up; the check itself ignores case.
+    @Test func theDecisionKeepsTheHostAsTheClientSeesIt() {
+        let policy = WebhookTargetPolicy(resolver: resolve)
+        #expect(
+            policy.deliveryTarget(for: URL(string: "https://Vendor.Example.COM/hooks")!) == .allowed(host: "Vendor.Example.COM", addresses: ["93.184.216.34"]))
+        #expect(policy.refusal(for: URL(string: "https://METADATA.Example.com/x")!)?.contains("inside the network") == true)
+        #expect(
+            policy.deliveryTarget(for: URL(string: "https://[2606:2800:220:1::]/x")!) == .allowed(host: "2606:2800:220:1::", addresses: ["2606:2800:220:1::"]))
+        let allowed = WebhookTargetPolicy(parsing: "hooks.internal", resolver: { _ in ["10.0.0.9"] })
+        #expect(allowed.deliveryTarget(for: URL(string: "http://Hooks.Internal:8090/x")!) == .allowed(host: "Hooks.Internal", addresses: ["10.0.0.9"]))
     }
 }

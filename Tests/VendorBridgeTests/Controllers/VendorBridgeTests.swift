@@ -246,7 +246,9 @@ import VendorBridgeApp
 
     @Test func openAPIDocumentsEveryRoute() throws {
         let reader = TestCredentials.reader(database: try DatabaseSettings(url: "postgres://u@127.0.0.1:1/d"))
-        let runtime = try ServiceRuntime(configuration: try TierdeskConfiguration(reader: reader, serviceName: VendorBridge.serviceName, defaultPort: 8083))
+        let runtime = try ServiceRuntime(
+            configuration: try TierdeskConfiguration(
+                reader: reader, serviceName: VendorBridge.serviceName, defaultPort: 8083, keys: VendorBridgeDependencies.keyPurposes))
         #expect(
             OpenAPICheck.documented(VendorBridge.openAPI) == OpenAPICheck.served(VendorBridgeApp.buildRouter(try VendorBridgeDependencies(runtime: runtime))))
     }

@@ -138,7 +138,7 @@ import TierdeskTestSupport
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)
             let clock = ManualClock(Date())
-            let vendors = VendorStore(secret: TestCredentials.secret)
+            let vendors = VendorStore(sealingKey: TestCredentials.sealingKey)
             let vendor = try await vendors.create(
                 CreateVendorRequest(
                     name: "Acme", webhookUrl: "https://acme.example.com", categories: [],
@@ -266,7 +266,7 @@ import TierdeskTestSupport
     @Test(.freshDatabase) func theScorecardIsPublishedAsGauges() async throws {
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)
-            let vendor = try await VendorStore(secret: TestCredentials.secret).create(
+            let vendor = try await VendorStore(sealingKey: TestCredentials.sealingKey).create(
                 CreateVendorRequest(name: "Gauge Vendor", webhookUrl: "https://gauge.example.com", categories: []), on: client, now: Date(),
                 logger: db.logger)
             let ticket = try await db.queued(tier: .specialist)
@@ -291,10 +291,10 @@ import TierdeskTestSupport
     ) async throws {
         try await TestDatabase.withClient { client in
             let reader = TestCredentials.reader(
-                database: try TestDatabase.settings(), ["TIERDESK_WEBHOOK_POLL_MS": "50", "TIERDESK_WEBHOOK_SCHEDULE": "200ms"])
+                database: try TestDatabase.settings(), as: .vendorBridge, ["TIERDESK_WEBHOOK_POLL_MS": "50", "TIERDESK_WEBHOOK_SCHEDULE": "200ms"])
             let runtime = try ServiceRuntime(
                 configuration: try TierdeskConfiguration(
-                    reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, needsSecret: true))
+                    reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, keys: VendorBridgeDependencies.keyPurposes))
             var configuration = try VendorBridgeConfiguration(reader: reader)
             configuration.webhookTargets = WebhookTargetPolicy(parsing: "hooks.tierdesk.test", resolver: resolver)
             let deps = try VendorBridgeDependencies(runtime: runtime, configuration: configuration)
@@ -333,6 +333,27 @@ import TierdeskTestSupport
                 }
                 #expect(refused.attempts.first?.error?.contains("points inside the network (vendor.tierdesk.example is 10.0.0.5)") == true)
                 #expect(receiver.received.count == 1)
+            }
+        }
+    }
+
+    /// Issue 23, item 9: a webhook URL whose host is written in mixed case is pinned too. The pin is set
+    /// under the host exactly as the HTTP client reads it: keyed lowercased, the client would miss it and
+    /// resolve the name itself, after the check (here it would fail: no name server knows this name).
+    @Test(.freshDatabase) func aMixedCaseHostIsPinnedToTheCheckedAddress() async throws {
+        let receiver = try WebhookReceiver()
+        let names = Names()
+        try await receiver.serving {
+            try await withVendorBridge(resolver: names.resolve) { http, db in
+                let vendor = try await VendorBridgeTests().registerAt(http, name: "Mixed", url: "http://Hooks.TierDesk.TEST:\(receiver.port)/hooks")
+                _ = try await VendorBridgeTests().escalate(http, db, to: vendor.id)
+                let received = try await HTTP.eventually { receiver.received.first }
+                #expect(received.headers["host"]?.lowercased() == "hooks.tierdesk.test:\(receiver.port)")
+                let delivered = try await HTTP.eventually {
+                    try await http.send(.get, "/v1/vendors/\(vendor.id)/deliveries", token: TestCredentials.adminToken).decode(Page<WebhookDelivery>.self)
+                        .items.first { $0.status == .delivered }
+                }
+                #expect(delivered.attempts.first?.statusCode == 204 || delivered.attempts.first?.statusCode == 200)
             }
         }
     }

@@ -150,7 +150,7 @@ import VendorBridgeApp
     @Test(.freshDatabase) func deliveredWebhooksPastTheirDaysAreRemovedWithTheirAttempts() async throws {
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)
-            let vendor = try await VendorStore(secret: TestCredentials.secret).create(
+            let vendor = try await VendorStore(sealingKey: TestCredentials.sealingKey).create(
                 CreateVendorRequest(name: "Acme", webhookUrl: "https://acme.example.com", categories: []), on: client, now: Date(), logger: db.logger)
             var ids: [String: UUID] = [:]
             for (name, status, age) in [("old", "delivered", 40), ("recent", "delivered", 5), ("dead", "dead", 40)] {

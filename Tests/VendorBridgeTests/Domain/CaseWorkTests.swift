@@ -12,7 +12,7 @@ import TierdeskTestSupport
     @Test(.freshDatabase) func aResolutionReturnsTheTicketToItsOwnerForVerification() async throws {
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)
-            let vendors = VendorStore(secret: TestCredentials.secret)
+            let vendors = VendorStore(sealingKey: TestCredentials.sealingKey)
             let contract = VendorContract(acknowledgeWithinMinutes: 30, resolveWithinMinutes: 240, time: .wall)
             let vendor = try await vendors.create(
                 CreateVendorRequest(name: "Acme", webhookUrl: "https://acme.example.com", categories: [], contract: contract), on: client, now: Date(),

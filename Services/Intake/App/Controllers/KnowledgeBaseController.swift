@@ -218,6 +218,6 @@ struct KnowledgeBaseController: Sendable {
                 SubmitTicketResponse(id: resolved.id, reference: resolved.reference, status: resolved.status),
                 status: .created, location: "/v1/tickets/\(resolved.id.uuidString.lowercased())")
         }
-        return try withRequesterToken(stored, secret: deps.secret)
+        return try withRequesterToken(stored, key: deps.requesterTokenKey)
     }
 }

@@ -76,7 +76,7 @@ struct TicketController: Sendable {
                     input, channelDetails: details, actor: actor, submittedBy: submittedBy, requesterVerified: submittedBy.vouches,
                     on: deps.runtime.postgres, now: now, logger: logger))
         }
-        return try withRequesterToken(stored, secret: deps.secret)
+        return try withRequesterToken(stored, key: deps.requesterTokenKey)
     }
 
     /// The requester's view: the ticket and its public history. An agent may read it when the ticket
@@ -155,10 +155,10 @@ struct TicketController: Sendable {
 /// A stored creation answer with the requester token put back: tokens are never stored (in
 /// `idempotency_keys` neither), so a replay derives the one the first answer carried. A duplicate's
 /// answer (200) never carries one.
-func withRequesterToken(_ stored: StoredResponse, secret: String) throws -> Response {
+func withRequesterToken(_ stored: StoredResponse, key: RequesterTokenKey) throws -> Response {
     guard stored.status == 201 else { return stored.response() }
     var answer = try JSONCoding.decoder.decode(SubmitTicketResponse.self, from: Data(stored.body.utf8))
-    answer.requesterToken = Secrets.requesterToken(ticketID: answer.id, secret: secret)
+    answer.requesterToken = key.token(ticketID: answer.id)
     var response = stored
     response.body = try JSONCoding.string(answer)
     return response.response()

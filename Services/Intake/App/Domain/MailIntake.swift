@@ -14,7 +14,8 @@ struct MailIntake: Sendable {
     let intake: TicketIntake
     let tickets: TicketStore
     let messages: EmailMessageStore
-    let secret: String
+    let requesterTokenKey: RequesterTokenKey
+    let replyAddresses: ReplyAddress
 
     /// Files one message in the caller's transaction.
     func receive(_ mail: InboundEmail, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> InboundEmailResult {
@@ -37,7 +38,7 @@ struct MailIntake: Sendable {
         // A duplicate's token is never answered: the same text under another Message-ID proves nothing.
         return InboundEmailResult(
             outcome: opened.duplicate ? .duplicate : .created, ticketId: opened.id, reference: opened.reference, status: opened.status,
-            requesterToken: opened.duplicate ? nil : Secrets.requesterToken(ticketID: opened.id, secret: secret))
+            requesterToken: opened.duplicate ? nil : requesterTokenKey.token(ticketID: opened.id))
     }
 
     /// Adds the requester's reply to its ticket; nil when the ticket is closed (or resolved too long
@@ -54,7 +55,7 @@ struct MailIntake: Sendable {
     /// ticket's reply address, or from its requester with DMARC passed. A message id, a reference or
     /// a `From` line alone is not proof of anything: anyone can write one.
     func thread(_ mail: InboundEmail, on connection: PostgresConnection, logger: Logger) async throws -> UUID? {
-        if let id = ReplyAddress.ticket(in: [mail.deliveredTo, mail.to].compactMap { $0 }, secret: secret),
+        if let id = replyAddresses.ticket(in: [mail.deliveredTo, mail.to].compactMap { $0 }),
             try await tickets.find(id, on: connection, logger: logger) != nil
         {
             return id

@@ -81,9 +81,9 @@ extension Integration {
 
 /// The only writer of `requester_token_generations`: the admin's revocation of a ticket's requester token.
 public struct RequesterTokenStore: Sendable {
-    let secret: String
+    let key: RequesterTokenKey
 
-    public init(secret: String) { self.secret = secret }
+    public init(key: RequesterTokenKey) { self.key = key }
 
     /// Revokes every requester token of the ticket issued so far and answers the new one; nil when
     /// there is no such ticket. Other replicas stop accepting the old token within the auth cache's 5 s.
@@ -96,6 +96,6 @@ public struct RequesterTokenStore: Sendable {
             RETURNING generation
             """, logger: logger
         ) { Int(try $0.get("generation", as: Int32.self)) }
-        return generation.map { Secrets.requesterToken(ticketID: ticketID, generation: $0, secret: secret) }
+        return generation.map { key.token(ticketID: ticketID, generation: $0) }
     }
 }

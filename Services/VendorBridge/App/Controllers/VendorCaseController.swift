@@ -5,15 +5,14 @@ import TierdeskKit
 import TierdeskModels
 
 /// A vendor's own cases: list, read, post updates. Another vendor's case is 404, not 403, so ids
-/// reveal nothing. Each vendor has its own rate, whichever of its keys it uses (`TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE`): past it, 429.
+/// reveal nothing. Each vendor has its own rate, whichever of its keys it uses (`TIERDESK_VENDOR_RATE_LIMIT_PER_MINUTE`,
+/// `PrincipalRateLimitMiddleware`, on every route): past it, 429.
 struct VendorCaseController: Sendable {
     let deps: VendorBridgeDependencies
 
-    /// The calling vendor, within its rate.
+    /// The calling vendor (its rate is kept by the shared router's `PrincipalRateLimitMiddleware`).
     func vendor(_ context: AppRequestContext) throws -> UUID {
-        let vendorID = try context.requireVendor()
-        try deps.vendorLimiter.take("vendor:\(vendorID.uuidString)")
-        return vendorID
+        try context.requireVendor()
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {

@@ -63,7 +63,7 @@ public struct WebhookDeliverySettings: Sendable {
 struct WebhookDeliverer: Service {
     let store: WebhookDeliveryStore
     let client: PostgresClient
-    let sealingSecret: String
+    let sealingKey: SealingKey
     let targets: WebhookTargetPolicy
     let settings: WebhookDeliverySettings
     let doorbell: Doorbell
@@ -190,7 +190,7 @@ struct WebhookDeliverer: Service {
         request.headers.add(name: "webhook-timestamp", value: "\(timestamp)")
         request.headers.add(
             name: "webhook-signature",
-            value: try WebhookSignature.sign(id: id, timestamp: timestamp, body: body, secret: try Secrets.open(sealed, secret: sealingSecret)))
+            value: try WebhookSignature.sign(id: id, timestamp: timestamp, body: body, secret: try sealingKey.open(sealed)))
         request.body = .bytes(ByteBuffer(data: body))
         // The connection goes to the address just checked; TLS still names and verifies the host.
         let client = Self.client(pinning: host, to: address)

@@ -15,7 +15,7 @@ extension VendorStore {
         let signingSecret = Secrets.Kind.webhookSecret.rawValue + Secrets.randomBytes(32).base64EncodedString()
         let id = try await executor.first(
             """
-            UPDATE vendors SET api_key_hash = \(Secrets.hash(apiKey)), signing_secret_sealed = \(try Secrets.seal(signingSecret, secret: secret)),
+            UPDATE vendors SET api_key_hash = \(Secrets.hash(apiKey)), signing_secret_sealed = \(try sealingKey.seal(signingSecret)),
                 webhook_url = \(webhookUrl)
             WHERE name = \(name) RETURNING id
             """, logger: logger

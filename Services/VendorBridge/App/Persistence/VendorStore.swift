@@ -7,9 +7,10 @@ import TierdeskModels
 /// The only writer of `vendors`. The API key rests as a hash; the signing secret, which must be
 /// used again to sign webhooks, rests sealed under a key derived from the server secret.
 public struct VendorStore: Sendable {
-    let secret: String
+    /// Seals and opens the signing secrets (the server secret's sealing key, not the server secret).
+    public let sealingKey: SealingKey
 
-    public init(secret: String) { self.secret = secret }
+    public init(sealingKey: SealingKey) { self.sealingKey = sealingKey }
 
     /// Registers a vendor; its API key and signing secret are returned once, here.
     public func create(_ input: CreateVendorRequest, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> Vendor {
@@ -24,7 +25,7 @@ public struct VendorStore: Sendable {
                 """
                 INSERT INTO vendors (id, name, webhook_url, categories, products, contract, api_key_hash, signing_secret_sealed, created_at)
                 VALUES (\(id), \(input.name), \(input.webhookUrl), \(categories), \(input.products ?? []), \(contract)::jsonb, \(Secrets.hash(apiKey)),
-                        \(try Secrets.seal(signingSecret, secret: secret)), \(now))
+                        \(try sealingKey.seal(signingSecret)), \(now))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger, Vendor.init(row:))
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
