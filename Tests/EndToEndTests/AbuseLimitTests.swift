@@ -29,16 +29,17 @@ import TierdeskTestSupport
         #expect(statuses.prefix(30).allSatisfy { $0 == 401 } && statuses.filter { $0 == 429 }.count >= 3, "\(statuses)")
         #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 })
 
-        // The valid agent from that address is still served, again and again.
+        // The valid agent from that address is still served, again and again, while made-up tokens sent
+        // between its requests are refused without a lookup (429; a 401 only where a slow machine refilled the budget).
+        var between: [Int] = []
         for _ in 0..<5 {
             let (status, body) = try await HTTP.request(.GET, queue + "/v1/queues/1", token: token)
             #expect(status == 200, "\(String(buffer: body))")
+            between.append(try await HTTP.request(.GET, queue + "/v1/queues/1", token: Self.madeUpToken()).0)
         }
+        #expect(between.contains(429) && between.allSatisfy { $0 == 401 || $0 == 429 }, "\(between)")
         // So are the admin's and the services' own tokens, checked without the database.
         #expect(try await HTTP.request(.GET, queue + "/v1/agents", token: TestCredentials.adminToken).0 == 200)
-        // A token this address has not shown valid is refused without a lookup while the address is throttled.
-        let (refused, body) = try await HTTP.request(.GET, queue + "/v1/queues/1", token: Self.madeUpToken())
-        #expect(refused == 429 && String(buffer: body).contains("rate-limited"))
     }
 
     @Test(.freshDatabase) func anAgentPastItsOwnRateIsRefusedAndOthersGoOn() async throws {
