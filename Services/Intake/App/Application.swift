@@ -138,14 +138,14 @@ struct IntakeEventHandler: EventHandler {
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         guard event.type == .kbPublished else { return }
-        guard let title = event.data["title"]?.stringValue, let body = event.data["body"]?.stringValue else {
+        guard let published = KnowledgeArticlePublished(data: event.data) else {
             throw IntakeError.invalidEvent("a kb.published event needs a title and a body")
         }
         // One article per source ticket: resolving it again (after a reopen) updates the article.
         let slug = event.ticketId.map { "ticket-\($0.uuidString.lowercased())" }
-        let article = CreateArticleRequest(title: title, body: body, category: event.data["category"]?.stringValue, slug: slug)
-        let level = event.data["authorLevel"]?.intValue.flatMap(Tier.init(rawValue:))
-        let author = event.data["authorAgentId"]?.stringValue.flatMap(UUID.init(uuidString:))
+        let article = CreateArticleRequest(title: published.title, body: published.body, category: published.category, slug: slug)
+        let level = published.authorLevel.flatMap(Tier.init(rawValue:))
+        let author = published.authorAgentId
         // Levels 1 and 2 write drafts that level 3 reviews, as `POST /v1/kb/articles` allows them nothing more.
         let draft = author != nil && (level ?? .firstLine) < .specialist
         let id = try await deps.knowledgeBase.publish(

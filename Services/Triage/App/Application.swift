@@ -173,13 +173,12 @@ struct TriageEventHandler: EventHandler {
     static func onward(_ ticket: Ticket, _ decision: TriageDecision) throws -> TicketChange? {
         let rule = decision.explanation.rules.last(where: \.matched)?.name ?? "a triage rule"
         if let reason = decision.reject {
-            let event = EventDraft(type: .ticketClosed, actor: "system:triage", data: ["reason": .string(reason), "rejected": true])
+            let event = EventDraft(TicketClosed(rejected: true, reason: reason), actor: "system:triage")
             return try TicketChange(ticket, to: .closed, event: event)
         }
         guard let vendorId = decision.vendorId else { return nil }
         let event = EventDraft(
-            type: .ticketEscalated, actor: "system:triage",
-            data: ["toTier": .optional(Tier.vendor.rawValue), "vendorId": .string(vendorId.uuidString.lowercased()), "reason": .string("triage rule: \(rule)")])
+            TicketEscalated(fromTier: nil, toTier: Tier.vendor.rawValue, reason: "triage rule: \(rule)", vendorId: vendorId), actor: "system:triage")
         return try TicketChange(ticket, to: .pendingVendor, event: event, handOff: ["vendor-bridge"]) { $0.vendorId = vendorId }
     }
 }

@@ -144,8 +144,11 @@ struct VendorBridgeEventHandler: EventHandler {
         guard event.type == .ticketEscalated else {
             return try await deps.work.closeCase(ofTicket: ticketID, on: connection, now: now, logger: logger)
         }
-        guard event.data["toTier"]?.intValue == Tier.vendor.rawValue else { return }  // an escalation between levels 1-3
-        guard let vendorID = event.data["vendorId"]?.stringValue.flatMap(UUID.init(uuidString:)) else {
+        guard let escalation = TicketEscalated(data: event.data) else {
+            throw VendorBridgeError.eventRefused("a ticket.escalated event carries toTier and reason")
+        }
+        guard escalation.toTier == Tier.vendor.rawValue else { return }  // an escalation between levels 1-3
+        guard let vendorID = escalation.vendorId else {
             throw VendorBridgeError.eventRefused("a level 4 escalation names its vendorId")
         }
         guard let ticket = try await deps.runtime.tickets.find(ticketID, on: connection, logger: logger) else {
@@ -155,10 +158,9 @@ struct VendorBridgeEventHandler: EventHandler {
             throw VendorBridgeError.eventRefused(
                 "ticket \(ticketID) is not waiting on vendor \(vendorID) at level 4 (it is \(ticket.status.rawValue) at level \(ticket.tier?.rawValue ?? 0))")
         }
-        let fromTier = event.data["fromTier"]?.intValue.flatMap(Tier.init(rawValue:))
         if let caseID = try await deps.work.open(
-            ticket: ticket, vendorID: vendorID, reason: event.data["reason"]?.stringValue ?? "", fromTier: fromTier, on: connection, now: now,
-            logger: logger)
+            ticket: ticket, vendorID: vendorID, reason: escalation.reason, fromTier: escalation.fromTier.flatMap(Tier.init(rawValue:)), on: connection,
+            now: now, logger: logger)
         {
             logger.info("vendor case opened", metadata: ["ticket.id": "\(ticketID)", "case.id": "\(caseID)", "vendor.id": "\(vendorID)"])
         }

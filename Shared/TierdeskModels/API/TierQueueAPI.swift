@@ -213,11 +213,8 @@ public struct VendorQuestion: Sendable, Codable, Equatable {
         guard status == .pendingVendor,
             let index = events.lastIndex(where: { $0.type == .vendorUpdated || $0.type == .vendorMessageSent || $0.type == .vendorCaseClosed })
         else { return nil }
-        let last = events[index]
-        guard last.type == .vendorUpdated, last.data["status"]?.stringValue == VendorCaseStatus.needsInfo.rawValue,
-            let caseID = last.data["caseId"]?.stringValue.flatMap(UUID.init(uuidString:))
-        else { return nil }
-        return VendorQuestion(caseId: caseID, question: last.data["message"]?.stringValue ?? "", askedAt: last.at)
+        guard let update = VendorUpdated(events[index]), update.status == .needsInfo else { return nil }
+        return VendorQuestion(caseId: update.caseId, question: update.message, askedAt: events[index].at)
     }
 }
 

@@ -171,7 +171,7 @@ public struct TicketTimeline: Sendable, Equatable {
             if tier == .firstLine, firstLevelOneClaimer == nil {
                 // Claimed by an agent, or pushed to one (`ticket.reassigned` names who got it).
                 if event.type == .ticketClaimed { firstLevelOneClaimer = event.actor }
-                if event.type == .ticketReassigned, let to = event.data["to"]?.stringValue { firstLevelOneClaimer = "agent:\(to)" }
+                if let reassigned = TicketReassigned(event) { firstLevelOneClaimer = "agent:\(reassigned.to.uuidString.lowercased())" }
             }
             if let from = tier, let to = nextTier, from != to, Tier.agentTiers.contains(from) || from == .vendor, to != .selfService,
                 event.type == .ticketEscalated || event.type == .ticketDeescalated

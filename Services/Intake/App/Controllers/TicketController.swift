@@ -127,7 +127,7 @@ struct TicketController: Sendable {
         let (runtime, now) = (deps.runtime, deps.runtime.clock.now())
         let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
             try await runtime.tickets.update(
-                id, to: .closed, event: EventDraft(type: .ticketClosed, actor: "requester", data: ["confirmed": true]), on: connection, now: now,
+                id, to: .closed, event: EventDraft(TicketClosed(confirmed: true), actor: "requester"), on: connection, now: now,
                 logger: context.logger)
         }
         return JSONResponse(RequesterView.ticket(ticket))

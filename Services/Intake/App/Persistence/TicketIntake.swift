@@ -75,9 +75,11 @@ public struct TicketIntake: Sendable {
             ) { Int(try $0.get("replies", as: Int64.self)) } ?? 0
         guard replies < Self.maxReplies else { throw IntakeError.tooManyReplies(Self.maxReplies) }
         let reopening = current.status == .resolved && now.timeIntervalSince(current.updatedAt) <= Self.reopenWindow
-        let event = EventDraft(
-            type: reopening ? .ticketReopened : .ticketCommented, actor: "requester:\(current.requester.id.uuidString.lowercased())",
-            data: ["message": .string(message), "from": "requester", "channel": .string(channel.rawValue)])
+        let actor = "requester:\(current.requester.id.uuidString.lowercased())"
+        let event =
+            reopening
+            ? EventDraft(TicketReopened(message: message, from: "requester", channel: channel), actor: actor)
+            : EventDraft(TicketCommented(message: message, from: "requester", channel: channel), actor: actor)
         // tier-queue re-arms (or resumes) the SLA clock of a ticket the reply brings back to its queue.
         let backToQueue = reopening || current.status == .pendingCustomer
         // A ticket at level 4 comes back to the level that escalated it, never to level 4's unserved queue.

@@ -51,15 +51,14 @@ struct TicketWorkController: Sendable {
     /// What the latest escalation into the ticket's current level carried, labelled by that level's contract.
     func handOff(into ticket: Ticket, events: [TicketEvent], _ logger: Logger) async throws -> TicketWorkContext.HandOff? {
         guard let tier = ticket.tier,
-            let escalation = events.last(where: { $0.type == .ticketEscalated && $0.data["toTier"]?.intValue == tier.rawValue })
+            let escalation = events.compactMap(TicketEscalated.init).last(where: { $0.toTier == tier.rawValue })
         else { return nil }
         let contract = try await deps.work.policies.contract(into: tier, on: deps.runtime.postgres, logger: logger)
-        let given = escalation.data["handOff"] ?? [:]
+        let given = escalation.handOff ?? [:]
         let labelled = contract.fields.compactMap { field in
-            given[field.name]?.stringValue.map { TicketWorkContext.HandOff.Field(name: field.name, label: field.label, value: $0) }
+            given[field.name].map { TicketWorkContext.HandOff.Field(name: field.name, label: field.label, value: $0) }
         }
-        return TicketWorkContext.HandOff(
-            fromTier: escalation.data["fromTier"]?.intValue, toTier: tier.rawValue, reason: escalation.data["reason"]?.stringValue, fields: labelled)
+        return TicketWorkContext.HandOff(fromTier: escalation.fromTier, toTier: tier.rawValue, reason: escalation.reason, fields: labelled)
     }
 
     func problem(of ticket: Ticket, _ logger: Logger) async -> ProblemRecord? {

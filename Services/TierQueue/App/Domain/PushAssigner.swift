@@ -63,9 +63,7 @@ struct PushAssigner: Sendable {
             for id in waiting {
                 guard let ticket = found[id], let index = Self.pick(for: ticket, among: agents, strategy: strategy) else { continue }
                 let agent = agents[index].id
-                let event = EventDraft(
-                    type: .ticketReassigned, actor: Self.actor,
-                    data: ["to": .string(agent.uuidString.lowercased()), "strategy": .string(strategy.rawValue)])
+                let event = EventDraft(TicketReassigned(to: agent, strategy: strategy.rawValue), actor: Self.actor)
                 changes.append(
                     try TicketChange(ticket, to: .inProgress, event: event) { ticket in
                         ticket.assigneeId = agent

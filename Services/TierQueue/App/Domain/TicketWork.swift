@@ -60,9 +60,7 @@ struct TicketWork: Sendable {
     {
         _ = try await visible(id, to: worker, logger: logger)
         let collaborator = try await isCollaborator(worker, on: id, logger: logger)
-        let event = EventDraft(
-            type: .ticketCommented, actor: worker.name, isPublic: !isInternal,
-            data: ["message": .string(message), "audience": .string(isInternal ? "agents" : "requester")])
+        let event = EventDraft(TicketCommented(message: message, audience: isInternal ? .agents : .requester), actor: worker.name, isPublic: !isInternal)
         return try await change(id, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
             if !collaborator { try worker.mayWork(on: ticket) }
             guard ticket.status != .closed else { throw TierQueueError.ticketClosed }
@@ -72,9 +70,7 @@ struct TicketWork: Sendable {
     /// Waiting on the customer or a vendor, for a typed reason: the assignee pauses the ticket.
     func pend(_ id: UUID, by worker: TicketWorker, _ input: PendingRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
         _ = try await visible(id, to: worker, logger: logger)
-        let event = EventDraft(
-            type: .ticketPending, actor: worker.name,
-            data: ["on": .string(input.reason.on.rawValue), "reason": .string(input.reason.rawValue), "note": .optional(input.note)])
+        let event = EventDraft(TicketPending(reason: input.reason, note: input.note), actor: worker.name)
         return try await change(
             id, to: input.reason.on == .customer ? .pendingCustomer : .pendingVendor, expectedVersion: expectedVersion, event: event, now: now, logger: logger
         ) {
@@ -88,8 +84,7 @@ struct TicketWork: Sendable {
         let tickets = tickets
         let sla = sla
         return try await client.transaction(logger: logger) { connection in
-            let event = EventDraft(
-                type: .ticketResolved, actor: worker.name, data: ["resolution": .string(input.resolution), "code": .string(input.code.rawValue)])
+            let event = EventDraft(TicketResolved(resolution: input.resolution, code: input.code), actor: worker.name)
             // A ticket that went to a vendor has its case closed (and the vendor told) by vendor-bridge.
             let vendorCase = try await tickets.hasEvent(.vendorCaseOpened, ticketID: id, on: connection, logger: logger)
             let ticket = try await tickets.update(
@@ -100,12 +95,9 @@ struct TicketWork: Sendable {
             }
             if let article = input.article {
                 let publish = EventDraft(
-                    type: .kbPublished, actor: worker.name,
-                    data: [
-                        "title": .string(article.title), "body": .string(article.body), "category": .optional(ticket.category),
-                        "sourceTicketId": .string(id.uuidString.lowercased()), "authorLevel": .optional(ticket.tier?.rawValue),
-                        "authorAgentId": .optional(worker.agent?.id.uuidString.lowercased()),
-                    ])
+                    KnowledgeArticlePublished(
+                        title: article.title, body: article.body, category: ticket.category, sourceTicketId: id, authorLevel: ticket.tier?.rawValue,
+                        authorAgentId: worker.agent?.id), actor: worker.name)
                 try await tickets.record(publish, ticketID: id, handOff: ["intake"], on: connection, now: now, logger: logger)
             }
             try await sla.refresh([ticket], on: connection, now: now, logger: logger)
@@ -138,14 +130,9 @@ struct TicketWork: Sendable {
             }
         }
         let chosenVendor = vendorID
-        let handOff = JSONValue.object(
-            Dictionary(uniqueKeysWithValues: contract.fields.compactMap { field in input.handOff?[field.name].map { (field.name, JSONValue.string($0)) } }))
+        let handOff = Dictionary(uniqueKeysWithValues: contract.fields.compactMap { field in input.handOff?[field.name].map { (field.name, $0) } })
         let event = EventDraft(
-            type: .ticketEscalated, actor: worker.name,
-            data: [
-                "fromTier": .optional(from.rawValue), "toTier": .optional(target.rawValue), "reason": .string(input.reason),
-                "vendorId": .optional(vendorID?.uuidString.lowercased()), "handOff": handOff,
-            ])
+            TicketEscalated(fromTier: from.rawValue, toTier: target.rawValue, reason: input.reason, vendorId: vendorID, handOff: handOff), actor: worker.name)
         let move: TicketStatus = target == .vendor ? .pendingVendor : .queued
         return try await change(
             id, to: move, from: Self.beingWorked, expectedVersion: expectedVersion, event: event, handOff: target == .vendor ? ["vendor-bridge"] : [],
@@ -171,9 +158,7 @@ struct TicketWork: Sendable {
         guard let from = before.tier, Tier.agentTiers.contains(from), from > .firstLine,
             let target = Tier(rawValue: input.toTier ?? from.rawValue - 1), target < from, target >= .firstLine
         else { throw TierQueueError.deescalationTarget(current: before.tier?.rawValue ?? 0) }
-        let event = EventDraft(
-            type: .ticketDeescalated, actor: worker.name,
-            data: ["fromTier": .number(Double(from.rawValue)), "toTier": .number(Double(target.rawValue)), "note": .string(input.note)])
+        let event = EventDraft(TicketDeescalated(fromTier: from.rawValue, toTier: target.rawValue, note: input.note), actor: worker.name)
         return try await change(id, to: .queued, from: Self.beingWorked, expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
             try worker.mayWork(on: ticket)
             guard ticket.tier == from else { throw TierQueueError.changedWhileEscalating }
@@ -191,7 +176,7 @@ struct TicketWork: Sendable {
     func reopen(_ id: UUID, by worker: TicketWorker, _ input: ReopenRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
         let before = try await visible(id, to: worker, logger: logger)
         let tier = try await tickets.reopeningTier(of: before, on: client, logger: logger)
-        let event = EventDraft(type: .ticketReopened, actor: worker.name, data: ["reason": .string(input.reason), "from": "agent"])
+        let event = EventDraft(TicketReopened(reason: input.reason, from: "agent"), actor: worker.name)
         return try await change(id, to: .queued, from: [.resolved], expectedVersion: expectedVersion, event: event, now: now, logger: logger) { ticket in
             try worker.mayWork(on: ticket)
             ticket.requeue(tier: tier, now: now)
@@ -209,11 +194,7 @@ struct TicketWork: Sendable {
             throw TierQueueError.notAnAgentOfTheLevel(tier: before.tier?.rawValue ?? 0)
         }
         guard Set(before.requiredSkills).isSubset(of: Set(agent.skills)) else { throw TierQueueError.missingSkills(before.requiredSkills) }
-        let event = EventDraft(
-            type: .ticketReassigned, actor: worker.name,
-            data: [
-                "from": .optional(before.assigneeId?.uuidString.lowercased()), "to": .string(agent.id.uuidString.lowercased()), "note": .optional(input.note),
-            ])
+        let event = EventDraft(TicketReassigned(from: before.assigneeId, to: agent.id, note: input.note), actor: worker.name)
         // Under the claim's lock on the agent (migration 0004), so its WIP count cannot change meanwhile.
         let holdsRoom: @Sendable (PostgresConnection) async throws -> Void = { connection in
             try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('tierdesk-claim:' || \(agent.id)::text, 0))", logger: logger)
@@ -236,7 +217,7 @@ struct TicketWork: Sendable {
     /// A resolved ticket is done: closed for good (a requester's reply can no longer reopen it).
     func close(_ id: UUID, by worker: TicketWorker, _ input: CloseRequest, expectedVersion: Int?, now: Date, logger: Logger) async throws -> Ticket {
         _ = try await visible(id, to: worker, logger: logger)
-        let event = EventDraft(type: .ticketClosed, actor: worker.name, data: ["note": .optional(input.note)])
+        let event = EventDraft(TicketClosed(note: input.note), actor: worker.name)
         let vendorCase = try await tickets.hasEvent(.vendorCaseOpened, ticketID: id, on: client, logger: logger)
         return try await change(
             id, to: .closed, expectedVersion: expectedVersion, event: event, handOff: vendorCase ? ["vendor-bridge"] : [], now: now, logger: logger
@@ -253,8 +234,7 @@ struct TicketWork: Sendable {
         let (tickets, policies) = (tickets, policies)
         return try await client.transaction(logger: logger) { connection in
             if try await policies.addCollaborator(agent.id, to: id, on: connection, now: now, logger: logger) {
-                let event = EventDraft(
-                    type: .collaboratorAdded, actor: worker.name, isPublic: false, data: ["agentId": .string(agent.id.uuidString.lowercased())])
+                let event = EventDraft(CollaboratorChanged(agentId: agent.id), actor: worker.name, isPublic: false)
                 try await tickets.record(event, ticketID: id, on: connection, now: now, logger: logger)
             }
             return try await policies.collaborators(of: id, on: connection, logger: logger)
@@ -268,7 +248,7 @@ struct TicketWork: Sendable {
         let (tickets, policies) = (tickets, policies)
         try await client.transaction(logger: logger) { connection in
             guard try await policies.removeCollaborator(agentID, from: id, on: connection, logger: logger) else { throw TierQueueError.collaboratorNotFound }
-            let event = EventDraft(type: .collaboratorRemoved, actor: worker.name, isPublic: false, data: ["agentId": .string(agentID.uuidString.lowercased())])
+            let event = EventDraft(CollaboratorChanged(agentId: agentID), type: .collaboratorRemoved, actor: worker.name, isPublic: false)
             try await tickets.record(event, ticketID: id, on: connection, now: now, logger: logger)
         }
     }

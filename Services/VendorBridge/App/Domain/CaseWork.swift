@@ -48,11 +48,9 @@ struct CaseWork: Sendable {
         }
         guard current.closedAt == nil && current.status != .resolved else { throw VendorBridgeError.caseClosed(status: current.status) }
         try await cases.addUpdate(update, caseID: caseID, on: connection, now: now, logger: logger)
-        let data: JSONValue = [
-            "caseId": .string(caseID.uuidString.lowercased()), "status": .string(update.status.rawValue), "message": .string(update.message),
-            "eta": .optional(update.eta.map { $0.formatted(.iso8601) }),
-        ]
-        let event = EventDraft(type: .vendorUpdated, actor: "vendor:\(vendorID.uuidString.lowercased())", isPublic: false, data: data)
+        let event = EventDraft(
+            VendorUpdated(caseId: caseID, status: update.status, message: update.message, eta: update.eta), actor: "vendor:\(vendorID.uuidString.lowercased())",
+            isPublic: false)
         if update.status == .resolved || update.status == .rejected {
             try await giveBack(current, event: event, on: connection, now: now, logger: logger)
         } else {
