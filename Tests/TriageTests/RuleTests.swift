@@ -31,7 +31,7 @@ import TriageApp
         let facts = SubmissionFacts(
             defaulted: Set([impact == nil ? "impact" : nil, urgency == nil ? "urgency" : nil].compactMap { $0 }), submittedBy: submitter,
             requesterVerified: verified ?? submitter.vouches)
-        let data = JSONValue.object(facts.data)
+        let data = TicketCreated(channel: channel, facts: facts).data
         try await db.client.transaction(logger: db.logger) { connection in
             _ = try await db.store.insert(
                 draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: "test", data: data), on: connection, now: Date(), logger: db.logger)

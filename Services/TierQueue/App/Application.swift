@@ -164,7 +164,7 @@ struct TierQueueEventHandler: EventHandler {
             // A ticket just queued has run since it was submitted, never paused: its clock needs no trail.
             let state = SLAKeeper.startedState(of: ticket, settings: settings, now: now)
             clocks.append((id, state.nextCheck(now: now, row: nil), cycle: state.cycle))
-            let draft = EventDraft(type: .ticketQueued, actor: "system:tier-queue", data: ["tier": .optional(tier.rawValue)])
+            let draft = EventDraft(TicketQueued(tier: tier.rawValue), actor: "system:tier-queue")
             return try TicketChange(ticket, to: .queued, event: draft) { ticket in
                 ticket.requeue(tier: tier, now: ticket.createdAt)
                 ticket.firstResponseDueAt = state.firstResponseDueAt

@@ -152,14 +152,12 @@ struct TriageEventHandler: EventHandler {
 
     /// `new → triaged` with the decision, handed to its level's queue when it has one.
     static func triaged(_ ticket: Ticket, _ decision: TriageDecision) throws -> TicketChange {
-        let rule: JSONValue =
-            decision.explanation.rules.last(where: \.matched).map { ["id": .string($0.ruleId.uuidString.lowercased()), "name": .string($0.name)] } ?? .null
-        let data: JSONValue = [
-            "tier": .optional(decision.tier), "priority": .string(decision.priority.rawValue), "category": .optional(decision.category),
-            "internal": ["rule": rule, "explanation": try JSONValue(encoding: decision.explanation)],
-        ]
+        let rule = decision.explanation.rules.last(where: \.matched).map { TicketTriaged.Internal.Rule(id: $0.ruleId, name: $0.name) }
+        let triaged = TicketTriaged(
+            tier: decision.tier, priority: decision.priority, category: decision.category,
+            internal: .init(rule: rule, explanation: decision.explanation))
         let handOff = decision.tier.map { (1...3).contains($0) ? ["tier-queue:\($0)"] : [] } ?? []
-        return try TicketChange(ticket, to: .triaged, event: EventDraft(type: .ticketTriaged, actor: "system:triage", data: data), handOff: handOff) {
+        return try TicketChange(ticket, to: .triaged, event: EventDraft(triaged, actor: "system:triage"), handOff: handOff) {
             $0.tier = decision.tier.flatMap(Tier.init(rawValue:))
             $0.priority = decision.priority
             $0.impact = decision.impact

@@ -27,20 +27,27 @@ public struct SubmissionFacts: Sendable, Equatable {
         self.requesterVerified = requesterVerified
     }
 
-    /// Reads an event's data; anything missing or unknown is the least trusted reading.
+    /// Reads a `ticket.created` event's data; anything missing or unknown is the least trusted reading.
     public init(data: JSONValue) {
+        let created = TicketCreated(data: data)
         self.init(
-            defaulted: Set(data["defaulted"]?.arrayValue?.compactMap(\.stringValue) ?? []),
-            submittedBy: data["submittedBy"]?.stringValue.flatMap(SubmittedBy.init(rawValue:)) ?? .requester,
-            requesterVerified: data["requesterVerified"]?.boolValue ?? false)
+            defaulted: Set(created?.defaulted ?? []), submittedBy: created?.submittedBy ?? .requester, requesterVerified: created?.requesterVerified ?? false)
     }
+}
 
-    /// The keys intake writes beside `channel` in `ticket.created`.
-    public var data: [String: JSONValue] {
-        [
-            "defaulted": .array(defaulted.sorted().map(JSONValue.string)), "submittedBy": .string(submittedBy.rawValue),
-            "requesterVerified": .bool(requesterVerified),
-        ]
+/// `ticket.created`: the channel, and what intake proved of the submission (`SubmissionFacts`).
+public struct TicketCreated: EventPayload {
+    public static let eventType = EventType.ticketCreated
+    public var channel: Channel?
+    public var defaulted: [String]?
+    public var submittedBy: SubmittedBy?
+    public var requesterVerified: Bool?
+
+    public init(channel: Channel, facts: SubmissionFacts) {
+        self.channel = channel
+        defaulted = facts.defaulted.sorted()
+        submittedBy = facts.submittedBy
+        requesterVerified = facts.requesterVerified
     }
 }
 

@@ -66,8 +66,11 @@ public struct TicketEscalated: EventPayload {
     public var reason: String
     public var vendorId: UUID?
     public var handOff: [String: String]?
+    /// Moved by the SLA clock, not by a person.
+    public var automatic: Bool?
 
-    public init(fromTier: Int?, toTier: Int, reason: String, vendorId: UUID? = nil, handOff: [String: String]? = nil) {
+    public init(fromTier: Int?, toTier: Int, reason: String, vendorId: UUID? = nil, handOff: [String: String]? = nil, automatic: Bool? = nil) {
+        self.automatic = automatic
         self.fromTier = fromTier
         self.toTier = toTier
         self.reason = reason
@@ -147,16 +150,28 @@ public struct TicketCommented: EventPayload {
     }
 }
 
-/// `ticket.resolved`: how, with a resolution code.
+/// `ticket.resolved`: how, with a resolution code; at level 0, the article the requester used.
 public struct TicketResolved: EventPayload {
     public static let eventType = EventType.ticketResolved
     public var resolution: String
     public var code: ResolutionCode?
+    public var articleId: UUID?
+    public var tier: Int?
 
-    public init(resolution: String, code: ResolutionCode?) {
+    public init(resolution: String, code: ResolutionCode?, articleId: UUID? = nil, tier: Int? = nil) {
         self.resolution = resolution
         self.code = code
+        self.articleId = articleId
+        self.tier = tier
     }
+}
+
+/// `ticket.queued`: waiting in its level's queue.
+public struct TicketQueued: EventPayload {
+    public static let eventType = EventType.ticketQueued
+    public var tier: Int
+
+    public init(tier: Int) { self.tier = tier }
 }
 
 /// `ticket.reopened`: the requester's reply (`message`) or the level's decision (`reason`).
@@ -212,6 +227,35 @@ public struct KnowledgeArticlePublished: EventPayload {
     }
 }
 
+/// `vendor.case_opened`, `vendor.case_closed` and `vendor.overdue` (`target`: which contract target
+/// passed): what happened to the ticket's vendor case.
+public struct VendorCaseChanged: EventPayload {
+    public static let eventType = EventType.vendorCaseOpened
+    public var caseId: UUID
+    public var vendorId: UUID?
+    public var target: String?
+
+    public init(caseId: UUID, vendorId: UUID? = nil, target: String? = nil) {
+        self.caseId = caseId
+        self.vendorId = vendorId
+        self.target = target
+    }
+}
+
+/// `vendor.message_sent`: the company's message to the vendor, reopening the case or not.
+public struct VendorMessageSent: EventPayload {
+    public static let eventType = EventType.vendorMessageSent
+    public var caseId: UUID
+    public var message: String
+    public var reopened: Bool
+
+    public init(caseId: UUID, message: String, reopened: Bool) {
+        self.caseId = caseId
+        self.message = message
+        self.reopened = reopened
+    }
+}
+
 /// `vendor.updated`: the vendor's update to its case.
 public struct VendorUpdated: EventPayload {
     public static let eventType = EventType.vendorUpdated
@@ -225,5 +269,105 @@ public struct VendorUpdated: EventPayload {
         self.status = status
         self.message = message
         self.eta = eta
+    }
+}
+
+/// `ticket.triaged`: triage's decision; why (the rule, the explanation) is for agents only.
+public struct TicketTriaged: EventPayload {
+    public static let eventType = EventType.ticketTriaged
+    /// What only agents read: the rule that matched and triage's explanation.
+    public struct Internal: Codable, Sendable, Equatable {
+        public struct Rule: Codable, Sendable, Equatable {
+            public var id: UUID
+            public var name: String
+            public init(id: UUID, name: String) {
+                self.id = id
+                self.name = name
+            }
+        }
+        public var rule: Rule?
+        public var explanation: TriageExplanation
+        public init(rule: Rule?, explanation: TriageExplanation) {
+            self.rule = rule
+            self.explanation = explanation
+        }
+    }
+    public var tier: Int?
+    public var priority: Priority
+    public var category: String?
+    public var `internal`: Internal?
+
+    public init(tier: Int?, priority: Priority, category: String?, internal: Internal?) {
+        self.tier = tier
+        self.priority = priority
+        self.category = category
+        self.internal = `internal`
+    }
+}
+
+/// `problem.linked`: the ticket joined a problem (recurring, a storm, a known error with its workaround).
+public struct ProblemLinked: EventPayload {
+    public static let eventType = EventType.problemLinked
+    public var problemId: UUID
+    public var title: String
+    public var reason: String
+    public var knownError: Bool
+    public var workaround: String?
+
+    public init(problemId: UUID, title: String, reason: String, knownError: Bool, workaround: String?) {
+        self.problemId = problemId
+        self.title = title
+        self.reason = reason
+        self.knownError = knownError
+        self.workaround = workaround
+    }
+}
+
+/// `problem.storm`: the ticket is part of a storm (`notify`: the level told), or the storm's mass
+/// change was confirmed (`confirmed`, with who confirmed it for agents only).
+public struct ProblemStorm: EventPayload {
+    public static let eventType = EventType.problemStorm
+    public struct Internal: Codable, Sendable, Equatable {
+        public var confirmedBy: String
+        public init(confirmedBy: String) { self.confirmedBy = confirmedBy }
+    }
+    public var problemId: UUID
+    public var category: String
+    public var requesters: Int?
+    public var confirmed: Bool
+    public var notify: Int?
+    public var `internal`: Internal?
+
+    public init(problemId: UUID, category: String, requesters: Int? = nil, confirmed: Bool, notify: Int? = nil, internal: Internal? = nil) {
+        self.problemId = problemId
+        self.category = category
+        self.requesters = requesters
+        self.confirmed = confirmed
+        self.notify = notify
+        self.internal = `internal`
+    }
+}
+
+/// `sla.warning` and `sla.breached`: a target of the SLA clock (`firstResponse` or `resolution`)
+/// nears or passed, in the clock's `cycle`; a breach says what used the time.
+public struct SLAMilestone: EventPayload {
+    public static let eventType = EventType.slaBreached
+    public var target: String
+    public var cycle: Int
+    public var dueAt: Date?
+    public var breachedAt: Date?
+    public var largestConsumer: String?
+    public var consumedBusinessSeconds: [String: Double]?
+
+    public init(
+        target: String, cycle: Int, dueAt: Date? = nil, breachedAt: Date? = nil, largestConsumer: String? = nil,
+        consumedBusinessSeconds: [String: Double]? = nil
+    ) {
+        self.target = target
+        self.cycle = cycle
+        self.dueAt = dueAt
+        self.breachedAt = breachedAt
+        self.largestConsumer = largestConsumer
+        self.consumedBusinessSeconds = consumedBusinessSeconds
     }
 }

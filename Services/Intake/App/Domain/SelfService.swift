@@ -23,14 +23,13 @@ struct SelfService: Sendable {
             description: input.description ?? input.subject, requesterID: requesterID, channelDetails: details)
         let actor = "requester:\(requesterID.uuidString.lowercased())"
         _ = try await tickets.insert(
-            draft, event: EventDraft(id: draft.id, type: .ticketCreated, actor: actor, data: ["channel": "web"]), on: connection, now: now, logger: logger)
+            draft, event: EventDraft(id: draft.id, TicketCreated(channel: .web, facts: SubmissionFacts()), actor: actor), on: connection, now: now,
+            logger: logger)
         return try await tickets.update(
             draft.id, to: .resolved,
             event: EventDraft(
-                type: .ticketResolved, actor: actor,
-                data: [
-                    "resolution": .string("Solved with the article \"\(article.title)\""), "articleId": .string(article.id.uuidString.lowercased()), "tier": 0,
-                ]),
+                TicketResolved(resolution: "Solved with the article \"\(article.title)\"", code: nil, articleId: article.id, tier: Tier.selfService.rawValue),
+                actor: actor),
             on: connection, now: now, logger: logger)
     }
 }

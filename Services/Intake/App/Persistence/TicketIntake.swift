@@ -42,7 +42,7 @@ public struct TicketIntake: Sendable {
         let facts = SubmissionFacts(
             defaulted: Set([input.impact == nil ? "impact" : nil, input.urgency == nil ? "urgency" : nil].compactMap { $0 }), submittedBy: submittedBy,
             requesterVerified: requesterVerified)
-        let data = JSONValue.object(facts.data.merging(["channel": .string(input.channel.rawValue)]) { first, _ in first })
+        let data = TicketCreated(channel: input.channel, facts: facts).data
         let opened = try await tickets.submit(
             draft, by: submitter, actor: actor, eventData: data, handOff: ["triage"], duplicateSince: now.addingTimeInterval(-Self.duplicateWindow),
             on: executor, now: now, logger: logger)

@@ -87,8 +87,7 @@ struct SLAKeeper: Sendable {
         var breachedNow: String?
         if row.warnedCycle != state.cycle, let warningAt = state.warningAt, warningAt <= now, state.resolutionBreachedAt == nil {
             try await record(
-                .slaWarning, ticket, ["target": "resolution", "dueAt": .optional(state.resolutionDueAt.map(iso)), "cycle": .number(Double(state.cycle))],
-                connection, now, logger)
+                .slaWarning, ticket, SLAMilestone(target: "resolution", cycle: state.cycle, dueAt: state.resolutionDueAt), connection, now, logger)
             row.warnedCycle = state.cycle
         }
         if !row.firstResponseBreached, state.firstRespondedAt == nil, let breachedAt = state.firstResponseBreachedAt, breachedAt <= now {
@@ -106,26 +105,21 @@ struct SLAKeeper: Sendable {
             ticket.status == .queued || ticket.status == .inProgress
         else { return nil }
         let event = EventDraft(
-            type: .ticketEscalated, actor: Self.actor,
-            data: [
-                "fromTier": .number(Double(from.rawValue)), "toTier": .number(Double(up.rawValue)), "reason": .string("SLA \(target) target breached"),
-                "automatic": true,
-            ])
+            TicketEscalated(fromTier: from.rawValue, toTier: up.rawValue, reason: "SLA \(target) target breached", automatic: true), actor: Self.actor)
         return try TicketChange(ticket, to: .queued, event: event) { $0.requeue(tier: up, now: now) }
     }
 
-    func breachData(_ target: String, _ at: Date, _ state: SLAState) -> JSONValue {
-        [
-            "target": .string(target), "breachedAt": .string(iso(at)), "cycle": .number(Double(state.cycle)),
-            "largestConsumer": .optional(state.largestConsumer),
-            "consumedBusinessSeconds": .object(state.consumedBusinessSeconds.mapValues { .number(($0 * 1000).rounded() / 1000) }),
-        ]
+    func breachData(_ target: String, _ at: Date, _ state: SLAState) -> SLAMilestone {
+        SLAMilestone(
+            target: target, cycle: state.cycle, breachedAt: at, largestConsumer: state.largestConsumer,
+            consumedBusinessSeconds: state.consumedBusinessSeconds.mapValues { ($0 * 1000).rounded() / 1000 })
     }
 
-    func record(_ type: EventType, _ ticket: Ticket, _ data: JSONValue, _ connection: PostgresConnection, _ now: Date, _ logger: Logger) async throws {
+    func record(_ type: EventType, _ ticket: Ticket, _ milestone: SLAMilestone, _ connection: PostgresConnection, _ now: Date, _ logger: Logger)
+        async throws
+    {
         try await tickets.record(
-            EventDraft(type: type, actor: Self.actor, isPublic: false, data: data), ticketID: ticket.id, on: connection, now: now, logger: logger)
+            EventDraft(milestone, type: type, actor: Self.actor, isPublic: false), ticketID: ticket.id, on: connection, now: now, logger: logger)
     }
 
-    func iso(_ date: Date) -> String { date.formatted(.iso8601) }
 }

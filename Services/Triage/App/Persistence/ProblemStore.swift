@@ -216,21 +216,16 @@ public struct ProblemStore: Sendable {
     static func linked(_ problem: ProblemRecord, reason: String, workaround: String?) -> LinkedEvent {
         LinkedEvent(
             event: EventDraft(
-                type: .problemLinked, actor: "system:triage", isPublic: false,
-                data: [
-                    "problemId": .string(problem.id.uuidString.lowercased()), "title": .string(problem.title), "reason": .string(reason),
-                    "knownError": .bool(problem.knownError), "workaround": .optional(workaround),
-                ]))
+                ProblemLinked(problemId: problem.id, title: problem.title, reason: reason, knownError: problem.knownError, workaround: workaround),
+                actor: "system:triage", isPublic: false))
     }
 
     static func storm(_ problem: ProblemRecord, requesters: Int) -> LinkedEvent {
         LinkedEvent(
             event: EventDraft(
-                type: .problemStorm, actor: "system:triage", isPublic: false,
-                data: [
-                    "problemId": .string(problem.id.uuidString.lowercased()), "category": .string(problem.category), "requesters": .optional(requesters),
-                    "confirmed": .bool(problem.stormConfirmedAt != nil), "notify": .optional(Tier.specialist.rawValue),
-                ]))
+                ProblemStorm(
+                    problemId: problem.id, category: problem.category, requesters: requesters, confirmed: problem.stormConfirmedAt != nil,
+                    notify: Tier.specialist.rawValue), actor: "system:triage", isPublic: false))
     }
 
     /// Serialises, until the transaction ends, everything that may open or reopen a problem of `category`.
@@ -319,11 +314,8 @@ public struct ProblemStore: Sendable {
     func raise(_ id: UUID, for problem: ProblemRecord, by actor: String, on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         guard let ticket = try await tickets.find(id, forUpdate: true, on: connection, logger: logger), ticket.status.isOpen else { return }
         let event = EventDraft(
-            type: .problemStorm, actor: "system:triage", isPublic: false,
-            data: [
-                "problemId": .string(problem.id.uuidString.lowercased()), "category": .string(problem.category), "confirmed": true,
-                "internal": ["confirmedBy": .string(actor)],
-            ])
+            ProblemStorm(problemId: problem.id, category: problem.category, confirmed: true, internal: .init(confirmedBy: actor)), actor: "system:triage",
+            isPublic: false)
         let change: TicketChange
         if ticket.status == .queued {
             let tier: Tier = ticket.tier == .firstLine ? .backOffice : ticket.tier ?? .backOffice

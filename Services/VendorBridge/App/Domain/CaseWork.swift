@@ -33,9 +33,7 @@ struct CaseWork: Sendable {
                 ticket: ticket, vendorID: vendorID, reason: reason, owner: ticket.assigneeId, returnsTo: returnsTo, contract: contract, on: connection,
                 now: now, logger: logger)
         else { return nil }
-        let opened = EventDraft(
-            type: .vendorCaseOpened, actor: "system:vendor-bridge", isPublic: false,
-            data: ["caseId": .string(caseID.uuidString.lowercased()), "vendorId": .string(vendorID.uuidString.lowercased())])
+        let opened = EventDraft(VendorCaseChanged(caseId: caseID, vendorId: vendorID), actor: "system:vendor-bridge", isPublic: false)
         try await tickets.record(opened, ticketID: ticket.id, on: connection, now: now, logger: logger)
         try await notify(.caseOpened, caseID: caseID, on: connection, now: now, logger: logger)
         return caseID
@@ -110,9 +108,7 @@ struct CaseWork: Sendable {
         if reopen && current.status != .resolved { throw VendorBridgeError.notReopenable(status: current.status) }
         try await cases.addMessage(input.message, reopen: reopen, caseID: current.id, on: connection, now: now, logger: logger)
         let actor = caller.map { "agent:\($0.id.uuidString.lowercased())" } ?? "admin"
-        let event = EventDraft(
-            type: .vendorMessageSent, actor: actor, isPublic: false,
-            data: ["caseId": .string(current.id.uuidString.lowercased()), "message": .string(input.message), "reopened": .bool(reopen)])
+        let event = EventDraft(VendorMessageSent(caseId: current.id, message: input.message, reopened: reopen), actor: actor, isPublic: false)
         if reopen && ticket.status != .pendingVendor {
             _ = try await tickets.update(ticketID, to: .pendingVendor, event: event, handOff: ["tier-queue"], on: connection, now: now, logger: logger) {
                 ticket in
@@ -131,8 +127,7 @@ struct CaseWork: Sendable {
     func closeCase(ofTicket ticketID: UUID, on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         guard let current = try await cases.current(ofTicket: ticketID, forUpdate: true, on: connection, logger: logger) else { return }
         try await cases.close(current.id, on: connection, now: now, logger: logger)
-        let event = EventDraft(
-            type: .vendorCaseClosed, actor: "system:vendor-bridge", isPublic: false, data: ["caseId": .string(current.id.uuidString.lowercased())])
+        let event = EventDraft(VendorCaseChanged(caseId: current.id), type: .vendorCaseClosed, actor: "system:vendor-bridge", isPublic: false)
         try await tickets.record(event, ticketID: ticketID, on: connection, now: now, logger: logger)
         try await notify(.caseClosed, caseID: current.id, on: connection, now: now, logger: logger)
     }

@@ -56,11 +56,8 @@ struct OverdueWatcher: Sendable {
             ) { row in (try row.get("id", as: UUID.self), try row.get("ticket_id", as: UUID.self), try row.get("vendor_id", as: UUID.self)) }
             for (caseID, ticketID, vendorID) in due {
                 let event = EventDraft(
-                    type: .vendorOverdue, actor: "system:vendor-bridge", isPublic: false,
-                    data: [
-                        "caseId": .string(caseID.uuidString.lowercased()), "vendorId": .string(vendorID.uuidString.lowercased()),
-                        "target": .string(target.rawValue),
-                    ])
+                    VendorCaseChanged(caseId: caseID, vendorId: vendorID, target: target.rawValue), type: .vendorOverdue, actor: "system:vendor-bridge",
+                    isPublic: false)
                 try await work.tickets.record(event, ticketID: ticketID, on: connection, now: now, logger: logger)
                 try await work.notify(.caseOverdue, caseID: caseID, overdue: target.rawValue, on: connection, now: now, logger: logger)
                 logger.notice("vendor case overdue", metadata: ["case.id": "\(caseID)", "vendor.id": "\(vendorID)", "target": "\(target.rawValue)"])
