@@ -1,13 +1,14 @@
-import TierdeskKit
+import Configuration
+import Hummingbird
 import TriageApp
+import TierdeskKit
 
-await ServiceMain.run(
-    name: Triage.serviceName, summary: "Tierdesk triage: classification, priority, routing and problems (Level 1).",
-    extraKeys: [
-        "TIERDESK_CLASSIFIER_THRESHOLD_PERCENT\n      the classifier's confidence needed to set a category (default 70)",
-        "TIERDESK_RECURRING_COUNT, TIERDESK_RECURRING_DAYS\n      one requester's tickets of a category that open a problem, and within how many days (default 3, 30)",
-        "TIERDESK_STORM_COUNT, TIERDESK_STORM_MINUTES\n      tickets of a category from anyone that make a storm, and within how many minutes (default 10, 60)",
-    ]
-) { reader in
-    try await buildApplication(reader: reader)
+/// `triage`: serves until SIGTERM; `--help` lists the settings it reads, `--version` the build.
+struct TriageCommand: ServiceCommand {
+    static let configuration = commandConfiguration(
+        name: Triage.serviceName, abstract: "Tierdesk triage: classification, priority, routing and problems (Level 1).", settings: Triage.settings)
+
+    static func build(reader: ConfigReader) async throws -> some ApplicationProtocol { try await buildApplication(reader: reader) }
 }
+
+await TriageCommand.main()

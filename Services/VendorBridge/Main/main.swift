@@ -1,6 +1,14 @@
-import TierdeskKit
+import Configuration
+import Hummingbird
 import VendorBridgeApp
+import TierdeskKit
 
-await ServiceMain.run(name: VendorBridge.serviceName, summary: "Tierdesk vendor-bridge: Level 4 cases with external vendors.") { reader in
-    try await buildApplication(reader: reader)
+/// `vendor-bridge`: serves until SIGTERM; `--help` lists the settings it reads, `--version` the build.
+struct VendorBridgeCommand: ServiceCommand {
+    static let configuration = commandConfiguration(
+        name: VendorBridge.serviceName, abstract: "Tierdesk vendor-bridge: Level 4 cases with external vendors.", settings: VendorBridge.settings)
+
+    static func build(reader: ConfigReader) async throws -> some ApplicationProtocol { try await buildApplication(reader: reader) }
 }
+
+await VendorBridgeCommand.main()
