@@ -19,7 +19,9 @@ final class KeyRecorder: AccessReporter {
 /// docker-compose.yml, the Dockerfile and the gateway must stay true to the code.
 @Suite struct ComposeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let executables = ["intake": 8080, "triage": 8081, "tier-queue": 8082, "vendor-bridge": 8083, "console": 8084, "tierdesk": 0, "tierdesk-vendor-sim": 0]
+    static let executables = [
+        "intake": 8080, "triage": 8081, "tier-queue": 8082, "vendor-bridge": 8083, "console": 8084, "tierdesk": 0, "tierdesk-vendor-sim": 0,
+    ]
 
     /// Executables that read none of the services' shared configuration (the database, the admin and internal tokens,
     /// the trusted proxies), with the reason. Every other one waits for the database and the migration.

@@ -1,5 +1,5 @@
-import ConsoleApp
 import Configuration
+import ConsoleApp
 import Foundation
 import IntakeApp
 import Synchronization

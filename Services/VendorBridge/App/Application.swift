@@ -51,7 +51,8 @@ public struct VendorBridgeConfiguration: Sendable {
     /// What `init(reader:)` reads.
     public static let settings = [
         ConfigSetting("tierdesk.webhook.schedule", "waits between a webhook's delivery attempts, ms, s, m or h (default 5s,30s,2m,10m,1h,6h)"),
-        ConfigSetting("tierdesk.webhook.allowed.hosts", "hosts or CIDR ranges a webhook may point at although they are internal, plain http allowed there (default none)"),
+        ConfigSetting(
+            "tierdesk.webhook.allowed.hosts", "hosts or CIDR ranges a webhook may point at although they are internal, plain http allowed there (default none)"),
         ConfigSetting("tierdesk.webhook.per.vendor", "webhook deliveries in flight per vendor (default 2)"),
         ConfigSetting("tierdesk.webhook.timeout.ms", "longest a webhook delivery may take (default 10000)"),
         ConfigSetting("tierdesk.webhook.poll.ms", "how often due webhooks are looked for (default 500)"),

@@ -61,7 +61,9 @@ extension TierdeskService {
     /// Every setting the executable reads, in the order `--help` lists them.
     public static var settings: [ConfigSetting] {
         var seen = Set<String>()
-        return (TierdeskConfiguration.settings(keys: keyPurposes) + ownSettings + TierdeskLogging.settings).filter { seen.insert($0.name).inserted }
+        return (TierdeskConfiguration.settings(defaultPort: defaultPort, keys: keyPurposes) + ownSettings + TierdeskLogging.settings).filter {
+            seen.insert($0.name).inserted
+        }
     }
 
     /// The service's router: the shared middleware and endpoints, its controllers, and

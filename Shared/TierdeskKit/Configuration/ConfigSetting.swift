@@ -1,4 +1,5 @@
 import Foundation
+import TierdeskModels
 
 /// A setting an executable reads from the environment, as its `--help` lists it: the variable and
 /// what it does. Each configuration type lists the settings it reads next to the code that reads
@@ -23,10 +24,10 @@ public struct ConfigSetting: Sendable, Hashable {
 extension TierdeskConfiguration {
     /// What `init(reader:serviceName:defaultPort:keys:)` reads; `TIERDESK_SECRET` only for a service
     /// that derives keys from it.
-    public static func settings(keys purposes: Set<KeyPurpose>) -> [ConfigSetting] {
+    public static func settings(defaultPort: Int, keys purposes: Set<KeyPurpose>) -> [ConfigSetting] {
         var settings = [
             ConfigSetting("tierdesk.host", "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)"),
-            ConfigSetting("tierdesk.port", "port to listen on (intake 8080, triage 8081, tier-queue 8082, vendor-bridge 8083)"),
+            ConfigSetting("tierdesk.port", "port to listen on (default \(defaultPort))"),
             ConfigSetting("tierdesk.database.url", "postgres://user:password@host:port/database (required)"),
             ConfigSetting("tierdesk.database.pool.size", "PostgreSQL connections per replica (default 8)"),
             ConfigSetting("tierdesk.admin.token", "the admin bearer token, at least 16 characters (required)"),
@@ -34,7 +35,8 @@ extension TierdeskConfiguration {
         ]
         if !purposes.isEmpty {
             let names = purposes.map(\.name).sorted().joined(separator: ", ")
-            settings.append(ConfigSetting("tierdesk.secret", "server secret, at least 16 characters (required); this service derives its \(names) keys from it"))
+            settings.append(
+                ConfigSetting("tierdesk.secret", "server secret, at least 16 characters (required); this service derives its \(names) keys from it"))
         }
         settings += [
             ConfigSetting("tierdesk.trusted.proxies", "addresses or CIDR ranges whose X-Forwarded-For names the client (default none)"),
@@ -61,12 +63,16 @@ extension TierdeskConfiguration {
 
 extension PeerDirectory {
     /// The peers' URLs, as `init(reader:)` reads them.
-    public static let settings = [
-        ConfigSetting("tierdesk.intake.url", "intake's base URL (default http://127.0.0.1:8080)"),
-        ConfigSetting("tierdesk.triage.url", "triage's base URL (default http://127.0.0.1:8081)"),
-        ConfigSetting("tierdesk.tier.queue.url", "tier-queue's base URL (default http://127.0.0.1:8082)"),
-        ConfigSetting("tierdesk.vendor.bridge.url", "vendor-bridge's base URL (default http://127.0.0.1:8083)"),
-    ] + Tier.agentTiers.map { ConfigSetting("tierdesk.tier\($0.rawValue).queue.url", "level \($0.rawValue)'s tier-queue, where levels run apart (default the tier-queue URL)") }
+    public static let settings =
+        [
+            ConfigSetting("tierdesk.intake.url", "intake's base URL (default http://127.0.0.1:8080)"),
+            ConfigSetting("tierdesk.triage.url", "triage's base URL (default http://127.0.0.1:8081)"),
+            ConfigSetting("tierdesk.tier.queue.url", "tier-queue's base URL (default http://127.0.0.1:8082)"),
+            ConfigSetting("tierdesk.vendor.bridge.url", "vendor-bridge's base URL (default http://127.0.0.1:8083)"),
+        ]
+        + Tier.agentTiers.map {
+            ConfigSetting("tierdesk.tier\($0.rawValue).queue.url", "level \($0.rawValue)'s tier-queue, where levels run apart (default the tier-queue URL)")
+        }
 }
 
 extension TierdeskLogging {

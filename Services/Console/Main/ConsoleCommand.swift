@@ -1,9 +1,10 @@
-import ConsoleApp
 import Configuration
+import ConsoleApp
 import Hummingbird
 import TierdeskKit
 
 /// `console`: serves until SIGTERM; `--help` lists the settings it reads, `--version` the build.
+@main
 struct ConsoleCommand: ServiceCommand {
     static let configuration = commandConfiguration(
         name: Console.serviceName, abstract: "Tierdesk console: the web pages for requesters, agents, admins and vendors.", settings: settings)
@@ -14,7 +15,8 @@ struct ConsoleCommand: ServiceCommand {
         [
             ConfigSetting("tierdesk.host", "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)"),
             ConfigSetting("tierdesk.port", "port to listen on (default 8084)"),
-            ConfigSetting("tierdesk.console.secret", "derives the sessions' sealing key and the CSRF keys, 16+ characters, not the server secret's value (required)"),
+            ConfigSetting(
+                "tierdesk.console.secret", "derives the sessions' sealing key and the CSRF keys, 16+ characters, not the server secret's value (required)"),
             ConfigSetting("tierdesk.database.url", "postgres://user:password@host:port/database, for the console's sessions (required)"),
             ConfigSetting("tierdesk.database.pool.size", "PostgreSQL connections (default 4)"),
             ConfigSetting("tierdesk.console.insecure.cookies", "true: cookies without Secure and __Host-, for plain http on localhost (default false)"),
@@ -25,5 +27,3 @@ struct ConsoleCommand: ServiceCommand {
 
     static func build(reader: ConfigReader) async throws -> some ApplicationProtocol { try await buildApplication(reader: reader) }
 }
-
-await ConsoleCommand.main()
