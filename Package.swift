@@ -17,7 +17,10 @@ func service(_ name: String, executable: String, resources: [Resource] = []) -> 
         ),
         .executableTarget(
             name: "\(name)Main",
-            dependencies: [.target(name: "\(name)App"), "TierdeskKit"],
+            dependencies: [
+                .target(name: "\(name)App"), "TierdeskKit", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
             path: "Services/\(name)/Main",
             swiftSettings: swiftSettings
         ),
@@ -35,6 +38,7 @@ let package = Package(
         .executable(name: "vendor-bridge", targets: ["VendorBridgeMain"]),
         .executable(name: "console", targets: ["ConsoleMain"]),
         .executable(name: "tierdesk", targets: ["Admin"]),
+        .executable(name: "tierdesk-vendor-sim", targets: ["VendorSim"]),
         .executable(name: "tierdesk-bench", targets: ["TierdeskBench"]),
     ],
     dependencies: [
@@ -73,6 +77,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Shared/TierdeskKit",
             resources: [.copy("Migrations")],
@@ -98,20 +103,31 @@ let package = Package(
                 swiftSettings: swiftSettings
             ),
             .executableTarget(
-                name: "ConsoleMain", dependencies: ["ConsoleApp", "TierdeskKit"], path: "Services/Console/Main", swiftSettings: swiftSettings),
+                name: "ConsoleMain",
+                dependencies: [
+                    "ConsoleApp", "TierdeskKit", .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "Configuration", package: "swift-configuration"),
+                ], path: "Services/Console/Main", swiftSettings: swiftSettings),
             .executableTarget(
                 name: "Admin",
                 dependencies: [
                     "TierdeskKit", "TierdeskModels", "IntakeApp", "TriageApp", "TierQueueApp", "VendorBridgeApp",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                    // vendor-sim: an HTTP server that calls vendor-bridge.
-                    .product(name: "Hummingbird", package: "hummingbird"),
-                    .product(name: "HTTPTypes", package: "swift-http-types"),
+                ],
+                path: "Services/Admin",
+                swiftSettings: swiftSettings
+            ),
+            // A stand-in vendor for the end-to-end tests and the demo: an HTTP server that calls vendor-bridge.
+            .executableTarget(
+                name: "VendorSim",
+                dependencies: [
+                    "TierdeskKit", "TierdeskModels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                     .product(name: "AsyncHTTPClient", package: "async-http-client"),
                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                     .product(name: "Configuration", package: "swift-configuration"),
                 ],
-                path: "Services/Admin",
+                path: "Tests/VendorSim",
                 swiftSettings: swiftSettings
             ),
             .executableTarget(
@@ -151,6 +167,9 @@ let package = Package(
                 dependencies: [
                     "TierdeskTestSupport", "TierdeskModels", .product(name: "Hummingbird", package: "hummingbird"),
                     .product(name: "HummingbirdTesting", package: "hummingbird"),
+                    // The servers' start-up, run on a recording reader for their --help (HelpTests).
+                    "IntakeApp", "TriageApp", "TierQueueApp", "VendorBridgeApp", "ConsoleApp",
+                    .product(name: "Configuration", package: "swift-configuration"),
                 ],
                 path: "Tests/EndToEndTests"),
             .testTarget(

@@ -11,9 +11,19 @@ import VendorBridgeApp
 struct Tierdesk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tierdesk",
-        abstract: "Tierdesk administration: schema migrations, demo data, agents and vendors; a vendor simulator.",
-        discussion: "Reads TIERDESK_DATABASE_URL (and TIERDESK_SECRET for vendors) from the environment; vendor-sim needs neither.",
-        subcommands: [Migrate.self, SeedDemo.self, CreateAgent.self, CreateVendor.self, VendorSim.self])
+        abstract: "Tierdesk administration: schema migrations, demo data, agents and vendors.",
+        discussion: ConfigSetting.help(settings), version: TierdeskVersion.current,
+        subcommands: [Migrate.self, SeedDemo.self, CreateAgent.self, CreateVendor.self])
+
+    /// What the subcommands read from the environment (`withDatabase`, `environmentSecret`,
+    /// `SeedDemo`, `DatabaseGrants.setPasswords`).
+    static let settings =
+        [
+            ConfigSetting("TIERDESK_DATABASE_URL", "postgres://user:password@host:port/database (required)"),
+            ConfigSetting("TIERDESK_SECRET", "server secret, at least 16 characters: seals vendors' signing secrets (create-vendor, seed-demo)"),
+            ConfigSetting(
+                "TIERDESK_DEMO_VENDOR_WEBHOOK_URL", "where seed-demo points the demo vendor's webhooks (default https://vendor.example.com/tierdesk/webhooks)"),
+        ] + ServiceRole.allCases.map { ConfigSetting($0.passwordVariable, "migrate sets \($0.rawValue)'s password to it, when set") }
 }
 
 /// The database and logger every subcommand uses, opened for the duration of `body`.

@@ -19,7 +19,9 @@ final class KeyRecorder: AccessReporter {
 /// docker-compose.yml, the Dockerfile and the gateway must stay true to the code.
 @Suite struct ComposeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let executables = ["intake": 8080, "triage": 8081, "tier-queue": 8082, "vendor-bridge": 8083, "console": 8084, "tierdesk": 0]
+    static let executables = [
+        "intake": 8080, "triage": 8081, "tier-queue": 8082, "vendor-bridge": 8083, "console": 8084, "tierdesk": 0, "tierdesk-vendor-sim": 0,
+    ]
 
     /// Executables that read none of the services' shared configuration (the database, the admin and internal tokens,
     /// the trusted proxies), with the reason. Every other one waits for the database and the migration.
@@ -47,12 +49,13 @@ final class KeyRecorder: AccessReporter {
     /// in vendor-bridge, the vendor simulator's `"tierdesk.vendor.sim.*"`): read outside the shared
     /// configuration structs above, which cannot be run without the service.
     static func variablesNamedInServices() throws -> Set<String> {
-        let services = root.appendingPathComponent("Services")
-        let files = try #require(FileManager.default.enumerator(at: services, includingPropertiesForKeys: nil))
         var names = Set<String>()
-        for case let file as URL in files where file.pathExtension == "swift" {
-            for match in try String(contentsOf: file, encoding: .utf8).matches(of: /"(tierdesk(?:\.[a-z0-9]+)+)"/) {
-                names.insert(TierdeskConfiguration.environmentName(String(match.1)))
+        for folder in ["Services", "Tests/VendorSim"] {
+            let files = try #require(FileManager.default.enumerator(at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil))
+            for case let file as URL in files where file.pathExtension == "swift" {
+                for match in try String(contentsOf: file, encoding: .utf8).matches(of: /"(tierdesk(?:\.[a-z0-9]+)+)"/) {
+                    names.insert(TierdeskConfiguration.environmentName(String(match.1)))
+                }
             }
         }
         return names

@@ -163,7 +163,7 @@ import TierdeskTestSupport
         }
     }
 
-    /// Levels 1 → 2 → 3 → the vendor, and back: the real `tierdesk vendor-sim` gets the signed
+    /// Levels 1 → 2 → 3 → the vendor, and back: the real `tierdesk-vendor-sim` gets the signed
     /// webhook, acknowledges, asks a question; level 3 answers; the simulator resolves; the ticket
     /// comes back to the level 3 agent, who verifies and resolves it, which closes the case.
     @Test(.freshDatabase) func escalationChainGoesRoundTheVendorAndBack() async throws {
@@ -180,8 +180,8 @@ import TierdeskTestSupport
                 body: CreateVendorRequest(name: "Acme Network Services", webhookUrl: "http://127.0.0.1:\(simPort)/webhooks", categories: ["network"]),
                 expect: 201)
             let simulator = Process()
-            simulator.executableURL = URL(fileURLWithPath: try Cluster.binPath()).appendingPathComponent("tierdesk")
-            simulator.arguments = ["vendor-sim", "--port", "\(simPort)", "--ack-after-ms", "50", "--resolve-after-ms", "100", "--ask-every", "1"]
+            simulator.executableURL = URL(fileURLWithPath: try Cluster.binPath()).appendingPathComponent("tierdesk-vendor-sim")
+            simulator.arguments = ["--port", "\(simPort)", "--ack-after-ms", "50", "--resolve-after-ms", "100", "--ask-every", "1"]
             simulator.environment = [
                 "TIERDESK_VENDOR_SIM_SECRET": try #require(vendor.signingSecret), "TIERDESK_VENDOR_SIM_KEY": try #require(vendor.apiKey),
                 "TIERDESK_VENDOR_BRIDGE_URL": bridge,

@@ -12,7 +12,7 @@ import TierdeskTestSupport
     import Glibc
 #endif
 
-/// `tierdesk vendor-sim`, the real process, between signed webhooks sent by the test and a stand-in
+/// `tierdesk-vendor-sim`, the real process, between signed webhooks sent by the test and a stand-in
 /// for vendor-bridge's vendor API that records every update the simulator posts.
 @Suite struct VendorSimTests {
     static let secret = "whsec_" + Data((0..<32).map { UInt8($0) }).base64EncodedString()
@@ -64,8 +64,8 @@ import TierdeskTestSupport
             log = FileManager.default.temporaryDirectory.appendingPathComponent("tierdesk-vendor-sim-\(UUID()).log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
-            process.executableURL = URL(fileURLWithPath: try Cluster.binPath()).appendingPathComponent("tierdesk")
-            process.arguments = ["vendor-sim", "--port", "0", "--ack-after-ms", "20", "--resolve-after-ms", "50"] + arguments
+            process.executableURL = URL(fileURLWithPath: try Cluster.binPath()).appendingPathComponent("tierdesk-vendor-sim")
+            process.arguments = ["--port", "0", "--ack-after-ms", "20", "--resolve-after-ms", "50"] + arguments
             process.environment = [
                 "TIERDESK_VENDOR_SIM_SECRET": VendorSimTests.secret, "TIERDESK_VENDOR_SIM_KEY": VendorSimTests.apiKey,
                 "TIERDESK_VENDOR_BRIDGE_URL": "http://127.0.0.1:\(bridgePort)", "TIERDESK_LOG_LEVEL": "info",

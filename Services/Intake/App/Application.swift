@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import TierdeskKit
 import TierdeskModels
 
@@ -24,6 +25,16 @@ public struct IntakeConfiguration: Sendable {
         mailGatewayToken = try TierdeskConfiguration.optional(reader, "tierdesk.mail.gateway.token", minLength: 16)
     }
 
+    /// What `init(reader:)` reads.
+    public static let settings = [
+        ConfigSetting("tierdesk.rate.limit.per.minute", "requests a minute per client address, anonymous and requester callers (default 120)"),
+        ConfigSetting("tierdesk.requester.rate.limit.per.minute", "submissions a minute per requester email (default 30)"),
+        ConfigSetting(
+            "tierdesk.integration.rate.limit.per.minute", "submissions a minute per integration key that sets no rate of its own (default 600)"),
+        ConfigSetting(
+            "tierdesk.mail.gateway.token", "the mail gateway's bearer token for POST /v1/inbound/email, 16+ characters (unset: the endpoint is closed)"),
+    ]
+
     public init(ratePerAddress: Int = 120, ratePerRequester: Int = 30, ratePerIntegration: Int = 600, mailGatewayToken: String? = nil) {
         self.ratePerAddress = ratePerAddress
         self.ratePerRequester = ratePerRequester
@@ -33,7 +44,7 @@ public struct IntakeConfiguration: Sendable {
 }
 
 /// What intake's controllers need; only `buildApplication` creates it.
-public struct IntakeDependencies: Sendable {
+public struct IntakeDependencies: ServiceDependencies {
     public let runtime: ServiceRuntime
     public let configuration: IntakeConfiguration
     public let requesters: RequesterStore
@@ -102,57 +113,48 @@ public enum Intake {
     }
 }
 
+extension Intake: TierdeskService {
+    public static let keyPurposes = IntakeDependencies.keyPurposes
+    public static let ownSettings = IntakeConfiguration.settings
+
+    public static func dependencies(runtime: ServiceRuntime, reader: ConfigReader) throws -> IntakeDependencies {
+        try IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
+    }
+
+    public static func principals(_ deps: IntakeDependencies) -> RouterPrincipals {
+        RouterPrincipals(mailGatewayToken: deps.configuration.mailGatewayToken, integrations: true, requesterTokens: true)
+    }
+
+    public static func addRoutes(_ deps: IntakeDependencies, to router: Router<AppRequestContext>) {
+        let limited = router.group().add(
+            middleware: RateLimitMiddleware(limiter: deps.addressLimiter, clientAddress: deps.runtime.configuration.clientAddress))
+        TicketController(deps: deps).addRoutes(to: limited)
+        InboundEmailController(deps: deps).addRoutes(to: limited)
+        RequesterController(deps: deps).addRoutes(to: limited)
+        KnowledgeBaseController(deps: deps).addRoutes(to: limited)
+        IntegrationController(deps: deps).addRoutes(to: limited)
+    }
+
+    public static func eventHandler(_ deps: IntakeDependencies) -> any EventHandler { IntakeEventHandler(deps: deps) }
+
+    /// Expired idempotency keys are removed every ten minutes.
+    public static func backgroundServices(_ deps: IntakeDependencies) -> [any Service] {
+        let runtime = deps.runtime
+        return [
+            PeriodicTask(name: "idempotency-keys", interval: .seconds(600), logger: runtime.logger) {
+                try await Idempotency.removeExpired(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
+            }
+        ]
+    }
+}
+
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
-    try await buildApplication(reader: reader, clock: SystemClock())
+    try await Intake.buildApplication(reader: reader, clock: SystemClock())
 }
 
 /// The application on `clock` (tests pass one they control).
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
-    let configuration = try TierdeskConfiguration(
-        reader: reader, serviceName: Intake.serviceName, defaultPort: Intake.defaultPort, keys: IntakeDependencies.keyPurposes)
-    let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
-    let deps = try IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
-    let cleanup = PeriodicTask(name: "idempotency-keys", interval: .seconds(600), logger: runtime.logger) {
-        try await Idempotency.removeExpired(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
-    }
-    return runtime.makeApplication(router: buildRouter(deps), services: [cleanup])
+    try await Intake.buildApplication(reader: reader, clock: clock)
 }
 
-public func buildRouter(_ deps: IntakeDependencies) -> Router<AppRequestContext> {
-    let router = deps.runtime.makeRouter(
-        openAPI: Intake.openAPI, mailGatewayToken: deps.configuration.mailGatewayToken, integrations: true, requesterTokens: true)
-    let limited = router.group().add(middleware: RateLimitMiddleware(limiter: deps.addressLimiter, clientAddress: deps.runtime.configuration.clientAddress))
-    TicketController(deps: deps).addRoutes(to: limited)
-    InboundEmailController(deps: deps).addRoutes(to: limited)
-    RequesterController(deps: deps).addRoutes(to: limited)
-    KnowledgeBaseController(deps: deps).addRoutes(to: limited)
-    IntegrationController(deps: deps).addRoutes(to: limited)
-    deps.runtime.addEventReceiver(to: router, consumer: Intake.serviceName, handler: IntakeEventHandler(deps: deps))
-    return router
-}
-
-/// Publishes the articles agents write when they resolve a ticket (`kb.published`).
-struct IntakeEventHandler: EventHandler {
-    let deps: IntakeDependencies
-    var consumes: Set<EventType> { [.kbPublished] }
-
-    func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
-        guard event.type == .kbPublished else { return }
-        guard let published = KnowledgeArticlePublished(data: event.data) else {
-            throw IntakeError.invalidEvent("a kb.published event needs a title and a body")
-        }
-        // One article per source ticket: resolving it again (after a reopen) updates the article.
-        let slug = event.ticketId.map { "ticket-\($0.uuidString.lowercased())" }
-        let article = CreateArticleRequest(title: published.title, body: published.body, category: published.category, slug: slug)
-        let level = published.authorLevel.flatMap(Tier.init(rawValue:))
-        let author = published.authorAgentId
-        // Levels 1 and 2 write drafts that level 3 reviews, as `POST /v1/kb/articles` allows them nothing more.
-        let draft = author != nil && (level ?? .firstLine) < .specialist
-        let id = try await deps.knowledgeBase.publish(
-            article, sourceTicketID: event.ticketId, authorLevel: level, authorAgentID: author, draft: draft, on: connection,
-            now: deps.runtime.clock.now(), logger: logger)
-        logger.info(
-            draft ? (id == nil ? "draft dropped: the ticket's article is published" : "article drafted for level 3") : "article published",
-            metadata: ["article.id": "\(id.map { "\($0)" } ?? "none")", "ticket.id": "\(event.ticketId.map { "\($0)" } ?? "none")"])
-    }
-}
+public func buildRouter(_ deps: IntakeDependencies) -> Router<AppRequestContext> { Intake.buildRouter(deps) }

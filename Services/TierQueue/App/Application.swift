@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import TierdeskKit
 import TierdeskModels
 
@@ -44,6 +45,14 @@ public struct TierQueueConfiguration: Sendable {
         self.push = push
     }
 
+    /// What `init(reader:)` reads.
+    public static let settings = [
+        ConfigSetting("tierdesk.tiers", "the levels this instance serves (default 1,2,3)"),
+        ConfigSetting("tierdesk.level.costs", "cost of a ticket per level for the report (default 0:2,1:25,2:60,3:120,4:300)"),
+        ConfigSetting("tierdesk.sla.check.ms", "how often the SLA watcher and push assignment run (default 1000)"),
+        ConfigSetting("tierdesk.push.assignment", "levels that push tickets to agents, e.g. 1:least-loaded,2:round-robin (default none)"),
+    ]
+
     public init(tiers: Set<Tier>, costs: LevelCosts = .standard, slaCheckInterval: Duration = .seconds(1), push: [Tier: PushStrategy] = [:]) {
         self.tiers = tiers
         self.costs = costs
@@ -53,7 +62,7 @@ public struct TierQueueConfiguration: Sendable {
 }
 
 /// What tier-queue's controllers need; only `buildApplication` creates it.
-public struct TierQueueDependencies: Sendable {
+public struct TierQueueDependencies: ServiceDependencies {
     public let runtime: ServiceRuntime
     public let configuration: TierQueueConfiguration
     public let agents: AgentStore
@@ -83,95 +92,60 @@ public enum TierQueue {
     public static let openAPI = OpenAPIDocument.text(in: .module)
 }
 
+extension TierQueue: TierdeskService {
+    public static let ownSettings = TierQueueConfiguration.settings
+
+    /// tier-queue's peers: vendor-bridge (level 4 cases), intake (the requester's view) and triage (problems).
+    public static func dependencies(runtime: ServiceRuntime, reader: ConfigReader) throws -> TierQueueDependencies {
+        let configuration = runtime.configuration
+        return TierQueueDependencies(
+            runtime: runtime, configuration: try TierQueueConfiguration(reader: reader),
+            vendorBridge: HTTPVendorBridgeClient(baseURL: configuration.peers.baseURL(for: "vendor-bridge")!, internalToken: configuration.internalToken),
+            intake: HTTPIntakeClient(baseURL: configuration.peers.baseURL(for: "intake")!, internalToken: configuration.internalToken),
+            triage: HTTPTriageClient(baseURL: configuration.peers.baseURL(for: "triage")!, internalToken: configuration.internalToken))
+    }
+
+    public static func addRoutes(_ deps: TierQueueDependencies, to router: Router<AppRequestContext>) {
+        AgentController(deps: deps).addRoutes(to: router)
+        QueueController(deps: deps).addRoutes(to: router)
+        TicketWorkController(deps: deps).addRoutes(to: router)
+        SLAController(deps: deps).addRoutes(to: router)
+        WorkPolicyController(deps: deps).addRoutes(to: router)
+        ReportController(deps: deps).addRoutes(to: router)
+    }
+
+    public static func eventHandler(_ deps: TierQueueDependencies) -> any EventHandler { TierQueueEventHandler(deps: deps) }
+
+    /// The SLA watcher (every replica; each clock is taken by one), the report's metrics, and push
+    /// assignment where configured.
+    public static func backgroundServices(_ deps: TierQueueDependencies) -> [any Service] {
+        let runtime = deps.runtime
+        let watcher = PeriodicTask(name: "sla-watcher", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
+            while try await deps.work.sla.tick(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger) == 100 {}
+        }
+        let reports = PeriodicTask(name: "report-metrics", interval: .seconds(300), logger: runtime.logger) {
+            try await ReportController(deps: deps).publishMetrics(logger: runtime.logger)
+        }
+        // Push assignment for the levels this instance serves that are configured to push.
+        let pushed = deps.configuration.push.filter { deps.configuration.tiers.contains($0.key) }
+        guard !pushed.isEmpty else { return [watcher, reports] }
+        let assigner = PushAssigner(tickets: runtime.tickets)
+        let push = PeriodicTask(name: "push-assignment", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
+            for (tier, strategy) in pushed.sorted(by: { $0.key < $1.key }) {
+                _ = try await assigner.assign(tier: tier, strategy: strategy, client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
+            }
+        }
+        return [watcher, reports, push]
+    }
+}
+
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
-    try await buildApplication(reader: reader, clock: SystemClock())
+    try await TierQueue.buildApplication(reader: reader, clock: SystemClock())
 }
 
 /// The application on `clock` (tests pass one they control).
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
-    let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
-    let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
-    let deps = TierQueueDependencies(
-        runtime: runtime, configuration: try TierQueueConfiguration(reader: reader),
-        vendorBridge: HTTPVendorBridgeClient(baseURL: configuration.peers.baseURL(for: "vendor-bridge")!, internalToken: configuration.internalToken),
-        intake: HTTPIntakeClient(baseURL: configuration.peers.baseURL(for: "intake")!, internalToken: configuration.internalToken),
-        triage: HTTPTriageClient(baseURL: configuration.peers.baseURL(for: "triage")!, internalToken: configuration.internalToken))
-    return runtime.makeApplication(router: buildRouter(deps), services: backgroundServices(deps))
+    try await TierQueue.buildApplication(reader: reader, clock: clock)
 }
 
-/// The SLA watcher (every replica; each clock is taken by one) and the report's metrics.
-public func backgroundServices(_ deps: TierQueueDependencies) -> [PeriodicTask] {
-    let runtime = deps.runtime
-    let watcher = PeriodicTask(name: "sla-watcher", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
-        while try await deps.work.sla.tick(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger) == 100 {}
-    }
-    let reports = PeriodicTask(name: "report-metrics", interval: .seconds(300), logger: runtime.logger) {
-        try await ReportController(deps: deps).publishMetrics(logger: runtime.logger)
-    }
-    // Push assignment for the levels this instance serves that are configured to push.
-    let pushed = deps.configuration.push.filter { deps.configuration.tiers.contains($0.key) }
-    guard !pushed.isEmpty else { return [watcher, reports] }
-    let assigner = PushAssigner(tickets: runtime.tickets)
-    let push = PeriodicTask(name: "push-assignment", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
-        for (tier, strategy) in pushed.sorted(by: { $0.key < $1.key }) {
-            _ = try await assigner.assign(tier: tier, strategy: strategy, client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
-        }
-    }
-    return [watcher, reports, push]
-}
-
-public func buildRouter(_ deps: TierQueueDependencies) -> Router<AppRequestContext> {
-    let router = deps.runtime.makeRouter(openAPI: TierQueue.openAPI)
-    AgentController(deps: deps).addRoutes(to: router)
-    QueueController(deps: deps).addRoutes(to: router)
-    TicketWorkController(deps: deps).addRoutes(to: router)
-    SLAController(deps: deps).addRoutes(to: router)
-    WorkPolicyController(deps: deps).addRoutes(to: router)
-    ReportController(deps: deps).addRoutes(to: router)
-    deps.runtime.addEventReceiver(to: router, consumer: TierQueue.serviceName, handler: TierQueueEventHandler(deps: deps))
-    return router
-}
-
-/// Puts triaged tickets in the queue of their level, a batch at a time: one statement reads and
-/// locks the batch's tickets, one writes them back with their `ticket.queued` events, and their SLA
-/// clocks start. A requester's reply that reopened or resumed a ticket (from intake), and a vendor
-/// case that returned the ticket or went back to the vendor (from vendor-bridge), re-arm its clock.
-struct TierQueueEventHandler: EventHandler {
-    let deps: TierQueueDependencies
-    var consumes: Set<EventType> { [.ticketTriaged, .ticketReopened, .ticketCommented, .vendorUpdated, .vendorMessageSent] }
-
-    func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
-        try await handle(batch: [event], on: connection, logger: logger)
-    }
-
-    func handle(batch events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
-        let now = deps.runtime.clock.now()
-        try await queue(events.uniqueTicketIDs(of: .ticketTriaged), on: connection, now: now, logger: logger)
-        let resumed = [EventType.ticketReopened, .ticketCommented, .vendorUpdated, .vendorMessageSent].flatMap { events.uniqueTicketIDs(of: $0) }
-        try await deps.work.sla.refresh(Array(Set(resumed)), on: connection, now: now, logger: logger)
-    }
-
-    func queue(_ ids: [UUID], on connection: PostgresConnection, now: Date, logger: Logger) async throws {
-        guard !ids.isEmpty else { return }
-        let store = deps.runtime.tickets
-        let sla = deps.work.sla
-        let settings = try await sla.store.settings(on: connection, logger: logger)
-        let tickets = try await store.lock(ids, on: connection, logger: logger)
-        var clocks: [(UUID, Date?, cycle: Int)] = []
-        let changes = try ids.compactMap { id -> TicketChange? in
-            guard let ticket = tickets[id], ticket.status == .triaged else { return nil }
-            let tier = ticket.tier ?? .firstLine
-            // A ticket just queued has run since it was submitted, never paused: its clock needs no trail.
-            let state = SLAKeeper.startedState(of: ticket, settings: settings, now: now)
-            clocks.append((id, state.nextCheck(now: now, row: nil), cycle: state.cycle))
-            let draft = EventDraft(TicketQueued(tier: tier.rawValue), actor: "system:tier-queue")
-            return try TicketChange(ticket, to: .queued, event: draft) { ticket in
-                ticket.requeue(tier: tier, now: ticket.createdAt)
-                ticket.firstResponseDueAt = state.firstResponseDueAt
-                ticket.resolutionDueAt = state.resolutionDueAt
-            }
-        }
-        _ = try await store.save(changes, on: connection, now: now, logger: logger)
-        try await sla.store.schedule(clocks, on: connection, logger: logger)
-    }
-}
+public func buildRouter(_ deps: TierQueueDependencies) -> Router<AppRequestContext> { TierQueue.buildRouter(deps) }

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import TierdeskKit
 import TierdeskModels
 
@@ -38,10 +39,21 @@ public struct TriageSettings: Sendable {
                 stormFactor: Double(try TierdeskConfiguration.int(reader, "tierdesk.storm.factor", default: 5, range: 1...1000))),
             requesterCap: Priority(rank: try TierdeskConfiguration.int(reader, "tierdesk.requester.priority.cap", default: 3, range: 1...5)) ?? .p3)
     }
+
+    /// What `init(reader:)` reads.
+    public static let settings = [
+        ConfigSetting("tierdesk.classifier.threshold.percent", "the classifier's confidence needed to set a category (default 70)"),
+        ConfigSetting("tierdesk.recurring.count", "one requester's tickets of a category that open a problem (default 3)"),
+        ConfigSetting("tierdesk.recurring.days", "within how many days those tickets count (default 30)"),
+        ConfigSetting("tierdesk.storm.count", "vouched tickets of a category from distinct requesters that may make a storm (default 10)"),
+        ConfigSetting("tierdesk.storm.minutes", "within how many minutes those tickets count (default 60)"),
+        ConfigSetting("tierdesk.storm.factor", "how many times the category's normal rate a storm must reach (default 5)"),
+        ConfigSetting("tierdesk.requester.priority.cap", "the highest priority a requester's own impact and urgency reach, 1-5 for P1-P5 (default 3)"),
+    ]
 }
 
 /// What triage's controllers and event handler need; only `buildApplication` creates it.
-public struct TriageDependencies: Sendable {
+public struct TriageDependencies: ServiceDependencies {
     public let runtime: ServiceRuntime
     public let settings: TriageSettings
     let policies = PolicyStore()
@@ -85,98 +97,39 @@ public struct DemoTicket: Sendable, Codable {
     public var daysAgo: Int
 }
 
+extension Triage: TierdeskService {
+    public static let ownSettings = TriageSettings.settings
+
+    public static func dependencies(runtime: ServiceRuntime, reader: ConfigReader) throws -> TriageDependencies {
+        TriageDependencies(runtime: runtime, settings: try TriageSettings(reader: reader))
+    }
+
+    public static func addRoutes(_ deps: TriageDependencies, to router: Router<AppRequestContext>) {
+        RuleController(deps: deps).addRoutes(to: router)
+        PolicyController(deps: deps).addRoutes(to: router)
+        ProblemController(deps: deps).addRoutes(to: router)
+    }
+
+    public static func eventHandler(_ deps: TriageDependencies) -> any EventHandler { TriageEventHandler(deps: deps) }
+
+    /// The classifier retrains hourly when its model is older than `TriageSettings.retrainAfter`.
+    public static func backgroundServices(_ deps: TriageDependencies) -> [any Service] {
+        let runtime = deps.runtime
+        return [
+            PeriodicTask(name: "classifier", interval: .seconds(3600), logger: runtime.logger) {
+                try await deps.training.trainIfOlder(than: deps.settings.retrainAfter, logger: runtime.logger)
+            }
+        ]
+    }
+}
+
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
-    try await buildApplication(reader: reader, clock: SystemClock())
+    try await Triage.buildApplication(reader: reader, clock: SystemClock())
 }
 
 /// The application on `clock` (tests pass one they control).
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
-    let configuration = try TierdeskConfiguration(reader: reader, serviceName: Triage.serviceName, defaultPort: Triage.defaultPort)
-    let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
-    let deps = TriageDependencies(runtime: runtime, settings: try TriageSettings(reader: reader))
-    let retrain = PeriodicTask(name: "classifier", interval: .seconds(3600), logger: runtime.logger) {
-        try await deps.training.trainIfOlder(than: deps.settings.retrainAfter, logger: runtime.logger)
-    }
-    return runtime.makeApplication(router: buildRouter(deps), services: [retrain])
+    try await Triage.buildApplication(reader: reader, clock: clock)
 }
 
-public func buildRouter(_ deps: TriageDependencies) -> Router<AppRequestContext> {
-    let router = deps.runtime.makeRouter(openAPI: Triage.openAPI)
-    RuleController(deps: deps).addRoutes(to: router)
-    PolicyController(deps: deps).addRoutes(to: router)
-    ProblemController(deps: deps).addRoutes(to: router)
-    deps.runtime.addEventReceiver(to: router, consumer: Triage.serviceName, handler: TriageEventHandler(deps: deps))
-    return router
-}
-
-/// Decides each new ticket (`TriageEngine`) and hands it on: to its level's queue, to vendor-bridge
-/// (level 4, waiting on the vendor), or closed as not an IT matter with the reason the requester
-/// reads. A batch is decided at once: its tickets are read and locked in one statement, decided in
-/// memory against the cached policy, checked against problems, and written back in one statement.
-struct TriageEventHandler: EventHandler {
-    let deps: TriageDependencies
-    var consumes: Set<EventType> { [.ticketCreated] }
-
-    func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
-        try await handle(batch: [event], on: connection, logger: logger)
-    }
-
-    func handle(batch events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
-        let ids = events.uniqueTicketIDs(of: .ticketCreated)
-        guard !ids.isEmpty else { return }
-        let store = deps.runtime.tickets
-        let now = deps.runtime.clock.now()
-        let facts = Dictionary(
-            events.compactMap { event in event.ticketId.map { ($0, SubmissionFacts(data: event.data)) } }, uniquingKeysWith: { first, _ in first })
-        let tickets = try await store.lock(ids, on: connection, logger: logger)
-        let policy = try await deps.policy.current(on: connection, logger: logger)
-        var decisions: [UUID: TriageDecision] = [:]
-        for id in ids {
-            guard let ticket = tickets[id], ticket.status == .new else { continue }  // already past triage: nothing to do
-            decisions[id] = TriageEngine.decide(TriageInput(ticket: ticket, facts: facts[id] ?? SubmissionFacts()), policy: policy)
-        }
-        let linked = try await deps.problems.review(&decisions, tickets: tickets, on: connection, now: now, logger: logger)
-        let order = ids.filter { decisions[$0] != nil }
-        let triaged = try await store.save(
-            try order.map { id in try Self.triaged(tickets[id]!, decisions[id]!) }, on: connection, now: now, logger: logger)
-        try await store.setCategorySources(
-            order.compactMap { id in decisions[id]!.categorySource.map { (id, $0.rawValue) } }, on: connection, logger: logger)
-        // Level 4 and rejections take a second step from `triaged`.
-        let onward = try triaged.compactMap { ticket in try Self.onward(ticket, decisions[ticket.id]!) }
-        _ = try await store.save(onward, on: connection, now: now, logger: logger)
-        for (id, drafts) in linked {
-            for draft in drafts { try await store.record(draft.event, ticketID: id, handOff: draft.handOff, on: connection, now: now, logger: logger) }
-        }
-        logger.debug("tickets triaged", metadata: ["count": "\(order.count)"])
-    }
-
-    /// `new → triaged` with the decision, handed to its level's queue when it has one.
-    static func triaged(_ ticket: Ticket, _ decision: TriageDecision) throws -> TicketChange {
-        let rule = decision.explanation.rules.last(where: \.matched).map { TicketTriaged.Internal.Rule(id: $0.ruleId, name: $0.name) }
-        let triaged = TicketTriaged(
-            tier: decision.tier, priority: decision.priority, category: decision.category,
-            internal: .init(rule: rule, explanation: decision.explanation))
-        let handOff = decision.tier.map { (1...3).contains($0) ? ["tier-queue:\($0)"] : [] } ?? []
-        return try TicketChange(ticket, to: .triaged, event: EventDraft(triaged, actor: "system:triage"), handOff: handOff) {
-            $0.tier = decision.tier.flatMap(Tier.init(rawValue:))
-            $0.priority = decision.priority
-            $0.impact = decision.impact
-            $0.urgency = decision.urgency
-            $0.category = decision.category
-            $0.requiredSkills = decision.skills
-        }
-    }
-
-    /// A vendor rule's ticket waits on the vendor (vendor-bridge opens the case); a rejected one is closed.
-    static func onward(_ ticket: Ticket, _ decision: TriageDecision) throws -> TicketChange? {
-        let rule = decision.explanation.rules.last(where: \.matched)?.name ?? "a triage rule"
-        if let reason = decision.reject {
-            let event = EventDraft(TicketClosed(rejected: true, reason: reason), actor: "system:triage")
-            return try TicketChange(ticket, to: .closed, event: event)
-        }
-        guard let vendorId = decision.vendorId else { return nil }
-        let event = EventDraft(
-            TicketEscalated(fromTier: nil, toTier: Tier.vendor.rawValue, reason: "triage rule: \(rule)", vendorId: vendorId), actor: "system:triage")
-        return try TicketChange(ticket, to: .pendingVendor, event: event, handOff: ["vendor-bridge"]) { $0.vendorId = vendorId }
-    }
-}
+public func buildRouter(_ deps: TriageDependencies) -> Router<AppRequestContext> { Triage.buildRouter(deps) }

@@ -47,10 +47,22 @@ public struct VendorBridgeConfiguration: Sendable {
             checkInterval: .milliseconds(try int("tierdesk.vendor.check.ms", 5000, 50...600_000)),
             deliveryLogDays: try int("tierdesk.webhook.log.days", 30, 1...3650))
     }
+
+    /// What `init(reader:)` reads.
+    public static let settings = [
+        ConfigSetting("tierdesk.webhook.schedule", "waits between a webhook's delivery attempts, ms, s, m or h (default 5s,30s,2m,10m,1h,6h)"),
+        ConfigSetting(
+            "tierdesk.webhook.allowed.hosts", "hosts or CIDR ranges a webhook may point at although they are internal, plain http allowed there (default none)"),
+        ConfigSetting("tierdesk.webhook.per.vendor", "webhook deliveries in flight per vendor (default 2)"),
+        ConfigSetting("tierdesk.webhook.timeout.ms", "longest a webhook delivery may take (default 10000)"),
+        ConfigSetting("tierdesk.webhook.poll.ms", "how often due webhooks are looked for (default 500)"),
+        ConfigSetting("tierdesk.vendor.check.ms", "how often overdue vendor cases are looked for (default 5000)"),
+        ConfigSetting("tierdesk.webhook.log.days", "how long delivered webhooks stay in the delivery log (default 30)"),
+    ]
 }
 
 /// What vendor-bridge's controllers need; only `buildApplication` creates it.
-public struct VendorBridgeDependencies: Sendable {
+public struct VendorBridgeDependencies: ServiceDependencies {
     public let runtime: ServiceRuntime
     public let configuration: VendorBridgeConfiguration
     public let vendors: VendorStore
@@ -108,61 +120,33 @@ public enum VendorBridge {
     public static let openAPI = OpenAPIDocument.text(in: .module)
 }
 
+extension VendorBridge: TierdeskService {
+    public static let keyPurposes = VendorBridgeDependencies.keyPurposes
+    public static let ownSettings = VendorBridgeConfiguration.settings
+
+    public static func dependencies(runtime: ServiceRuntime, reader: ConfigReader) throws -> VendorBridgeDependencies {
+        try VendorBridgeDependencies(runtime: runtime, configuration: try VendorBridgeConfiguration(reader: reader))
+    }
+
+    public static func addRoutes(_ deps: VendorBridgeDependencies, to router: Router<AppRequestContext>) {
+        router.add(middleware: RingAfterWritesMiddleware(doorbell: deps.deliveryBell))
+        VendorController(deps: deps).addRoutes(to: router)
+        VendorCaseController(deps: deps).addRoutes(to: router)
+        CompanyCaseController(deps: deps).addRoutes(to: router)
+    }
+
+    public static func eventHandler(_ deps: VendorBridgeDependencies) -> any EventHandler { VendorBridgeEventHandler(deps: deps) }
+
+    public static func backgroundServices(_ deps: VendorBridgeDependencies) -> [any Service] { deps.services() }
+}
+
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
-    try await buildApplication(reader: reader, clock: SystemClock())
+    try await VendorBridge.buildApplication(reader: reader, clock: SystemClock())
 }
 
 /// The application on `clock` (tests pass one they control).
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
-    let configuration = try TierdeskConfiguration(
-        reader: reader, serviceName: VendorBridge.serviceName, defaultPort: VendorBridge.defaultPort, keys: VendorBridgeDependencies.keyPurposes)
-    let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
-    let deps = try VendorBridgeDependencies(runtime: runtime, configuration: try VendorBridgeConfiguration(reader: reader))
-    return runtime.makeApplication(router: buildRouter(deps), services: deps.services())
+    try await VendorBridge.buildApplication(reader: reader, clock: clock)
 }
 
-public func buildRouter(_ deps: VendorBridgeDependencies) -> Router<AppRequestContext> {
-    let router = deps.runtime.makeRouter(openAPI: VendorBridge.openAPI)
-    router.add(middleware: RingAfterWritesMiddleware(doorbell: deps.deliveryBell))
-    VendorController(deps: deps).addRoutes(to: router)
-    VendorCaseController(deps: deps).addRoutes(to: router)
-    CompanyCaseController(deps: deps).addRoutes(to: router)
-    deps.runtime.addEventReceiver(to: router, consumer: VendorBridge.serviceName, handler: VendorBridgeEventHandler(deps: deps))
-    return router
-}
-
-/// Opens a vendor case when a ticket is escalated to Level 4, and only for a ticket that really
-/// waits on that vendor at level 4: the internal token alone cannot open a case. Closes the
-/// ticket's open case when the ticket is resolved or closed.
-struct VendorBridgeEventHandler: EventHandler {
-    let deps: VendorBridgeDependencies
-    var consumes: Set<EventType> { [.ticketEscalated, .ticketResolved, .ticketClosed] }
-
-    func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
-        let now = deps.runtime.clock.now()
-        guard let ticketID = event.ticketId else { throw VendorBridgeError.eventRefused("a ticket event names its ticket") }
-        guard event.type == .ticketEscalated else {
-            return try await deps.work.closeCase(ofTicket: ticketID, on: connection, now: now, logger: logger)
-        }
-        guard let escalation = TicketEscalated(data: event.data) else {
-            throw VendorBridgeError.eventRefused("a ticket.escalated event carries toTier and reason")
-        }
-        guard escalation.toTier == Tier.vendor.rawValue else { return }  // an escalation between levels 1-3
-        guard let vendorID = escalation.vendorId else {
-            throw VendorBridgeError.eventRefused("a level 4 escalation names its vendorId")
-        }
-        guard let ticket = try await deps.runtime.tickets.find(ticketID, on: connection, logger: logger) else {
-            throw VendorBridgeError.eventRefused("no ticket \(ticketID)")
-        }
-        guard ticket.status == .pendingVendor, ticket.tier == .vendor, ticket.vendorId == vendorID else {
-            throw VendorBridgeError.eventRefused(
-                "ticket \(ticketID) is not waiting on vendor \(vendorID) at level 4 (it is \(ticket.status.rawValue) at level \(ticket.tier?.rawValue ?? 0))")
-        }
-        if let caseID = try await deps.work.open(
-            ticket: ticket, vendorID: vendorID, reason: escalation.reason, fromTier: escalation.fromTier.flatMap(Tier.init(rawValue:)), on: connection,
-            now: now, logger: logger)
-        {
-            logger.info("vendor case opened", metadata: ["ticket.id": "\(ticketID)", "case.id": "\(caseID)", "vendor.id": "\(vendorID)"])
-        }
-    }
-}
+public func buildRouter(_ deps: VendorBridgeDependencies) -> Router<AppRequestContext> { VendorBridge.buildRouter(deps) }

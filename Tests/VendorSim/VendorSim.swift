@@ -9,20 +9,24 @@ import ServiceLifecycle
 import TierdeskKit
 import TierdeskModels
 
-/// `tierdesk vendor-sim`: a stand-in for an external vendor, for tests and the demo. It receives
+/// `tierdesk-vendor-sim`: a stand-in for an external vendor, for tests and the demo (a test double,
+/// so it lives with the tests' support code, not in the admin command). It receives
 /// vendor-bridge's webhooks (Standard Webhooks, verified with the vendor's signing secret) and acts
 /// through vendor-bridge's vendor API with the vendor's key: acknowledges each new case, asks a
 /// question on every Nth case and waits for the company's answer, then works and resolves.
+@main
 struct VendorSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "vendor-sim",
+        commandName: "tierdesk-vendor-sim",
         abstract: "Play a vendor: answer vendor-bridge's webhooks through its vendor API (for tests and the demo).",
         discussion: """
             POST /webhooks (or any path below it) takes vendor-bridge's signed webhooks: 401 unless the signature \
             verifies, 204 at once otherwise; the vendor's updates follow in the background. GET /health answers 200. \
             Each option may come from the environment variable named beside it instead; the flag wins. \
-            Prefer the environment for the secret and the key: flags show in the process list.
-            """)
+            Prefer the environment for the secret and the key: flags show in the process list. Also reads \
+            TIERDESK_LOG_LEVEL and TIERDESK_LOG_FORMAT.
+            """,
+        version: TierdeskVersion.current)
 
     @Option(help: "Address to listen on (TIERDESK_VENDOR_SIM_HOST; default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on, 0 for any free one (TIERDESK_VENDOR_SIM_PORT; default 8090).") var port: Int?
@@ -51,7 +55,7 @@ struct VendorSim: AsyncParsableCommand {
         } catch {
             let flag = VendorSimConfiguration.settings.first { $0.key == error.key }.map { " (or \($0.flag))" } ?? ""
             let name = TierdeskConfiguration.environmentName(error.key)
-            FileHandle.standardError.write(Data("tierdesk vendor-sim: configuration error: \(name)\(flag) \(error.problem)\n".utf8))
+            FileHandle.standardError.write(Data("tierdesk-vendor-sim: configuration error: \(name)\(flag) \(error.problem)\n".utf8))
             throw ExitCode(78)
         }
         TierdeskLogging.bootstrap()
