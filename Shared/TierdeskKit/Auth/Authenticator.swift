@@ -154,8 +154,9 @@ public struct Authenticator: Sendable {
     }
 }
 
-/// Values by key, each for a short time by `clock` (tests move it to expire entries); bounded in
-/// size (expired entries are dropped when full, and nothing new is kept while it is full of live ones).
+/// Values by key, each for a short time by `clock` (tests move it to expire entries; a clock set back
+/// expires them too, so no entry outlives its lifetime); bounded in size (expired entries are dropped
+/// when full, and nothing new is kept while it is full of live ones).
 public final class TimedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     let clock: any WallClock
 
@@ -163,14 +164,14 @@ public final class TimedCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
         self.clock = clock
     }
 
-    private let entries = Mutex<[Key: (value: Value, expires: Date)]>([:])
+    private let entries = Mutex<[Key: (value: Value, stored: Date, expires: Date)]>([:])
     private static var maxEntries: Int { 10_000 }
 
     /// The value remembered for `key`, unless its lifetime is over.
     public func value(for key: Key) -> Value? {
         let now = clock.now()
         return entries.withLock { entries in
-            guard let entry = entries[key], entry.expires > now else { return nil }
+            guard let entry = entries[key], entry.stored <= now, now < entry.expires else { return nil }
             return entry.value
         }
     }
@@ -180,8 +181,8 @@ public final class TimedCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
         let now = clock.now()
         let expires = now.addingTimeInterval(lifetime.seconds)
         entries.withLock { entries in
-            if entries.count >= Self.maxEntries { entries = entries.filter { $0.value.expires > now } }
-            if entries.count < Self.maxEntries { entries[key] = (value, expires) }
+            if entries.count >= Self.maxEntries { entries = entries.filter { $0.value.stored <= now && now < $0.value.expires } }
+            if entries.count < Self.maxEntries { entries[key] = (value, now, expires) }
         }
     }
 }

@@ -208,7 +208,7 @@ public struct PolicyStore: Sendable {
 /// Each replica's copy of the policy. It asks the database for the policy's version at most every
 /// `recheck` (default half a second) and reloads when another replica changed it, so a rule saved
 /// anywhere applies to the next ticket everywhere within a second, without a NOTIFY. The recheck
-/// counts by `clock` (the service's), so tests move the clock instead of waiting.
+/// counts by `clock` (the service's), so tests move the clock instead of waiting; a clock set back rechecks.
 public actor PolicyCache {
     let store = PolicyStore()
     let threshold: Double
@@ -228,7 +228,7 @@ public actor PolicyCache {
     /// The policy, read again from the database when another replica changed it (checked at most every `recheck`).
     public func current(on executor: some DatabaseExecutor, logger: Logger) async throws -> TriagePolicy {
         let now = clock.now()
-        if let cached, let checkedAt, now.timeIntervalSince(checkedAt) < recheck.seconds { return cached.policy }
+        if let cached, let checkedAt, (0..<recheck.seconds).contains(now.timeIntervalSince(checkedAt)) { return cached.policy }
         if let cached, try await store.version(on: executor, logger: logger) == cached.version {
             checkedAt = now
             return cached.policy
