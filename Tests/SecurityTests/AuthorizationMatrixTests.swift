@@ -67,6 +67,8 @@ import VendorBridgeApp
                     let after = try await world.fingerprint()
                     #expect(before == after, "\(rule.route) as \(who) was refused but changed \(World.changed(before, after))")
                 }
+                let shouted = upperCaseIDs(in: body) + response.headers.flatMap { upperCaseIDs(in: $0.value) }
+                #expect(shouted.isEmpty, "\(rule.route) on \(rule.service) as \(who) spells ids in upper case: \(shouted)")
                 let leaks = BodyRule.leaks(in: body, to: who) + (try await world.unreadableIncidents(in: body, for: who))
                 #expect(leaks.isEmpty, "\(rule.route) on \(rule.service) answered \(who) what it may not see: \(leaks)")
                 handedOut.formUnion(World.secrets(in: body))
@@ -76,7 +78,14 @@ import VendorBridgeApp
         }
         #expect(cells == rules.count * Who.allCases.count)
         try await world.expectNoPlaintext(handedOut)
+        try await world.expectLowerCaseIDsAtRest()
     }
+}
+
+/// The ids in `text` spelled with an upper-case hex digit (RFC 9562's canonical form is lower case).
+func upperCaseIDs(in text: String) -> [String] {
+    text.matches(of: /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/).map { String($0.output) }
+        .filter { $0 != $0.lowercased() }
 }
 
 /// Who calls.
@@ -779,6 +788,23 @@ struct World: Sendable {
         let dump = try pgDump()
         #expect(dump.contains("Matrix mail"))
         for secret in secrets { #expect(!dump.contains(secret), "\(secret.prefix(8))… is in the database dump") }
+    }
+
+    /// What the run left behind (events, outbox payloads, webhook bodies, stored answers, actors)
+    /// spells every id in lower case.
+    func expectLowerCaseIDsAtRest() async throws {
+        let tables = try await db.client.all(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", logger: db.logger
+        ) { try $0.get("tablename", as: String.self) }
+        for table in tables {
+            let rows = try await db.client.all(PostgresQuery(unsafeSQL: "SELECT r::text AS row FROM \(table) r"), logger: db.logger) {
+                try $0.get("row", as: String.self)
+            }
+            let shouted = rows.flatMap(upperCaseIDs(in:))
+            #expect(shouted.isEmpty, "\(table) holds ids in upper case: \(shouted.prefix(5))")
+        }
+        #expect(try await db.count("webhook_deliveries") > 0, "the scan reads webhook bodies")
+        #expect(try await db.count("outbox") > 0, "the scan reads events")
     }
 
     func pgDump() throws -> String {

@@ -14,4 +14,7 @@ public final class ManualClock: WallClock {
 
     /// Moves the clock forward (or back, with a negative interval).
     public func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
+
+    /// Moves the clock forward by `duration` (past a cache's lifetime, say).
+    public func advance(by duration: Duration) { advance(by: duration.seconds) }
 }

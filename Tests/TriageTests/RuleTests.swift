@@ -225,13 +225,14 @@ import TriageApp
     @Test(.freshDatabase) func aRuleSavedOnOneReplicaRoutesTheNextTicketOnAnother() async throws {
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)
-            try await withLiveApp(TriageApp.buildApplication) { first in
-                try await withLiveApp(TriageApp.buildApplication) { second in
+            let clock = ManualClock(Date())
+            try await withLiveApp({ try await TriageApp.buildApplication(reader: $0, clock: clock) }) { first in
+                try await withLiveApp({ try await TriageApp.buildApplication(reader: $0, clock: clock) }) { second in
                     let before = try await Self.submit(db, "Printer jammed")
                     _ = try await Self.deliver(second, [before])  // the second replica has loaded the policy
                     #expect(try await db.store.find(before.id, on: client, logger: db.logger)?.tier == .firstLine)
                     _ = try await Self.create(first, RuleRequest(name: "printers", match: RuleMatch(keywords: ["printer"]), route: RuleRoute(tier: 3)))
-                    try await Task.sleep(for: .milliseconds(600))
+                    clock.advance(by: .milliseconds(500))
                     let after = try await Self.submit(db, "Printer jammed again")
                     _ = try await Self.deliver(second, [after])
                     #expect(try await db.store.find(after.id, on: client, logger: db.logger)?.tier == .specialist)

@@ -215,7 +215,7 @@ struct WebhookReceiver: Sendable {
         do throws(WebhookSignature.Failure) {
             try WebhookSignature.verify(
                 id: id, timestamp: request.headers[Self.timestamp], signatures: request.headers[Self.signature], body: body, secret: signingSecret,
-                now: Date())
+                now: SystemClock().now())
         } catch {
             let refusal = VendorSimError.signature(error)
             logger.warning("webhook rejected", metadata: ["reason": "\(refusal.problem.detail ?? "\(error)")"])

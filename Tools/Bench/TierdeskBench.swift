@@ -49,7 +49,7 @@ struct Submit: AsyncParsableCommand {
         let ids = Shared<[(UUID, Int64)]>([])
         let (url, run, duration) = (url, self.run, duration)
         let started = ContinuousClock.now
-        let wallStart = Date()
+        let wallStart = SystemClock().now()
         try await withClient(connections: rate == nil ? concurrency : 512) { client in
             @Sendable func send(_ index: Int, due: ContinuousClock.Instant) async {
                 let ticket = SubmitTicketRequest(

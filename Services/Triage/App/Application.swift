@@ -64,9 +64,9 @@ public struct TriageDependencies: ServiceDependencies {
     public init(runtime: ServiceRuntime, settings: TriageSettings = TriageSettings()) {
         self.runtime = runtime
         self.settings = settings
-        policy = PolicyCache(threshold: settings.threshold, requesterCap: settings.requesterCap)
+        policy = PolicyCache(threshold: settings.threshold, requesterCap: settings.requesterCap, clock: runtime.clock)
         training = ClassifierTraining(store: policies, client: runtime.postgres, clock: runtime.clock, threshold: settings.threshold)
-        problems = ProblemStore(tickets: runtime.tickets, thresholds: settings.problems)
+        problems = ProblemStore(tickets: runtime.tickets, thresholds: settings.problems, clock: runtime.clock)
     }
 }
 

@@ -96,7 +96,7 @@ public struct VendorBridgeDependencies: ServiceDependencies {
         let runtime = runtime
         let deliverer = WebhookDeliverer(
             store: deliveries, client: runtime.postgres, sealingKey: vendors.sealingKey, targets: configuration.webhookTargets,
-            settings: configuration.delivery, doorbell: deliveryBell, logger: runtime.logger)
+            settings: configuration.delivery, doorbell: deliveryBell, clock: runtime.clock, logger: runtime.logger)
         let watcher = OverdueWatcher(work: work, client: runtime.postgres, clock: runtime.clock, doorbell: deliveryBell)
         let watch = PeriodicTask(name: "vendor-overdue", interval: configuration.checkInterval, logger: runtime.logger) {
             try await watcher.tick(logger: runtime.logger)

@@ -83,7 +83,8 @@ public struct ServiceRuntime: Sendable {
             requesterTokens: requesterTokens ? configuration.keys.requesterTokens : nil, integrations: integrations)
         router.add(
             middleware: AuthMiddleware(
-                authenticator: Authenticator(settings: settings, client: postgres), failures: RateLimiter(perMinute: configuration.authFailuresPerMinute),
+                authenticator: Authenticator(settings: settings, client: postgres, clock: clock),
+                failures: RateLimiter(perMinute: configuration.authFailuresPerMinute),
                 clientAddress: configuration.clientAddress))
         router.add(middleware: PrincipalRateLimitMiddleware(limits: configuration.principalLimits))
         router.add(middleware: MethodNotAllowedMiddleware(router: router))

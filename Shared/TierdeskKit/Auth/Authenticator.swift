@@ -52,16 +52,20 @@ public struct LookupRefused: Error {}
 public struct Authenticator: Sendable {
     let settings: AuthSettings
     let client: PostgresClient
-    let principals = TimedCache<Data, Principal?>()
-    let generations = TimedCache<UUID, Int>()
-    let known = TimedCache<Data, Bool>()
+    let principals: TimedCache<Data, Principal?>
+    let generations: TimedCache<UUID, Int>
+    let known: TimedCache<Data, Bool>
     public static let cacheLifetime: Duration = .seconds(5)
     /// How long a token found valid may still be looked up from a throttled address.
     public static let knownLifetime: Duration = .seconds(3600)
 
-    public init(settings: AuthSettings, client: PostgresClient) {
+    /// The caches expire by `clock` (the service's).
+    public init(settings: AuthSettings, client: PostgresClient, clock: any WallClock = SystemClock()) {
         self.settings = settings
         self.client = client
+        principals = TimedCache(clock: clock)
+        generations = TimedCache(clock: clock)
+        known = TimedCache(clock: clock)
     }
 
     /// The principal of a bearer token, or 401. With `mayLookUp` false (a throttled address), a
@@ -150,25 +154,35 @@ public struct Authenticator: Sendable {
     }
 }
 
-/// Values by key, each for a short time; bounded in size (expired entries are dropped when full,
-/// and nothing new is kept while it is full of live ones).
+/// Values by key, each for a short time by `clock` (tests move it to expire entries; a clock set back
+/// expires them too, so no entry outlives its lifetime); bounded in size (expired entries are dropped
+/// when full, and nothing new is kept while it is full of live ones).
 public final class TimedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    public init() {}
+    let clock: any WallClock
 
-    private let entries = Mutex<[Key: (value: Value, expires: ContinuousClock.Instant)]>([:])
+    public init(clock: any WallClock = SystemClock()) {
+        self.clock = clock
+    }
+
+    private let entries = Mutex<[Key: (value: Value, stored: Date, expires: Date)]>([:])
     private static var maxEntries: Int { 10_000 }
 
+    /// The value remembered for `key`, unless its lifetime is over.
     public func value(for key: Key) -> Value? {
-        entries.withLock { entries in
-            guard let entry = entries[key], entry.expires > .now else { return nil }
+        let now = clock.now()
+        return entries.withLock { entries in
+            guard let entry = entries[key], entry.stored <= now, now < entry.expires else { return nil }
             return entry.value
         }
     }
 
+    /// Remembers `value` for `lifetime` from now.
     public func remember(_ value: Value, for key: Key, lifetime: Duration) {
+        let now = clock.now()
+        let expires = now.addingTimeInterval(lifetime.seconds)
         entries.withLock { entries in
-            if entries.count >= Self.maxEntries { entries = entries.filter { $0.value.expires > .now } }
-            if entries.count < Self.maxEntries { entries[key] = (value, .now + lifetime) }
+            if entries.count >= Self.maxEntries { entries = entries.filter { $0.value.stored <= now && now < $0.value.expires } }
+            if entries.count < Self.maxEntries { entries[key] = (value, now, expires) }
         }
     }
 }

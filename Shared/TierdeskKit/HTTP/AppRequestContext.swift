@@ -20,5 +20,5 @@ public struct AppRequestContext: RequestContext {
     /// 1 MiB: larger bodies answer 413 before any of them is decoded.
     public var maxUploadSize: Int { 1 << 20 }
     public var requestDecoder: JSONDecoder { JSONCoding.decoder }
-    public var responseEncoder: JSONEncoder { JSONCoding.encoder }
+    public var responseEncoder: APIEncoder { JSONCoding.encoder }
 }

@@ -3,17 +3,17 @@ import Hummingbird
 import NIOCore
 import TierdeskModels
 
-/// The one JSON dialect of the API: camelCase, ISO 8601 dates with milliseconds.
+/// The one JSON dialect of the API: camelCase, ISO 8601 dates with milliseconds, ids in lower case.
 public enum JSONCoding {
     /// Shared: encoding and decoding are safe from any number of tasks at once.
-    public static let encoder: JSONEncoder = {
+    public static let encoder: APIEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(RFC3339.format(date))
         }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
+        return APIEncoder(json: encoder)
     }()
 
     public static let decoder: JSONDecoder = {
@@ -41,6 +41,84 @@ public enum JSONCoding {
         // Most tickets carry no metadata: an empty object needs no encoder.
         if let object = value as? [String: JSONValue], object.isEmpty { return "{}" }
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// Foundation's JSON encoder in the API's dialect, with every id lowercase: bodies, events, outbox
+/// payloads, webhooks and problem documents all come from here. Foundation writes a `UUID` upper
+/// case and has no strategy for it, so the encoded text is canonicalised: every JSON string that is
+/// exactly a UUID is lowercased (RFC 9562's canonical form; ids compare without regard to case, and
+/// decoding accepts either).
+public struct APIEncoder: ResponseEncoder, Sendable {
+    let json: JSONEncoder
+
+    /// `value` as JSON, ids lowercase.
+    public func encode(_ value: some Encodable) throws -> Data {
+        Self.lowercasingIDs(try json.encode(value))
+    }
+
+    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+        let data = try encode(value)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .contentLength: "\(data.count)"],
+            body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    /// `data` (compact JSON) with each string that is exactly a UUID with upper-case digits lowercased;
+    /// `data` itself when it has none.
+    static func lowercasingIDs(_ data: Data) -> Data {
+        let (quote, backslash) = (UInt8(ascii: "\""), UInt8(ascii: "\\"))
+        var starts: [Int] = []
+        data.withUnsafeBytes { bytes in
+            var index = 0
+            var inString = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                if inString {
+                    if byte == backslash {
+                        index += 2
+                        continue
+                    }
+                    if byte == quote { inString = false }
+                } else if byte == quote {
+                    // A string that is a UUID holds no quote or escape: it ends 37 bytes on.
+                    if index + 37 < bytes.count, bytes[index + 37] == quote, isUpperCaseID(bytes, at: index + 1) {
+                        starts.append(index + 1)
+                        index += 38
+                        continue
+                    }
+                    inString = true
+                }
+                index += 1
+            }
+        }
+        guard !starts.isEmpty else { return data }
+        var lowered = data
+        lowered.withUnsafeMutableBytes { bytes in
+            for start in starts {
+                for index in start..<start + 36 where (0x41...0x46).contains(bytes[index]) { bytes[index] |= 0x20 }
+            }
+        }
+        return lowered
+    }
+
+    /// Whether the 36 bytes at `start` spell a UUID (8-4-4-4-12 hex digits) with an upper-case digit.
+    static func isUpperCaseID(_ bytes: UnsafeRawBufferPointer, at start: Int) -> Bool {
+        var upper = false
+        for offset in 0..<36 {
+            let byte = bytes[start + offset]
+            switch offset {
+            case 8, 13, 18, 23:
+                guard byte == UInt8(ascii: "-") else { return false }
+            default:
+                switch byte {
+                case 0x30...0x39, 0x61...0x66: break
+                case 0x41...0x46: upper = true
+                default: return false
+                }
+            }
+        }
+        return upper
     }
 }
 

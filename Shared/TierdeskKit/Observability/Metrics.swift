@@ -16,10 +16,20 @@ public enum TierdeskMetrics {
                 .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                 .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
             ]
+            factory.nameAndLabelSanitizer = { name, labels in (TierdeskMetrics.httpNames[name] ?? name, labels) }
             MetricsSystem.bootstrap(factory)
             done = true
         }
     }
+
+    /// Hummingbird's `MetricsMiddleware` records per route under its own labels; they are exported
+    /// under Prometheus names (counters end in `_total`, durations in `_seconds`).
+    static let httpNames = [
+        "hb.requests": "http_server_requests_total",
+        "hb.request.errors": "http_server_request_errors_total",
+        "http.server.request.duration": "http_server_request_duration_seconds",
+        "http.server.active_requests": "http_server_active_requests",
+    ]
 
     /// Sets a gauge (services without their own swift-metrics import report figures through this).
     public static func gauge(_ label: String, _ dimensions: [(String, String)] = [], _ value: Double) {

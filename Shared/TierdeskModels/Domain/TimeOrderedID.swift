@@ -6,7 +6,8 @@ extension UUID {
     /// at the right edge of their B-trees, in pages already in memory, instead of at a random page
     /// of an index larger than the buffer cache (each a read, and after a checkpoint a full-page
     /// image in the WAL). Still unguessable: 74 bits come from the system's random generator.
-    public static func timeOrdered(at date: Date = Date()) -> UUID {
+    /// (`UUID.timeOrdered()` in TierdeskKit makes one at the machine's time.)
+    public static func timeOrdered(at date: Date) -> UUID {
         var generator = SystemRandomNumberGenerator()
         let millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
         let random = (generator.next() as UInt64, generator.next() as UInt64)

@@ -8,8 +8,9 @@ public struct EventEnvelope: Sendable, Codable, Equatable {
     public var occurredAt: Date
     public var data: JSONValue
 
-    public init(id: UUID = .timeOrdered(), type: EventType, ticketId: UUID?, occurredAt: Date, data: JSONValue = .object([:])) {
-        self.id = id
+    /// Without an `id`, one ordered by `occurredAt`.
+    public init(id: UUID? = nil, type: EventType, ticketId: UUID?, occurredAt: Date, data: JSONValue = .object([:])) {
+        self.id = id ?? .timeOrdered(at: occurredAt)
         self.type = type
         self.ticketId = ticketId
         self.occurredAt = occurredAt

@@ -13,10 +13,13 @@ import TierdeskTestSupport
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     func withIntake(
-        _ environment: [String: String] = [:], _ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void
+        _ environment: [String: String] = [:], clock: any WallClock = SystemClock(),
+        _ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void
     ) async throws {
         try await TestDatabase.withClient { client in
-            try await withLiveApp(environment: environment, IntakeApp.buildApplication) { http in try await test(http, StoreFixture(client: client)) }
+            try await withLiveApp(environment: environment, { try await IntakeApp.buildApplication(reader: $0, clock: clock) }) { http in
+                try await test(http, StoreFixture(client: client))
+            }
         }
     }
 
@@ -307,7 +310,8 @@ import TierdeskTestSupport
 
     /// 11 (requesters) and 12. A requester token revoked by the admin; integration keys.
     @Test(.freshDatabase) func revokedTokensAndIntegrationKeysStopWorkingWithinTheCacheLifetime() async throws {
-        try await withIntake { http, db in
+        let clock = ManualClock(Date())
+        try await withIntake(clock: clock) { http, db in
             let ticket = try await http.send(.post, "/v1/tickets", json: SubmitTicketRequest.fixture()).decode(SubmitTicketResponse.self)
             let path = "/v1/tickets/\(ticket.id)"
             #expect(try await http.send(.get, path, token: ticket.requesterToken).status == .ok)
@@ -347,7 +351,7 @@ import TierdeskTestSupport
             #expect(try await http.send(.delete, "/v1/integrations/\(integration.id)", token: TestCredentials.adminToken).status == .notFound)
 
             // Revoked on this replica's cache lifetime (5 s), as on every other.
-            try await Task.sleep(for: Authenticator.cacheLifetime + .milliseconds(300))
+            clock.advance(by: Authenticator.cacheLifetime)
             #expect(try await http.send(.get, path, token: ticket.requesterToken).status == .unauthorized)
             #expect(try await http.send(.get, path, token: rotated.requesterToken).status == .ok)
             #expect(try await http.send(.post, "/v1/tickets", token: key, json: alert).status == .unauthorized)

@@ -9,11 +9,13 @@ import TierdeskTestSupport
 
 /// What an agent may see and do beyond its levels, and how the admin takes access away (issue 11, items 4 and 11).
 @Suite struct AgentAccessTests {
-    func withTierQueue(_ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void) async throws {
+    func withTierQueue(
+        clock: any WallClock = SystemClock(), _ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void
+    ) async throws {
         try await TestDatabase.withClient { client in
             try await withLiveApp({ (reader: ConfigReader) in
                 let configuration = try TierdeskConfiguration(reader: reader, serviceName: TierQueue.serviceName, defaultPort: TierQueue.defaultPort)
-                let runtime = try ServiceRuntime(configuration: configuration)
+                let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
                 let deps = TierQueueDependencies(
                     runtime: runtime, configuration: TierQueueConfiguration(tiers: [.firstLine, .backOffice, .specialist]),
                     vendorBridge: FakeVendorBridge(vendor: nil),
@@ -54,7 +56,8 @@ import TierdeskTestSupport
     }
 
     @Test(.freshDatabase) func theAdminDeactivatesAndRotatesAgents() async throws {
-        try await withTierQueue { http, db in
+        let clock = ManualClock(Date())
+        try await withTierQueue(clock: clock) { http, db in
             let created = try await http.send(
                 .post, "/v1/agents", token: TestCredentials.adminToken, json: CreateAgentRequest(name: "Alice", email: "alice@example.com", tiers: [1])
             ).decode(Agent.self)
@@ -88,7 +91,7 @@ import TierdeskTestSupport
             #expect(try deactivated.decode(Agent.self).active == false)
             #expect(try await http.send(.get, "/v1/agents", token: TestCredentials.adminToken).decode(Page<Agent>.self).items.map(\.name) == ["Alice"])
             // Every replica drops a cached token within the cache lifetime (5 s).
-            try await Task.sleep(for: Authenticator.cacheLifetime + .milliseconds(300))
+            clock.advance(by: Authenticator.cacheLifetime)
             #expect(try await http.send(.get, "/v1/queues/1", token: token).status == .unauthorized)
             #expect(try await http.send(.get, "/v1/queues/1", token: colleague.token).status == .unauthorized)
             #expect(try await http.send(.get, "/v1/queues/1", token: newToken).status == .ok)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import TierdeskKit
 
@@ -37,5 +38,39 @@ import TierdeskKit
         {
             #expect(RFC3339.parse(bad) == nil, "\(bad)")
         }
+    }
+}
+
+/// Ids are written lower case (RFC 9562) wherever they are written, and read in either case.
+@Suite struct CanonicalIDTests {
+    static let id = UUID(uuidString: "01A242AF-1C2D-7E3F-8A4B-5C6D7E8F9A0B")!
+
+    struct Answer: Codable, Equatable {
+        var id: UUID
+        var assigneeId: UUID?
+        var ids: [UUID]
+        var note: String
+    }
+
+    @Test func bodiesSpellIDsInLowerCase() throws {
+        let answer = Answer(id: Self.id, assigneeId: Self.id, ids: [Self.id], note: "ticket \(Self.id.uuidString) is \"01A242AF-1C2D-7E3F-8A4B-5C6D7E8F9A0B\"")
+        let text = try JSONCoding.string(answer)
+        #expect(text.contains(#""id":"01a242af-1c2d-7e3f-8a4b-5c6d7e8f9a0b""#))
+        #expect(text.contains(#""assigneeId":"01a242af-1c2d-7e3f-8a4b-5c6d7e8f9a0b""#))
+        #expect(text.contains(#""ids":["01a242af-1c2d-7e3f-8a4b-5c6d7e8f9a0b"]"#))
+        // Free text keeps its case, even where it quotes an id.
+        #expect(text.contains(#"ticket 01A242AF-1C2D-7E3F-8A4B-5C6D7E8F9A0B is \"01A242AF-1C2D-7E3F-8A4B-5C6D7E8F9A0B\""#))
+        #expect(try JSONCoding.decoder.decode(Answer.self, from: Data(text.utf8)) == answer)
+        let shouted = #"{"id":"01A242AF-1C2D-7E3F-8A4B-5C6D7E8F9A0B","ids":[],"note":""}"#
+        #expect(try JSONCoding.decoder.decode(Answer.self, from: Data(shouted.utf8)).id == Self.id, "either case is read")
+        #expect(try JSONCoding.string(["a": "ABCDEF"]) == #"{"a":"ABCDEF"}"#)
+    }
+
+    @Test func interpolatedIDsAreLowerCase() {
+        #expect("/v1/tickets/\(Self.id)" == "/v1/tickets/01a242af-1c2d-7e3f-8a4b-5c6d7e8f9a0b")
+        let metadata: Logger.Metadata = ["ticket.id": "\(Self.id)"]
+        #expect(metadata["ticket.id"]?.description == "01a242af-1c2d-7e3f-8a4b-5c6d7e8f9a0b")
+        let message: Logger.Message = "ticket \(Self.id) claimed"
+        #expect(message.description == "ticket 01a242af-1c2d-7e3f-8a4b-5c6d7e8f9a0b claimed")
     }
 }

@@ -8,9 +8,13 @@ import TierdeskTestSupport
 import VendorBridgeApp
 
 @Suite struct VendorBridgeTests {
-    func withVendorBridge(_ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void) async throws {
+    func withVendorBridge(
+        clock: any WallClock = SystemClock(), _ test: @Sendable @escaping (any TestClientProtocol, StoreFixture) async throws -> Void
+    ) async throws {
         try await TestDatabase.withClient { client in
-            try await withLiveApp(VendorBridgeApp.buildApplication) { http in try await test(http, StoreFixture(client: client)) }
+            try await withLiveApp({ try await VendorBridgeApp.buildApplication(reader: $0, clock: clock) }) { http in
+                try await test(http, StoreFixture(client: client))
+            }
         }
     }
 
@@ -300,8 +304,9 @@ import VendorBridgeApp
     }
 
     @Test(.freshDatabase) func theAdminDeactivatesVendorsAndRotatesTheirKeys() async throws {
+        let clock = ManualClock(Date())
         try await TestDatabase.withClient { client in
-            try await withLiveApp(VendorBridgeApp.buildApplication) { http in
+            try await withLiveApp({ try await VendorBridgeApp.buildApplication(reader: $0, clock: clock) }) { http in
                 let db = StoreFixture(client: client)
                 let acme = try await VendorBridgeTests().register(http, name: "Acme")
                 let globex = try await VendorBridgeTests().register(http, name: "Globex")
@@ -323,7 +328,7 @@ import VendorBridgeApp
                     try await http.send(.patch, "/v1/vendors/\(UUID())", token: TestCredentials.adminToken, json: UpdateVendorRequest(active: false)).status
                         == .notFound)
                 #expect(try await http.send(.patch, "/v1/vendors/\(acme.id)", token: TestCredentials.adminToken, raw: "{}").status == .unprocessableContent)
-                try await Task.sleep(for: Authenticator.cacheLifetime + .milliseconds(300))
+                clock.advance(by: Authenticator.cacheLifetime)
                 #expect(try await http.send(.get, "/v1/vendor/cases", token: oldKey).status == .unauthorized)
                 #expect(try await http.send(.get, "/v1/vendor/cases", token: globexKey).status == .unauthorized)
                 #expect(try await http.send(.get, "/v1/vendor/cases", token: newKey).status == .ok)

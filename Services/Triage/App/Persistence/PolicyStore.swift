@@ -207,24 +207,28 @@ public struct PolicyStore: Sendable {
 
 /// Each replica's copy of the policy. It asks the database for the policy's version at most every
 /// `recheck` (default half a second) and reloads when another replica changed it, so a rule saved
-/// anywhere applies to the next ticket everywhere within a second, without a NOTIFY.
+/// anywhere applies to the next ticket everywhere within a second, without a NOTIFY. The recheck
+/// counts by `clock` (the service's), so tests move the clock instead of waiting; a clock set back rechecks.
 public actor PolicyCache {
     let store = PolicyStore()
     let threshold: Double
     let requesterCap: Priority
     let recheck: Duration
+    let clock: any WallClock
     var cached: (version: Int64, policy: TriagePolicy)?
-    var checkedAt: ContinuousClock.Instant?
+    var checkedAt: Date?
 
-    public init(threshold: Double, requesterCap: Priority = .p3, recheck: Duration = .milliseconds(500)) {
+    public init(threshold: Double, requesterCap: Priority = .p3, recheck: Duration = .milliseconds(500), clock: any WallClock = SystemClock()) {
         self.threshold = threshold
         self.requesterCap = requesterCap
         self.recheck = recheck
+        self.clock = clock
     }
 
+    /// The policy, read again from the database when another replica changed it (checked at most every `recheck`).
     public func current(on executor: some DatabaseExecutor, logger: Logger) async throws -> TriagePolicy {
-        let now = ContinuousClock.now
-        if let cached, let checkedAt, now - checkedAt < recheck { return cached.policy }
+        let now = clock.now()
+        if let cached, let checkedAt, (0..<recheck.seconds).contains(now.timeIntervalSince(checkedAt)) { return cached.policy }
         if let cached, try await store.version(on: executor, logger: logger) == cached.version {
             checkedAt = now
             return cached.policy

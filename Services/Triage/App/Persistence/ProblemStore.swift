@@ -50,7 +50,14 @@ public struct ProblemStore: Sendable {
     let tickets: TicketStore
     let thresholds: ProblemThresholds
     /// Each category's tickets of the baseline week, per replica for ten minutes.
-    let baselines = TimedCache<String, Int>()
+    let baselines: TimedCache<String, Int>
+
+    /// The baselines expire by `clock` (the service's).
+    init(tickets: TicketStore, thresholds: ProblemThresholds, clock: any WallClock) {
+        self.tickets = tickets
+        self.thresholds = thresholds
+        baselines = TimedCache(clock: clock)
+    }
 
     static let columns = """
         p.id, p.title, p.status, p.category, p.root_cause, p.workaround, p.known_error, p.storm, p.storm_confirmed_at, p.resolution, p.created_at,

@@ -67,6 +67,8 @@ struct WebhookDeliverer: Service {
     let targets: WebhookTargetPolicy
     let settings: WebhookDeliverySettings
     let doorbell: Doorbell
+    /// Dates each attempt and its `webhook-timestamp`.
+    let clock: any WallClock
     let logger: Logger
     /// Deliveries in flight per vendor on this replica.
     let inFlight = InFlight()
@@ -123,8 +125,8 @@ struct WebhookDeliverer: Service {
 
     /// One attempt of one delivery, booked whatever happens.
     func deliver(_ delivery: WebhookDeliveryStore.Claimed) async {
-        let startedAt = Date()
-        let started = ContinuousClock.now
+        let startedAt = clock.now()
+        let started = ContinuousClock.now  // the latency is an interval: monotonic time
         var statusCode: Int?
         var failure: String?
         do {
@@ -180,7 +182,7 @@ struct WebhookDeliverer: Service {
             throw DeliveryRefusal(reason: "refused: no address")
         }
         let body = Data(delivery.body.utf8)
-        let timestamp = Int64(Date().timeIntervalSince1970)
+        let timestamp = Int64(clock.now().timeIntervalSince1970)
         let id = delivery.id.uuidString.lowercased()
         var request = HTTPClientRequest(url: url)
         request.method = .POST

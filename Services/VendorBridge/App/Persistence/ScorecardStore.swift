@@ -70,11 +70,11 @@ struct ScorecardStore: Sendable {
             let card = try await scorecard(vendorID: id, from: from, to: now, now: now, on: client, logger: logger)
             let gauges: [(String, Double?)] = [
                 ("tierdesk_vendor_cases", Double(card.cases)),
-                ("tierdesk_vendor_acknowledge_seconds_mean", card.acknowledge.meanSeconds),
-                ("tierdesk_vendor_acknowledge_seconds_p90", card.acknowledge.p90Seconds),
+                ("tierdesk_vendor_acknowledge_mean_seconds", card.acknowledge.meanSeconds),
+                ("tierdesk_vendor_acknowledge_p90_seconds", card.acknowledge.p90Seconds),
                 ("tierdesk_vendor_acknowledge_on_time_ratio", card.acknowledge.onTimeShare),
-                ("tierdesk_vendor_resolve_seconds_mean", card.resolve.meanSeconds),
-                ("tierdesk_vendor_resolve_seconds_p90", card.resolve.p90Seconds),
+                ("tierdesk_vendor_resolve_mean_seconds", card.resolve.meanSeconds),
+                ("tierdesk_vendor_resolve_p90_seconds", card.resolve.p90Seconds),
                 ("tierdesk_vendor_resolve_on_time_ratio", card.resolve.onTimeShare),
                 ("tierdesk_vendor_reopen_ratio", card.reopenRate),
                 ("tierdesk_vendor_questions_per_case", card.questionsPerCase),
