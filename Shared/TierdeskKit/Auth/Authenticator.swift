@@ -150,25 +150,34 @@ public struct Authenticator: Sendable {
     }
 }
 
-/// Values by key, each for a short time; bounded in size (expired entries are dropped when full,
-/// and nothing new is kept while it is full of live ones).
+/// Values by key, each for a short time by `clock` (tests move it to expire entries); bounded in
+/// size (expired entries are dropped when full, and nothing new is kept while it is full of live ones).
 public final class TimedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    public init() {}
+    let clock: any WallClock
 
-    private let entries = Mutex<[Key: (value: Value, expires: ContinuousClock.Instant)]>([:])
+    public init(clock: any WallClock = SystemClock()) {
+        self.clock = clock
+    }
+
+    private let entries = Mutex<[Key: (value: Value, expires: Date)]>([:])
     private static var maxEntries: Int { 10_000 }
 
+    /// The value remembered for `key`, unless its lifetime is over.
     public func value(for key: Key) -> Value? {
-        entries.withLock { entries in
-            guard let entry = entries[key], entry.expires > .now else { return nil }
+        let now = clock.now()
+        return entries.withLock { entries in
+            guard let entry = entries[key], entry.expires > now else { return nil }
             return entry.value
         }
     }
 
+    /// Remembers `value` for `lifetime` from now.
     public func remember(_ value: Value, for key: Key, lifetime: Duration) {
+        let now = clock.now()
+        let expires = now.addingTimeInterval(lifetime.seconds)
         entries.withLock { entries in
-            if entries.count >= Self.maxEntries { entries = entries.filter { $0.value.expires > .now } }
-            if entries.count < Self.maxEntries { entries[key] = (value, .now + lifetime) }
+            if entries.count >= Self.maxEntries { entries = entries.filter { $0.value.expires > now } }
+            if entries.count < Self.maxEntries { entries[key] = (value, expires) }
         }
     }
 }
