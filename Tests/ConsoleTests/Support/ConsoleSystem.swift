@@ -26,14 +26,15 @@ struct ConsoleSystem: Sendable {
     /// Runs `test` with the three started; `insecureCookies` as scripts/dev and the browser test run it.
     static func run(insecureCookies: Bool = true, _ test: @Sendable (ConsoleSystem) async throws -> Void) async throws {
         let clock = ManualClock(Date())
-        try await withLiveApp(environment: ["TIERDESK_RATE_LIMIT_PER_MINUTE": "100000"], IntakeApp.buildApplication) { intake in
-            try await withLiveApp(TierQueueApp.buildApplication) { tierQueue in
+        try await withLiveApp(as: .intake, environment: ["TIERDESK_RATE_LIMIT_PER_MINUTE": "100000"], IntakeApp.buildApplication) { intake in
+            try await withLiveApp(as: .tierQueue, TierQueueApp.buildApplication) { tierQueue in
                 let environment = [
                     "TIERDESK_CONSOLE_SECRET": secret, "TIERDESK_INTAKE_URL": "http://127.0.0.1:\(intake.port!)",
                     "TIERDESK_TIER_QUEUE_URL": "http://127.0.0.1:\(tierQueue.port!)",
                     "TIERDESK_CONSOLE_INSECURE_COOKIES": insecureCookies ? "true" : "false",
                 ]
-                try await withLiveApp(environment: environment, { try await ConsoleApp.buildApplication(reader: $0, clock: clock) }) { console in
+                try await withLiveApp(as: .console, environment: environment, { try await ConsoleApp.buildApplication(reader: $0, clock: clock) }) {
+                    console in
                     try await test(ConsoleSystem(console: console, intake: intake, tierQueue: tierQueue, clock: clock))
                 }
             }

@@ -17,7 +17,8 @@ struct EvaluationQuery: Decodable, Sendable {
         try await TestDatabase.withClient { client in
             var ids: [String: UUID] = [:]
             for article in try Intake.demoArticles() {
-                ids[article.slug!] = try #require(try await KnowledgeBaseStore().publish(article, on: client, now: Date(), logger: TestDatabase.logger))
+                let id: UUID = try #require(try await KnowledgeBaseStore().publish(article, on: client, now: Date(), logger: TestDatabase.logger))
+                ids[article.slug!] = id
             }
             let slugs = ids
             try await withLiveApp(environment: ["TIERDESK_RATE_LIMIT_PER_MINUTE": "100000"], IntakeApp.buildApplication) { http in

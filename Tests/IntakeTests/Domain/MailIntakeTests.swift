@@ -11,7 +11,7 @@ import TierdeskTestSupport
     func mailIntake(_ db: StoreFixture) -> MailIntake {
         MailIntake(
             intake: TicketIntake(tickets: db.store, requesters: RequesterStore()), tickets: db.store, messages: EmailMessageStore(),
-            requesterTokenKey: RequesterTokenKey(secret: TestCredentials.secret))
+            requesterTokenKey: RequesterTokenKey(secret: TestCredentials.secret), replyAddresses: ReplyAddress(secret: TestCredentials.secret))
     }
 
     func receive(_ db: StoreFixture, _ mail: InboundEmail, at now: Date = Date()) async throws -> InboundEmailResult {

@@ -15,7 +15,7 @@ import TierdeskTestSupport
 
     @Test func eachServiceHoldsOnlyTheKeysItUses() throws {
         let intake = try Self.configuration("intake", keys: [.requesterToken])
-        #expect(intake.keys.purposes == [.requesterToken, .mailReply] && intake.keys.requesterTokens != nil && intake.keys.sealing == nil)
+        #expect(intake.keys.purposes == [.requesterToken] && intake.keys.requesterTokens != nil && intake.keys.sealing == nil)
         // vendor-bridge seals vendors' secrets and can no longer mint a requester token.
         let bridge = try Self.configuration("vendor-bridge", keys: [.sealing])
         #expect(bridge.keys.purposes == [.sealing] && bridge.keys.sealing != nil && bridge.keys.requesterTokens == nil)
