@@ -455,7 +455,8 @@ struct AdminPages: Sendable {
             let name = "\(service.rawValue)-cursor"
             let letters = try await Pages.part("The dead letters of \(service.rawValue)", context) {
                 try await backend.page(
-                    DeadLetter.self, service, "/v1/admin/dead-letters", limit: Pages.pageSize, cursor: Pages.cursor(request, name), token: context.session.token)
+                    DeadLetter.self, service, "/v1/admin/dead-letters", limit: Pages.pageSize, cursor: Pages.cursor(request, name), token: context.session.token
+                )
             }
             let row = { (letter: DeadLetter) -> HTML in
                 """

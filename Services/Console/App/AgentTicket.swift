@@ -186,7 +186,9 @@ extension AgentConsole {
                         handOff: handOff.filter { !$0.value.isEmpty }.isEmpty ? nil : handOff.filter { !$0.value.isEmpty }))
                 return Pages.redirect("/agent/", notice: moved.tier.map(Notice.escalated))
             case "resolve":
-                let article = try FormValue.flag(form["publish"], "Publish") ? ResolveRequest.Article(title: form["articleTitle"] ?? "", body: form["articleBody"] ?? "") : nil
+                let article =
+                    try FormValue.flag(form["publish"], "Publish")
+                    ? ResolveRequest.Article(title: form["articleTitle"] ?? "", body: form["articleBody"] ?? "") : nil
                 let code: ResolutionCode = try FormValue.choice(form["code"], "How it was resolved")
                 _ = try await backend.raw(
                     .POST, .tierQueue, "/v1/tickets/\(id)/resolve", token: token,

@@ -74,7 +74,9 @@ struct Backend: Sendable {
     }
 
     /// One page of a list: `path` (its own query kept) with `limit` and the `cursor` of the page before.
-    func page<Item: Sendable & Codable & Equatable>(_ type: Item.Type, _ service: Service, _ path: String, limit: Int, cursor: String?, token: String?) async throws -> Page<Item> {
+    func page<Item: Sendable & Codable & Equatable>(_ type: Item.Type, _ service: Service, _ path: String, limit: Int, cursor: String?, token: String?)
+        async throws -> Page<Item>
+    {
         var address = path + (!path.contains("?") ? "?" : path.hasSuffix("?") ? "" : "&") + "limit=\(limit)"
         if let cursor { address += "&cursor=" + (cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
         return try await get(Page<Item>.self, service, address, token: token)
