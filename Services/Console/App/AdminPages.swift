@@ -9,24 +9,23 @@ struct AdminPages: Sendable {
     let backend: Backend
 
     func addRoutes(to groups: RouteGroups) {
-        let admin = groups.admin
-        admin.get(use: home)
-        admin.get("agents", use: agents)
-        admin.post("agents", use: createAgent)
-        admin.post("agents/{id}/{action}", use: changeAgent)
-        admin.get("rules", use: rules)
-        admin.post("rules", use: createRule)
-        admin.post("rules/{id}/delete", use: deleteRule)
-        admin.post("rules/test", use: testRule)
-        admin.get("vendors", use: vendors)
-        admin.post("vendors", use: createVendor)
-        admin.get("vendors/{id}", use: vendor)
-        admin.post("vendors/{id}", use: saveVendor)
-        admin.post("vendors/{id}/api-key", use: rotateVendorKey)
-        admin.post("vendors/{id}/standing", use: changeVendorStanding)
-        admin.post("deliveries/{id}/redeliver", use: redeliver)
-        admin.get("dead-letters", use: deadLetters)
-        admin.post("dead-letters/{service}/{id}/retry", use: retry)
+        groups.admin.get(use: home)
+        groups.admin.get("agents", use: agents)
+        groups.admin.post("agents", use: createAgent)
+        groups.admin.post("agents/{id}/{action}", use: changeAgent)
+        groups.admin.get("rules", use: rules)
+        groups.admin.post("rules", use: createRule)
+        groups.admin.post("rules/{id}/delete", use: deleteRule)
+        groups.admin.post("rules/test", use: testRule)
+        groups.admin.get("vendors", use: vendors)
+        groups.admin.post("vendors", use: createVendor)
+        groups.admin.get("vendors/{id}", use: vendor)
+        groups.admin.post("vendors/{id}", use: saveVendor)
+        groups.admin.post("vendors/{id}/api-key", use: rotateVendorKey)
+        groups.admin.post("vendors/{id}/standing", use: changeVendorStanding)
+        groups.admin.post("deliveries/{id}/redeliver", use: redeliver)
+        groups.admin.get("dead-letters", use: deadLetters)
+        groups.admin.post("dead-letters/{service}/{id}/retry", use: retry)
     }
 
     static let menu: HTML = """

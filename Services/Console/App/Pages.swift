@@ -190,7 +190,7 @@ enum Notice: Equatable, Sendable {
         case .claimed: "The ticket is yours."
         case .commented: "Comment added."
         case .resolved: "Resolved."
-        case .resolvedAndPublished: "Resolved, and the article is published."
+        case .resolvedAndPublished: "Resolved, and the article is written: level 3's is published, levels 1 and 2 write a draft for level 3 to review."
         case .pending: "The ticket waits: its SLA clock is paused."
         case .handedOver: "Handed over."
         case .swarming: "They are in the swarm."
