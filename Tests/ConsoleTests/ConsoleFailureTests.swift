@@ -65,6 +65,19 @@ import TierdeskTestSupport
         }
     }
 
+    @Test(.freshDatabase) func theTicketPageSaysWhenTriagesProblemLookupFailed() async throws {
+        try await ConsoleSystem.run { system in
+            let ticket = try await system.ticket()
+            let admin = system.browser()
+            try await admin.signIn(TestCredentials.adminToken)
+            let page = try await admin.get("/agent/tickets/\(ticket.id)")
+            #expect(page.status == .ok && page.text.contains("id=\"ticket-ref\""), "the rest of the page shows")
+            #expect(page.text.contains("The linked problem cannot be shown: triage did not answer in time."))
+            #expect(!page.text.contains("The suggested articles cannot be shown"), "intake answered")
+            #expect(system.log.entries.contains { $0.message.contains("lacks parts") && $0.metadata["unavailable"] == "[\"problem\"]" })
+        }
+    }
+
     @Test(.freshDatabase) func aRevokedTokenEndsTheSessionAndSaysSo() async throws {
         try await ConsoleSystem.run { system in
             let (agent, token) = try await system.agent()

@@ -38,8 +38,18 @@ extension AgentConsole {
             "<li><a href=\"/agent/tickets/\(other.id)\">\(other.reference)</a> \(other.subject) <span class=\"tag\">\(Pages.label(other.status))</span></li>"
         }
         let suggested = (detail.suggestedArticles ?? []).map { article -> HTML in "<li><a href=\"/kb/\(article.id)\">\(article.title)</a></li>" }
+        // What tier-queue could not get from its peers is said, not left out.
+        let unavailable = Set(detail.work?.unavailable ?? [])
+        if !unavailable.isEmpty {
+            context.logger.notice("the ticket page lacks parts tier-queue could not get", metadata: ["unavailable": "\(unavailable.sorted())"])
+        }
         var problem: HTML = ""
-        if let linked = detail.work?.problem {
+        if unavailable.contains("problem") {
+            problem = """
+                <section id="problem" aria-labelledby="problem-title"><h2 id="problem-title">Linked problem</h2>\
+                <p class="error part-error" role="alert">The linked problem cannot be shown: triage did not answer in time. Reload to try again.</p></section>
+                """
+        } else if let linked = detail.work?.problem {
             problem = """
                 <section id="problem" aria-labelledby="problem-title"><h2 id="problem-title">Linked problem</h2><p>\(linked.title)</p>\
                 \(linked.workaround.map { "<p class=\"workaround\"><strong>Workaround:</strong> \($0)</p>" as HTML } ?? "")</section>
@@ -74,7 +84,9 @@ extension AgentConsole {
             <h2>Description</h2><p class="message" id="description">\(ticket.description)</p>
             \(sla)\(question)\(problem)
             <section id="requester-history" aria-labelledby="rh-title"><h2 id="rh-title">The requester's other tickets</h2><ul>\(others)</ul></section>
-            <section id="suggested-articles" aria-labelledby="sa-title"><h2 id="sa-title">Suggested articles</h2><ul class="articles">\(suggested)</ul></section>
+            <section id="suggested-articles" aria-labelledby="sa-title"><h2 id="sa-title">Suggested articles</h2>\
+            \(unavailable.contains("suggestedArticles") ? "<p class=\"error part-error\" role=\"alert\">The suggested articles cannot be shown: intake did not answer in time.</p>" as HTML : "")\
+            <ul class="articles">\(suggested)</ul></section>
             <h2>History</h2><ol id="history" class="history">\(history)</ol>
             \(forms(for: ticket, contracts: try await contracts, colleagues: try await colleagues, context: context))
             """
