@@ -42,7 +42,7 @@ struct Portal: Sendable {
         var results: HTML = ""
         if !query.trimmingCharacters(in: .whitespaces).isEmpty {
             let searched = try await Pages.part("The search", context) { try await search(String(query.prefix(200))) }
-            results = Pages.show(searched, "The knowledge base's answer", context) { found in
+            results = Pages.show(searched, "The search", context) { found in
                 found.isEmpty
                     ? "<p id=\"no-results\">Nothing in the knowledge base matches “\(query)”. <a href=\"/tickets/new?subject=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")\" id=\"file-instead\">File a ticket</a> and the help desk will answer.</p>"
                     : "<h2>Articles</h2>\(Self.articleList(found, id: "results"))<p>Not what you need? <a href=\"/tickets/new\" id=\"file-instead\">File a ticket</a>.</p>"
