@@ -426,14 +426,20 @@ enum RouteExpansion {
         }
     }
 
-    /// The paths the console's routers name (`router.get("agent/tickets/{id}")`), each `{parameter}` filled in.
+    /// The paths the console's router and route groups name (`router.get("health/live")`,
+    /// `groups.agent.get("tickets/{id}")` under `/agent`), each `{parameter}` filled in.
     static func consolePages() throws -> [String] {
         let folder = ComposeTests.root.appendingPathComponent("Services/Console/App")
         let files = try #require(FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil))
+        // `RouteGroups`' prefixes.
+        let prefixes = ["open": "", "agent": "agent", "agentOnly": "agent", "admin": "admin", "vendor": "vendor", "requester": "t"]
         var pages = Set<String>()
         for case let file as URL in files where file.pathExtension == "swift" {
-            for match in try String(contentsOf: file, encoding: .utf8).matches(of: /router\.(?:get|post|put|patch|delete)\("([^"]*)"/) {
-                let segments = match.1.split(separator: "/").map { $0.hasPrefix("{") ? "4f6c2a9e-0d3b-4c7a-9b1e-5a8d2c7f3e10" : String($0) }
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for match in text.matches(of: /(?:router|groups\.(\w+))\.(?:get|post|put|patch|delete)\((?:"([^"]*)")?/) {
+                let prefix = try match.1.map { try #require(prefixes[String($0)], "a route group the test knows: \($0)") } ?? ""
+                let path = prefix + "/" + (match.2.map(String.init) ?? "")
+                let segments = path.split(separator: "/").map { $0.hasPrefix("{") ? "4f6c2a9e-0d3b-4c7a-9b1e-5a8d2c7f3e10" : String($0) }
                 pages.insert("/" + segments.joined(separator: "/"))
             }
         }

@@ -8,27 +8,25 @@ import TierdeskModels
 struct AdminPages: Sendable {
     let backend: Backend
 
-    func addRoutes(to router: Router<ConsoleContext>) {
-        router.get("admin", use: home)
-        router.get("admin/agents", use: agents)
-        router.post("admin/agents", use: createAgent)
-        router.post("admin/agents/{id}/{action}", use: changeAgent)
-        router.get("admin/rules", use: rules)
-        router.post("admin/rules", use: createRule)
-        router.post("admin/rules/{id}/delete", use: deleteRule)
-        router.post("admin/rules/test", use: testRule)
-        router.get("admin/vendors", use: vendors)
-        router.post("admin/vendors", use: createVendor)
-        router.get("admin/vendors/{id}", use: vendor)
-        router.post("admin/vendors/{id}", use: saveVendor)
-        router.post("admin/vendors/{id}/api-key", use: rotateVendorKey)
-        router.post("admin/vendors/{id}/standing", use: changeVendorStanding)
-        router.post("admin/deliveries/{id}/redeliver", use: redeliver)
-        router.get("admin/dead-letters", use: deadLetters)
-        router.post("admin/dead-letters/{service}/{id}/retry", use: retry)
+    func addRoutes(to groups: RouteGroups) {
+        groups.admin.get(use: home)
+        groups.admin.get("agents", use: agents)
+        groups.admin.post("agents", use: createAgent)
+        groups.admin.post("agents/{id}/{action}", use: changeAgent)
+        groups.admin.get("rules", use: rules)
+        groups.admin.post("rules", use: createRule)
+        groups.admin.post("rules/{id}/delete", use: deleteRule)
+        groups.admin.post("rules/test", use: testRule)
+        groups.admin.get("vendors", use: vendors)
+        groups.admin.post("vendors", use: createVendor)
+        groups.admin.get("vendors/{id}", use: vendor)
+        groups.admin.post("vendors/{id}", use: saveVendor)
+        groups.admin.post("vendors/{id}/api-key", use: rotateVendorKey)
+        groups.admin.post("vendors/{id}/standing", use: changeVendorStanding)
+        groups.admin.post("deliveries/{id}/redeliver", use: redeliver)
+        groups.admin.get("dead-letters", use: deadLetters)
+        groups.admin.post("dead-letters/{service}/{id}/retry", use: retry)
     }
-
-    static func signInFirst() -> Response { Pages.redirect("/signin", error: "Sign in with the admin token first.") }
 
     static let menu: HTML = """
         <nav aria-label="Administration" class="subnav"><a href="/admin/agents">Agents</a> <a href="/admin/rules">Triage rules</a> \
@@ -43,23 +41,22 @@ struct AdminPages: Sendable {
     }
 
     @Sendable func home(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         return Pages.page("Administration", context, "<h1>Administration</h1>\(Self.menu)").response()
     }
 
     // MARK: Agents
 
     @Sendable func agents(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         let (notice, error) = Pages.notices(request, context)
-        return try await agentsPage(context, notice: notice, error: error)
+        return try await agentsPage(context, cursor: Pages.cursor(request), more: request, notice: notice, error: error)
     }
 
     /// The agents page; a token just issued is shown on it once, in the answer to the form that issued
     /// it: never in an address, where it would stay in the browser's history and the servers' logs.
-    func agentsPage(_ context: ConsoleContext, notice: String? = nil, error: String? = nil, token: (name: String, token: String)? = nil) async throws
-        -> Response
-    {
+    func agentsPage(
+        _ context: ConsoleContext, cursor: String? = nil, more request: Request? = nil, notice: String? = nil, error: String? = nil,
+        token: (name: String, token: String)? = nil
+    ) async throws -> Response {
         var issued: HTML = ""
         if let token {
             issued = """
@@ -67,8 +64,8 @@ struct AdminPages: Sendable {
                 <p>Shown this once: give it to them now. It rests only as a hash.</p><p><code>\(token.token)</code></p></section>
                 """
         }
-        let all = (try? await backend.get(Page<Agent>.self, .tierQueue, "/v1/agents?limit=200", token: context.session.token).items) ?? []
-        let rows = all.map { agent -> HTML in
+        let page = try await backend.page(Agent.self, .tierQueue, "/v1/agents", limit: Pages.pageSize, cursor: cursor, token: context.session.token)
+        let rows = page.items.map { agent -> HTML in
             """
             <tr><td>\(agent.name)</td><td>\(agent.email)</td><td>\(agent.tiers.map { String($0.rawValue) }.joined(separator: ", "))</td>
             <td>\(agent.skills.joined(separator: ", "))</td><td>\(agent.wipLimit)</td><td>\(agent.active ? "active" : "deactivated")</td>
@@ -82,6 +79,7 @@ struct AdminPages: Sendable {
             <h1>Agents</h1>\(Self.menu)\(issued)
             <table id="agents"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Levels</th><th scope="col">Skills</th>
             <th scope="col">WIP limit</th><th scope="col">Standing</th><th scope="col">Actions</th></tr></thead><tbody>\(rows)</tbody></table>
+            \(request.map { Pages.more($0, next: page.nextCursor) } ?? Pages.more("/admin/agents", next: page.nextCursor))
             <form method="post" action="/admin/agents" id="new-agent">\(Pages.csrf(context))<h2>New agent</h2>
             <label for="agent-name">Name</label><input type="text" id="agent-name" name="name" required maxlength="200">
             <label for="agent-email">Email</label><input type="email" id="agent-email" name="email" required>
@@ -94,23 +92,21 @@ struct AdminPages: Sendable {
     }
 
     @Sendable func createAgent(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         let form = context.form
-        let input = CreateAgentRequest(
-            name: form["name"] ?? "", email: form["email"] ?? "", tiers: (Self.list(form["tiers"]) ?? []).compactMap { Int($0) },
-            skills: Self.list(form["skills"]), wipLimit: form["wipLimit"].flatMap { Int($0) })
-        return try await Pages.attempt(orBackTo: "/admin/agents") {
+        return try await Pages.attempt(orBackTo: "/admin/agents", context) {
+            let input = CreateAgentRequest(
+                name: form["name"] ?? "", email: form["email"] ?? "", tiers: try FormValue.numbers(form["tiers"], "Each level"),
+                skills: Self.list(form["skills"]), wipLimit: try FormValue.number(form["wipLimit"], "The WIP limit"))
             let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents", token: context.session.token, body: input)
             return try await agentsPage(context, notice: "\(agent.name) is created.", token: (agent.name, agent.token ?? ""))
         }
     }
 
     @Sendable func changeAgent(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self), let action = context.parameters.get("action") else {
             return Pages.redirect("/admin/agents")
         }
-        return try await Pages.attempt(orBackTo: "/admin/agents") {
+        return try await Pages.attempt(orBackTo: "/admin/agents", context) {
             if action == "token" {
                 let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents/\(id)/token", token: context.session.token, body: NoBody?.none)
                 return try await agentsPage(
@@ -124,14 +120,15 @@ struct AdminPages: Sendable {
     // MARK: Rules
 
     @Sendable func rules(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         let (notice, error) = Pages.notices(request, context)
-        return try await rulesPage(context, notice: notice, error: error, explanation: "")
+        return try await rulesPage(context, cursor: Pages.cursor(request), more: request, notice: notice, error: error, explanation: "")
     }
 
-    func rulesPage(_ context: ConsoleContext, notice: String? = nil, error: String? = nil, explanation: HTML) async throws -> Response {
-        let all = (try? await backend.get(Page<TriageRule>.self, .triage, "/v1/rules?limit=200", token: context.session.token).items) ?? []
-        let rows = all.map { rule -> HTML in
+    func rulesPage(
+        _ context: ConsoleContext, cursor: String? = nil, more request: Request? = nil, notice: String? = nil, error: String? = nil, explanation: HTML
+    ) async throws -> Response {
+        let page = try await backend.page(TriageRule.self, .triage, "/v1/rules", limit: Pages.pageSize, cursor: cursor, token: context.session.token)
+        let rows = page.items.map { rule -> HTML in
             let match = [
                 rule.match.keywords.map { "keywords: " + $0.joined(separator: ", ") },
                 rule.match.categories.map { "categories: " + $0.joined(separator: ", ") },
@@ -152,6 +149,7 @@ struct AdminPages: Sendable {
             <h1>Triage rules</h1>\(Self.menu)
             <table id="rules"><thead><tr><th scope="col">Order</th><th scope="col">Name</th><th scope="col">Matches</th><th scope="col">Routes to</th>
             <th scope="col">Actions</th></tr></thead><tbody>\(rows)</tbody></table>
+            \(request.map { Pages.more($0, next: page.nextCursor) } ?? Pages.more("/admin/rules", next: page.nextCursor))
             <form method="post" action="/admin/rules" id="new-rule">\(Pages.csrf(context))<h2>New rule</h2>
             <label for="rule-name">Name</label><input type="text" id="rule-name" name="name" required maxlength="200">
             <label for="rule-position">Order (lower first)</label><input type="text" id="rule-position" name="position" inputmode="numeric">
@@ -190,32 +188,29 @@ struct AdminPages: Sendable {
     }
 
     @Sendable func createRule(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         let form = context.form
-        let input = RuleRequest(
-            name: form["name"] ?? "", position: form["position"].flatMap { Int($0) },
-            match: RuleMatch(keywords: Self.list(form["keywords"]), categories: Self.list(form["categories"])),
-            route: RuleRoute(tier: form["tier"].flatMap { Int($0) }, category: form["category"]?.nilIfEmpty))
-        return try await Pages.attempt(orBackTo: "/admin/rules") {
+        return try await Pages.attempt(orBackTo: "/admin/rules", context) {
+            let input = RuleRequest(
+                name: form["name"] ?? "", position: try FormValue.number(form["position"], "The order"),
+                match: RuleMatch(keywords: Self.list(form["keywords"]), categories: Self.list(form["categories"])),
+                route: RuleRoute(tier: try FormValue.number(form["tier"], "The level", in: 1...3), category: form["category"]?.nilIfEmpty))
             _ = try await backend.raw(.POST, .triage, "/v1/rules", token: context.session.token, body: input)
             return Pages.redirect("/admin/rules", notice: .ruleCreated)
         }
     }
 
     @Sendable func deleteRule(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/rules") }
-        return try await Pages.attempt(orBackTo: "/admin/rules") {
+        return try await Pages.attempt(orBackTo: "/admin/rules", context) {
             _ = try await backend.raw(.DELETE, .triage, "/v1/rules/\(id)", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/admin/rules", notice: .ruleDeleted)
         }
     }
 
     @Sendable func testRule(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         let form = context.form
         let draft = RuleTestRequest(subject: form["subject"] ?? "", description: form["description"] ?? "", requesterEmail: form["email"]?.nilIfEmpty)
-        return try await Pages.attempt(orBackTo: "/admin/rules") {
+        return try await Pages.attempt(orBackTo: "/admin/rules", context) {
             // A dry run changes nothing: its answer is the page itself.
             let decision = try await backend.send(TriageDecision.self, .POST, .triage, "/v1/rules/test", token: context.session.token, body: draft)
             return try await rulesPage(context, explanation: Self.explain(decision))
@@ -225,10 +220,10 @@ struct AdminPages: Sendable {
     // MARK: Vendors
 
     @Sendable func vendors(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         let (notice, error) = Pages.notices(request, context)
-        let all = (try? await backend.get(Page<Vendor>.self, .vendorBridge, "/v1/vendors?limit=200", token: context.session.token).items) ?? []
-        let rows = all.map { vendor -> HTML in
+        let page = try await backend.page(
+            Vendor.self, .vendorBridge, "/v1/vendors", limit: Pages.pageSize, cursor: Pages.cursor(request), token: context.session.token)
+        let rows = page.items.map { vendor -> HTML in
             let contract = vendor.contract
             return """
                 <tr><td><a href="/admin/vendors/\(vendor.id)">\(vendor.name)</a></td><td>\(vendor.categories.joined(separator: ", "))</td>
@@ -241,7 +236,7 @@ struct AdminPages: Sendable {
             """
             <h1>Vendors</h1>\(Self.menu)
             <table id="vendors"><thead><tr><th scope="col">Vendor</th><th scope="col">Covers</th><th scope="col">Acknowledge / resolve within</th>
-            <th scope="col">Webhook</th></tr></thead><tbody>\(rows)</tbody></table>
+            <th scope="col">Webhook</th></tr></thead><tbody>\(rows)</tbody></table>\(Pages.more(request, next: page.nextCursor))
             <p>Deactivated vendors are not listed; their pages stay at their addresses.</p>
             <form method="post" action="/admin/vendors" id="new-vendor">\(Pages.csrf(context))<h2>New vendor</h2>
             <label for="new-vendor-name">Name</label><input type="text" id="new-vendor-name" name="name" required maxlength="200">
@@ -265,16 +260,14 @@ struct AdminPages: Sendable {
     }
 
     /// A form's optional number of minutes: nil when left empty; a refusal to show when it is not a whole number.
-    static func minutes(_ text: String?, _ name: String) throws -> Int? {
-        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-        guard let minutes = Int(text) else { throw Backend.Failure(status: 422, detail: "\(name) must be a whole number of minutes, or empty.", fields: []) }
-        return minutes
+    static func minutes(_ text: String?, _ name: String) throws(Backend.Failure) -> Int? {
+        try FormValue.number(text, "\(name) (minutes)")
     }
 
     /// A vendor's contract from a form (`acknowledgeWithinMinutes`, `resolveWithinMinutes`, `time`, and
     /// the calendar's fields when there are any); the standard hours are left implicit.
     static func contract(_ form: [String: String]) throws -> VendorContract {
-        let time = form["time"].flatMap(VendorContract.Time.init(rawValue:)) ?? .business
+        let time: VendorContract.Time = try FormValue.choice(form["time"], "Counted in")
         let calendar = form["timeZone"] == nil ? nil : SettingsPages.calendar(form)
         return VendorContract(
             acknowledgeWithinMinutes: try minutes(form["acknowledgeWithinMinutes"], "Acknowledge within"),
@@ -283,9 +276,8 @@ struct AdminPages: Sendable {
     }
 
     @Sendable func createVendor(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         let form = context.form
-        return try await Pages.attempt(orBackTo: "/admin/vendors") {
+        return try await Pages.attempt(orBackTo: "/admin/vendors", context) {
             let input = CreateVendorRequest(
                 name: (form["name"] ?? "").trimmingCharacters(in: .whitespaces), webhookUrl: (form["webhookUrl"] ?? "").trimmingCharacters(in: .whitespaces),
                 categories: Self.list(form["categories"]) ?? [], products: Self.list(form["products"]), contract: try Self.contract(form))
@@ -295,23 +287,33 @@ struct AdminPages: Sendable {
     }
 
     @Sendable func vendor(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
         let (notice, error) = Pages.notices(request, context)
-        return try await vendorPage(context, id: id, notice: notice, error: error)
+        return try await vendorPage(context, id: id, request: request, notice: notice, error: error)
     }
 
     /// A vendor's page; an API key (and, on registration, the signing secret) just issued is shown on
     /// it once, in the answer to the form that issued it: never in an address (see `agentsPage`).
-    func vendorPage(_ context: ConsoleContext, id: UUID, notice: String? = nil, error: String? = nil, issued: Vendor? = nil) async throws -> Response {
-        guard let vendor = try? await backend.get(Vendor.self, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token) else {
+    func vendorPage(
+        _ context: ConsoleContext, id: UUID, request: Request? = nil, notice: String? = nil, error: String? = nil, issued: Vendor? = nil
+    ) async throws -> Response {
+        let (backend, token) = (backend, context.session.token)
+        let cursor = request.flatMap { Pages.cursor($0) }
+        // The deliveries and the scorecard are asked for beside the vendor; each may fail alone.
+        async let deliveries = Pages.part("The webhook deliveries", context) {
+            try await backend.page(WebhookDelivery.self, .vendorBridge, "/v1/vendors/\(id)/deliveries", limit: Pages.pageSize, cursor: cursor, token: token)
+        }
+        async let card = Pages.part("The scorecard", context) {
+            try await backend.get(VendorScorecard.self, .vendorBridge, "/v1/vendors/\(id)/scorecard", token: token)
+        }
+        let vendor: Vendor
+        do {
+            vendor = try await backend.get(Vendor.self, .vendorBridge, "/v1/vendors/\(id)", token: token)
+        } catch let failure as Backend.Failure where failure.kind == .notFound {
+            failure.log("the vendor", logger: context.logger)
             return Pages.error(status: .notFound, title: "Not found", detail: "No such vendor.")
         }
-        let deliveries =
-            (try? await backend.get(Page<WebhookDelivery>.self, .vendorBridge, "/v1/vendors/\(id)/deliveries?limit=50", token: context.session.token).items)
-            ?? []
-        let card = try? await backend.get(VendorScorecard.self, .vendorBridge, "/v1/vendors/\(id)/scorecard", token: context.session.token)
-        let rows = deliveries.map { delivery -> HTML in
+        let row = { (delivery: WebhookDelivery) -> HTML in
             let last = delivery.attempts.last
             return """
                 <tr><td>\(delivery.createdAt)</td><td>\(delivery.type)</td><td>\(delivery.status.rawValue)</td><td>\(delivery.attempts.count)</td>
@@ -329,14 +331,20 @@ struct AdminPages: Sendable {
                 <dl class="facts"><dt>API key</dt><dd><code id="issued-api-key">\(key)</code></dd>\(secret)</dl></section>
                 """
         }
-        var scorecard: HTML = ""
-        if let card {
-            scorecard = """
-                <h2>Scorecard, last 30 days</h2><dl class="facts" id="scorecard"><dt>Cases</dt><dd>\(card.cases)</dd>
-                <dt>Acknowledged on time</dt><dd>\(ReportsPage.percent(card.acknowledge.onTimeShare))</dd>
-                <dt>Resolved on time</dt><dd>\(ReportsPage.percent(card.resolve.onTimeShare))</dd>
-                <dt>Reopened</dt><dd>\(ReportsPage.percent(card.reopenRate))</dd><dt>Overdue now</dt><dd>\(card.overdueNow)</dd></dl>
-                """
+        let scorecard = Pages.show(try await card, "The scorecard", context) { card in
+            """
+            <h2>Scorecard, last 30 days</h2><dl class="facts" id="scorecard"><dt>Cases</dt><dd>\(card.cases)</dd>
+            <dt>Acknowledged on time</dt><dd>\(ReportsPage.percent(card.acknowledge.onTimeShare))</dd>
+            <dt>Resolved on time</dt><dd>\(ReportsPage.percent(card.resolve.onTimeShare))</dd>
+            <dt>Reopened</dt><dd>\(ReportsPage.percent(card.reopenRate))</dd><dt>Overdue now</dt><dd>\(card.overdueNow)</dd></dl>
+            """
+        }
+        let deliveryTable = Pages.show(try await deliveries, "The webhook deliveries", context) { page in
+            """
+            <table id="deliveries"><thead><tr><th scope="col">Written</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempts</th>
+            <th scope="col">Last answer</th><th scope="col">Actions</th></tr></thead><tbody>\(page.items.map(row))</tbody></table>\
+            \(request.map { Pages.more($0, next: page.nextCursor) } ?? Pages.more("/admin/vendors/\(id.uuidString.lowercased())", next: page.nextCursor))
+            """
         }
         return Pages.page(
             vendor.name, context, notice: notice, error: error,
@@ -346,8 +354,7 @@ struct AdminPages: Sendable {
             \(vendor.previousKeyValidUntil.map { "<dt>The previous API key works until</dt><dd>\($0)</dd>" as HTML } ?? "")</dl>
             \(scorecard)\(Self.vendorForms(vendor, context))
             <h2>Webhook deliveries</h2>
-            <table id="deliveries"><thead><tr><th scope="col">Written</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempts</th>
-            <th scope="col">Last answer</th><th scope="col">Actions</th></tr></thead><tbody>\(rows)</tbody></table>
+            \(deliveryTable)
             """
         ).response()
     }
@@ -394,11 +401,10 @@ struct AdminPages: Sendable {
     }
 
     @Sendable func saveVendor(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
         let back = "/admin/vendors/\(id.uuidString.lowercased())"
         let form = context.form
-        return try await Pages.attempt(orBackTo: back) {
+        return try await Pages.attempt(orBackTo: back, context) {
             let change = UpdateVendorRequest(
                 webhookUrl: (form["webhookUrl"] ?? "").trimmingCharacters(in: .whitespaces), categories: Self.list(form["categories"]) ?? [],
                 products: Self.list(form["products"]) ?? [], contract: try Self.contract(form))
@@ -408,10 +414,9 @@ struct AdminPages: Sendable {
     }
 
     @Sendable func rotateVendorKey(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
         let form = context.form
-        return try await Pages.attempt(orBackTo: "/admin/vendors/\(id.uuidString.lowercased())") {
+        return try await Pages.attempt(orBackTo: "/admin/vendors/\(id.uuidString.lowercased())", context) {
             let input = RotateVendorKeyRequest(overlapMinutes: try Self.minutes(form["overlapMinutes"], "The overlap"))
             let rotated = try await backend.send(Vendor.self, .POST, .vendorBridge, "/v1/vendors/\(id)/api-key", token: context.session.token, body: input)
             let until = rotated.previousKeyValidUntil.map { "works until \(HTML.readable($0))" } ?? "stops working now"
@@ -420,21 +425,19 @@ struct AdminPages: Sendable {
     }
 
     @Sendable func changeVendorStanding(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
         let back = "/admin/vendors/\(id.uuidString.lowercased())"
-        let active = context.form["active"] == "true"
-        return try await Pages.attempt(orBackTo: back) {
+        return try await Pages.attempt(orBackTo: back, context) {
+            let active = try FormValue.flag(context.form["active"], "Active")
             _ = try await backend.raw(.PATCH, .vendorBridge, "/v1/vendors/\(id)", token: context.session.token, body: UpdateVendorRequest(active: active))
             return Pages.redirect(back, notice: active ? .vendorReactivated : .vendorDeactivated)
         }
     }
 
     @Sendable func redeliver(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vendors") }
         let back = context.form["vendor"].flatMap(UUID.init(uuidString:)).map { "/admin/vendors/\($0.uuidString.lowercased())" } ?? "/admin/vendors"
-        return try await Pages.attempt(orBackTo: back) {
+        return try await Pages.attempt(orBackTo: back, context) {
             _ = try await backend.raw(.POST, .vendorBridge, "/v1/deliveries/\(id)/redeliver", token: context.session.token, body: NoBody?.none)
             return Pages.redirect(back, notice: .webhookQueued)
         }
@@ -445,34 +448,40 @@ struct AdminPages: Sendable {
     static let services: [Backend.Service] = [.intake, .triage, .tierQueue, .vendorBridge]
 
     @Sendable func deadLetters(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         let (notice, error) = Pages.notices(request, context)
         var sections: [HTML] = []
         for service in Self.services {
-            let letters = (try? await backend.get(Page<DeadLetter>.self, service, "/v1/admin/dead-letters?limit=50", token: context.session.token).items) ?? []
-            let rows = letters.map { letter -> HTML in
+            let name = "\(service.rawValue)-cursor"
+            let letters = try await Pages.part("The dead letters of \(service.rawValue)", context) {
+                try await backend.page(
+                    DeadLetter.self, service, "/v1/admin/dead-letters", limit: Pages.pageSize, cursor: Pages.cursor(request, name), token: context.session.token
+                )
+            }
+            let row = { (letter: DeadLetter) -> HTML in
                 """
                 <tr><td>\(letter.deadAt)</td><td>\(letter.eventType)</td><td>\(letter.destination)</td><td>\(letter.attempts)</td><td>\(letter.lastError)</td>
                 <td><form method="post" action="/admin/dead-letters/\(service.rawValue)/\(letter.eventId)/retry" class="inline">\(Pages.csrf(context))
                 <button type="submit">Retry</button></form></td></tr>
                 """
             }
-            sections.append(
+            let table = Pages.show(letters, "The dead letters of \(service.rawValue)", context) { page in
                 """
-                <h2>\(service.rawValue)</h2><table><thead><tr><th scope="col">Dead since</th><th scope="col">Event</th><th scope="col">To</th>
+                <table id="dead-letters-\(service.rawValue)"><thead><tr><th scope="col">Dead since</th><th scope="col">Event</th><th scope="col">To</th>
                 <th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Actions</th></tr></thead>
-                <tbody>\(rows.isEmpty ? ["<tr><td colspan=\"6\">None.</td></tr>"] : rows)</tbody></table>
-                """)
+                <tbody>\(page.items.isEmpty ? ["<tr><td colspan=\"6\">None.</td></tr>"] : page.items.map(row))</tbody></table>\
+                \(Pages.more(request, name, next: page.nextCursor))
+                """
+            }
+            sections.append("<h2>\(service.rawValue)</h2>\(table)")
         }
         return Pages.page("Dead letters", context, notice: notice, error: error, "<h1>Dead letters</h1>\(Self.menu)\(sections)").response()
     }
 
     @Sendable func retry(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return Self.signInFirst() }
         guard let name = context.parameters.get("service"), let service = Backend.Service(rawValue: name),
             let id = context.parameters.get("id", as: UUID.self)
         else { return Pages.redirect("/admin/dead-letters") }
-        return try await Pages.attempt(orBackTo: "/admin/dead-letters") {
+        return try await Pages.attempt(orBackTo: "/admin/dead-letters", context) {
             _ = try await backend.raw(.POST, service, "/v1/admin/dead-letters/\(id)/retry", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/admin/dead-letters", notice: .deadLetterQueued)
         }

@@ -9,16 +9,26 @@ import TierdeskModels
 struct AgentConsole: Sendable {
     let backend: Backend
     let sessions: Sessions
+    /// An agent's levels by its token's hash, for as long as the services remember a token (5 s by
+    /// the console's clock): the queue page and its live refresh would otherwise ask tier-queue for
+    /// them on every load.
+    let levelsByToken: TimedCache<Data, [Tier]>
 
-    func addRoutes(to router: Router<ConsoleContext>) {
-        router.get("signin", use: signInPage)
-        router.post("signin", use: signIn)
-        router.post("signout", use: signOut)
-        router.get("agent", use: queues)
-        router.get("agent/queue.json", use: queueData)
-        router.post("agent/claim", use: claim)
-        router.get("agent/tickets/{id}", use: ticket)
-        router.post("agent/tickets/{id}/{action}", use: act)
+    init(backend: Backend, sessions: Sessions) {
+        self.backend = backend
+        self.sessions = sessions
+        levelsByToken = TimedCache(clock: sessions.clock)
+    }
+
+    func addRoutes(to groups: RouteGroups) {
+        groups.open.get("signin", use: signInPage)
+        groups.open.post("signin", use: signIn)
+        groups.open.post("signout", use: signOut)
+        groups.agent.get(use: queues)
+        groups.agent.get("queue.json", use: queueData)
+        groups.agentOnly.post("claim", use: claim)
+        groups.agent.get("tickets/{id}", use: ticket)
+        groups.agent.post("tickets/{id}/{action}", use: act)
     }
 
     @Sendable func signInPage(request: Request, context: ConsoleContext) async throws -> HTML {
@@ -54,7 +64,9 @@ struct AgentConsole: Sendable {
             case .requester:
                 return Pages.redirect("/signin", error: "Requesters follow their ticket through its link; this form is for staff and vendors.")
             }
-        } catch {
+        } catch let failure as Backend.Failure {
+            failure.log("sign-in", logger: context.logger)
+            guard failure.status == 401 || failure.status == 403 else { return Pages.redirect("/signin", error: failure.shown) }
             return Pages.redirect("/signin", error: "That token is not accepted.")
         }
         var response = Pages.redirect(target)
@@ -70,25 +82,15 @@ struct AgentConsole: Sendable {
         return response
     }
 
-    /// An agent's levels by its token's hash, for as long as the services remember a token (5 s):
-    /// the queue page and its live refresh would otherwise ask tier-queue for them on every load.
-    static let levelsByToken = TimedCache<Data, [Tier]>()
-
     /// The agent's levels: its own, or all three for the admin.
-    func levels(_ context: ConsoleContext) async throws -> [Tier]? {
-        switch context.session.role {
-        case .agent?:
-            let key = Secrets.hash(context.session.token ?? "")
-            if let levels = Self.levelsByToken.value(for: key) { return levels }
-            let levels = try await backend.get(Agent.self, .tierQueue, "/v1/agents/me", token: context.session.token).tiers.sorted()
-            Self.levelsByToken.remember(levels, for: key, lifetime: .seconds(5))
-            return levels
-        case .admin?: return Tier.agentTiers
-        default: return nil
-        }
+    func levels(_ context: ConsoleContext) async throws -> [Tier] {
+        guard context.session.role == .agent else { return Tier.agentTiers }
+        let key = Secrets.hash(context.session.token ?? "")
+        if let levels = levelsByToken.value(for: key) { return levels }
+        let levels = try await backend.get(Agent.self, .tierQueue, "/v1/agents/me", token: context.session.token).tiers.sorted()
+        levelsByToken.remember(levels, for: key, lifetime: .seconds(5))
+        return levels
     }
-
-    static func signInFirst() -> Response { Pages.redirect("/signin", error: "Sign in with an agent token first.") }
 
     /// SLA time left as the queue shows it: a countdown and its state (on track, warning, breached).
     static func sla(_ due: Date?, now: Date) -> HTML {
@@ -120,45 +122,65 @@ struct AgentConsole: Sendable {
         "<thead><tr><th scope=\"col\">Ticket</th><th scope=\"col\">Subject</th><th scope=\"col\">Priority</th><th scope=\"col\">Category</th><th scope=\"col\">SLA</th></tr></thead>"
 
     @Sendable func queues(request: Request, context: ConsoleContext) async throws -> Response {
-        guard let levels = try? await levels(context) else { return Self.signInFirst() }
+        let levels = try await levels(context)
         let (notice, error) = Pages.notices(request, context)
         let now = context.now
         let token = context.session.token
         let backend = backend
-        // The levels' queues and the agent's own tickets are asked for side by side.
-        async let held: [TicketSummary]? =
-            context.session.role == .agent
-            ? ((try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/agents/me/tickets?limit=50", token: token).items) ?? []) : nil
+        // The levels' queues and the agent's own tickets are asked for side by side; each may fail alone.
+        let mineCursor = Pages.cursor(request, "mine-cursor")
+        let isAgent = context.session.role == .agent
+        @Sendable func loadHeld() async throws -> Result<Page<TicketSummary>, Backend.Failure>? {
+            guard isAgent else { return nil }
+            return try await Pages.part("Your tickets", context) {
+                try await backend.page(TicketSummary.self, .tierQueue, "/v1/agents/me/tickets", limit: Pages.pageSize, cursor: mineCursor, token: token)
+            }
+        }
+        async let held = loadHeld()
         let filters = Self.filters(request)
-        let queues = await withTaskGroup(of: (Tier, [TicketSummary]).self) { group in
+        let queues = try await withThrowingTaskGroup(of: (Tier, Result<Page<TicketSummary>, Backend.Failure>).self) { group in
             for tier in levels {
+                let cursor = Pages.cursor(request, "cursor-\(tier.rawValue)")
                 group.addTask {
-                    (
-                        tier,
-                        (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier.rawValue)?limit=50\(filters)", token: token).items)
-                            ?? []
-                    )
+                    let part = try await Pages.part("The level \(tier.rawValue) queue", context) {
+                        try await backend.page(
+                            TicketSummary.self, .tierQueue, "/v1/queues/\(tier.rawValue)?\(filters.dropFirst())", limit: Pages.pageSize, cursor: cursor,
+                            token: token)
+                    }
+                    return (tier, part)
                 }
             }
-            return await group.reduce(into: [Tier: [TicketSummary]]()) { $0[$1.0] = $1.1 }
+            return try await group.reduce(into: [Tier: Result<Page<TicketSummary>, Backend.Failure>]()) { $0[$1.0] = $1.1 }
         }
         var sections: [HTML] = []
         for tier in levels {
-            let waiting = queues[tier] ?? []
+            guard let queue = queues[tier] else { continue }
+            let name = "cursor-\(tier.rawValue)"
+            let count: HTML =
+                switch queue {
+                case .success(let page): "\(page.items.count)\(page.nextCursor == nil ? "" : "+")"
+                case .failure: "?"
+                }
+            let poll = "/agent/queue.json?tier=\(tier.rawValue)\(filters)" + (Pages.cursor(request, name).map { "&cursor=" + Pages.encode($0) } ?? "")
+            let table = Pages.show(queue, "The level \(tier.rawValue) queue", context) { page in
+                "<table data-poll=\"\(poll)\">\(Self.tableHead)<tbody>\(rows(page.items, now: now))</tbody></table>\(Pages.more(request, name, next: page.nextCursor))"
+            }
             sections.append(
                 """
                 <section class="queue" id="queue-\(tier.rawValue)" aria-labelledby="queue-\(tier.rawValue)-title">
-                <h2 id="queue-\(tier.rawValue)-title">Level \(tier.rawValue) queue <span class="count">\(waiting.count)</span></h2>
+                <h2 id="queue-\(tier.rawValue)-title">Level \(tier.rawValue) queue <span class="count">\(count)</span></h2>
                 <form method="post" action="/agent/claim" class="inline">\(Pages.csrf(context))<input type="hidden" name="tier" value="\(tier.rawValue)">
                 <button type="submit" id="claim-\(tier.rawValue)">Claim next</button></form>
-                <table data-poll="/agent/queue.json?tier=\(tier.rawValue)\(filters)">\(Self.tableHead)<tbody>\(rows(waiting, now: now))</tbody></table>
+                \(table)
                 </section>
                 """)
         }
         var mine: HTML = ""
-        if let held = await held {
-            mine =
-                "<section id=\"mine\" aria-labelledby=\"mine-title\"><h2 id=\"mine-title\">My tickets and swarms</h2><table>\(Self.tableHead)<tbody>\(rows(held, now: now))</tbody></table></section>"
+        if let held = try await held {
+            let table = Pages.show(held, "Your tickets", context) { page in
+                "<table>\(Self.tableHead)<tbody>\(rows(page.items, now: now))</tbody></table>\(Pages.more(request, "mine-cursor", next: page.nextCursor))"
+            }
+            mine = "<section id=\"mine\" aria-labelledby=\"mine-title\"><h2 id=\"mine-title\">My tickets and swarms</h2>\(table)</section>"
         }
         let query = request.uri.queryParameters
         func value(_ name: String) -> String { query[name[...]].map(String.init) ?? "" }
@@ -184,27 +206,32 @@ struct AgentConsole: Sendable {
         }.joined()
     }
 
-    /// A queue's rows for the page's script, which refreshes them without a reload.
+    /// A queue's rows for the page's script, which refreshes them without a reload (a failure
+    /// answers its status, and the script keeps the rows it has).
     @Sendable func queueData(request: Request, context: ConsoleContext) async throws -> Response {
-        guard let tier = request.uri.queryParameters["tier"].flatMap({ Int($0) }), context.session.role == .agent || context.session.role == .admin else {
-            return Response(status: .forbidden)
-        }
-        let waiting =
-            (try? await backend.get(Page<TicketSummary>.self, .tierQueue, "/v1/queues/\(tier)?limit=50\(Self.filters(request))", token: context.session.token)
-                .items)
-            ?? []
-        let html = rows(waiting, now: context.now)
+        guard let tier = request.uri.queryParameters["tier"].flatMap({ Int($0) }) else { return Response(status: .badRequest) }
+        let waiting = try await backend.page(
+            TicketSummary.self, .tierQueue, "/v1/queues/\(tier)?\(Self.filters(request).dropFirst())", limit: Pages.pageSize,
+            cursor: Pages.cursor(request), token: context.session.token)
+        let html = rows(waiting.items, now: context.now)
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: html.text)))
     }
 
     @Sendable func claim(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .agent else { return Self.signInFirst() }
-        let tier = context.form["tier"] ?? "1"
-        return try await Pages.attempt(orBackTo: "/agent/") {
-            let buffer = try await backend.raw(.POST, .tierQueue, "/v1/queues/\(tier)/claim", token: context.session.token, body: NoBody?.none)
-            guard buffer.readableBytes > 0, let claimed = try? JSONCoding.decoder.decode(Ticket.self, from: Data(buffer: buffer)) else {
-                return Pages.redirect("/agent/", notice: Int(tier).flatMap(Tier.init(rawValue:)).map(Notice.queueEmpty))
+        try await Pages.attempt(orBackTo: "/agent/", context) {
+            guard let tier = try FormValue.number(context.form["tier"], "The level", in: 1...3).flatMap(Tier.init(rawValue:)) else {
+                throw Backend.Failure.refused("Choose the level whose queue to claim from.")
+            }
+            let buffer = try await backend.raw(.POST, .tierQueue, "/v1/queues/\(tier.rawValue)/claim", token: context.session.token, body: NoBody?.none)
+            // An empty answer (204): nothing in the queue this agent may take.
+            guard buffer.readableBytes > 0 else { return Pages.redirect("/agent/", notice: .queueEmpty(tier)) }
+            let claimed: Ticket
+            do {
+                claimed = try JSONCoding.decoder.decode(Ticket.self, from: Data(buffer: buffer))
+            } catch {
+                throw Backend.Failure(
+                    status: 502, detail: "tier-queue answered what the console cannot read", fields: [], service: .tierQueue, cause: String(reflecting: error))
             }
             return Pages.redirect("/agent/tickets/\(claimed.id)", notice: .claimed)
         }

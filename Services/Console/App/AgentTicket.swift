@@ -6,13 +6,20 @@ import TierdeskModels
 /// The agent's ticket page and its forms.
 extension AgentConsole {
     @Sendable func ticket(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .agent || context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.error(status: .notFound, title: "Not found", detail: "No such ticket.") }
         let (backend, token) = (backend, context.session.token)
-        // The levels' contracts are asked for beside the ticket.
-        async let contracts = (try? await backend.get(Page<EscalationContract>.self, .tierQueue, "/v1/escalation-contracts", token: token).items) ?? []
-        async let colleagues = (try? await backend.get(Page<Colleague>.self, .tierQueue, "/v1/agents/colleagues?limit=200", token: token).items) ?? []
-        guard let detail = try? await backend.get(TicketDetail.self, .tierQueue, "/v1/tickets/\(id)", token: token) else {
+        // The levels' contracts and the colleagues are asked for beside the ticket; each may fail alone.
+        async let contracts = Pages.part("The escalation contracts", context) {
+            try await backend.get(Page<EscalationContract>.self, .tierQueue, "/v1/escalation-contracts", token: token).items
+        }
+        async let colleagues = Pages.part("The colleagues", context) {
+            try await backend.all(Colleague.self, .tierQueue, "/v1/agents/colleagues", token: token)
+        }
+        let detail: TicketDetail
+        do {
+            detail = try await backend.get(TicketDetail.self, .tierQueue, "/v1/tickets/\(id)", token: token)
+        } catch let failure as Backend.Failure where failure.kind == .notFound || failure.kind == .notAllowed {
+            failure.log("the ticket", logger: context.logger)
             return Pages.error(status: .notFound, title: "Not found", detail: "There is no such ticket, or it is not at your levels.")
         }
         let (notice, error) = Pages.notices(request, context)
@@ -31,8 +38,18 @@ extension AgentConsole {
             "<li><a href=\"/agent/tickets/\(other.id)\">\(other.reference)</a> \(other.subject) <span class=\"tag\">\(Pages.label(other.status))</span></li>"
         }
         let suggested = (detail.suggestedArticles ?? []).map { article -> HTML in "<li><a href=\"/kb/\(article.id)\">\(article.title)</a></li>" }
+        // What tier-queue could not get from its peers is said, not left out.
+        let unavailable = Set(detail.work?.unavailable ?? [])
+        if !unavailable.isEmpty {
+            context.logger.notice("the ticket page lacks parts tier-queue could not get", metadata: ["unavailable": "\(unavailable.sorted())"])
+        }
         var problem: HTML = ""
-        if let linked = detail.work?.problem {
+        if unavailable.contains("problem") {
+            problem = """
+                <section id="problem" aria-labelledby="problem-title"><h2 id="problem-title">Linked problem</h2>\
+                <p class="error part-error" role="alert">The linked problem cannot be shown: triage did not answer in time. Reload to try again.</p></section>
+                """
+        } else if let linked = detail.work?.problem {
             problem = """
                 <section id="problem" aria-labelledby="problem-title"><h2 id="problem-title">Linked problem</h2><p>\(linked.title)</p>\
                 \(linked.workaround.map { "<p class=\"workaround\"><strong>Workaround:</strong> \($0)</p>" as HTML } ?? "")</section>
@@ -67,35 +84,47 @@ extension AgentConsole {
             <h2>Description</h2><p class="message" id="description">\(ticket.description)</p>
             \(sla)\(question)\(problem)
             <section id="requester-history" aria-labelledby="rh-title"><h2 id="rh-title">The requester's other tickets</h2><ul>\(others)</ul></section>
-            <section id="suggested-articles" aria-labelledby="sa-title"><h2 id="sa-title">Suggested articles</h2><ul class="articles">\(suggested)</ul></section>
+            <section id="suggested-articles" aria-labelledby="sa-title"><h2 id="sa-title">Suggested articles</h2>\
+            \(unavailable.contains("suggestedArticles") ? "<p class=\"error part-error\" role=\"alert\">The suggested articles cannot be shown: intake did not answer in time.</p>" as HTML : "")\
+            <ul class="articles">\(suggested)</ul></section>
             <h2>History</h2><ol id="history" class="history">\(history)</ol>
-            \(forms(for: ticket, contracts: await contracts, colleagues: await colleagues, context: context))
+            \(forms(for: ticket, contracts: try await contracts, colleagues: try await colleagues, context: context))
             """
         ).response()
     }
 
     /// The work forms that fit the ticket's state.
-    func forms(for ticket: Ticket, contracts: [EscalationContract], colleagues: [Colleague], context: ConsoleContext) -> HTML {
+    func forms(
+        for ticket: Ticket, contracts: Result<[EscalationContract], Backend.Failure>, colleagues: Result<[Colleague], Backend.Failure>,
+        context: ConsoleContext
+    ) -> HTML {
         let id = ticket.id
         guard ticket.status != .closed else { return "" }
         // Whom to hand to: the level's agents with the ticket's skills; anyone may be asked to swarm.
-        let sameLevel = colleagues.filter { colleague in
+        func select(_ name: String, id: String, _ include: @escaping (Colleague) -> Bool) -> HTML {
+            Pages.show(colleagues, "The list of colleagues", context) { colleagues in
+                let options = Pages.options(
+                    colleagues.filter(include).map { colleague in
+                        let levels = colleague.tiers.map { String($0.rawValue) }.joined(separator: ", ")
+                        return (
+                            colleague.id.uuidString.lowercased(), "\(colleague.name): level \(levels), working on \(colleague.working) of \(colleague.wipLimit)"
+                        )
+                    })
+                return "<label for=\"\(id)\">\(name)</label><select id=\"\(id)\" name=\"agentId\" required>\(options)</select>"
+            }
+        }
+        let sameLevel = select("Colleague", id: "reassign-agent") { colleague in
             ticket.tier.map(colleague.tiers.contains) ?? false && Set(ticket.requiredSkills).isSubset(of: colleague.skills) && colleague.id != ticket.assigneeId
         }
-        func options(_ agents: [Colleague]) -> HTML {
-            Pages.options(
-                agents.map { colleague in
-                    let levels = colleague.tiers.map { String($0.rawValue) }.joined(separator: ", ")
-                    return (
-                        colleague.id.uuidString.lowercased(), "\(colleague.name): level \(levels), working on \(colleague.working) of \(colleague.wipLimit)"
-                    )
-                })
-        }
+        let swarm = select("Agent", id: "collaborator-agent") { $0.id != ticket.assigneeId }
         let codes = Pages.options(ResolutionCode.allCases)
         let next = ticket.tier.flatMap { Tier(rawValue: $0.rawValue + 1) }
         // The next level's contract: what it needs to read first (a vendor's is the vendor's own).
-        let fields = (contracts.first { $0.tier == next }?.fields ?? []).map { field -> HTML in
-            "<label for=\"handoff-\(field.name)\">\(field.label) (for \(Pages.level(next)))</label><textarea id=\"handoff-\(field.name)\" name=\"handOff.\(field.name)\" rows=\"2\"></textarea>"
+        let fields = Pages.show(contracts, "What \(Pages.level(next)) asks for", context) { contracts in
+            HTML.join(
+                (contracts.first { $0.tier == next }?.fields ?? []).map { field -> HTML in
+                    "<label for=\"handoff-\(field.name)\">\(field.label) (for \(Pages.level(next)))</label><textarea id=\"handoff-\(field.name)\" name=\"handOff.\(field.name)\" rows=\"2\"></textarea>"
+                })
         }
         let higher = Tier.allCases.filter { tier in ticket.tier.map { tier > $0 } ?? false && tier != .selfService }
         func levels(_ tiers: [Tier]) -> HTML { Pages.options(tiers.map { (String($0.rawValue), Pages.level($0)) }) }
@@ -135,12 +164,12 @@ extension AgentConsole {
             """)
             <form method="post" action="/agent/tickets/\(id)/reassign" id="reassign">\(Pages.csrf(context))
             <h3>Hand to a colleague of this level</h3>
-            <label for="reassign-agent">Colleague</label><select id="reassign-agent" name="agentId" required>\(options(sameLevel))</select>
+            \(sameLevel)
             <label for="reassign-note">Note (optional)</label><input type="text" id="reassign-note" name="note" maxlength="2000">
             <button type="submit" id="reassign-button">Reassign</button></form>
             <form method="post" action="/agent/tickets/\(id)/collaborators" id="collaborate">\(Pages.csrf(context))
             <h3>Ask another agent to swarm</h3>
-            <label for="collaborator-agent">Agent</label><select id="collaborator-agent" name="agentId" required>\(options(colleagues.filter { $0.id != ticket.assigneeId }))</select>
+            \(swarm)
             <button type="submit" id="collaborate-button">Add to the swarm</button></form>
             </section>
             """
@@ -148,17 +177,16 @@ extension AgentConsole {
 
     /// A work form's post, sent to the API with the agent's token; back to the ticket with what happened.
     @Sendable func act(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .agent || context.session.role == .admin else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self), let action = context.parameters.get("action") else { return Pages.redirect("/agent/") }
         let form = context.form
         let token = context.session.token
         let page = "/agent/tickets/\(id)"
-        return try await Pages.attempt(orBackTo: page) {
+        return try await Pages.attempt(orBackTo: page, context) {
             switch action {
             case "comment":
                 _ = try await backend.raw(
                     .POST, .tierQueue, "/v1/tickets/\(id)/comments", token: token,
-                    body: CommentRequest(message: form["message"] ?? "", internal: form["internal"] == "true"))
+                    body: CommentRequest(message: form["message"] ?? "", internal: try FormValue.flag(form["internal"], "Internal")))
                 return Pages.redirect(page, notice: .commented)
             case "escalate":
                 var handOff: [String: String] = [:]
@@ -166,25 +194,27 @@ extension AgentConsole {
                 let moved = try await backend.send(
                     Ticket.self, .POST, .tierQueue, "/v1/tickets/\(id)/escalate", token: token,
                     body: EscalateRequest(
-                        reason: form["reason"] ?? "", toTier: form["toTier"].flatMap { Int($0) },
+                        reason: form["reason"] ?? "", toTier: try FormValue.number(form["toTier"], "The level to escalate to", in: 1...4),
                         handOff: handOff.filter { !$0.value.isEmpty }.isEmpty ? nil : handOff.filter { !$0.value.isEmpty }))
                 return Pages.redirect("/agent/", notice: moved.tier.map(Notice.escalated))
             case "resolve":
-                let article = form["publish"] == "true" ? ResolveRequest.Article(title: form["articleTitle"] ?? "", body: form["articleBody"] ?? "") : nil
-                let code = ResolutionCode(rawValue: form["code"] ?? "") ?? .fixed
+                let article =
+                    try FormValue.flag(form["publish"], "Publish")
+                    ? ResolveRequest.Article(title: form["articleTitle"] ?? "", body: form["articleBody"] ?? "") : nil
+                let code: ResolutionCode = try FormValue.choice(form["code"], "How it was resolved")
                 _ = try await backend.raw(
                     .POST, .tierQueue, "/v1/tickets/\(id)/resolve", token: token,
                     body: ResolveRequest(resolution: form["resolution"] ?? "", code: code, article: article))
                 return Pages.redirect(page, notice: article == nil ? .resolved : .resolvedAndPublished)
             case "pending":
-                let reason = PendingReason(rawValue: form["reason"] ?? "") ?? .awaitingCustomerInfo
+                let reason: PendingReason = try FormValue.choice(form["reason"], "Waiting for")
                 _ = try await backend.raw(
                     .POST, .tierQueue, "/v1/tickets/\(id)/pending", token: token, body: PendingRequest(reason: reason, note: form["note"]?.nilIfEmpty))
                 return Pages.redirect(page, notice: .pending)
             case "de-escalate":
                 let moved = try await backend.send(
                     Ticket.self, .POST, .tierQueue, "/v1/tickets/\(id)/de-escalate", token: token,
-                    body: DeescalateRequest(note: form["note"] ?? "", toTier: form["toTier"].flatMap { Int($0) }))
+                    body: DeescalateRequest(note: form["note"] ?? "", toTier: try FormValue.number(form["toTier"], "The level to send it back to", in: 1...3)))
                 return Pages.redirect("/agent/", notice: moved.tier.map(Notice.deescalated))
             case "reassign", "collaborators":
                 guard let agent = form["agentId"].flatMap({ UUID(uuidString: $0.trimmingCharacters(in: .whitespaces)) }) else {

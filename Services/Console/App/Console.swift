@@ -87,10 +87,15 @@ public func buildApplication(reader: ConfigReader) async throws -> some Applicat
     try await buildApplication(reader: reader, clock: SystemClock())
 }
 
-/// The console with the clock its sessions expire by (tests move it).
+/// The console with the clock its sessions and caches expire by (tests move it).
 public func buildApplication(reader: ConfigReader, clock: any WallClock) async throws -> some ApplicationProtocol {
+    try await buildApplication(reader: reader, clock: clock, logger: Logger(label: Console.serviceName))
+}
+
+/// The console logging to `logger` (tests read what it logs).
+func buildApplication(reader: ConfigReader, clock: any WallClock, logger: Logger) async throws -> some ApplicationProtocol {
     let configuration = try ConsoleConfiguration(reader: reader)
-    var logger = Logger(label: Console.serviceName)
+    var logger = logger
     logger.logLevel = Logger.Level(rawValue: reader.string(forKey: "tierdesk.log.level", default: "info")) ?? .info
     let postgres = try DatabaseSettings(url: configuration.databaseURL).makeClient(poolSize: configuration.databasePoolSize, logger: logger)
     let taskLogger = logger
@@ -145,13 +150,15 @@ func buildRouter(_ configuration: ConsoleConfiguration, sessions: Sessions, logg
             status: .ok, headers: [.contentType: asset.type, .cacheControl: "public, max-age=300"],
             body: .init(byteBuffer: ByteBuffer(string: asset.text)))
     }
-    Portal(backend: backend, sessions: sessions).addRoutes(to: router)
-    AgentConsole(backend: backend, sessions: sessions).addRoutes(to: router)
-    VendorView(backend: backend).addRoutes(to: router)
-    ReportsPage(backend: backend).addRoutes(to: router)
-    AdminPages(backend: backend).addRoutes(to: router)
-    SettingsPages(backend: backend).addRoutes(to: router)
-    RoutingPages(backend: backend).addRoutes(to: router)
+    _ = StaticAssets.files  // read now: a bundle without them stops start-up, not a request
+    let groups = RouteGroups(router)
+    Portal(backend: backend, sessions: sessions).addRoutes(to: groups)
+    AgentConsole(backend: backend, sessions: sessions).addRoutes(to: groups)
+    VendorView(backend: backend).addRoutes(to: groups)
+    ReportsPage(backend: backend).addRoutes(to: groups)
+    AdminPages(backend: backend).addRoutes(to: groups)
+    SettingsPages(backend: backend).addRoutes(to: groups)
+    RoutingPages(backend: backend).addRoutes(to: groups)
     return router
 }
 
@@ -161,10 +168,14 @@ enum StaticAssets {
         var files: [String: (String, String)] = [:]
         for (name, type) in [("console.css", "text/css; charset=utf-8"), ("console.js", "text/javascript; charset=utf-8")] {
             let parts = name.split(separator: ".")
-            if let url = Bundle.module.url(forResource: String(parts[0]), withExtension: String(parts[1]), subdirectory: "Static"),
-                let text = try? String(contentsOf: url, encoding: .utf8)
-            {
-                files[name] = (type, text)
+            // The bundle ships both: one missing is a broken build, which must not start.
+            guard let url = Bundle.module.url(forResource: String(parts[0]), withExtension: String(parts[1]), subdirectory: "Static") else {
+                fatalError("the console's bundle lacks Static/\(name)")
+            }
+            do {
+                files[name] = (type, try String(contentsOf: url, encoding: .utf8))
+            } catch {
+                fatalError("the console's Static/\(name) cannot be read: \(error)")
             }
         }
         return files

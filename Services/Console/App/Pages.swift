@@ -102,13 +102,16 @@ enum Pages {
 }
 
 extension Pages {
-    /// A form's work against the API: its own answer when it succeeds, and back to `back` with the
-    /// service's refusal (its detail and the fields it named) when it does not.
-    static func attempt(orBackTo back: String, _ work: () async throws -> Response) async throws -> Response {
+    /// A form's work against the API: its own answer when it succeeds; otherwise the failure is
+    /// logged and the visitor goes back to `back` with it (the service's refusal with the fields it
+    /// named, an outage, or the console's own refusal of a value, which sent nothing). A session
+    /// that ended is `SessionMiddleware`'s to end.
+    static func attempt(orBackTo back: String, _ context: ConsoleContext, _ work: () async throws -> Response) async throws -> Response {
         do {
             return try await work()
-        } catch let failure as Backend.Failure {
-            return redirect(back, error: failure.message)
+        } catch let failure as Backend.Failure where failure.kind != .sessionEnded {
+            failure.log("the form for \(back)", logger: context.logger)
+            return redirect(back, error: failure.shown)
         }
     }
 }
@@ -187,7 +190,7 @@ enum Notice: Equatable, Sendable {
         case .claimed: "The ticket is yours."
         case .commented: "Comment added."
         case .resolved: "Resolved."
-        case .resolvedAndPublished: "Resolved, and the article is published."
+        case .resolvedAndPublished: "Resolved, and the article is written: level 3's is published, levels 1 and 2 write a draft for level 3 to review."
         case .pending: "The ticket waits: its SLA clock is paused."
         case .handedOver: "Handed over."
         case .swarming: "They are in the swarm."

@@ -10,23 +10,23 @@ struct Portal: Sendable {
     let backend: Backend
     let sessions: Sessions
 
-    func addRoutes(to router: Router<ConsoleContext>) {
-        router.get("/", use: home)
-        router.get("suggest", use: suggest)
-        router.get("kb/{id}", use: article)
-        router.post("kb/{id}/vote", use: vote)
-        router.post("kb/{id}/solved", use: solved)
-        router.get("tickets/new", use: newTicket)
-        router.post("tickets", use: submit)
-        router.get("t/{id}", use: ticket)
-        router.post("t/{id}/open", use: open)
-        router.post("t/{id}/reply", use: reply)
-        router.post("t/{id}/confirm", use: confirm)
+    func addRoutes(to groups: RouteGroups) {
+        groups.open.get("/", use: home)
+        groups.open.get("suggest", use: suggest)
+        groups.open.get("kb/{id}", use: article)
+        groups.open.post("kb/{id}/vote", use: vote)
+        groups.open.post("kb/{id}/solved", use: solved)
+        groups.open.get("tickets/new", use: newTicket)
+        groups.open.post("tickets", use: submit)
+        groups.open.get("t/{id}", use: ticket)
+        groups.open.post("t/{id}/open", use: open)
+        groups.requester.post("{id}/reply", use: reply)
+        groups.requester.post("{id}/confirm", use: confirm)
     }
 
-    func search(_ query: String) async -> [ArticleSummary] {
+    func search(_ query: String) async throws -> [ArticleSummary] {
         let escaped = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return (try? await backend.get(Page<ArticleSummary>.self, .intake, "/v1/kb/search?q=\(escaped)&limit=10", token: nil).items) ?? []
+        return try await backend.get(Page<ArticleSummary>.self, .intake, "/v1/kb/search?q=\(escaped)&limit=10", token: nil).items
     }
 
     static func articleList(_ articles: [ArticleSummary], id: String) -> HTML {
@@ -41,11 +41,12 @@ struct Portal: Sendable {
         let (notice, error) = Pages.notices(request, context)
         var results: HTML = ""
         if !query.trimmingCharacters(in: .whitespaces).isEmpty {
-            let found = await search(String(query.prefix(200)))
-            results =
+            let searched = try await Pages.part("The search", context) { try await search(String(query.prefix(200))) }
+            results = Pages.show(searched, "The search", context) { found in
                 found.isEmpty
-                ? "<p id=\"no-results\">Nothing in the knowledge base matches “\(query)”. <a href=\"/tickets/new?subject=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")\" id=\"file-instead\">File a ticket</a> and the help desk will answer.</p>"
-                : "<h2>Articles</h2>\(Self.articleList(found, id: "results"))<p>Not what you need? <a href=\"/tickets/new\" id=\"file-instead\">File a ticket</a>.</p>"
+                    ? "<p id=\"no-results\">Nothing in the knowledge base matches “\(query)”. <a href=\"/tickets/new?subject=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")\" id=\"file-instead\">File a ticket</a> and the help desk will answer.</p>"
+                    : "<h2>Articles</h2>\(Self.articleList(found, id: "results"))<p>Not what you need? <a href=\"/tickets/new\" id=\"file-instead\">File a ticket</a>.</p>"
+            }
         }
         return Pages.page(
             "Help centre", context, notice: notice, error: error,
@@ -65,15 +66,22 @@ struct Portal: Sendable {
     /// Articles for what is being typed (the portal's script asks as the visitor types).
     @Sendable func suggest(request: Request, context: ConsoleContext) async throws -> Response {
         let query = String((request.uri.queryParameters["q"].map(String.init) ?? "").prefix(200))
-        let found = query.trimmingCharacters(in: .whitespaces).count < 3 ? [] : await search(query)
+        let found = query.trimmingCharacters(in: .whitespaces).count < 3 ? [] : try await search(query)
         let body = try JSONEncoder().encode(found.prefix(5).map { ["id": $0.id.uuidString.lowercased(), "title": $0.title] })
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(data: body)))
     }
 
     @Sendable func article(request: Request, context: ConsoleContext) async throws -> Response {
-        guard let id = context.parameters.get("id", as: UUID.self),
-            let article = try? await backend.get(Article.self, .intake, "/v1/kb/articles/\(id)", token: nil)
-        else { return Pages.error(status: .notFound, title: "Not found", detail: "There is no such article.") }
+        guard let id = context.parameters.get("id", as: UUID.self) else {
+            return Pages.error(status: .notFound, title: "Not found", detail: "There is no such article.")
+        }
+        let article: Article
+        do {
+            article = try await backend.get(Article.self, .intake, "/v1/kb/articles/\(id)", token: nil)
+        } catch let failure as Backend.Failure where failure.kind == .notFound {
+            failure.log("the article", logger: context.logger)
+            return Pages.error(status: .notFound, title: "Not found", detail: "There is no such article.")
+        }
         let (notice, error) = Pages.notices(request, context)
         let paragraphs = article.body.components(separatedBy: "\n\n").map { "<p>\($0)</p>" as HTML }
         // Votes come from people the help desk knows (a ticket's requester, an agent): anonymous ones could be stuffed.
@@ -105,10 +113,10 @@ struct Portal: Sendable {
 
     @Sendable func vote(request: Request, context: ConsoleContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
-        return try await Pages.attempt(orBackTo: "/kb/\(id)") {
+        return try await Pages.attempt(orBackTo: "/kb/\(id)", context) {
+            let helpful = try FormValue.flag(context.form["helpful"], "Did it help")
             _ = try await backend.raw(
-                .POST, .intake, "/v1/kb/articles/\(id)/votes", token: context.session.token ?? context.requesterToken,
-                body: VoteRequest(helpful: context.form["helpful"] == "true"))
+                .POST, .intake, "/v1/kb/articles/\(id)/votes", token: context.session.token ?? context.requesterToken, body: VoteRequest(helpful: helpful))
             return Pages.redirect("/kb/\(id)", notice: .voted)
         }
     }
@@ -118,7 +126,7 @@ struct Portal: Sendable {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
         let form = context.form
         let input = SelfServiceResolutionRequest(requester: .init(email: form["email"] ?? ""), subject: form["subject"] ?? "", articleId: id)
-        return try await Pages.attempt(orBackTo: "/kb/\(id)") {
+        return try await Pages.attempt(orBackTo: "/kb/\(id)", context) {
             _ = try await backend.raw(.POST, .intake, "/v1/self-service/resolutions", token: nil, body: input)
             return Pages.redirect("/kb/\(id)", notice: .solved)
         }
@@ -152,7 +160,8 @@ struct Portal: Sendable {
         do {
             created = try await backend.send(SubmitTicketResponse.self, .POST, .intake, "/v1/tickets", token: nil, body: input)
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/tickets/new", error: failure.fieldList ?? failure.detail)
+            failure.log("filing a ticket", logger: context.logger)
+            return Pages.redirect("/tickets/new", error: failure.kind == .refused ? failure.fieldList ?? failure.detail : failure.shown)
         }
         var response = Pages.redirect("/t/\(created.id)", notice: .filed)
         // The token is intake's own answer: the ticket's session starts with it, in place of any earlier one.
@@ -175,13 +184,13 @@ struct Portal: Sendable {
         let detail: TicketDetail
         do {
             detail = try await backend.get(TicketDetail.self, .intake, "/v1/tickets/\(id)", token: token)
-        } catch let failure as Backend.Failure where [401, 403, 404].contains(failure.status) {
+        } catch let failure as Backend.Failure where failure.kind == .notFound || failure.kind == .notAllowed {
+            // A staff member's token, or a requester's for another ticket: the page asks for the link.
+            failure.log("the ticket", logger: context.logger)
             return Self.openPage(
                 id, context,
                 error: error ?? "There is no ticket here for you. Open the link from your confirmation email (or the one shown when you filed it).",
                 status: .notFound)
-        } catch let failure as Backend.Failure {
-            return Pages.error(status: .serviceUnavailable, title: "Not available", detail: failure.detail)
         }
         let ticket = detail.ticket
         let history = detail.events.map { event -> HTML in
@@ -253,10 +262,9 @@ struct Portal: Sendable {
         guard Secrets.requesterTicket(token) == id else { return Pages.redirect("/t/\(id)", error: refused) }
         do {
             _ = try await backend.raw(.GET, .intake, "/v1/tickets/\(id)", token: token, body: NoBody?.none)
-        } catch let failure as Backend.Failure where [401, 403, 404].contains(failure.status) {
-            return Pages.redirect("/t/\(id)", error: refused)
         } catch let failure as Backend.Failure {
-            return Pages.redirect("/t/\(id)", error: failure.detail)
+            failure.log("opening a ticket's link", logger: context.logger)
+            return Pages.redirect("/t/\(id)", error: [401, 403, 404].contains(failure.status) ? refused : failure.shown)
         }
         var response = Pages.redirect("/t/\(id)")
         response.setCookie(try await sessions.startRequester(token: token, ticketID: id, replacing: context.requesterSessionID, logger: context.logger))
@@ -282,17 +290,17 @@ struct Portal: Sendable {
 
     @Sendable func reply(request: Request, context: ConsoleContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
-        return try await Pages.attempt(orBackTo: "/t/\(id)") {
+        return try await Pages.attempt(orBackTo: "/t/\(id)", context) {
             _ = try await backend.raw(
-                .POST, .intake, "/v1/tickets/\(id)/replies", token: context.ticketToken, body: CommentRequest(message: context.form["message"] ?? ""))
+                .POST, .intake, "/v1/tickets/\(id)/replies", token: context.requesterToken, body: CommentRequest(message: context.form["message"] ?? ""))
             return Pages.redirect("/t/\(id)", notice: .replied)
         }
     }
 
     @Sendable func confirm(request: Request, context: ConsoleContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/") }
-        return try await Pages.attempt(orBackTo: "/t/\(id)") {
-            _ = try await backend.raw(.POST, .intake, "/v1/tickets/\(id)/confirm", token: context.ticketToken, body: NoBody?.none)
+        return try await Pages.attempt(orBackTo: "/t/\(id)", context) {
+            _ = try await backend.raw(.POST, .intake, "/v1/tickets/\(id)/confirm", token: context.requesterToken, body: NoBody?.none)
             return Pages.redirect("/t/\(id)", notice: .confirmed)
         }
     }

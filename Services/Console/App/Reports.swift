@@ -7,8 +7,8 @@ import TierdeskModels
 struct ReportsPage: Sendable {
     let backend: Backend
 
-    func addRoutes(to router: Router<ConsoleContext>) {
-        router.get("agent/reports", use: show)
+    func addRoutes(to groups: RouteGroups) {
+        groups.agent.get("reports", use: show)
     }
 
     /// A horizontal bar chart: one bar per label, scaled to the largest value, labelled with `format`.
@@ -36,17 +36,16 @@ struct ReportsPage: Sendable {
     static func percent(_ value: Double?) -> String { value.map { String(format: "%.0f %%", $0 * 100) } ?? "n/a" }
 
     @Sendable func show(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .agent || context.session.role == .admin else { return AgentConsole.signInFirst() }
-        let days = min(max(request.uri.queryParameters["days"].flatMap { Int($0) } ?? 30, 1), 366)
+        let days: Int
+        do {
+            days = try FormValue.number(request.uri.queryParameters["days"].map(String.init), "The window in days", in: 1...366) ?? 30
+        } catch {
+            return Pages.page("Reports", context, error: error.shown, "<h1>Reports</h1>").response(status: .unprocessableContent)
+        }
         let now = context.now
         let from = now.addingTimeInterval(-Double(days) * 86_400).formatted(.iso8601)
-        let report: ReportSummary
-        do {
-            report = try await backend.get(
-                ReportSummary.self, .tierQueue, "/v1/reports/summary?from=\(from)&to=\(now.formatted(.iso8601))", token: context.session.token)
-        } catch let failure as Backend.Failure {
-            return Pages.page("Reports", context, error: failure.detail, "<h1>Reports</h1>").response()
-        }
+        let report = try await backend.get(
+            ReportSummary.self, .tierQueue, "/v1/reports/summary?from=\(from)&to=\(now.formatted(.iso8601))", token: context.session.token)
         let levels = ["0", "1", "2", "3", "4"]
         let resolved = levels.map { (Self.levelName($0), Double(report.resolvedByTier[$0] ?? 0)) }
         let times = levels.compactMap { key in report.timeToResolveByTier[key].map { (Self.levelName(key), $0.meanSeconds / 3600) } }

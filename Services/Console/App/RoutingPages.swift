@@ -12,15 +12,15 @@ struct RoutingPages: Sendable {
     /// The levels an escalation goes into, each with its own contract.
     static let contractTiers: [Tier] = [.backOffice, .specialist, .vendor]
 
-    func addRoutes(to router: Router<ConsoleContext>) {
-        router.get("admin/contracts", use: contracts)
-        router.post("admin/contracts/{tier}", use: saveContract)
-        router.get("admin/work-modes", use: workModes)
-        router.post("admin/work-modes", use: saveWorkMode)
-        router.post("admin/work-modes/{category}/delete", use: deleteWorkMode)
-        router.get("admin/vip", use: vips)
-        router.post("admin/vip", use: addVIP)
-        router.post("admin/vip/{id}/delete", use: deleteVIP)
+    func addRoutes(to groups: RouteGroups) {
+        groups.admin.get("contracts", use: contracts)
+        groups.admin.post("contracts/{tier}", use: saveContract)
+        groups.admin.get("work-modes", use: workModes)
+        groups.admin.post("work-modes", use: saveWorkMode)
+        groups.admin.post("work-modes/{category}/delete", use: deleteWorkMode)
+        groups.admin.get("vip", use: vips)
+        groups.admin.post("vip", use: addVIP)
+        groups.admin.post("vip/{id}/delete", use: deleteVIP)
     }
 
     // MARK: Escalation contracts
@@ -41,9 +41,8 @@ struct RoutingPages: Sendable {
     }
 
     @Sendable func contracts(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         let (notice, error) = Pages.notices(request, context)
-        let all = (try? await backend.get(Page<EscalationContract>.self, .tierQueue, "/v1/escalation-contracts", token: context.session.token).items) ?? []
+        let all = try await backend.get(Page<EscalationContract>.self, .tierQueue, "/v1/escalation-contracts", token: context.session.token).items
         let sections = Self.contractTiers.map { tier -> HTML in
             let fields = all.first { $0.tier == tier }?.fields ?? []
             let level = tier.rawValue
@@ -75,12 +74,11 @@ struct RoutingPages: Sendable {
     }
 
     @Sendable func saveContract(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         guard let tier = context.parameters.get("tier", as: Int.self).flatMap(Tier.init(rawValue:)), Self.contractTiers.contains(tier) else {
-            return Pages.redirect("/admin/contracts")
+            return Pages.redirect("/admin/contracts", error: "Levels 2, 3 and 4 have contracts; there is no such level.")
         }
         let input = EscalationContractRequest(fields: Self.fields(context.form["fields"] ?? ""))
-        return try await Pages.attempt(orBackTo: "/admin/contracts") {
+        return try await Pages.attempt(orBackTo: "/admin/contracts", context) {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/escalation-contracts/\(tier.rawValue)", token: context.session.token, body: input)
             return Pages.redirect("/admin/contracts", notice: .contractSaved(tier))
         }
@@ -95,9 +93,8 @@ struct RoutingPages: Sendable {
     }
 
     @Sendable func workModes(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         let (notice, error) = Pages.notices(request, context)
-        let all = (try? await backend.get(Page<WorkModeSetting>.self, .tierQueue, "/v1/work-modes", token: context.session.token).items) ?? []
+        let all = try await backend.get(Page<WorkModeSetting>.self, .tierQueue, "/v1/work-modes", token: context.session.token).items
         let rows = all.map { setting -> HTML in
             let category = setting.category
             return """
@@ -127,13 +124,12 @@ struct RoutingPages: Sendable {
     }
 
     @Sendable func saveWorkMode(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         let form = context.form
         let category = (form["category"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         guard let mode = form["mode"].flatMap(WorkMode.init(rawValue:)) else {
             return Pages.redirect("/admin/work-modes", error: "Choose escalate or swarm.")
         }
-        return try await Pages.attempt(orBackTo: "/admin/work-modes") {
+        return try await Pages.attempt(orBackTo: "/admin/work-modes", context) {
             _ = try await backend.raw(
                 .PUT, .tierQueue, "/v1/work-modes/\(Self.segment(category))", token: context.session.token, body: WorkModeRequest(mode: mode))
             return Pages.redirect("/admin/work-modes", notice: .workMode(mode))
@@ -141,9 +137,8 @@ struct RoutingPages: Sendable {
     }
 
     @Sendable func deleteWorkMode(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         guard let category = context.parameters.get("category") else { return Pages.redirect("/admin/work-modes") }
-        return try await Pages.attempt(orBackTo: "/admin/work-modes") {
+        return try await Pages.attempt(orBackTo: "/admin/work-modes", context) {
             _ = try await backend.raw(.DELETE, .tierQueue, "/v1/work-modes/\(Self.segment(category))", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/admin/work-modes", notice: .workModeRemoved)
         }
@@ -152,9 +147,8 @@ struct RoutingPages: Sendable {
     // MARK: VIPs
 
     @Sendable func vips(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         let (notice, error) = Pages.notices(request, context)
-        let all = (try? await backend.get(Page<VIPEntry>.self, .triage, "/v1/vip", token: context.session.token).items) ?? []
+        let all = try await backend.get(Page<VIPEntry>.self, .triage, "/v1/vip", token: context.session.token).items
         let rows = all.map { entry -> HTML in
             let name = entry.email ?? entry.domain ?? ""
             return """
@@ -180,19 +174,17 @@ struct RoutingPages: Sendable {
     }
 
     @Sendable func addVIP(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         let entry = (context.form["entry"] ?? "").trimmingCharacters(in: .whitespaces)
         let input = entry.contains("@") ? VIPRequest(email: entry) : VIPRequest(domain: entry)
-        return try await Pages.attempt(orBackTo: "/admin/vip") {
+        return try await Pages.attempt(orBackTo: "/admin/vip", context) {
             _ = try await backend.send(VIPEntry.self, .POST, .triage, "/v1/vip", token: context.session.token, body: input)
             return Pages.redirect("/admin/vip", notice: .vipAdded)
         }
     }
 
     @Sendable func deleteVIP(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/vip") }
-        return try await Pages.attempt(orBackTo: "/admin/vip") {
+        return try await Pages.attempt(orBackTo: "/admin/vip", context) {
             _ = try await backend.raw(.DELETE, .triage, "/v1/vip/\(id)", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/admin/vip", notice: .vipRemoved)
         }

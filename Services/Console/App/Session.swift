@@ -191,7 +191,12 @@ struct SessionMiddleware: RouterMiddleware {
         }
         let address = clientAddress.of(request, peer: context.peer)
         let served = context
-        var response = try await Self.$visitor.withValue(address) { try await next(request, served) }
+        var response: Response
+        do {
+            response = try await Self.$visitor.withValue(address) { try await next(request, served) }
+        } catch let failure as Backend.Failure {
+            response = try await answer(failure, request, context: served, cleared: &cleared)
+        }
         // A page showed the flash error: it is spent.
         if context.flashError != nil, !(300..<400).contains(response.status.code), response.headers[.contentType]?.hasPrefix("text/html") == true,
             response.headers[Self.flashHeader] == nil
@@ -200,6 +205,34 @@ struct SessionMiddleware: RouterMiddleware {
         }
         finish(&response, cleared: cleared, visitor: visitor, visitorCookie: visitorCookie, context: context)
         return response
+    }
+
+    /// The answer to a failure no page caught. A 401 for the token of one of this browser's sessions
+    /// ends that session (its row is deleted, its cookie cleared) and says so: staff go to sign in,
+    /// a requester back to the ticket's page, which asks for the link again.
+    func answer(_ failure: Backend.Failure, _ request: Request, context: Context, cleared: inout [String]) async throws -> Response {
+        guard failure.kind == .sessionEnded, let hash = failure.tokenHash else { return Pages.failed(failure, request, context) }
+        let data = Pages.wantsData(request)
+        if let token = context.session.token, Secrets.hash(token) == hash, let id = context.sessionID {
+            failure.log("the staff session", logger: context.logger)
+            try await sessions.store.delete(id: id, logger: context.logger)
+            cleared.append(sessions.staffCookie)
+            return data ? Response(status: .unauthorized) : Pages.redirect("/signin", error: Backend.Failure.sessionEndedText)
+        }
+        if let token = context.requesterToken, Secrets.hash(token) == hash, let id = context.requesterSessionID {
+            failure.log("the ticket's session", logger: context.logger)
+            try await sessions.store.delete(id: id, logger: context.logger)
+            cleared.append(sessions.requesterCookie)
+            let parts = request.uri.path.split(separator: "/")
+            let ticket = parts.count >= 2 && parts[0] == "t" ? "/t/\(parts[1])" : "/"
+            return data
+                ? Response(status: .unauthorized)
+                : Pages.redirect(ticket, error: "This ticket's key no longer opens it (the help desk issued a new one). Open the newest link you were given.")
+        }
+        // A token no session of this browser holds (one being tried): a refusal like a 403.
+        var refusal = failure
+        refusal.tokenHash = nil
+        return Pages.failed(refusal, request, context)
     }
 
     /// Turns a page's flash request into the signed cookie, clears ended sessions' cookies, and gives

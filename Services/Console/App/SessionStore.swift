@@ -84,8 +84,14 @@ struct SessionStore: Sendable {
             SELECT role, sealed_token, csrf_secret, ticket_id FROM found
             """, logger: logger)
         for try await (role, sealed, csrfSecret, ticketID) in rows.decode((String, Data, Data, UUID?).self) {
-            guard let role = Session.Role(rawValue: role), let token = try? open(sealed, idHash: idHash) else { return nil }
-            return StoredSession(role: role, token: token, csrfSecret: csrfSecret, ticketID: ticketID)
+            guard let role = Session.Role(rawValue: role) else { return nil }
+            do {
+                return StoredSession(role: role, token: try open(sealed, idHash: idHash), csrfSecret: csrfSecret, ticketID: ticketID)
+            } catch {
+                // Sealed under another key (the console's secret changed) or copied from another row: no session.
+                logger.warning("a console session's token does not open", metadata: ["error": "\(String(reflecting: error))"])
+                return nil
+            }
         }
         return nil
     }

@@ -10,19 +10,21 @@ struct SettingsPages: Sendable {
 
     static let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
-    func addRoutes(to router: Router<ConsoleContext>) {
-        router.get("admin/sla", use: sla)
-        router.post("admin/sla/{priority}", use: savePolicy)
-        router.post("admin/calendar", use: saveCalendar)
-        router.get("agent/problems", use: problems)
-        router.post("agent/problems/{id}", use: saveProblem)
+    func addRoutes(to groups: RouteGroups) {
+        groups.admin.get("sla", use: sla)
+        groups.admin.post("sla/{priority}", use: savePolicy)
+        groups.admin.post("calendar", use: saveCalendar)
+        groups.agent.get("problems", use: problems)
+        groups.agent.post("problems/{id}", use: saveProblem)
     }
 
     @Sendable func sla(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         let (notice, error) = Pages.notices(request, context)
-        let policies = (try? await backend.get(Page<SLAPolicy>.self, .tierQueue, "/v1/sla/policies", token: context.session.token).items) ?? []
-        let calendar = try? await backend.get(BusinessCalendar.self, .tierQueue, "/v1/sla/calendar", token: context.session.token)
+        let (backend, token) = (backend, context.session.token)
+        async let calendar = Pages.part("The business calendar", context) {
+            try await backend.get(BusinessCalendar.self, .tierQueue, "/v1/sla/calendar", token: token)
+        }
+        let policies = try await backend.get(Page<SLAPolicy>.self, .tierQueue, "/v1/sla/policies", token: token).items
         let rows = policies.map { policy -> HTML in
             let key = policy.priority.rawValue
             return """
@@ -38,29 +40,32 @@ struct SettingsPages: Sendable {
             """
             <h1>SLA policies and the business calendar</h1>\(AdminPages.menu)
             <table id="policies"><tbody>\(rows)</tbody></table>
-            <form method="post" action="/admin/calendar" id="calendar">\(Pages.csrf(context))<h2>Business calendar</h2>
-            \(Self.calendarFields(calendar, idPrefix: "calendar-"))
-            <button type="submit" id="save-calendar">Save the calendar</button></form>
+            \(Pages.show(try await calendar, "The business calendar", context) { calendar in
+                """
+                <form method="post" action="/admin/calendar" id="calendar">\(Pages.csrf(context))<h2>Business calendar</h2>
+                \(Self.calendarFields(calendar, idPrefix: "calendar-"))
+                <button type="submit" id="save-calendar">Save the calendar</button></form>
+                """
+            })
             """
         ).response()
     }
 
     /// A business calendar's fields (`timeZone`, `week.mon` ... `week.sun`, `holidays`), filled in with
-    /// `calendar`; without one (it could not be read), the time zone and holidays only. `calendar(_:)`
-    /// reads them back. The SLA's calendar and each vendor's hours use them.
-    static func calendarFields(_ calendar: BusinessCalendar?, idPrefix: String) -> HTML {
-        let week = (calendar.map { _ in Self.days } ?? []).map { day -> HTML in
+    /// `calendar`. `calendar(_:)` reads them back. The SLA's calendar and each vendor's hours use them.
+    static func calendarFields(_ calendar: BusinessCalendar, idPrefix: String) -> HTML {
+        let week = Self.days.map { day -> HTML in
             """
             <label for="\(idPrefix)week-\(day)">\(day)</label>\
-            <input type="text" id="\(idPrefix)week-\(day)" name="week.\(day)" value="\((calendar?.week[day] ?? []).joined(separator: " "))">
+            <input type="text" id="\(idPrefix)week-\(day)" name="week.\(day)" value="\((calendar.week[day] ?? []).joined(separator: " "))">
             """
         }
         return """
             <p>Each day lists opening and closing times in pairs (<code>09:00 12:00 13:00 17:00</code>); an empty day is closed.</p>
-            <label for="\(idPrefix)zone">Time zone</label><input type="text" id="\(idPrefix)zone" name="timeZone" value="\(calendar?.timeZone ?? "UTC")">
+            <label for="\(idPrefix)zone">Time zone</label><input type="text" id="\(idPrefix)zone" name="timeZone" value="\(calendar.timeZone)">
             \(week)
             <label for="\(idPrefix)holidays">Holidays (dates, space separated)</label>\
-            <input type="text" id="\(idPrefix)holidays" name="holidays" value="\((calendar?.holidays ?? []).joined(separator: " "))">
+            <input type="text" id="\(idPrefix)holidays" name="holidays" value="\(calendar.holidays.joined(separator: " "))">
             """
     }
 
@@ -75,34 +80,32 @@ struct SettingsPages: Sendable {
     }
 
     @Sendable func savePolicy(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
-        guard let priority = context.parameters.get("priority").flatMap(Priority.init(rawValue:)) else { return Pages.redirect("/admin/sla") }
         let form = context.form
-        return try await Pages.attempt(orBackTo: "/admin/sla") {
+        return try await Pages.attempt(orBackTo: "/admin/sla", context) {
+            let priority: Priority = try FormValue.choice(context.parameters.get("priority"), "The priority")
             // Text that is not a number is refused here; an empty field goes as 0, which the API refuses.
             let input = SLAPolicyRequest(
                 firstResponseSeconds: 60 * (try AdminPages.minutes(form["firstResponseMinutes"], "First response") ?? 0),
                 resolutionSeconds: 60 * (try AdminPages.minutes(form["resolutionMinutes"], "Resolution") ?? 0),
-                businessHours: form["businessHours"] == "true")
+                businessHours: try FormValue.flag(form["businessHours"], "Business hours only"))
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/policies/\(priority.rawValue)", token: context.session.token, body: input)
             return Pages.redirect("/admin/sla", notice: .slaSaved(priority))
         }
     }
 
     @Sendable func saveCalendar(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .admin else { return AdminPages.signInFirst() }
         let calendar = Self.calendar(context.form)
-        return try await Pages.attempt(orBackTo: "/admin/sla") {
+        return try await Pages.attempt(orBackTo: "/admin/sla", context) {
             _ = try await backend.raw(.PUT, .tierQueue, "/v1/sla/calendar", token: context.session.token, body: calendar)
             return Pages.redirect("/admin/sla", notice: .calendarSaved)
         }
     }
 
     @Sendable func problems(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .agent || context.session.role == .admin else { return AgentConsole.signInFirst() }
         let (notice, error) = Pages.notices(request, context)
-        let open = (try? await backend.get(Page<ProblemRecord>.self, .triage, "/v1/problems?status=open&limit=100", token: context.session.token).items) ?? []
-        let sections = open.map { problem -> HTML in
+        let open = try await backend.page(
+            ProblemRecord.self, .triage, "/v1/problems?status=open", limit: Pages.pageSize, cursor: Pages.cursor(request), token: context.session.token)
+        let sections = open.items.map { problem -> HTML in
             """
             <section class="problem" aria-labelledby="problem-\(problem.id)"><h2 id="problem-\(problem.id)">\(problem.title)</h2>
             <p>\(problem.category), \(problem.incidentIds.count) incidents\(problem.storm ? ", a storm" as HTML : "")\(problem.knownError ? ", a known error" as HTML : "")</p>
@@ -116,19 +119,19 @@ struct SettingsPages: Sendable {
         }
         return Pages.page(
             "Problems", context, notice: notice, error: error,
-            "<h1>Open problems</h1>\(sections.isEmpty ? ["<p>No open problem.</p>"] : sections)"
+            "<h1>Open problems</h1>\(sections.isEmpty ? ["<p>No open problem.</p>"] : sections)\(Pages.more(request, next: open.nextCursor))"
         ).response()
     }
 
     @Sendable func saveProblem(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .agent || context.session.role == .admin else { return AgentConsole.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/agent/problems") }
         let form = context.form
         let resolution = form["resolution"]?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-        let change = UpdateProblemRequest(
-            rootCause: form["rootCause"]?.nilIfEmpty, workaround: form["workaround"]?.nilIfEmpty, knownError: form["knownError"] == "true",
-            status: resolution == nil ? nil : .resolved, resolution: resolution, version: form["version"].flatMap { Int($0) })
-        return try await Pages.attempt(orBackTo: "/agent/problems") {
+        return try await Pages.attempt(orBackTo: "/agent/problems", context) {
+            let change = UpdateProblemRequest(
+                rootCause: form["rootCause"]?.nilIfEmpty, workaround: form["workaround"]?.nilIfEmpty,
+                knownError: try FormValue.flag(form["knownError"], "Known error"), status: resolution == nil ? nil : .resolved, resolution: resolution,
+                version: try FormValue.number(form["version"], "The version"))
             _ = try await backend.raw(.PATCH, .triage, "/v1/problems/\(id)", token: context.session.token, body: change)
             return Pages.redirect("/agent/problems", notice: resolution == nil ? .saved : .problemResolved)
         }

@@ -8,18 +8,16 @@ import TierdeskModels
 struct VendorView: Sendable {
     let backend: Backend
 
-    func addRoutes(to router: Router<ConsoleContext>) {
-        router.get("vendor", use: cases)
-        router.get("vendor/cases/{id}", use: vendorCase)
-        router.post("vendor/cases/{id}/updates", use: update)
+    func addRoutes(to groups: RouteGroups) {
+        groups.vendor.get(use: cases)
+        groups.vendor.get("cases/{id}", use: vendorCase)
+        groups.vendor.post("cases/{id}/updates", use: update)
     }
 
-    static func signInFirst() -> Response { Pages.redirect("/signin", error: "Sign in with your vendor API key first.") }
-
     @Sendable func cases(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .vendor else { return Self.signInFirst() }
-        let page = (try? await backend.get(Page<VendorCase>.self, .vendorBridge, "/v1/vendor/cases?limit=100", token: context.session.token).items) ?? []
-        let rows = page.map { item -> HTML in
+        let page = try await backend.page(
+            VendorCase.self, .vendorBridge, "/v1/vendor/cases", limit: Pages.pageSize, cursor: Pages.cursor(request), token: context.session.token)
+        let rows = page.items.map { item -> HTML in
             """
             <tr data-case="\(item.id)"><td>\(item.ticketReference)</td><td><a href="/vendor/cases/\(item.id)">\(item.subject)</a></td>
             <td>\(item.priority.rawValue)</td><td>\(item.status.rawValue)</td><td>\(item.dueAt.map { "\($0)" as HTML } ?? "none")</td></tr>
@@ -31,16 +29,21 @@ struct VendorView: Sendable {
             """
             <h1>Your cases</h1>
             <table id="cases"><thead><tr><th scope="col">Ticket</th><th scope="col">Subject</th><th scope="col">Priority</th><th scope="col">Status</th><th scope="col">Due</th></tr></thead>
-            <tbody>\(rows.isEmpty ? ["<tr><td colspan=\"5\">No cases.</td></tr>"] : rows)</tbody></table>
+            <tbody>\(rows.isEmpty ? ["<tr><td colspan=\"5\">No cases.</td></tr>"] : rows)</tbody></table>\(Pages.more(request, next: page.nextCursor))
             """
         ).response()
     }
 
     @Sendable func vendorCase(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .vendor else { return Self.signInFirst() }
-        guard let id = context.parameters.get("id", as: UUID.self),
-            let item = try? await backend.get(VendorCase.self, .vendorBridge, "/v1/vendor/cases/\(id)", token: context.session.token)
-        else { return Pages.error(status: .notFound, title: "Not found", detail: "There is no such case among yours.") }
+        let notFound = Pages.error(status: .notFound, title: "Not found", detail: "There is no such case among yours.")
+        guard let id = context.parameters.get("id", as: UUID.self) else { return notFound }
+        let item: VendorCase
+        do {
+            item = try await backend.get(VendorCase.self, .vendorBridge, "/v1/vendor/cases/\(id)", token: context.session.token)
+        } catch let failure as Backend.Failure where failure.kind == .notFound || failure.kind == .notAllowed {
+            failure.log("the case", logger: context.logger)
+            return notFound
+        }
         let history = item.updates.map { update -> HTML in
             "<li><span class=\"when\">\(update.at)</span> <span class=\"who\">\(update.author.rawValue)</span> \(update.status?.rawValue ?? "message")<p class=\"message\">\(update.message)</p></li>"
         }
@@ -71,15 +74,21 @@ struct VendorView: Sendable {
     }
 
     @Sendable func update(request: Request, context: ConsoleContext) async throws -> Response {
-        guard context.session.role == .vendor else { return Self.signInFirst() }
         guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/vendor/") }
         let form = context.form
-        // A datetime-local field has no zone: it is taken as UTC, as the page says of every time.
-        let eta = form["eta"].flatMap { $0.isEmpty ? nil : JSONCoding.parseDate($0 + ":00Z") }
-        return try await Pages.attempt(orBackTo: "/vendor/cases/\(id)") {
+        return try await Pages.attempt(orBackTo: "/vendor/cases/\(id)", context) {
+            // A datetime-local field has no zone: it is taken as UTC, as the page says of every time.
+            var eta: Date?
+            if let text = form["eta"]?.nilIfEmpty {
+                guard let parsed = JSONCoding.parseDate(text + ":00Z") else {
+                    throw Backend.Failure.refused("The expected resolution must be a date and time (2026-12-01T14:30), not “\(text)”.")
+                }
+                eta = parsed
+            }
+            let status: VendorCaseStatus = try FormValue.choice(form["status"], "Status")
             _ = try await backend.raw(
                 .POST, .vendorBridge, "/v1/vendor/cases/\(id)/updates", token: context.session.token,
-                body: VendorUpdateRequest(status: VendorCaseStatus(rawValue: form["status"] ?? "") ?? .acknowledged, message: form["message"] ?? "", eta: eta))
+                body: VendorUpdateRequest(status: status, message: form["message"] ?? "", eta: eta))
             return Pages.redirect("/vendor/cases/\(id)", notice: .updatePosted)
         }
     }

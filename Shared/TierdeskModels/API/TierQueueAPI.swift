@@ -182,9 +182,13 @@ public struct TicketWorkContext: Sendable, Codable, Equatable {
     public var problem: ProblemRecord?
     /// The vendor's question still waiting for the company's answer (`POST /v1/tickets/{id}/vendor-messages`).
     public var vendorQuestion: VendorQuestion?
+    /// The parts a peer did not give in time, by name (`problem`: triage; `suggestedArticles`: intake), so
+    /// a reader says they could not be read rather than showing none; absent when every peer answered.
+    public var unavailable: [String]?
 
     public init(
-        sla: SLAState?, workMode: WorkMode, collaborators: [UUID], handOff: HandOff?, problem: ProblemRecord?, vendorQuestion: VendorQuestion? = nil
+        sla: SLAState?, workMode: WorkMode, collaborators: [UUID], handOff: HandOff?, problem: ProblemRecord?, vendorQuestion: VendorQuestion? = nil,
+        unavailable: [String]? = nil
     ) {
         self.sla = sla
         self.workMode = workMode
@@ -192,6 +196,7 @@ public struct TicketWorkContext: Sendable, Codable, Equatable {
         self.handOff = handOff
         self.problem = problem
         self.vendorQuestion = vendorQuestion
+        self.unavailable = unavailable
     }
 }
 

@@ -3,8 +3,10 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import IntakeApp
+import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 import Testing
 import TierQueueApp
 import TierdeskKit
@@ -14,31 +16,76 @@ import TierdeskTestSupport
 @testable import ConsoleApp
 
 /// The console on a live port, with the real intake and tier-queue beside it on the test's database,
-/// and the clock its sessions expire by.
+/// the clock its sessions and caches expire by, and what it logs. Triage and vendor-bridge are down:
+/// they answer every request 503 (or, with `refusingTriage`, triage's address refuses connections).
 struct ConsoleSystem: Sendable {
     static let secret = "console-test-secret-0123456789"
+    /// Where nothing listens: a call fails to connect (after the client's connect timeout, 2 s).
+    static let refusing = "http://127.0.0.1:1"
 
     let console: any TestClientProtocol
     let intake: any TestClientProtocol
     let tierQueue: any TestClientProtocol
     let clock: ManualClock
+    let log: LogRecorder
 
     /// Runs `test` with the three started; `insecureCookies` as scripts/dev and the browser test run it.
-    static func run(insecureCookies: Bool = true, _ test: @Sendable (ConsoleSystem) async throws -> Void) async throws {
+    static func run(insecureCookies: Bool = true, refusingTriage: Bool = false, _ test: @Sendable (ConsoleSystem) async throws -> Void) async throws {
         let clock = ManualClock(Date())
-        try await withLiveApp(as: .intake, environment: ["TIERDESK_RATE_LIMIT_PER_MINUTE": "100000"], IntakeApp.buildApplication) { intake in
-            try await withLiveApp(as: .tierQueue, TierQueueApp.buildApplication) { tierQueue in
-                let environment = [
-                    "TIERDESK_CONSOLE_SECRET": secret, "TIERDESK_INTAKE_URL": "http://127.0.0.1:\(intake.port!)",
-                    "TIERDESK_TIER_QUEUE_URL": "http://127.0.0.1:\(tierQueue.port!)",
-                    "TIERDESK_CONSOLE_INSECURE_COOKIES": insecureCookies ? "true" : "false",
-                ]
-                try await withLiveApp(as: .console, environment: environment, { try await ConsoleApp.buildApplication(reader: $0, clock: clock) }) {
-                    console in
-                    try await test(ConsoleSystem(console: console, intake: intake, tierQueue: tierQueue, clock: clock))
+        let log = LogRecorder()
+        try await Self.unavailable.test(.live) { down in
+            let down = "http://127.0.0.1:\(down.port!)"
+            try await withLiveApp(as: .intake, environment: ["TIERDESK_RATE_LIMIT_PER_MINUTE": "100000"], IntakeApp.buildApplication) { intake in
+                let peers = ["TIERDESK_INTAKE_URL": "http://127.0.0.1:\(intake.port!)", "TIERDESK_TRIAGE_URL": down, "TIERDESK_VENDOR_BRIDGE_URL": down]
+                try await withLiveApp(as: .tierQueue, environment: peers, TierQueueApp.buildApplication) { tierQueue in
+                    // The console logs to the recorder only, at info as in production.
+                    let environment = [
+                        "TIERDESK_CONSOLE_SECRET": secret, "TIERDESK_INTAKE_URL": "http://127.0.0.1:\(intake.port!)",
+                        "TIERDESK_TIER_QUEUE_URL": "http://127.0.0.1:\(tierQueue.port!)", "TIERDESK_TRIAGE_URL": refusingTriage ? refusing : down,
+                        "TIERDESK_VENDOR_BRIDGE_URL": down, "TIERDESK_CONSOLE_INSECURE_COOKIES": insecureCookies ? "true" : "false",
+                        "TIERDESK_LOG_LEVEL": "info",
+                    ]
+                    let logger = Logger(label: "console") { _ in log.handler() }
+                    try await withLiveApp(
+                        as: .console, environment: environment, { try await ConsoleApp.buildApplication(reader: $0, clock: clock, logger: logger) }
+                    ) { console in
+                        try await test(ConsoleSystem(console: console, intake: intake, tierQueue: tierQueue, clock: clock, log: log))
+                    }
                 }
             }
         }
+    }
+
+    /// A service that is down behind its load balancer: every request answers 503.
+    static var unavailable: some ApplicationProtocol {
+        let router = Router()
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+            router.on("**", method: method) { _, _ in Response(status: .serviceUnavailable) }
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    /// A new agent of `tiers` (level 1 by default) and its token.
+    func agent(tiers: [Int] = [1], name: String = "Ada") async throws -> (agent: Agent, token: String) {
+        let response = try await tierQueue.send(
+            .post, "/v1/agents", token: TestCredentials.adminToken,
+            json: CreateAgentRequest(
+                name: name, email: "\(name.lowercased())-\(UUID().uuidString.prefix(8))@example.com", tiers: tiers, skills: nil, wipLimit: nil))
+        let agent = try response.decode(Agent.self)
+        return (agent, try #require(agent.token))
+    }
+
+    /// A browser whose staff session of `role` (with `token`) is stored straight in the table, for a
+    /// role whose service is down here (a vendor's).
+    func browser(role: Session.Role, token: String) async throws -> Browser {
+        let sealKey = ConsoleKeys.key(ConsoleKeys.sealPurpose, secret: Self.secret)
+        let id = try await TestDatabase.settings().withClient(logger: TestDatabase.logger) { client in
+            try await SessionStore(client: client, sealKey: sealKey).create(
+                role: role, token: token, ticketID: nil, lifetime: SessionLifetime(idle: 3600, absolute: 3600), now: clock.now(), logger: TestDatabase.logger)
+        }
+        let browser = browser()
+        browser.cookies["td_session"] = id
+        return browser
     }
 
     /// A browser with its own cookies.
@@ -142,5 +189,41 @@ extension TestResponse {
             set[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
         }
         return set
+    }
+}
+
+/// What the console logged: each entry's level, message and metadata (with the request id).
+final class LogRecorder: Sendable {
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    private let recorded = Mutex<[Entry]>([])
+
+    var entries: [Entry] { recorded.withLock { $0 } }
+
+    /// The entries logged for the request `id`.
+    func entries(ofRequest id: String) -> [Entry] { entries.filter { $0.metadata["hb.request.id"] == id } }
+
+    func handler() -> Handler { Handler(recorder: self) }
+
+    func append(_ entry: Entry) { recorded.withLock { $0.append(entry) } }
+
+    struct Handler: LogHandler {
+        let recorder: LogRecorder
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            recorder.append(Entry(level: event.level, message: "\(event.message)", metadata: all.mapValues { "\($0)" }))
+        }
     }
 }

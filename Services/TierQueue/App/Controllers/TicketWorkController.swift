@@ -25,27 +25,29 @@ struct TicketWorkController: Sendable {
 
     /// The agent view: everything, with the requester's other tickets (those the caller may read),
     /// the knowledge-base articles that fit (from intake) and the ticket's problem (from triage),
-    /// each an empty answer, logged, when the peer does not answer in time; the SLA clock, the
+    /// each absent, logged and named in `unavailable` when the peer does not answer in time; the SLA clock, the
     /// swarm, what the latest escalation into the ticket's level carried, and a vendor's question
     /// waiting for an answer.
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse<TicketDetail> {
         let (id, worker) = try caller(context)
         let runtime = deps.runtime
         let ticket = try await deps.work.visible(id, to: worker, logger: context.logger)
-        async let articles = suggestions(for: ticket, context.logger)
-        async let problem = problem(of: ticket, context.logger)
+        async let suggested = suggestions(for: ticket, context.logger)
+        async let linked = problem(of: ticket, context.logger)
         let events = try await runtime.tickets.events(of: id, publicOnly: false, on: runtime.postgres, logger: context.logger)
         let history = try await runtime.tickets.history(
             requesterID: ticket.requester.id, excluding: id, readableBy: worker.agent, on: runtime.postgres, logger: context.logger)
         let policies = deps.work.policies
         let settings = try await SLAStore().settings(on: runtime.postgres, logger: context.logger)
+        let (problem, articles) = (await linked, await suggested)
+        let missing = [problem.answered ? nil : "problem", articles.answered ? nil : "suggestedArticles"].compactMap { $0 }
         let work = TicketWorkContext(
             sla: SLAKeeper.state(of: ticket, events: events, settings: settings, now: runtime.clock.now()),
             workMode: try await policies.mode(for: ticket.category, on: runtime.postgres, logger: context.logger),
             collaborators: try await policies.collaborators(of: id, on: runtime.postgres, logger: context.logger),
-            handOff: try await handOff(into: ticket, events: events, context.logger), problem: await problem,
-            vendorQuestion: VendorQuestion.open(in: events, status: ticket.status))
-        return JSONResponse(TicketDetail(ticket: ticket, events: events, requesterHistory: history, suggestedArticles: await articles, work: work))
+            handOff: try await handOff(into: ticket, events: events, context.logger), problem: problem.value,
+            vendorQuestion: VendorQuestion.open(in: events, status: ticket.status), unavailable: missing.isEmpty ? nil : missing)
+        return JSONResponse(TicketDetail(ticket: ticket, events: events, requesterHistory: history, suggestedArticles: articles.value, work: work))
     }
 
     /// What the latest escalation into the ticket's current level carried, labelled by that level's contract.
@@ -61,21 +63,23 @@ struct TicketWorkController: Sendable {
         return TicketWorkContext.HandOff(fromTier: escalation.fromTier, toTier: tier.rawValue, reason: escalation.reason, fields: labelled)
     }
 
-    func problem(of ticket: Ticket, _ logger: Logger) async -> ProblemRecord? {
+    /// The ticket's problem from triage (nil: none), and whether triage answered (logged when not).
+    func problem(of ticket: Ticket, _ logger: Logger) async -> (value: ProblemRecord?, answered: Bool) {
         do {
-            return try await deps.triage.problem(ofTicket: ticket.id, logger: logger)
+            return (try await deps.triage.problem(ofTicket: ticket.id, logger: logger), true)
         } catch {
             logger.warning("no problem from triage", metadata: ["ticket.id": "\(ticket.id)", "error": "\(error)"])
-            return nil
+            return (nil, false)
         }
     }
 
-    func suggestions(for ticket: Ticket, _ logger: Logger) async -> [ArticleSummary] {
+    /// The articles intake suggests for the ticket, and whether intake answered (logged when not).
+    func suggestions(for ticket: Ticket, _ logger: Logger) async -> (value: [ArticleSummary], answered: Bool) {
         do {
-            return try await deps.intake.suggestions(subject: ticket.subject, description: ticket.description, logger: logger)
+            return (try await deps.intake.suggestions(subject: ticket.subject, description: ticket.description, logger: logger), true)
         } catch {
             logger.warning("no article suggestions", metadata: ["ticket.id": "\(ticket.id)", "error": "\(error)"])
-            return []
+            return ([], false)
         }
     }
 
