@@ -28,7 +28,8 @@ extension AgentConsole {
             let text =
                 event.data["message"]?.stringValue ?? event.data["resolution"]?.stringValue ?? event.data["reason"]?.stringValue
                 ?? event.data["note"]?.stringValue
-            let visibility: HTML = event.data["internal"]?.boolValue == true ? " <span class=\"tag\">internal</span>" : ""
+            // An internal note is a comment written for agents (`audience: agents`).
+            let visibility: HTML = TicketCommented(event)?.audience == .agents ? " <span class=\"tag\">internal</span>" : ""
             return """
                 <li><span class="when">\(event.at)</span> <span class="what">\(event.type.rawValue)</span> <span class="who">\(event.actor)</span>\(visibility)\
                 \(text.map { "<p class=\"message\">\($0)</p>" as HTML } ?? "")</li>

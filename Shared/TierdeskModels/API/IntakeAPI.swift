@@ -84,6 +84,9 @@ public struct InboundEmail: Sendable, Codable, Equatable {
         if (references ?? []).count > 100 { v.fail("references", "must list at most 100 message ids") }
         // Stored as text: PostgreSQL cannot hold U+0000.
         v.text(deliveredTo, field: "deliveredTo", required: false, maxLength: 998)
+        v.text(authentication?.spf, field: "authentication.spf", required: false, maxLength: 100)
+        v.text(authentication?.dkim, field: "authentication.dkim", required: false, maxLength: 100)
+        v.text(authentication?.dmarc, field: "authentication.dmarc", required: false, maxLength: 100)
         for (field, value) in [("from", from), ("to", to ?? ""), ("deliveredTo", deliveredTo ?? ""), ("inReplyTo", inReplyTo ?? "")]
             + (references ?? []).enumerated().map({ ("references[\($0.offset)]", $0.element) })
         where value.unicodeScalars.contains("\u{0}") {

@@ -178,6 +178,7 @@ public struct RuleTestRequest: Sendable, Codable, Equatable {
         v.text(description, field: "description", maxLength: 20_000, multiline: true)
         v.slug(category, field: "category", maxLength: 64)
         if let requesterEmail { v.email(requesterEmail, field: "requesterEmail") }
+        v.text(integration, field: "integration", required: false, maxLength: 100)
         try v.check()
     }
 }
