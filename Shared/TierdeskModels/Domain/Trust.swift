@@ -96,10 +96,11 @@ public enum RequesterView {
         return shown
     }
 
-    /// Whether a value names somebody inside the desk the way the trail does.
+    /// Whether a value names somebody inside the desk the way the trail does (`agent:<id>`,
+    /// `system:triage`, `admin`): one word, so a message that merely starts so is kept.
     static func isActor(_ value: JSONValue) -> Bool {
-        guard let text = value.stringValue else { return false }
-        return ["agent:", "system:", "integration:", "vendor:", "admin"].contains { text.hasPrefix($0) }
+        guard let text = value.stringValue, !text.contains(where: \.isWhitespace) else { return false }
+        return text == "admin" || ["agent:", "system:", "integration:", "vendor:"].contains { text.hasPrefix($0) }
     }
 
     /// The ticket as its requester sees it: the contact details this submission gave (`contact`),

@@ -31,3 +31,14 @@ import TierdeskModels
         #expect(closed == ["rejected": true, "reason": "not IT"])
     }
 }
+
+/// The requester's allow-list drops values that name staff, never a message that merely reads so.
+@Suite struct RequesterViewTests {
+    @Test func anActorIsDroppedAndAMessageIsKept() {
+        let event = TicketEvent(
+            id: UUID(), type: .ticketCommented, at: Date(timeIntervalSince1970: 0), actor: "agent:abc",
+            data: ["message": "admin rights restored; system: back", "from": "agent:0b5d"])
+        let shown = RequesterView.event(event)
+        #expect(shown?.data == ["message": "admin rights restored; system: back"] && shown?.actor == RequesterView.helpDesk)
+    }
+}
