@@ -186,4 +186,16 @@ public enum Cursor {
         let parts = string.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         return parts.count == count ? parts : nil
     }
+
+    /// A cursor of an instant and an id (a list ordered by creation time, then id).
+    public static func encode(at instant: Date, id: UUID) -> String { encode(["\(instant.epochMicroseconds)", id.uuidString]) }
+
+    /// The instant and id of `encode(at:id:)`, or nil for anything else; microseconds since 1970
+    /// within the years PostgreSQL and Foundation both hold.
+    public static func instantAndID(_ text: String) -> (Date, UUID)? {
+        guard let parts = decode(text, count: 2), let micros = Int64(parts[0]), (0...253_402_300_799_000_000).contains(micros),
+            let id = UUID(uuidString: parts[1])
+        else { return nil }
+        return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
+    }
 }

@@ -51,12 +51,7 @@ struct KnowledgeBaseController: Sendable {
     /// Drafts from levels 1 and 2 waiting for review (level 3 agents and the admin).
     @Sendable func drafts(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<Article>> {
         _ = try writer(context)
-        let cursor = try Pagination.cursor(request) { text -> (Date, UUID)? in
-            guard let parts = Cursor.decode(text, count: 2), let micros = Int64(parts[0]), (0...253_402_300_799_000_000).contains(micros),
-                let id = UUID(uuidString: parts[1])
-            else { return nil }
-            return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
-        }
+        let cursor = try Pagination.cursor(request, Cursor.instantAndID)
         return JSONResponse(
             try await deps.knowledgeBase.drafts(limit: try Pagination.limit(request), after: cursor, on: deps.runtime.postgres, logger: context.logger))
     }

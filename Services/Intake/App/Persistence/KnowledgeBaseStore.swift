@@ -72,7 +72,7 @@ public struct KnowledgeBaseStore: Sendable {
                     SELECT \(Self.columns) FROM kb_articles
                     WHERE status = 'draft' AND ($1::timestamptz IS NULL OR (created_at, id) > ($1, $2)) ORDER BY created_at, id LIMIT $3
                     """, binds: try PostgresBindings(cursor?.0, cursor?.1, limit + 1)), logger: logger, Article.init(row:))
-        return Page(fetched: rows, limit: limit) { Cursor.encode(["\($0.createdAt.epochMicroseconds)", $0.id.uuidString]) }
+        return Page(fetched: rows, limit: limit) { Cursor.encode(at: $0.createdAt, id: $0.id) }
     }
 
     /// Level 3 publishes a draft as it stands; false when there is no draft with that id.

@@ -34,13 +34,7 @@ struct ProblemController: Sendable {
             var v = Validation()
             v.slug(category, field: "category", maxLength: 64)
             try v.check()
-            let cursor = try Pagination.cursor(request) { text -> (Date, UUID)? in
-                // Microseconds since 1970, within the years PostgreSQL and Foundation both hold.
-                guard let parts = Cursor.decode(text, count: 2), let micros = Int64(parts[0]), (0...253_402_300_799_000_000).contains(micros),
-                    let id = UUID(uuidString: parts[1])
-                else { return nil }
-                return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
-            }
+            let cursor = try Pagination.cursor(request, Cursor.instantAndID)
             var page = try await store.list(
                 status: status, category: category, limit: try Pagination.limit(request), after: cursor, on: postgres, logger: context.logger)
             page.items = try await store.readable(page.items, by: try context.requireAgentOrAdmin(), on: postgres, logger: context.logger)

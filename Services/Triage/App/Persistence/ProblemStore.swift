@@ -373,7 +373,7 @@ public struct ProblemStore: Sendable {
                     ORDER BY p.created_at DESC, p.id DESC LIMIT $5
                     """,
                 binds: try PostgresBindings(status?.rawValue, category, cursor?.0, cursor?.1, limit + 1)), logger: logger, Self.problem)
-        return Page(fetched: rows, limit: limit) { Cursor.encode(["\($0.createdAt.epochMicroseconds)", $0.id.uuidString]) }
+        return Page(fetched: rows, limit: limit) { Cursor.encode(at: $0.createdAt, id: $0.id) }
     }
 
     public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> ProblemRecord? {
