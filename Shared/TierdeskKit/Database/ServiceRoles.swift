@@ -83,6 +83,8 @@ public enum DatabaseGrants {
         own(.vendorBridge, "vendors", "vendor_cases", "vendor_case_updates", "webhook_deliveries", "webhook_delivery_attempts")
         // vendor-bridge's idempotent POSTs keep their keys through the shared idempotency store (scoped "vendor-bridge ...").
         own(.vendorBridge, "idempotency_keys")
+        // Mail out (migration 0018): intake sends requesters' mail, tier-queue agents'; each its own rows.
+        for role in [ServiceRole.intake, .tierQueue] { tables["mail_outbox", default: [:]][role] = .owner }
         // The console's server-side sessions (migration 0016).
         own(.console, "console_sessions")
         tables["schema_migrations", default: [:]][.console] = .select
