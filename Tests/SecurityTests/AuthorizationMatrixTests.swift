@@ -90,7 +90,8 @@ func upperCaseIDs(in text: String) -> [String] {
 
 /// Who calls.
 enum Who: String, CaseIterable, Sendable {
-    case anonymous, bogusToken, requester, otherRequester, levelAgent, otherLevelAgent, assignee, owningVendor, otherVendor, integration,
+    /// `signedInRequester`: the other requester (ticket B's), signed in by email: a session for all their tickets.
+    case anonymous, bogusToken, requester, otherRequester, signedInRequester, levelAgent, otherLevelAgent, assignee, owningVendor, otherVendor, integration,
         mailGateway, admin, `internal`
 }
 
@@ -127,7 +128,7 @@ enum Service: String, CaseIterable, Sendable {
     }
 
     /// Tokens only intake recognises (elsewhere they are unknown tokens: 401).
-    static let intakeOnly: Set<Who> = [.requester, .otherRequester, .integration, .mailGateway]
+    static let intakeOnly: Set<Who> = [.requester, .otherRequester, .signedInRequester, .integration, .mailGateway]
 }
 
 /// What one cell sends: the concrete path, a JSON body, and the ticket that "this ticket" means.
@@ -205,17 +206,19 @@ enum Rules {
             },
             Rule(
                 service: .intake, route: "GET /v1/tickets/{id}", allowed: agentsAndAdmin.merging([.requester: 200]) { a, _ in a },
-                hidden: [.otherRequester, .otherLevelAgent]
+                hidden: [.otherRequester, .signedInRequester, .otherLevelAgent]
             ) {
                 world in
                 let ticket = try await world.workedTicket()
                 return Target(path: "/v1/tickets/\(ticket)", ticket: ticket)
             },
-            Rule(service: .intake, route: "POST /v1/tickets/{id}/replies", allowed: [.requester: 200], hidden: [.otherRequester]) { world in
+            Rule(service: .intake, route: "POST /v1/tickets/{id}/replies", allowed: [.requester: 200], hidden: [.otherRequester, .signedInRequester]) {
+                world in
                 let ticket = try await world.workedTicket()
                 return Target(path: "/v1/tickets/\(ticket)/replies", body: json(CommentRequest(message: "More detail")), ticket: ticket)
             },
-            Rule(service: .intake, route: "POST /v1/tickets/{id}/confirm", allowed: [.requester: 200], hidden: [.otherRequester]) { world in
+            Rule(service: .intake, route: "POST /v1/tickets/{id}/confirm", allowed: [.requester: 200], hidden: [.otherRequester, .signedInRequester]) {
+                world in
                 let ticket = try await world.workedTicket(resolved: true)
                 return Target(path: "/v1/tickets/\(ticket)/confirm", ticket: ticket)
             },
@@ -256,7 +259,7 @@ enum Rules {
             },
             Rule(
                 service: .intake, route: "POST /v1/kb/articles/{id}/votes",
-                allowed: [.requester: 200, .otherRequester: 200, .levelAgent: 200, .otherLevelAgent: 200, .assignee: 200]
+                allowed: [.requester: 200, .otherRequester: 200, .signedInRequester: 200, .levelAgent: 200, .otherLevelAgent: 200, .assignee: 200]
             ) { world in
                 Target(path: "/v1/kb/articles/\(try await world.article())/votes", body: json(VoteRequest(helpful: true)))
             },
@@ -265,7 +268,9 @@ enum Rules {
             },
             Rule(
                 service: .intake, route: "POST /v1/self-service/resolutions",
-                allowed: [.requester: 201, .otherRequester: 201, .levelAgent: 201, .otherLevelAgent: 201, .assignee: 201, .admin: 201], anonymous: 201
+                allowed: [
+                    .requester: 201, .otherRequester: 201, .signedInRequester: 201, .levelAgent: 201, .otherLevelAgent: 201, .assignee: 201, .admin: 201,
+                ], anonymous: 201
             ) { world in
                 let request = SelfServiceResolutionRequest(
                     requester: RequesterInput(email: "s\(UUID().uuidString.prefix(8))@example.com"), subject: "Solved it", articleId: try await world.article())
@@ -277,6 +282,36 @@ enum Rules {
             Rule(service: .intake, route: "GET /v1/integrations", allowed: [.admin: 200], setup: path("/v1/integrations")),
             Rule(service: .intake, route: "DELETE /v1/integrations/{id}", allowed: [.admin: 204]) { world in
                 Target(path: "/v1/integrations/\(try await world.integration().id)")
+            },
+            // The same answer for everybody: whether an address has tickets is nobody's business.
+            Rule(service: .intake, route: "POST /v1/requester-sign-in", allowed: everyone(202), anonymous: 202) { world in
+                Target(path: "/v1/requester-sign-in", body: json(SignInLinkRequest(email: try await world.requesterEmail(of: world.ticketA))))
+            },
+            // The link's key is the credential, whoever holds it.
+            Rule(service: .intake, route: "POST /v1/requester-sessions", allowed: everyone(201), anonymous: 201) { world in
+                Target(path: "/v1/requester-sessions", body: json(RequesterSessionRequest(key: try await world.signInKey())))
+            },
+            Rule(service: .intake, route: "GET /v1/me/tickets", allowed: [.signedInRequester: 200], setup: path("/v1/me/tickets")),
+            Rule(
+                service: .intake, route: "GET /v1/tickets/{id}/satisfaction", allowed: agentsAndAdmin.merging([.requester: 200]) { a, _ in a },
+                hidden: [.otherRequester, .signedInRequester, .otherLevelAgent]
+            ) { world in
+                let ticket = try await world.workedTicket(resolved: true, rated: true)
+                return Target(path: "/v1/tickets/\(ticket)/satisfaction", ticket: ticket)
+            },
+            Rule(
+                service: .intake, route: "PUT /v1/tickets/{id}/satisfaction", allowed: [.requester: 200], hidden: [.otherRequester, .signedInRequester]
+            ) { world in
+                let ticket = try await world.workedTicket(resolved: true)
+                return Target(path: "/v1/tickets/\(ticket)/satisfaction", body: json(SatisfactionRequest(rating: 4)), ticket: ticket)
+            },
+            Rule(
+                service: .intake, route: "GET /v1/reports/satisfaction", allowed: [.otherLevelAgent: 200, .admin: 200],
+                setup: path("/v1/reports/satisfaction?by=agent")),
+            // Last of intake's: it ends the signed-in requester's session (its setup opens it again for this rule's cells).
+            Rule(service: .intake, route: "DELETE /v1/requester-sessions/current", allowed: [.signedInRequester: 204]) { world in
+                try await world.openSignedInSession()
+                return Target(path: "/v1/requester-sessions/current")
             },
         ]
     }
@@ -558,10 +593,38 @@ struct World: Sendable {
                 """, logger: db.logger)
         }
         tokens[.otherRequester] = Secrets.requesterToken(ticketID: ticketB, secret: TestCredentials.secret)
+        tokens[.signedInRequester] = Secrets.newToken(.requesterSession)
         let fixed = Set(tokens.filter { $0.key != .bogusToken }.values).union([owning.signingSecret, other.signingSecret].compactMap { $0 })
-        return World(
+        let world = World(
             db: db, clients: clients, levelAgent: levelAgent, otherLevelAgent: otherLevelAgent, assignee: assignee, tokens: tokens, owningVendor: owning.id,
             ticketA: ticketA, ticketB: ticketB, fixedSecrets: fixed)
+        try await world.openSignedInSession()
+        return world
+    }
+
+    /// The signed-in requester's session (ticket B's requester), stored as intake stores one: its hash.
+    func openSignedInSession() async throws {
+        try await db.client.execute(
+            """
+            INSERT INTO requester_sessions (token_hash, requester_id, created_at, expires_at)
+            VALUES (\(Secrets.hash(tokens[.signedInRequester]!)), \(try await requester(of: ticketB)), now(), now() + interval '1 day')
+            ON CONFLICT (token_hash) DO NOTHING
+            """, logger: db.logger)
+    }
+
+    /// The key of a new sign-in link for ticket A's requester (its hash stored, as intake does).
+    func signInKey() async throws -> String {
+        let key = Secrets.base64URL(Secrets.randomBytes(32))
+        try await db.client.execute(
+            """
+            INSERT INTO requester_sign_in_links (key_hash, requester_id, created_at, expires_at)
+            VALUES (\(Secrets.hash(key)), \(try await requester(of: ticketA)), now(), now() + interval '15 minutes')
+            """, logger: db.logger)
+        return key
+    }
+
+    func requesterEmail(of ticket: UUID) async throws -> String {
+        try #require(try await db.store.find(ticket, on: db.client, logger: db.logger)).requester.email
     }
 
     func token(_ who: Who, _ target: Target) -> String? {
@@ -572,14 +635,19 @@ struct World: Sendable {
         }
     }
 
-    /// A ticket at level 1, in progress with `assignee`; resolved when asked.
-    func workedTicket(resolved: Bool = false) async throws -> UUID {
+    /// A ticket at level 1, in progress with `assignee`; resolved when asked, and rated by its requester.
+    func workedTicket(resolved: Bool = false, rated: Bool = false) async throws -> UUID {
         let ticket = try await db.inProgress(tier: .firstLine, agent: assignee)
         // The requester's stored profile holds details this submission never gave: no outsider may read them.
         try await db.client.execute(
             "UPDATE requesters SET name = 'Stored Name', phone = '+41 44 555 01 00', organization = 'Stored Org' WHERE id = \(ticket.requester.id)",
             logger: db.logger)
         if resolved { _ = try await db.change(ticket.id) { $0.status = .resolved } }
+        if rated {
+            try await db.client.execute(
+                "INSERT INTO satisfaction_answers (ticket_id, rating, comment, answered_at, changed_at) VALUES (\(ticket.id), 5, 'Thanks', now(), now())",
+                logger: db.logger)
+        }
         return ticket.id
     }
 
@@ -765,14 +833,16 @@ struct World: Sendable {
 
     /// The tokens, keys and signing secrets in a response body.
     static func secrets(in body: String) -> Set<String> {
-        Set(body.matches(of: /(tda_|tdv_|tdi_|tdr_)[A-Za-z0-9_-]{40,}|whsec_[A-Za-z0-9+\/=]{20,}/).map { String($0.output.0) })
+        Set(body.matches(of: /(tda_|tdv_|tdi_|tdr_|tdp_)[A-Za-z0-9_-]{40,}|whsec_[A-Za-z0-9+\/=]{20,}/).map { String($0.output.0) })
     }
 
     /// No token, key or signing secret the run handed out rests in the database in plain text:
     /// every row of every table as text, and a `pg_dump` of the whole database.
     func expectNoPlaintext(_ secrets: Set<String>) async throws {
         #expect(secrets.count > 100, "the run handed out tokens of every kind: \(secrets.count)")
-        for prefix in ["tda_", "tdv_", "tdi_", "tdr_", "whsec_"] { #expect(secrets.contains { $0.hasPrefix(prefix) }, "\(prefix) tokens were handed out") }
+        for prefix in ["tda_", "tdv_", "tdi_", "tdr_", "tdp_", "whsec_"] {
+            #expect(secrets.contains { $0.hasPrefix(prefix) }, "\(prefix) tokens were handed out")
+        }
         let tables = try await db.client.all(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", logger: db.logger
         ) { try $0.get("tablename", as: String.self) }
@@ -830,7 +900,7 @@ struct World: Sendable {
 /// the desk's assignment (assignee, vendor, skills) or where an article came from; vendors never
 /// read `internal`.
 enum BodyRule {
-    static let outsiders: Set<Who> = [.anonymous, .requester, .otherRequester, .integration, .mailGateway]
+    static let outsiders: Set<Who> = [.anonymous, .requester, .otherRequester, .signedInRequester, .integration, .mailGateway]
     static let vendors: Set<Who> = [.owningVendor, .otherVendor]
     /// Keys an outsider's answer never holds with a value.
     static let staffOnly: Set<String> = [

@@ -62,7 +62,7 @@ struct AgentConsole: Sendable {
                 _ = try await backend.raw(.GET, .tierQueue, "/v1/agents?limit=1", token: token, body: NoBody?.none)
                 target = "/admin/"
             case .requester:
-                return Pages.redirect("/signin", error: "Requesters follow their ticket through its link; this form is for staff and vendors.")
+                return Pages.redirect("/signin", error: "Requesters sign in with their email on the “Your tickets” page; this form is for staff and vendors.")
             }
         } catch let failure as Backend.Failure {
             failure.log("sign-in", logger: context.logger)

@@ -153,6 +153,7 @@ func buildRouter(_ configuration: ConsoleConfiguration, sessions: Sessions, logg
     _ = StaticAssets.files  // read now: a bundle without them stops start-up, not a request
     let groups = RouteGroups(router)
     Portal(backend: backend, sessions: sessions).addRoutes(to: groups)
+    RequesterAccount(backend: backend, sessions: sessions).addRoutes(to: groups)
     AgentConsole(backend: backend, sessions: sessions).addRoutes(to: groups)
     VendorView(backend: backend).addRoutes(to: groups)
     ReportsPage(backend: backend).addRoutes(to: groups)

@@ -14,6 +14,11 @@ enum Pages {
         case .vendor?: links += [#"<a href="/vendor/">My cases</a>"#]
         case .requester?, nil: break
         }
+        // A requester signed in by email (not by one ticket's link) reaches all their tickets.
+        links.append(
+            context.requesterToken.map(Session.isRequesterAccount) == true
+                ? #"<a href="/my" id="my-tickets-link">Your tickets</a>"#
+                : #"<a href="/sign-in" id="requester-sign-in-link">Your tickets</a>"#)
         let account: HTML =
             context.session.role == nil || context.session.role == .requester
             ? #"<a href="/signin">Staff and vendors: sign in</a>"#
@@ -122,7 +127,7 @@ enum Notice: Equatable, Sendable {
     case signedOut, agentDeactivated, ruleCreated, ruleDeleted, vendorSaved, vendorReactivated, vendorDeactivated, webhookQueued
     case deadLetterQueued, claimed, commented, resolved, resolvedAndPublished, pending, handedOver, swarming, sentToVendor
     case voted, solved, filed, replied, confirmed, calendarSaved, saved, problemResolved, updatePosted
-    case workModeRemoved, vipAdded, vipRemoved
+    case workModeRemoved, vipAdded, vipRemoved, signInSent, signedIn, requesterSignedOut, rated
     case queueEmpty(Tier)
     case escalated(Tier)
     case deescalated(Tier)
@@ -134,6 +139,7 @@ enum Notice: Equatable, Sendable {
         .signedOut, .agentDeactivated, .ruleCreated, .ruleDeleted, .vendorSaved, .vendorReactivated, .vendorDeactivated, .webhookQueued,
         .deadLetterQueued, .claimed, .commented, .resolved, .resolvedAndPublished, .pending, .handedOver, .swarming, .sentToVendor, .voted,
         .solved, .filed, .replied, .confirmed, .calendarSaved, .saved, .problemResolved, .updatePosted, .workModeRemoved, .vipAdded, .vipRemoved,
+        .signInSent, .signedIn, .requesterSignedOut, .rated,
     ]
 
     /// The code in the address: `saved`, `escalated-2`, `sla-saved-P5`.
@@ -207,6 +213,10 @@ enum Notice: Equatable, Sendable {
         case .workModeRemoved: "The category escalates again."
         case .vipAdded: "The VIP is added; it applies to the next ticket."
         case .vipRemoved: "Removed from the VIPs."
+        case .signInSent: "If that address has filed tickets here, a sign-in link is on its way. It works once, for 15 minutes."
+        case .signedIn: "You are signed in: here are all your tickets."
+        case .requesterSignedOut: "You are signed out of your tickets."
+        case .rated: "Thank you: your answer is saved. You can change it for 7 days."
         case .queueEmpty(let tier): "The level \(tier.rawValue) queue has nothing you can take."
         case .escalated(let tier): "The ticket went to \(Pages.level(tier))."
         case .deescalated(let tier): "The ticket went back to \(Pages.level(tier))."

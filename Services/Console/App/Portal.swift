@@ -198,6 +198,15 @@ struct Portal: Sendable {
             return
                 "<li><span class=\"when\">\(event.at)</span> <span class=\"what\">\(Self.describe(event))</span>\(message.map { "<p class=\"message\">\($0)</p>" as HTML } ?? "")</li>"
         }
+        var answer: Satisfaction?
+        if ticket.status == .resolved || ticket.status == .closed, context.requesterToken != nil {
+            do {
+                answer = try await backend.get(Satisfaction.self, .intake, "/v1/tickets/\(id)/satisfaction", token: token)
+            } catch let failure as Backend.Failure where failure.kind == .notFound {
+                answer = nil  // not answered yet
+            }
+        }
+        let question = context.requesterToken == nil ? "" : RequesterAccount.question(ticket, answer: answer, context, now: context.now)
         var actions: HTML = ""
         if ticket.status == .resolved {
             actions = """
@@ -231,6 +240,7 @@ struct Portal: Sendable {
             <h2>What you wrote</h2><p class="message" id="description">\(ticket.description)</p>
             <h2>History</h2><ol id="history" class="history">\(history)</ol>
             \(actions)
+            \(question)
             \(link)
             """
         ).response()

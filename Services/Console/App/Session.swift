@@ -20,9 +20,12 @@ struct Session: Sendable {
     static func role(of token: String) -> Role {
         if token.hasPrefix("tda_") { return .agent }
         if token.hasPrefix("tdv_") { return .vendor }
-        if token.hasPrefix("tdr_") { return .requester }
+        if token.hasPrefix("tdr_") || token.hasPrefix("tdp_") { return .requester }
         return .admin
     }
+
+    /// Whether a requester's token is a signed-in requester's (all their tickets), not one ticket's link.
+    static func isRequesterAccount(_ token: String) -> Bool { token.hasPrefix("tdp_") }
 }
 
 /// The request context of the console: the staff session, the requester's session (a ticket
@@ -86,8 +89,9 @@ struct Sessions: Sendable {
         return cookie(staffCookie, id, maxAge: Int(staff.absolute))
     }
 
-    /// A new requester session for a ticket token intake vouched for, in place of `replacing`; its cookie.
-    func startRequester(token: String, ticketID: UUID, replacing: String?, logger: Logger) async throws -> Cookie {
+    /// A new requester session for a token intake vouched for (a ticket's, or a signed-in requester's
+    /// with no `ticketID`), in place of `replacing`; its cookie.
+    func startRequester(token: String, ticketID: UUID?, replacing: String?, logger: Logger) async throws -> Cookie {
         if let replacing { try await store.delete(id: replacing, logger: logger) }
         let id = try await store.create(role: .requester, token: token, ticketID: ticketID, lifetime: requester, now: clock.now(), logger: logger)
         return cookie(requesterCookie, id, maxAge: Int(requester.absolute))

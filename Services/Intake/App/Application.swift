@@ -17,12 +17,15 @@ public struct IntakeConfiguration: Sendable {
     public let ratePerIntegration: Int
     /// The mail gateway's bearer token; nil: `POST /v1/inbound/email` is closed.
     public let mailGatewayToken: String?
+    /// The console's public origin, for the links in requesters' mail.
+    public let publicURL: String
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         ratePerAddress = try TierdeskConfiguration.int(reader, "tierdesk.rate.limit.per.minute", default: 120, range: 1...1_000_000)
         ratePerRequester = try TierdeskConfiguration.int(reader, "tierdesk.requester.rate.limit.per.minute", default: 30, range: 1...1_000_000)
         ratePerIntegration = try TierdeskConfiguration.int(reader, "tierdesk.integration.rate.limit.per.minute", default: 600, range: 1...1_000_000)
         mailGatewayToken = try TierdeskConfiguration.optional(reader, "tierdesk.mail.gateway.token", minLength: 16)
+        publicURL = try TierdeskConfiguration.url(reader, "tierdesk.public.url", default: "http://localhost:8084")
     }
 
     /// What `init(reader:)` reads.
@@ -33,13 +36,18 @@ public struct IntakeConfiguration: Sendable {
             "tierdesk.integration.rate.limit.per.minute", "submissions a minute per integration key that sets no rate of its own (default 600)"),
         ConfigSetting(
             "tierdesk.mail.gateway.token", "the mail gateway's bearer token for POST /v1/inbound/email, 16+ characters (unset: the endpoint is closed)"),
+        ConfigSetting("tierdesk.public.url", "the console's public origin, for the links in requesters' mail (default http://localhost:8084)"),
     ]
 
-    public init(ratePerAddress: Int = 120, ratePerRequester: Int = 30, ratePerIntegration: Int = 600, mailGatewayToken: String? = nil) {
+    public init(
+        ratePerAddress: Int = 120, ratePerRequester: Int = 30, ratePerIntegration: Int = 600, mailGatewayToken: String? = nil,
+        publicURL: String = "http://localhost:8084"
+    ) {
         self.ratePerAddress = ratePerAddress
         self.ratePerRequester = ratePerRequester
         self.ratePerIntegration = ratePerIntegration
         self.mailGatewayToken = mailGatewayToken
+        self.publicURL = publicURL
     }
 }
 
@@ -59,6 +67,9 @@ public struct IntakeDependencies: ServiceDependencies {
     public let integrationLimiter: RateLimiter
     /// Mints and verifies requester tokens: intake alone holds this key.
     public let requesterTokenKey: RequesterTokenKey
+    public let accounts: RequesterAccountStore
+    public let satisfaction: SatisfactionStore
+    let signInMail: SignInMail
 
     /// The purposes intake derives keys for from the server secret.
     public static let keyPurposes: Set<KeyPurpose> = [.requesterToken, .mailReply]
@@ -82,6 +93,9 @@ public struct IntakeDependencies: ServiceDependencies {
         addressLimiter = RateLimiter(perMinute: configuration.ratePerAddress)
         requesterLimiter = RateLimiter(perMinute: configuration.ratePerRequester)
         integrationLimiter = RateLimiter(perMinute: configuration.ratePerIntegration)
+        accounts = RequesterAccountStore()
+        satisfaction = SatisfactionStore()
+        signInMail = SignInMail(publicURL: configuration.publicURL)
     }
 
     /// The scope of an Idempotency-Key: the endpoint and who calls it.
@@ -133,17 +147,21 @@ extension Intake: TierdeskService {
         RequesterController(deps: deps).addRoutes(to: limited)
         KnowledgeBaseController(deps: deps).addRoutes(to: limited)
         IntegrationController(deps: deps).addRoutes(to: limited)
+        RequesterAccountController(deps: deps).addRoutes(to: limited)
     }
 
     public static func eventHandler(_ deps: IntakeDependencies) -> any EventHandler { IntakeEventHandler(deps: deps) }
 
-    /// Expired idempotency keys are removed every ten minutes.
+    /// Expired idempotency keys, sign-in links and requesters' sessions are removed every ten minutes.
     public static func backgroundServices(_ deps: IntakeDependencies) -> [any Service] {
         let runtime = deps.runtime
         return [
             PeriodicTask(name: "idempotency-keys", interval: .seconds(600), logger: runtime.logger) {
                 try await Idempotency.removeExpired(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
-            }
+            },
+            PeriodicTask(name: "requester-sessions", interval: .seconds(600), logger: runtime.logger) {
+                _ = try await deps.accounts.pruneExpired(on: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
+            },
         ]
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import TierdeskKit
 import TierdeskModels
 
@@ -22,6 +23,12 @@ public enum IntakeError: Error, Equatable, ProblemConvertible {
     case concurrentChange(String)
     /// The ticket holds as many of its requester's replies as one ticket takes.
     case tooManyReplies(Int)
+    /// A sign-in link's key that is unknown, used or expired.
+    case signInLinkInvalid
+    /// A satisfaction answer for a ticket that is not resolved or closed yet.
+    case notResolvedYet(status: TicketStatus)
+    /// A satisfaction answer changed more than `Satisfaction.changeableFor` after the first.
+    case satisfactionFinal(since: Date)
 
     public var problem: Problem {
         switch self {
@@ -38,6 +45,14 @@ public enum IntakeError: Error, Equatable, ProblemConvertible {
         case .concurrentChange(let detail): .conflict(detail, type: "concurrent-change")
         case .tooManyReplies(let limit):
             .conflict("this ticket holds \(limit) replies, as many as one ticket takes; submit a new ticket", type: "too-many-replies")
+        case .signInLinkInvalid:
+            Problem(
+                type: Problem.typeBase + "sign-in-link-invalid", title: "Sign-in link not valid", status: 401,
+                detail: "this sign-in link is unknown, already used or expired; ask for a new one")
+        case .notResolvedYet(let status):
+            .conflict("this ticket is \(status.rawValue); the question comes once it is resolved", type: "not-resolved")
+        case .satisfactionFinal(let since):
+            .conflict("the answer can be changed for 7 days; it is final since \(RFC3339.format(since))", type: "satisfaction-final")
         }
     }
 }

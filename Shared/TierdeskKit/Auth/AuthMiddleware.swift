@@ -30,9 +30,8 @@ public struct AuthMiddleware: RouterMiddleware {
         let throttled = failures.retryAfter(address)
         var context = context
         do {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw Problem.unauthorized }
-            context.principal = try await authenticator.principal(for: String(parts[1]), mayLookUp: throttled == nil, logger: context.logger)
+            guard let token = Self.bearerToken(header) else { throw Problem.unauthorized }
+            context.principal = try await authenticator.principal(for: token, mayLookUp: throttled == nil, logger: context.logger)
         } catch is LookupRefused {
             throw RateLimited(retryAfter: throttled ?? 1).problem
         } catch let problem as Problem where problem.status == 401 {
@@ -41,5 +40,17 @@ public struct AuthMiddleware: RouterMiddleware {
             throw problem
         }
         return try await next(request, context)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header, or nil.
+    public static func bearerToken(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1])
+    }
+
+    /// The bearer token `request` carries, or nil.
+    public static func bearerToken(_ request: Request) -> String? {
+        request.headers[.authorization].flatMap(bearerToken)
     }
 }

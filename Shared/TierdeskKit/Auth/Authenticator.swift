@@ -15,7 +15,7 @@ public struct AuthSettings: Sendable {
     public var mailGatewayTokenDigest: Data?
     /// The key that verifies requester tokens; nil: requester tokens are refused.
     public var requesterTokens: RequesterTokenKey?
-    /// Whether integration keys (`tdi_`) are looked up (intake).
+    /// Whether integration keys (`tdi_`) and signed-in requesters' sessions (`tdp_`) are looked up (intake).
     public var integrations: Bool
 
     public init(
@@ -55,6 +55,7 @@ public struct Authenticator: Sendable {
     let principals: TimedCache<Data, Principal?>
     let generations: TimedCache<UUID, Int>
     let known: TimedCache<Data, Bool>
+    let clock: any WallClock
     public static let cacheLifetime: Duration = .seconds(5)
     /// How long a token found valid may still be looked up from a throttled address.
     public static let knownLifetime: Duration = .seconds(3600)
@@ -63,6 +64,7 @@ public struct Authenticator: Sendable {
     public init(settings: AuthSettings, client: PostgresClient, clock: any WallClock = SystemClock()) {
         self.settings = settings
         self.client = client
+        self.clock = clock
         principals = TimedCache(clock: clock)
         generations = TimedCache(clock: clock)
         known = TimedCache(clock: clock)
@@ -81,7 +83,7 @@ public struct Authenticator: Sendable {
             known.remember(true, for: hash, lifetime: Self.knownLifetime)
             return principal
         }
-        let kinds: [Secrets.Kind] = settings.integrations ? [.agent, .vendorKey, .integration] : [.agent, .vendorKey]
+        let kinds: [Secrets.Kind] = settings.integrations ? [.agent, .vendorKey, .integration, .requesterSession] : [.agent, .vendorKey]
         guard let kind = kinds.first(where: { Secrets.isWellFormed(token, $0) }) else { throw Problem.unauthorized }
         let found: Principal?
         if let cached = principals.value(for: hash) {
@@ -120,8 +122,8 @@ public struct Authenticator: Sendable {
         return generation
     }
 
-    /// Agents, vendors and integrations are read here for authentication only; tier-queue,
-    /// vendor-bridge and intake alone write them.
+    /// Agents, vendors, integrations and requesters' sessions are read here for authentication only;
+    /// tier-queue, vendor-bridge and intake alone write them.
     func lookUp(_ kind: Secrets.Kind, hash: Data, logger: Logger) async throws -> Principal? {
         switch kind {
         case .agent:
@@ -147,6 +149,10 @@ public struct Authenticator: Sendable {
                 return .integration(
                     IntegrationIdentity(id: id, name: name, channels: Set(channels.compactMap(Channel.init(rawValue:))), ratePerMinute: Int(rate)))
             }
+        case .requesterSession:
+            let rows = try await client.query(
+                "SELECT requester_id FROM requester_sessions WHERE token_hash = \(hash) AND expires_at > \(clock.now())", logger: logger)
+            for try await id in rows.decode(UUID.self) { return .requesterAccount(requesterID: id) }
         case .requester, .webhookSecret:
             break
         }

@@ -10,6 +10,8 @@ public enum Principal: Sendable, Equatable {
     case vendor(id: UUID)
     /// A verified requester token: it opens this one ticket.
     case requester(ticketID: UUID)
+    /// A requester signed in by an email link (intake only): it opens every ticket they filed.
+    case requesterAccount(requesterID: UUID)
     /// A monitoring system or portal with an integration key (intake only).
     case integration(IntegrationIdentity)
     /// The mail gateway's token: it opens `POST /v1/inbound/email` and nothing else.
@@ -76,12 +78,6 @@ extension AppRequestContext {
         case .agent(let agent): return agent
         default: throw Problem.forbidden("this needs an agent token or the admin token")
         }
-    }
-
-    /// The ticket whose requester token the caller holds, or 403 for any other caller.
-    public func requireRequester() throws -> UUID {
-        guard case .requester(let ticketID) = try authenticated() else { throw Problem.forbidden("this needs the ticket's requester token") }
-        return ticketID
     }
 
     /// The calling vendor's id, or 403.

@@ -9,6 +9,8 @@ public enum Secrets {
         case agent = "tda_"
         case vendorKey = "tdv_"
         case requester = "tdr_"
+        /// A signed-in requester's session: it reads all of that requester's tickets.
+        case requesterSession = "tdp_"
         case integration = "tdi_"
         case webhookSecret = "whsec_"
     }

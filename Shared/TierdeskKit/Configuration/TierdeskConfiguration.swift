@@ -91,6 +91,11 @@ public struct TierdeskConfiguration: Sendable {
         return value
     }
 
+    /// An http(s) URL, without a trailing slash; `default` when unset.
+    public static func url(_ reader: ConfigReader, _ key: String, default value: String) throws(ConfigurationError) -> String {
+        try PeerDirectory.url(reader.string(forKey: ConfigKey(key), default: value), key: key)
+    }
+
     public static func int(_ reader: ConfigReader, _ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let text = reader.string(forKey: ConfigKey(key)) else { return value }
         guard let number = Int(text), range.contains(number) else {

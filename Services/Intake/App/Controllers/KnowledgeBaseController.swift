@@ -162,20 +162,27 @@ struct KnowledgeBaseController: Sendable {
             let voter: String
             switch principal {
             case .agent(let agent): voter = TicketStore.actor(agent)
-            case .requester(let ticketID):
+            case .requester, .requesterAccount:
                 // One person, one vote, however many tickets (and tokens) they hold.
-                guard let ticket = try await tickets.find(ticketID, on: connection, logger: context.logger) else { throw Problem.unauthorized }
+                let requesterID: UUID
+                if case .requesterAccount(let id) = principal {
+                    requesterID = id
+                } else {
+                    guard case .requester(let ticketID) = principal, let ticket = try await tickets.find(ticketID, on: connection, logger: context.logger)
+                    else { throw Problem.unauthorized }
+                    requesterID = ticket.requester.id
+                }
                 // Only a requester an agent has served: a token anybody can get by filing a ticket would let votes be stuffed.
                 let served =
                     try await connection.first(
                         """
                         SELECT 1 AS served WHERE EXISTS (
                             SELECT 1 FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id
-                            WHERE t.requester_id = \(ticket.requester.id) AND e.actor LIKE 'agent:%')
+                            WHERE t.requester_id = \(requesterID) AND e.actor LIKE 'agent:%')
                         """, logger: context.logger
                     ) { _ in true } ?? false
                 guard served else { throw Problem.forbidden("votes come from requesters an agent has served, and from agents") }
-                voter = "requester:\(ticket.requester.id.uuidString.lowercased())"
+                voter = "requester:\(requesterID.uuidString.lowercased())"
             default: throw Problem.forbidden("votes come from requesters and agents")
             }
             guard try await knowledgeBase.find(id, on: connection, logger: context.logger) != nil else { throw IntakeError.articleNotFound }

@@ -86,8 +86,8 @@ struct TicketController: Sendable {
         let runtime = deps.runtime
         let isRequester: Bool
         switch try context.authenticated() {
-        case .requester(let ticketID):
-            guard ticketID == id else { throw IntakeError.ticketNotFound }
+        case .requester, .requesterAccount:
+            _ = try await deps.requesterTicket(context)
             isRequester = true
         case .admin, .agent: isRequester = false
         default: throw Problem.forbidden("this needs the ticket's requester token or an agent token")
@@ -105,7 +105,7 @@ struct TicketController: Sendable {
     /// The requester adds information; see `TicketIntake.reply`. Only the ticket's own requester
     /// token: agents answer with tier-queue's `/comments`, under their own name.
     @Sendable func reply(request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try requester(of: context)
+        let id = try await deps.requesterTicket(context)
         let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(CommentRequest.self, context: context)
         try input.validate()
@@ -123,7 +123,7 @@ struct TicketController: Sendable {
 
     /// The requester confirms the resolution: the ticket is closed. Only the ticket's requester token.
     @Sendable func confirm(request: Request, context: AppRequestContext) async throws -> JSONResponse<Ticket> {
-        let id = try requester(of: context)
+        let id = try await deps.requesterTicket(context)
         let (runtime, now) = (deps.runtime, deps.runtime.clock.now())
         let ticket = try await runtime.postgres.transaction(logger: context.logger) { connection in
             try await runtime.tickets.update(
@@ -140,14 +140,6 @@ struct TicketController: Sendable {
 
     func ticketID(_ context: AppRequestContext) throws -> UUID {
         guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.ticketNotFound }
-        return id
-    }
-
-    /// The ticket in the path when the caller holds its requester token; 404 for another ticket's
-    /// token (nothing to learn about this one), 403 for any other caller.
-    func requester(of context: AppRequestContext) throws -> UUID {
-        let id = try ticketID(context)
-        guard try context.requireRequester() == id else { throw IntakeError.ticketNotFound }
         return id
     }
 }

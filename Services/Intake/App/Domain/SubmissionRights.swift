@@ -9,7 +9,7 @@ enum SubmissionRights {
     /// Who submits, or 403 for callers that never submit (vendors, services, the mail gateway here).
     static func submitter(_ principal: Principal?) throws -> SubmittedBy {
         switch principal {
-        case nil, .requester: .requester
+        case nil, .requester, .requesterAccount: .requester
         case .agent: .agent
         case .admin: .admin
         case .integration: .integration
