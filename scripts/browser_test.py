@@ -6,6 +6,8 @@ $SCREENSHOTS (docs/screenshots when refreshed).
 """
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 import urllib.request
@@ -128,6 +130,23 @@ if (!document.documentElement.lang) problems.push('no lang');
 if (!document.querySelector('main')) problems.push('no main landmark');
 return problems;
 """
+
+
+def earlier_reference(driver, subject):
+    """The reference (TD-n) of the listed ticket with `subject` on the requester's list."""
+    for row in driver.find_elements(By.CSS_SELECTOR, "#my-tickets tbody tr"):
+        if subject in row.text:
+            return row.find_element(By.CSS_SELECTOR, "a").text
+    return subject
+
+
+def mailed_link(recipient, kind):
+    """The link in the newest mail of `kind` to `recipient`, from the mail outbox."""
+    query = ("SELECT mail->>'text' FROM mail_outbox WHERE recipient = '%s' AND kind = '%s' ORDER BY created_at DESC LIMIT 1"
+             % (recipient, kind))
+    body = subprocess.run([os.environ["PSQL"], os.environ["DATABASE_URL"], "-Atc", query], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"https?://\S+", body)
+    return match.group(0) if match else None
 
 
 def accessible(driver, page):
@@ -262,6 +281,42 @@ def main():
         check(text(requester, "status") == "resolved", "the requester sees it resolved")
         submit(requester, "confirm-button")
         check(text(requester, "status") == "closed", "confirming closes it")
+        print("The requester signs in by email in a second browser, sees both tickets and rates the resolved one")
+        second = browser()
+        try:
+            second.get(CONSOLE + "/sign-in")
+            second.find_element(By.ID, "sign-in-email").send_keys("erin@example.com")
+            submit(second, "request-sign-in-button")
+            check("sign-in link is on its way" in text(second, "notice"), "asking for a link says one is on its way")
+            link = eventually(lambda: mailed_link("erin@example.com", "sign_in"), "the sign-in link is mailed")
+            check(bool(link) and "/sign-in#token=" in link, "the mailed link carries its key in the fragment")
+            second.get(link)
+            WebDriverWait(second, 30).until(lambda d: d.find_elements(By.ID, "my-tickets"))
+            check("#" not in second.current_url, "the key leaves the address bar")
+            listed = second.find_element(By.ID, "my-tickets").text
+            check("Monitor flickers" in listed and "VPN drops" in listed, "the signed-in requester sees both tickets")
+            shot(second, "portal-my-tickets")
+            accessible(second, "portal-my-tickets")
+            second.find_element(By.LINK_TEXT, earlier_reference(second, "Monitor flickers")).click()
+            WebDriverWait(second, 30).until(lambda d: d.find_elements(By.ID, "satisfaction-form"))
+            second.find_element(By.ID, "rating-5").click()
+            second.find_element(By.ID, "satisfaction-comment").send_keys("Fixed the same day")
+            submit(second, "satisfaction-button")
+            check("answer is saved" in text(second, "notice"), "the rating is saved")
+            check("5 of 5" in text(second, "satisfaction-given"), "the page shows the rating given")
+            accessible(second, "portal-satisfaction")
+            second.get(CONSOLE + "/my")
+            check("5 of 5" in second.find_element(By.ID, "my-tickets").text, "the list shows the rating")
+            # Using the link again does nothing: it worked once.
+            third = browser()
+            try:
+                third.get(link)
+                WebDriverWait(third, 30).until(lambda d: d.find_elements(By.ID, "error"))
+                check("used, expired" in text(third, "error"), "a used link is refused")
+            finally:
+                third.quit()
+        finally:
+            second.quit()
         # Level 2 wrote a draft: level 3 reviews and publishes it (through the API; the console has no review page yet).
         draft = eventually(
             lambda: [a for a in api("GET", INTAKE + "/v1/kb/drafts", token=LEVEL3)["items"] if "idling" in a["title"]],
