@@ -495,6 +495,8 @@ def main():
         agent.get(CONSOLE + "/agent/reports")
         check(len(agent.find_elements(By.CSS_SELECTOR, "figure svg")) >= 3 and "First-contact resolution" in text(agent, "report-facts"),
               "level 3 reads the report with its charts")
+        check("Satisfaction by level" in agent.page_source and "Level 1 (1)" in agent.page_source,
+              "the report shows the requester's rating, per level")
         shot(agent, "agent-reports")
         accessible(agent, "agent-reports")
         vendor = browser()

@@ -52,6 +52,24 @@ struct ReportsPage: Sendable {
         let compliance = report.slaCompliance.sorted { $0.key < $1.key }.compactMap { key, value in value.rate.map { (key, $0 * 100) } }
         let paused = report.pausedSecondsByReason.sorted { $0.key < $1.key }.map { ($0.key.replacingOccurrences(of: "_", with: " "), $0.value / 3600) }
         let cost = levels.map { (Self.levelName($0), report.cost.totalByTier[$0] ?? 0) }
+        // Satisfaction (intake): one part per grouping; a failure shows as what it is, beside the rest.
+        let window = "from=\(from)&to=\(now.formatted(.iso8601))"
+        var satisfaction: [HTML] = []
+        for by in SatisfactionGrouping.allCases {
+            let part = try await Pages.part("Satisfaction by \(by.rawValue)", context) {
+                try await backend.get(SatisfactionReport.self, .intake, "/v1/reports/satisfaction?by=\(by.rawValue)&\(window)", token: context.session.token)
+            }
+            satisfaction.append(
+                Pages.show(part, "Satisfaction by \(by.rawValue)", context) { found in
+                    Self.bars(
+                        "Satisfaction by \(by.rawValue): average rating of 5 (answers)",
+                        found.rows.map { row in
+                            let name = row.name ?? row.key.map { by == .level ? Self.levelName($0) : $0 } ?? "none"
+                            return ("\(name) (\(row.answers))", row.averageRating)
+                        }
+                    ) { String(format: "%.1f", $0) }
+                })
+        }
         let windows = [7, 30, 90].map { option -> HTML in
             option == days ? "<strong>\(option) days</strong>" : "<a href=\"/agent/reports?days=\(option)\">\(option) days</a>"
         }
@@ -71,6 +89,8 @@ struct ReportsPage: Sendable {
             \(Self.bars("Resolved within the SLA target, by priority (%)", compliance) { String(format: "%.0f %%", $0) })
             \(Self.bars("Paused time by reason (hours)", paused) { String(format: "%.1f h", $0) })
             \(Self.bars("Cost per level", cost) { String(format: "%.0f", $0) })
+            <h2 id="satisfaction">Satisfaction</h2>
+            \(satisfaction)
             """
         ).response()
     }
