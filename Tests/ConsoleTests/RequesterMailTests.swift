@@ -63,10 +63,13 @@ import TierdeskTestSupport
             try await TestDatabase.settings().withClient(logger: TestDatabase.logger) { client in
                 try await client.transaction(logger: TestDatabase.logger) { connection in
                     let logger = TestDatabase.logger
-                    _ = try await store.update(id, to: .triaged, event: EventDraft(type: .ticketTriaged, actor: "test"), on: connection, now: now, logger: logger) {
+                    _ = try await store.update(
+                        id, to: .triaged, event: EventDraft(type: .ticketTriaged, actor: "test"), on: connection, now: now, logger: logger
+                    ) {
                         $0.tier = .firstLine
                     }
-                    _ = try await store.update(id, to: .queued, event: EventDraft(type: .ticketQueued, actor: "test"), on: connection, now: now, logger: logger) {
+                    _ = try await store.update(id, to: .queued, event: EventDraft(type: .ticketQueued, actor: "test"), on: connection, now: now, logger: logger)
+                    {
                         $0.requeue(tier: .firstLine, now: now)
                     }
                 }
