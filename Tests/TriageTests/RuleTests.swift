@@ -170,6 +170,8 @@ import TriageApp
                 #expect(
                     Set(outbox) == [
                         "vendor-bridge ticket.escalated", "tier-queue:2 ticket.triaged", "tier-queue:3 ticket.triaged", "tier-queue:1 ticket.triaged",
+                        // The refusal's close goes to intake like every close; intake mails no refused ticket (`RequesterMail.kind`).
+                        "intake ticket.closed",
                     ])
 
                 let trail = try await db.store.events(of: phishing.id, publicOnly: false, on: client, logger: db.logger)

@@ -20,6 +20,9 @@ struct Portal: Sendable {
         groups.open.post("tickets", use: submit)
         groups.open.get("t/{id}", use: ticket)
         groups.open.post("t/{id}/open", use: open)
+        groups.open.get("t/{id}/confirm", use: confirmPage)
+        groups.open.get("t/{id}/reopen", use: reopenPage)
+        groups.open.get("t/{id}/satisfaction", use: satisfactionPage)
         groups.requester.post("{id}/reply", use: reply)
         groups.requester.post("{id}/confirm", use: confirm)
     }
@@ -198,15 +201,9 @@ struct Portal: Sendable {
             return
                 "<li><span class=\"when\">\(event.at)</span> <span class=\"what\">\(Self.describe(event))</span>\(message.map { "<p class=\"message\">\($0)</p>" as HTML } ?? "")</li>"
         }
-        var answer: Satisfaction?
-        if ticket.status == .resolved || ticket.status == .closed, context.requesterToken != nil {
-            do {
-                answer = try await backend.get(Satisfaction.self, .intake, "/v1/tickets/\(id)/satisfaction", token: token)
-            } catch let failure as Backend.Failure where failure.kind == .notFound {
-                answer = nil  // not answered yet
-            }
-        }
-        let question = context.requesterToken == nil ? "" : RequesterAccount.question(ticket, answer: answer, context, now: context.now)
+        let question: HTML =
+            context.requesterToken == nil
+            ? "" : RequesterAccount.question(ticket, answer: try await satisfaction(of: ticket, token: token), context, now: context.now)
         var actions: HTML = ""
         if ticket.status == .resolved {
             actions = """
@@ -248,13 +245,14 @@ struct Portal: Sendable {
 
     /// The page that opens a ticket from its link: a form for the token, which the script fills
     /// from the link's fragment and sends (a visitor without script pastes it).
-    static func openPage(_ id: UUID, _ context: ConsoleContext, error: String?, status: HTTPResponse.Status) -> Response {
-        Pages.page(
+    static func openPage(_ id: UUID, _ context: ConsoleContext, error: String?, status: HTTPResponse.Status, then step: String? = nil) -> Response {
+        let next: HTML = step.map { "<input type=\"hidden\" name=\"next\" value=\"\($0)\">" } ?? ""
+        return Pages.page(
             "Open your ticket", context, error: error,
             """
             <h1>Open your ticket</h1>
             <p>Open the link you were given when you filed the ticket: it carries the ticket's key. Or paste the key here.</p>
-            <form method="post" action="/t/\(id)/open" id="open-ticket" data-open-link>\(Pages.csrf(context))
+            <form method="post" action="/t/\(id)/open" id="open-ticket" data-open-link>\(Pages.csrf(context))\(next)
             <label for="ticket-key">Ticket key</label><input type="password" id="ticket-key" name="token" required autocomplete="off" maxlength="200">
             <button type="submit" id="open-ticket-button">Open</button></form>
             """
@@ -276,9 +274,80 @@ struct Portal: Sendable {
             failure.log("opening a ticket's link", logger: context.logger)
             return Pages.redirect("/t/\(id)", error: [401, 403, 404].contains(failure.status) ? refused : failure.shown)
         }
-        var response = Pages.redirect("/t/\(id)")
+        // Back to the page the link opened (a mail's "confirm" or "still broken"); anything else is the ticket.
+        let step = context.form["next"].flatMap { Self.steps.contains($0) ? "/\($0)" : nil } ?? ""
+        var response = Pages.redirect("/t/\(id)\(step)")
         response.setCookie(try await sessions.startRequester(token: token, ticketID: id, replacing: context.requesterSessionID, logger: context.logger))
         return response
+    }
+
+    /// The pages a mail's link opens besides the ticket's own: they ask, and only their button changes anything.
+    static let steps: Set<String> = ["confirm", "reopen", "satisfaction"]
+
+    /// "Yes, it is solved" from the resolution mail: a page whose button posts the confirmation.
+    /// Opening it (a link, a mail scanner following it) changes nothing.
+    @Sendable func confirmPage(request: Request, context: ConsoleContext) async throws -> Response {
+        try await stepPage(request, context, step: "confirm", title: "Is it solved?") { id, _ in
+            """
+            <form method="post" action="/t/\(id)/confirm" id="confirm">\(Pages.csrf(context))
+            <p>Confirm it, and the ticket is closed.</p><button type="submit" id="confirm-button">Yes, it is solved</button></form>
+            <p>Not solved? <a href="/t/\(id)/reopen">Tell us what is still wrong</a>.</p>
+            """
+        }
+    }
+
+    /// "Still broken" from the resolution mail: a page whose form posts the requester's reply, which
+    /// opens the ticket again (within the reopen window).
+    @Sendable func reopenPage(request: Request, context: ConsoleContext) async throws -> Response {
+        try await stepPage(request, context, step: "reopen", title: "Still broken?") { id, _ in
+            """
+            <form method="post" action="/t/\(id)/reply" id="reply">\(Pages.csrf(context))
+            <label for="message">What is still wrong? The ticket opens again.</label><textarea id="message" name="message" required rows="4" maxlength="65536"></textarea>
+            <button type="submit" id="send-reply">Open it again</button></form>
+            """
+        }
+    }
+
+    /// "How did we do?" from the resolution mail: the satisfaction question, whose form posts.
+    @Sendable func satisfactionPage(request: Request, context: ConsoleContext) async throws -> Response {
+        try await stepPage(request, context, step: "satisfaction", title: "How did we do?") { id, token in
+            let ticket = try await backend.get(TicketDetail.self, .intake, "/v1/tickets/\(id)", token: token).ticket
+            guard ticket.status == .resolved || ticket.status == .closed else {
+                return "<p id=\"not-yet\">The question comes once the ticket is resolved.</p>"
+            }
+            return RequesterAccount.question(ticket, answer: try await satisfaction(of: ticket, token: token), context, now: context.now)
+        }
+    }
+
+    /// The requester's satisfaction answer on a resolved or closed ticket; nil while there is none.
+    func satisfaction(of ticket: Ticket, token: String) async throws -> Satisfaction? {
+        guard ticket.status == .resolved || ticket.status == .closed else { return nil }
+        do {
+            return try await backend.get(Satisfaction.self, .intake, "/v1/tickets/\(ticket.id)/satisfaction", token: token)
+        } catch let failure as Backend.Failure where failure.kind == .notFound {
+            return nil  // not answered yet
+        }
+    }
+
+    /// A page of a mail's link: without a requester session that may open this ticket (its link's,
+    /// or a signed-in requester's), the form that opens it from the link's fragment (coming back
+    /// here); with one, `form`.
+    func stepPage(
+        _ request: Request, _ context: ConsoleContext, step: String, title: String, _ form: (UUID, String) async throws -> HTML
+    ) async throws -> Response {
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.error(status: .notFound, title: "Not found", detail: "No such ticket.") }
+        let (notice, error) = Pages.notices(request, context)
+        guard let own = context.requesterToken, Secrets.requesterTicket(own) == id || Session.isRequesterAccount(own) else {
+            return Self.openPage(id, context, error: error, status: .ok, then: step)
+        }
+        return Pages.page(
+            title, context, notice: notice, error: error,
+            """
+            <h1>\(title)</h1>
+            \(try await form(id, own))
+            <p><a href="/t/\(id)">See the ticket</a></p>
+            """
+        ).response()
     }
 
     /// A line of the public history, in the requester's words.

@@ -17,37 +17,65 @@ public struct IntakeConfiguration: Sendable {
     public let ratePerIntegration: Int
     /// The mail gateway's bearer token; nil: `POST /v1/inbound/email` is closed.
     public let mailGatewayToken: String?
-    /// The console's public origin, for the links in requesters' mail.
+    /// The console's public URL, for the links in requesters' mail (`TIERDESK_PUBLIC_URL`).
     public let publicURL: String
+    /// The domain of reply addresses and Message-IDs (`TIERDESK_MAIL_REPLY_DOMAIN`).
+    public let replyDomain: String
+    /// The operator's mail templates (`TIERDESK_MAIL_TEMPLATES`), or nil for the built-in ones.
+    public let mailTemplates: String?
+    /// Days a ticket waits on its requester before the one reminder (0: none).
+    public let reminderAfterDays: Int
+    /// Days a ticket waits on its requester before it is resolved for them (0: never).
+    public let autoCloseAfterDays: Int
+    /// How often a replica looks for tickets due a reminder or the auto-close.
+    public let reminderCheckInterval: Duration
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         ratePerAddress = try TierdeskConfiguration.int(reader, "tierdesk.rate.limit.per.minute", default: 120, range: 1...1_000_000)
         ratePerRequester = try TierdeskConfiguration.int(reader, "tierdesk.requester.rate.limit.per.minute", default: 30, range: 1...1_000_000)
         ratePerIntegration = try TierdeskConfiguration.int(reader, "tierdesk.integration.rate.limit.per.minute", default: 600, range: 1...1_000_000)
         mailGatewayToken = try TierdeskConfiguration.optional(reader, "tierdesk.mail.gateway.token", minLength: 16)
-        publicURL = try TierdeskConfiguration.url(reader, "tierdesk.public.url", default: "http://localhost:8084")
+        publicURL = try MailSettings.publicURL(reader)
+        replyDomain = try MailSettings.replyDomain(reader)
+        mailTemplates = try MailSettings.templateFolder(reader)
+        reminderAfterDays = try TierdeskConfiguration.int(reader, "tierdesk.reminder.after.days", default: 3, range: 0...365)
+        autoCloseAfterDays = try TierdeskConfiguration.int(reader, "tierdesk.auto.close.after.days", default: 7, range: 0...365)
+        reminderCheckInterval = .seconds(try TierdeskConfiguration.int(reader, "tierdesk.reminder.check.seconds", default: 300, range: 1...86_400))
     }
 
     /// What `init(reader:)` reads.
-    public static let settings = [
-        ConfigSetting("tierdesk.rate.limit.per.minute", "requests a minute per client address, anonymous and requester callers (default 120)"),
-        ConfigSetting("tierdesk.requester.rate.limit.per.minute", "submissions a minute per requester email (default 30)"),
-        ConfigSetting(
-            "tierdesk.integration.rate.limit.per.minute", "submissions a minute per integration key that sets no rate of its own (default 600)"),
-        ConfigSetting(
-            "tierdesk.mail.gateway.token", "the mail gateway's bearer token for POST /v1/inbound/email, 16+ characters (unset: the endpoint is closed)"),
-        ConfigSetting("tierdesk.public.url", "the console's public origin, for the links in requesters' mail (default http://localhost:8084)"),
-    ]
+    public static let settings =
+        [
+            ConfigSetting("tierdesk.rate.limit.per.minute", "requests a minute per client address, anonymous and requester callers (default 120)"),
+            ConfigSetting("tierdesk.requester.rate.limit.per.minute", "submissions a minute per requester email (default 30)"),
+            ConfigSetting(
+                "tierdesk.integration.rate.limit.per.minute", "submissions a minute per integration key that sets no rate of its own (default 600)"),
+            ConfigSetting(
+                "tierdesk.mail.gateway.token", "the mail gateway's bearer token for POST /v1/inbound/email, 16+ characters (unset: the endpoint is closed)"),
+        ]
+        + MailSettings.settings + [
+            ConfigSetting(
+                "tierdesk.reminder.after.days", "days a ticket waits on its requester before they are mailed one reminder (default 3; 0: no reminder)"),
+            ConfigSetting(
+                "tierdesk.auto.close.after.days", "days a ticket waits on its requester before it is resolved for them, and mailed (default 7; 0: never)"),
+            ConfigSetting("tierdesk.reminder.check.seconds", "how often a replica looks for tickets due a reminder or the auto-close (default 300)"),
+        ]
 
     public init(
         ratePerAddress: Int = 120, ratePerRequester: Int = 30, ratePerIntegration: Int = 600, mailGatewayToken: String? = nil,
-        publicURL: String = "http://localhost:8084"
+        publicURL: String = "http://127.0.0.1:8084", replyDomain: String = "localhost", mailTemplates: String? = nil, reminderAfterDays: Int = 3,
+        autoCloseAfterDays: Int = 7, reminderCheckInterval: Duration = .seconds(300)
     ) {
         self.ratePerAddress = ratePerAddress
         self.ratePerRequester = ratePerRequester
         self.ratePerIntegration = ratePerIntegration
         self.mailGatewayToken = mailGatewayToken
         self.publicURL = publicURL
+        self.replyDomain = replyDomain
+        self.mailTemplates = mailTemplates
+        self.reminderAfterDays = reminderAfterDays
+        self.autoCloseAfterDays = autoCloseAfterDays
+        self.reminderCheckInterval = reminderCheckInterval
     }
 }
 
@@ -59,6 +87,9 @@ public struct IntakeDependencies: ServiceDependencies {
     public let knowledgeBase: KnowledgeBaseStore
     public let intake: TicketIntake
     let mail: MailIntake
+    /// The mail requesters receive, and the reminder and auto-close policy.
+    let requesterMail: RequesterMail
+    let reminders: RequesterReminders
     let selfService: SelfService
     public let integrations: IntegrationStore
     public let requesterTokens: RequesterTokenStore
@@ -69,7 +100,6 @@ public struct IntakeDependencies: ServiceDependencies {
     public let requesterTokenKey: RequesterTokenKey
     public let accounts: RequesterAccountStore
     public let satisfaction: SatisfactionStore
-    let signInMail: SignInMail
 
     /// The purposes intake derives keys for from the server secret.
     public static let keyPurposes: Set<KeyPurpose> = [.requesterToken, .mailReply]
@@ -87,6 +117,13 @@ public struct IntakeDependencies: ServiceDependencies {
         intake = TicketIntake(tickets: runtime.tickets, requesters: requesters)
         mail = MailIntake(
             intake: intake, tickets: runtime.tickets, messages: EmailMessageStore(), requesterTokenKey: requesterTokenKey, replyAddresses: replyAddresses)
+        requesterMail = RequesterMail(
+            templates: try RequesterMail.templates(folder: configuration.mailTemplates),
+            links: RequesterLinks(base: configuration.publicURL, tokens: requesterTokenKey), replyAddresses: replyAddresses,
+            replyDomain: configuration.replyDomain)
+        reminders = RequesterReminders(
+            mail: requesterMail, tickets: runtime.tickets, reminderAfterDays: configuration.reminderAfterDays,
+            resolveAfterDays: configuration.autoCloseAfterDays)
         selfService = SelfService(tickets: runtime.tickets, requesters: requesters, knowledgeBase: knowledgeBase)
         integrations = IntegrationStore()
         requesterTokens = RequesterTokenStore(key: requesterTokenKey)
@@ -95,7 +132,6 @@ public struct IntakeDependencies: ServiceDependencies {
         integrationLimiter = RateLimiter(perMinute: configuration.ratePerIntegration)
         accounts = RequesterAccountStore()
         satisfaction = SatisfactionStore()
-        signInMail = SignInMail(publicURL: configuration.publicURL)
     }
 
     /// The scope of an Idempotency-Key: the endpoint and who calls it.
@@ -152,15 +188,25 @@ extension Intake: TierdeskService {
 
     public static func eventHandler(_ deps: IntakeDependencies) -> any EventHandler { IntakeEventHandler(deps: deps) }
 
-    /// Expired idempotency keys, sign-in links and requesters' sessions are removed every ten minutes.
+    /// Expired idempotency keys, sign-in links and requesters' sessions are removed every ten minutes; tickets
+    /// waiting on their requester are reminded and resolved (`RequesterReminders`), a pass at a time until none is due.
     public static func backgroundServices(_ deps: IntakeDependencies) -> [any Service] {
-        let runtime = deps.runtime
+        let (runtime, reminders) = (deps.runtime, deps.reminders)
         return [
             PeriodicTask(name: "idempotency-keys", interval: .seconds(600), logger: runtime.logger) {
                 try await Idempotency.removeExpired(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
             },
             PeriodicTask(name: "requester-sessions", interval: .seconds(600), logger: runtime.logger) {
                 _ = try await deps.accounts.pruneExpired(on: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
+            },
+            PeriodicTask(name: "requester-reminders", interval: deps.configuration.reminderCheckInterval, logger: runtime.logger) {
+                while true {
+                    let pass = try await reminders.run(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
+                    if pass.reminded + pass.resolved > 0 {
+                        runtime.logger.info("tickets waiting on their requester", metadata: ["reminded": "\(pass.reminded)", "resolved": "\(pass.resolved)"])
+                    }
+                    if pass.reminded + pass.resolved < 100 || Task.isCancelled { break }
+                }
             },
         ]
     }

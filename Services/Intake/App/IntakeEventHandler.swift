@@ -4,10 +4,23 @@ import PostgresNIO
 import TierdeskKit
 import TierdeskModels
 
-/// Publishes the articles agents write when they resolve a ticket (`kb.published`).
+/// Publishes the articles agents write when they resolve a ticket (`kb.published`), and writes the
+/// mail requesters receive (`RequesterMail`) for their ticket filed (`ticket.created`, which intake
+/// hands to itself) and for what the ticket store hands intake (`TicketChange.requesterMailed`).
 struct IntakeEventHandler: EventHandler {
     let deps: IntakeDependencies
-    var consumes: Set<EventType> { [.kbPublished] }
+    var consumes: Set<EventType> { TicketChange.requesterMailed.union([.kbPublished, .ticketCreated]) }
+
+    /// The articles one by one; the batch's mail in one read and one write.
+    func handle(batch events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
+        for event in events where event.type == .kbPublished {
+            var eventLogger = logger
+            eventLogger[metadataKey: "event.id"] = "\(event.id)"
+            try await handle(event, on: connection, logger: eventLogger)
+        }
+        try await deps.requesterMail.write(
+            for: events.filter { $0.type != .kbPublished }, on: connection, now: deps.runtime.clock.now(), logger: logger)
+    }
 
     func handle(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         guard event.type == .kbPublished else { return }

@@ -77,7 +77,8 @@ public enum DatabaseGrants {
 
         own(
             .intake, "requesters", "kb_articles", "kb_lexicon", "kb_votes", "idempotency_keys", "email_messages", "integrations",
-            "requester_token_generations", "requester_changes", "requester_sign_in_links", "requester_sessions", "satisfaction_answers")
+            "requester_token_generations", "requester_changes", "requester_sign_in_links", "requester_sessions", "satisfaction_answers",
+            "requester_reminders")
         own(.triage, "triage_rules", "vip_entries", "category_defaults", "classifier_models", "triage_policy_version", "problems", "problem_incidents")
         own(.tierQueue, "agents", "sla_policies", "calendars", "sla_clocks", "escalation_contracts", "work_modes", "ticket_collaborators", "push_assignments")
         own(.vendorBridge, "vendors", "vendor_cases", "vendor_case_updates", "webhook_deliveries", "webhook_delivery_attempts")

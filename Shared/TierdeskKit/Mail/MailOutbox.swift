@@ -18,4 +18,31 @@ public enum MailOutbox {
             VALUES (\(UUID()), \(source), \(kind), \(ticketID), \(mail.to), \(mail.subject), \(mail.messageID), \(document)::jsonb, \(now))
             """, logger: logger)
     }
+
+    /// One mail of a batch for `enqueue(_:source:on:now:logger:)`.
+    public struct Entry: Sendable {
+        public var mail: OutgoingMail
+        public var kind: String
+        public var ticketID: UUID?
+
+        public init(_ mail: OutgoingMail, kind: String, ticketID: UUID?) {
+            self.mail = mail
+            self.kind = kind
+            self.ticketID = ticketID
+        }
+    }
+
+    /// Queues a batch of mails (a batch of hand-offs' mail) in one statement, in the caller's transaction.
+    public static func enqueue(_ entries: [Entry], source: String, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws {
+        guard !entries.isEmpty else { return }
+        let documents = try entries.map { try JSONCoding.string($0.mail) }
+        try await executor.execute(
+            """
+            INSERT INTO mail_outbox (id, source, kind, ticket_id, recipient, subject, message_id, mail, created_at)
+            SELECT m.id, \(source), m.kind, NULLIF(m.ticket_id, '')::uuid, m.recipient, m.subject, m.message_id, m.mail::jsonb, \(now)
+            FROM unnest(\(entries.map { _ in UUID() })::uuid[], \(entries.map(\.kind))::text[], \(entries.map { $0.ticketID?.uuidString ?? "" })::text[],
+                \(entries.map(\.mail.to))::text[], \(entries.map(\.mail.subject))::text[], \(entries.map(\.mail.messageID))::text[], \(documents)::text[])
+                AS m(id, kind, ticket_id, recipient, subject, message_id, mail)
+            """, logger: logger)
+    }
 }

@@ -85,6 +85,16 @@ public struct TicketChange: Sendable {
         before = current
         after = ticket
         self.event = event
-        self.handOff = handOff
+        self.handOff = handOff + (Self.mailsRequester(event) && !handOff.contains("intake") ? ["intake"] : [])
+    }
+
+    /// The events the requester is mailed about (intake writes the mail): public comments, pending,
+    /// resolved and closed written by anyone but the requester. Every writer's change hands them to
+    /// intake here, the one place that decides it.
+    public static let requesterMailed: Set<EventType> = [.ticketCommented, .ticketPending, .ticketResolved, .ticketClosed]
+
+    /// Whether `event` goes to intake for the requester's mail.
+    static func mailsRequester(_ event: EventDraft) -> Bool {
+        event.isPublic && requesterMailed.contains(event.type) && !event.actor.hasPrefix("requester")
     }
 }

@@ -44,11 +44,16 @@ public struct InboundEmail: Sendable, Codable, Equatable {
     public var inReplyTo: String?
     public var references: [String]?
     public var authentication: MailAuthentication?
+    /// Header fields that say whether a machine sent the message (`Auto-Submitted`, `Precedence`,
+    /// `X-Autoreply`, ...), by name: kept with a ticket the message opens, so no mail answers an
+    /// automatic one.
+    public var headers: [String: String]?
 
     public init(
         from: String, to: String? = nil, deliveredTo: String? = nil, subject: String, text: String, messageId: String, inReplyTo: String? = nil,
-        references: [String]? = nil, authentication: MailAuthentication? = nil
+        references: [String]? = nil, authentication: MailAuthentication? = nil, headers: [String: String]? = nil
     ) {
+        self.headers = headers
         self.deliveredTo = deliveredTo
         self.authentication = authentication
         self.from = from
@@ -82,6 +87,11 @@ public struct InboundEmail: Sendable, Codable, Equatable {
         v.text(text, field: "text", required: false, maxLength: 1 << 20, multiline: true)
         for (index, reference) in (references ?? []).enumerated() where reference.count > 998 { v.fail("references[\(index)]", "is too long") }
         if (references ?? []).count > 100 { v.fail("references", "must list at most 100 message ids") }
+        if (headers ?? [:]).count > 20 { v.fail("headers", "must hold at most 20 header fields") }
+        for (name, value) in (headers ?? [:]).sorted(by: { $0.key < $1.key }) {
+            v.text(name, field: "headers", maxLength: 100)
+            v.text(value, field: "headers.\(name)", required: false, maxLength: 998)
+        }
         // Stored as text: PostgreSQL cannot hold U+0000.
         v.text(deliveredTo, field: "deliveredTo", required: false, maxLength: 998)
         v.text(authentication?.spf, field: "authentication.spf", required: false, maxLength: 100)
@@ -89,6 +99,7 @@ public struct InboundEmail: Sendable, Codable, Equatable {
         v.text(authentication?.dmarc, field: "authentication.dmarc", required: false, maxLength: 100)
         for (field, value) in [("from", from), ("to", to ?? ""), ("deliveredTo", deliveredTo ?? ""), ("inReplyTo", inReplyTo ?? "")]
             + (references ?? []).enumerated().map({ ("references[\($0.offset)]", $0.element) })
+            + (headers ?? [:]).map({ ("headers.\($0.key)", $0.key + $0.value) })
         where value.unicodeScalars.contains("\u{0}") {
             v.fail(field, "must not contain NUL characters (U+0000)")
         }

@@ -61,7 +61,7 @@ import TierdeskTestSupport
             #expect(ids.allSatisfy { $0.0 == 201 })
             #expect(Set(ids.map(\.1)).count == 1)
             #expect(try await db.count("tickets") == 1)
-            #expect(try await db.outbox(source: "intake").count == 1)
+            #expect(try await db.outbox(source: "intake") == ["intake ticket.created", "triage ticket.created"])
         }
     }
 

@@ -17,7 +17,8 @@ import TierdeskTestSupport
     ) async throws {
         try await TestDatabase.withClient { client in
             try await withLiveApp(
-                environment: ["TIERDESK_PUBLIC_URL": "https://help.example.com"], { try await IntakeApp.buildApplication(reader: $0, clock: clock) }
+                environment: ["TIERDESK_PUBLIC_URL": "https://help.example.com", "TIERDESK_MAIL_REPLY_DOMAIN": "help.example.com"],
+                { try await IntakeApp.buildApplication(reader: $0, clock: clock) }
             ) { http in try await test(http, StoreFixture(client: client), clock) }
         }
     }

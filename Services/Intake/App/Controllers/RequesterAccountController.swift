@@ -25,12 +25,13 @@ struct RequesterAccountController: Sendable {
         let input = try await request.decodeJSON(SignInLinkRequest.self, context: context)
         try input.validate()
         try deps.requesterLimiter.take("sign-in:\(RequesterStore.normalize(input.email))")
-        let (runtime, accounts, now, mail) = (deps.runtime, deps.accounts, deps.runtime.clock.now(), deps.signInMail)
+        let (runtime, accounts, now, mail) = (deps.runtime, deps.accounts, deps.runtime.clock.now(), deps.requesterMail)
         let sent = try await runtime.postgres.transaction(logger: context.logger) { connection in
-            guard let link = try await accounts.issueLink(email: input.email, on: connection, now: now, logger: context.logger) else { return false }
+            guard let link = try await accounts.issueLink(email: input.email, on: connection, now: now, logger: context.logger),
+                let message = mail.signIn(key: link.key, to: link.email, name: link.name)
+            else { return false }
             try await MailOutbox.enqueue(
-                mail.make(key: link.key, to: link.email), kind: SignInMail.kind, ticketID: nil, source: Intake.serviceName, on: connection, now: now,
-                logger: context.logger)
+                message, kind: RequesterMail.signInKind, ticketID: nil, source: RequesterMail.source, on: connection, now: now, logger: context.logger)
             return true
         }
         context.logger.info("sign-in link asked for", metadata: ["mailed": "\(sent)"])

@@ -84,6 +84,8 @@ struct MailIntake: Sendable {
             "messageId": .string(mail.messageId), "to": .optional(mail.to), "from": .string(mail.from),
             "authenticated": .bool(mail.authentication?.passed ?? false),
             "truncated": .bool(mail.text.count > SubmitTicketRequest.maxDescriptionLength || mail.subject.count > SubmitTicketRequest.maxSubjectLength),
+            // What says a machine sent it (`RequesterMail.openedByAutomaticMail`): no mail answers it.
+            "headers": .object((mail.headers ?? [:]).mapValues { .string($0) }),
         ]
     }
 }

@@ -17,20 +17,25 @@ public struct RequesterAccountStore: Sendable {
 
     public init() {}
 
-    /// A new link's key for the requester with this email, with their id and stored address; nil
-    /// when nobody with that email has filed a ticket, or they already hold `maxOpenLinks` open links.
+    /// A new link's key for the requester with this email, with their id, stored address and name;
+    /// nil when nobody with that email has filed a ticket, or they already hold `maxOpenLinks` open links.
     public func issueLink(email: String, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> (
-        key: String, requesterID: UUID, email: String
+        key: String, requesterID: UUID, email: String, name: String?
     )? {
         let normalized = RequesterStore.normalize(email)
         guard
-            let (requesterID, stored, open) = try await connection.first(
+            let (requesterID, stored, name, open) = try await connection.first(
                 """
-                SELECT r.id, r.email, (SELECT count(*) FROM requester_sign_in_links l
-                                       WHERE l.requester_id = r.id AND l.used_at IS NULL AND l.expires_at > \(now)) AS open
+                SELECT r.id, r.email, r.name, (SELECT count(*) FROM requester_sign_in_links l
+                                               WHERE l.requester_id = r.id AND l.used_at IS NULL AND l.expires_at > \(now)) AS open
                 FROM requesters r WHERE r.email_normalized = \(normalized) FOR UPDATE
                 """, logger: logger,
-                { (try $0.get("id", as: UUID.self), try $0.get("email", as: String.self), try $0.get("open", as: Int64.self)) })
+                {
+                    (
+                        try $0.get("id", as: UUID.self), try $0.get("email", as: String.self), try $0.get("name", as: String?.self),
+                        try $0.get("open", as: Int64.self)
+                    )
+                })
         else { return nil }
         guard open < Self.maxOpenLinks else { return nil }
         let key = Secrets.base64URL(Secrets.randomBytes(32))
@@ -39,7 +44,7 @@ public struct RequesterAccountStore: Sendable {
             INSERT INTO requester_sign_in_links (key_hash, requester_id, created_at, expires_at)
             VALUES (\(Secrets.hash(key)), \(requesterID), \(now), \(now.addingTimeInterval(Self.linkLifetime)))
             """, logger: logger)
-        return (key, requesterID, stored)
+        return (key, requesterID, stored, name)
     }
 
     /// Redeems a link's key, once and before it expires: the address is verified and a session

@@ -43,8 +43,9 @@ public struct TicketIntake: Sendable {
             defaulted: Set([input.impact == nil ? "impact" : nil, input.urgency == nil ? "urgency" : nil].compactMap { $0 }), submittedBy: submittedBy,
             requesterVerified: requesterVerified)
         let data = TicketCreated(channel: input.channel, facts: facts).data
+        // Intake hands the new ticket to itself too: the requester's mail is written off this hot path (`RequesterMail`).
         let opened = try await tickets.submit(
-            draft, by: submitter, actor: actor, eventData: data, handOff: ["triage"], duplicateSince: now.addingTimeInterval(-Self.duplicateWindow),
+            draft, by: submitter, actor: actor, eventData: data, handOff: ["triage", "intake"], duplicateSince: now.addingTimeInterval(-Self.duplicateWindow),
             on: executor, now: now, logger: logger)
         if !opened.duplicate {
             logger.info(
