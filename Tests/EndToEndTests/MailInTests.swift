@@ -58,7 +58,8 @@ import TierdeskTestSupport
         #expect(garbage == 65 && garbageLine.contains("no header fields"), "\(garbageLine)")
         let (noSender, noSenderLine) = try mailIn("Subject: who?\r\n\r\nbody\r\n", environment: intake)
         #expect(noSender == 65 && noSenderLine.contains("no From address"), "\(noSenderLine)")
-        let (wrongToken, wrongTokenLine) = try mailIn(mail, environment: intake.merging(["TIERDESK_MAIL_GATEWAY_TOKEN": String(repeating: "x", count: 20)]) { $1 })
+        let (wrongToken, wrongTokenLine) = try mailIn(
+            mail, environment: intake.merging(["TIERDESK_MAIL_GATEWAY_TOKEN": String(repeating: "x", count: 20)]) { $1 })
         #expect(wrongToken == 75 && wrongTokenLine.contains("refused the gateway token"), "\(wrongTokenLine)")
         let (delivered, deliveredLine) = try mailIn(mail, ["--recipient", "help@\(Self.domain)"], environment: intake)
         #expect(delivered == 0 && deliveredLine.contains("delivered: created TD-"), "\(deliveredLine)")
@@ -87,6 +88,7 @@ import TierdeskTestSupport
         defer {
             mta.stop()
             cluster.stop()
+            try? FileManager.default.removeItem(at: folder)  // a leftover temporary folder harms nothing
         }
         try mta.start(
             bin: try Cluster.binPath(), domain: Self.domain,
@@ -166,7 +168,7 @@ import TierdeskTestSupport
             #expect(try await comments(opened.id).filter { TicketCommented($0)?.automatic != nil }.count == autoHeaders.count)
 
             // 4. intake down: mail-in exits 75, Postfix keeps the mail; intake back: delivered once.
-            try await client.execute("UPDATE tickets SET status = 'in_progress' WHERE id = \(opened.id)", logger: logger)
+            try await client.execute("UPDATE tickets SET status = 'new' WHERE id = \(opened.id)", logger: logger)
             cluster.signal("intake", SIGTERM)
             let late = Self.message(from: "Dana <dana@example.com>", to: replyAddress, subject: "Re: VPN drops", body: "Sent while intake was down.")
             try SMTP.send(port: port, from: "dana@example.com", to: replyAddress, message: late)

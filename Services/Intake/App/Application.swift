@@ -75,7 +75,8 @@ public struct IntakeDependencies: ServiceDependencies {
         knowledgeBase = KnowledgeBaseStore()
         intake = TicketIntake(tickets: runtime.tickets, requesters: requesters)
         mail = MailIntake(
-            intake: intake, tickets: runtime.tickets, messages: EmailMessageStore(), bounces: MailBounceStore(), requesterTokenKey: requesterTokenKey, replyAddresses: replyAddresses)
+            intake: intake, tickets: runtime.tickets, messages: EmailMessageStore(), bounces: MailBounceStore(), requesterTokenKey: requesterTokenKey,
+            replyAddresses: replyAddresses)
         selfService = SelfService(tickets: runtime.tickets, requesters: requesters, knowledgeBase: knowledgeBase)
         integrations = IntegrationStore()
         requesterTokens = RequesterTokenStore(key: requesterTokenKey)

@@ -119,7 +119,8 @@ public struct InboundMessage: Sendable {
                 files.append(MailAttachment(fileName: name, contentType: part.headers.contentType.value, size: part.encodedSize))
             case .leaf(let bytes):
                 if Self.isAttachment(part) {
-                    files.append(MailAttachment(fileName: Self.fileName(part), contentType: String(part.headers.contentType.value.prefix(255)), size: bytes.count))
+                    files.append(
+                        MailAttachment(fileName: Self.fileName(part), contentType: String(part.headers.contentType.value.prefix(255)), size: bytes.count))
                 }
             }
         }
@@ -200,7 +201,8 @@ public struct InboundMessage: Sendable {
         let files = attachments
         let headerPath = headers.first("return-path")
         return InboundEmail(
-            from: Self.clean(sender.formatted, multiline: false), to: headers.first("to").map { Self.clean(String(EncodedWords.decode($0).prefix(998)), multiline: false) },
+            from: Self.clean(sender.formatted, multiline: false),
+            to: headers.first("to").map { Self.clean(String(EncodedWords.decode($0).prefix(998)), multiline: false) },
             deliveredTo: deliveredTo.flatMap { $0.isEmpty ? nil : $0 },
             subject: Self.clean(String((headers.decoded("subject") ?? "").prefix(Self.maxSubjectLength)), multiline: false),
             text: text, messageId: messageID(raw: raw), inReplyTo: Self.messageIDs(headers.first("in-reply-to")).first,

@@ -104,16 +104,30 @@ public struct MailIn: Sendable {
         request.headers.add(name: "Authorization", value: "Bearer \(settings.token)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: body))
-        let status: HTTPResponseStatus
-        let answer: String
+        // A client of its own that fails at once when intake refuses the connection (the shared one
+        // retries until the deadline: 30 s of an MTA's delivery slot for an answer it already has).
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: .seconds(5))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let answered: Result<(HTTPResponseStatus, String), any Error>
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(settings.timeout.wholeMilliseconds))
-            status = response.status
-            answer = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let response = try await client.execute(request, timeout: .milliseconds(settings.timeout.wholeMilliseconds))
+            answered = .success((response.status, String(buffer: try await response.body.collect(upTo: 1 << 20))))
         } catch {
-            return (.temporaryFailure, "mail-in: intake at \(settings.intakeURL) did not answer (\(error)); the MTA will retry")
+            answered = .failure(error)
         }
-        return Self.outcome(status: status, answer: answer, messageID: email.messageId)
+        do {
+            try await client.shutdown()
+        } catch {
+            // The answer is already in hand; a one-shot client that shuts down badly loses nothing.
+        }
+        switch answered {
+        case .failure(let error):
+            return (.temporaryFailure, "mail-in: intake at \(settings.intakeURL) did not answer (\(error)); the MTA will retry")
+        case .success(let (status, answer)):
+            return Self.outcome(status: status, answer: answer, messageID: email.messageId)
+        }
     }
 
     /// Intake's answer as an exit code: 2xx delivered; a refusal of the message itself (400, 413,

@@ -172,7 +172,10 @@ public enum MailText {
         for (index, raw) in lines.enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix(">") { continue }
-            if line.range(of: #"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Forwarded message)\s*-{2,}$"#, options: [.regularExpression, .caseInsensitive]) != nil {
+            if line.range(
+                of: #"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Forwarded message)\s*-{2,}$"#,
+                options: [.regularExpression, .caseInsensitive]) != nil
+            {
                 return index
             }
             // "On <date>, <person> wrote:" (perhaps wrapped onto a second line), and its translations.
@@ -189,10 +192,16 @@ public enum MailText {
             // often after a line of underscores, which goes with it.
             if line.range(of: #"^\*?(From|Von|De|Van)\s?:\*?\s"#, options: [.regularExpression, .caseInsensitive]) != nil {
                 let following = lines[(index + 1)..<min(lines.count, index + 6)].map { $0.trimmingCharacters(in: .whitespaces) }
-                let dated = following.contains { $0.range(of: #"^\*?(Sent|Date|Gesendet|Envoyé|Datum)\s?:"#, options: [.regularExpression, .caseInsensitive]) != nil }
-                let addressed = following.contains { $0.range(of: #"^\*?(To|Subject|An|Betreff|À|Objet|Aan|Onderwerp)\s?:"#, options: [.regularExpression, .caseInsensitive]) != nil }
+                let dated = following.contains {
+                    $0.range(of: #"^\*?(Sent|Date|Gesendet|Envoyé|Datum)\s?:"#, options: [.regularExpression, .caseInsensitive]) != nil
+                }
+                let addressed = following.contains {
+                    $0.range(of: #"^\*?(To|Subject|An|Betreff|À|Objet|Aan|Onderwerp)\s?:"#, options: [.regularExpression, .caseInsensitive]) != nil
+                }
                 if dated && addressed {
-                    if index > 0, lines[index - 1].trimmingCharacters(in: .whitespaces).range(of: #"^_{10,}$"#, options: .regularExpression) != nil { return index - 1 }
+                    if index > 0, lines[index - 1].trimmingCharacters(in: .whitespaces).range(of: #"^_{10,}$"#, options: .regularExpression) != nil {
+                        return index - 1
+                    }
                     return index
                 }
             }

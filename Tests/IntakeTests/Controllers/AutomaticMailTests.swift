@@ -25,7 +25,8 @@ import TierdeskTestSupport
     }
 
     func mail(
-        from: String = "Dana <dana@example.com>", deliveredTo: String? = nil, subject: String = "Automatic reply: VPN", change: (inout InboundEmail) -> Void = { _ in }
+        from: String = "Dana <dana@example.com>", deliveredTo: String? = nil, subject: String = "Automatic reply: VPN",
+        change: (inout InboundEmail) -> Void = { _ in }
     ) -> InboundEmail {
         var mail = InboundEmail(
             from: from, to: "help@example.com", deliveredTo: deliveredTo, subject: subject, text: "I am out of the office until Monday.",
@@ -128,7 +129,8 @@ import TierdeskTestSupport
 
             let address = ReplyAddress(secret: TestCredentials.secret).make(ticketID: ticket.id, domain: "reply.example.com")
             _ = try await inbound(http, mail(deliveredTo: address, subject: "Re: Error dialog") { $0.attachments = files })
-            let reply = try #require(try await db.store.events(of: ticket.id, publicOnly: false, on: db.client, logger: db.logger).compactMap(TicketCommented.init).last)
+            let reply = try #require(
+                try await db.store.events(of: ticket.id, publicOnly: false, on: db.client, logger: db.logger).compactMap(TicketCommented.init).last)
             #expect(reply.attachments == files && reply.automatic == nil)
 
             let tooMany = mail { $0.attachments = Array(repeating: files[0], count: InboundEmail.maxAttachments + 1) }

@@ -31,10 +31,11 @@ import TierdeskModels
     }
 
     @Test func readsAddressForms() {
-        #expect(MailAddress.list(#""Smith, Dana" <dana@example.com>, bob@example.com (Bob B), team: c@x.org, d@x.org;"#) == [
-            MailAddress(name: "Smith, Dana", address: "dana@example.com"), MailAddress(name: "Bob B", address: "bob@example.com"),
-            MailAddress(address: "c@x.org"), MailAddress(address: "d@x.org"),
-        ])
+        #expect(
+            MailAddress.list(#""Smith, Dana" <dana@example.com>, bob@example.com (Bob B), team: c@x.org, d@x.org;"#) == [
+                MailAddress(name: "Smith, Dana", address: "dana@example.com"), MailAddress(name: "Bob B", address: "bob@example.com"),
+                MailAddress(address: "c@x.org"), MailAddress(address: "d@x.org"),
+            ])
         #expect(MailAddress.list("undisclosed-recipients:;").isEmpty)
         #expect(MailAddress.list("<@relay.example:dana@example.com>") == [MailAddress(address: "dana@example.com")])
     }
@@ -147,8 +148,9 @@ import TierdeskModels
                 "Yes.\n\n________________________________\nFrom: Help Desk <help@example.com>\nSent: Monday, May 4, 2026\nTo: Dana\nSubject: RE: x\n\nold")
                 == "Yes.")
         // Interleaved answers keep their questions; the trailing quote goes.
-        #expect(MailText.withoutQuotedHistory("> Which printer?\nThe one on floor 3.\n> Since when?\nMonday.\n> Regards\n> Help") ==
-            "> Which printer?\nThe one on floor 3.\n> Since when?\nMonday.")
+        #expect(
+            MailText.withoutQuotedHistory("> Which printer?\nThe one on floor 3.\n> Since when?\nMonday.\n> Regards\n> Help")
+                == "> Which printer?\nThe one on floor 3.\n> Since when?\nMonday.")
         // Nothing but quotation is kept whole.
         #expect(MailText.withoutQuotedHistory("> only a quote") == "> only a quote")
     }
