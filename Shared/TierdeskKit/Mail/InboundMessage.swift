@@ -102,6 +102,7 @@ public struct InboundMessage: Sendable {
         return !(type.hasPrefix("text/plain") || type.hasPrefix("text/html") || type.hasPrefix("multipart/") || type == "message/delivery-status")
     }
 
+    /// A part's file name (`Content-Disposition`'s `filename`, else `Content-Type`'s `name`), decoded and cut to 255.
     static func fileName(_ part: MIMEPart) -> String? {
         let name = part.headers.disposition?.parameters["filename"] ?? part.headers.contentType.parameters["name"]
         return name.map(EncodedWords.decode).map { String($0.prefix(255)) }.flatMap { $0.isEmpty ? nil : $0 }
@@ -200,7 +201,7 @@ public struct InboundMessage: Sendable {
         let references = headers.all("references").flatMap { Self.messageIDs($0) }
         let files = attachments
         let headerPath = headers.first("return-path")
-        return InboundEmail(
+        var email = InboundEmail(
             from: Self.clean(sender.formatted, multiline: false),
             to: headers.first("to").map { Self.clean(String(EncodedWords.decode($0).prefix(998)), multiline: false) },
             deliveredTo: deliveredTo.flatMap { $0.isEmpty ? nil : $0 },
@@ -210,5 +211,15 @@ public struct InboundMessage: Sendable {
             returnPath: returnPath ?? headerPath, autoSubmitted: headers.first("auto-submitted"), precedence: headers.first("precedence"),
             xAutoreply: headers.first("x-autoreply"), xAutorespond: headers.first("x-autorespond"), bounce: bounce,
             attachments: files.isEmpty ? nil : Array(files.prefix(InboundEmail.maxAttachments)))
+        // Automatic mail opens no ticket, but intake still wants an address: a bounce from
+        // `MAILER-DAEMON@localhost` keeps what it said as the name of one that is clearly nobody's.
+        if email.automatic != nil, !Validation.isEmail(email.sender.email) {
+            let said = email.from.filter { !"<>\",".contains($0) }.trimmingCharacters(in: .whitespaces)
+            email.from = "\(String(said.prefix(150))) <\(Self.unknownAutomaticSender)>"
+        }
+        return email
     }
+
+    /// The sender given to automatic mail whose own is no address intake accepts.
+    public static let unknownAutomaticSender = "MAILER-DAEMON@mail-in.invalid"
 }

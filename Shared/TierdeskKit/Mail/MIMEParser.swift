@@ -200,6 +200,7 @@ public struct HeaderValue: Sendable, Equatable {
         return result
     }
 
+    /// RFC 2231's `%XX` escapes undone (a malformed one kept as written).
     static func percentDecoded(_ text: Substring) -> [UInt8] {
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8).makeIterator()
@@ -267,6 +268,7 @@ public struct MIMEParser: Sendable {
         return root
     }
 
+    /// One entity and, recursively, its parts; `count` counts every part read so far.
     func entity(_ bytes: ArraySlice<UInt8>, depth: Int, count: inout Int) throws(MailParseError) -> MIMEPart {
         count += 1
         guard count <= maxParts else { throw .tooManyParts(limit: maxParts) }
@@ -440,6 +442,7 @@ public struct MIMEParser: Sendable {
         return output
     }
 
+    /// The value of a hexadecimal digit, either case.
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
@@ -449,5 +452,6 @@ public struct MIMEParser: Sendable {
         }
     }
 
+    /// Space, tab, CR or LF.
     static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
 }

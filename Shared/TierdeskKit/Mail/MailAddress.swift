@@ -100,6 +100,7 @@ public struct MailAddress: Sendable, Equatable {
         return address
     }
 
+    /// A display name unquoted and decoded; nil when empty.
     static func displayName(_ raw: String) -> String? {
         var name = raw.trimmingCharacters(in: .whitespaces)
         if name.hasPrefix("\"") { name = HeaderValue.unquote(name) }

@@ -40,6 +40,7 @@ public enum MailCharset {
     /// UTF-8 with each invalid sequence replaced by U+FFFD.
     static func lenientUTF8(_ bytes: some Collection<UInt8>) -> String { String(decoding: Array(bytes), as: UTF8.self) }
 
+    /// Windows-1252: Latin-1 with printable characters in 0x80-0x9F.
     static func windows1252(_ bytes: some Collection<UInt8>) -> String {
         String(
             String.UnicodeScalarView(
@@ -49,6 +50,7 @@ public enum MailCharset {
                 }))
     }
 
+    /// UTF-16 of the given byte order; an odd last byte is dropped, a lone surrogate replaced.
     static func utf16(_ bytes: [UInt8], bigEndian: Bool) -> String {
         var units: [UInt16] = []
         units.reserveCapacity(bytes.count / 2)
@@ -74,6 +76,7 @@ public enum MailCharset {
 /// RFC 2047 encoded words in header values (`=?utf-8?Q?Gr=C3=BC=C3=9Fe?=`, `=?iso-8859-1?B?...?=`).
 /// White space between two adjacent encoded words is dropped; a malformed word stays as written.
 public enum EncodedWords {
+    /// `text` with every well-formed encoded word decoded.
     public static func decode(_ text: String) -> String {
         guard text.contains("=?") else { return text }
         var result = ""

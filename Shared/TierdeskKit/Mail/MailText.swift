@@ -122,6 +122,7 @@ public enum MailText {
         return result + rest
     }
 
+    /// One character reference's text (`#233`, `#x20AC`, `amp`), or nil when unknown.
     static func entity(_ name: String) -> String? {
         if name.hasPrefix("#") {
             let digits = name.dropFirst()

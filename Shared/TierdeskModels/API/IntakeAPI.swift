@@ -99,6 +99,8 @@ public struct InboundEmail: Sendable, Codable, Equatable {
 
     public static let maxAttachments = 100
     public static let maxBouncedRecipients = 100
+    /// 1 TiB: no mail carries more; a larger size is a wrong number.
+    public static let maxAttachmentSize = 1 << 40
 
     public init(
         from: String, to: String? = nil, deliveredTo: String? = nil, subject: String, text: String, messageId: String, inReplyTo: String? = nil,
@@ -163,9 +165,7 @@ public struct InboundEmail: Sendable, Codable, Equatable {
 
     public func validate() throws(Problem) {
         var v = Validation()
-        // Automatic mail never opens a ticket, so its sender need not be a requester's address
-        // (a bounce's `MAILER-DAEMON@localhost`).
-        if automatic == nil { v.email(sender.email, field: "from") } else { v.text(from, field: "from", maxLength: 998) }
+        v.email(sender.email, field: "from")
         v.text(messageId, field: "messageId", maxLength: 998)
         v.text(subject, field: "subject", required: false, maxLength: 10_000)
         v.text(text, field: "text", required: false, maxLength: 1 << 20, multiline: true)
@@ -195,7 +195,7 @@ public struct InboundEmail: Sendable, Codable, Equatable {
             for (index, file) in attachments.prefix(Self.maxAttachments).enumerated() {
                 v.text(file.fileName, field: "attachments[\(index)].fileName", required: false, maxLength: 255)
                 v.text(file.contentType, field: "attachments[\(index)].contentType", maxLength: 255)
-                if file.size < 0 { v.fail("attachments[\(index)].size", "must not be negative") }
+                if file.size < 0 || file.size > Self.maxAttachmentSize { v.fail("attachments[\(index)].size", "must be 0 to \(Self.maxAttachmentSize) bytes") }
             }
         }
         for (field, value) in [("from", from), ("to", to ?? ""), ("deliveredTo", deliveredTo ?? ""), ("inReplyTo", inReplyTo ?? "")]

@@ -49,7 +49,7 @@ import TierdeskTestSupport
                 ("auto-submitted: auto-replied", { $0.autoSubmitted = "auto-replied" }), ("x-autoreply", { $0.xAutoreply = "yes" }),
                 ("x-autorespond", { $0.xAutorespond = "1" }), ("precedence: bulk", { $0.precedence = "bulk" }),
                 ("precedence: auto_reply", { $0.precedence = "auto_reply" }), ("null sender", { $0.returnPath = "<>" }),
-                ("mailer-daemon", { $0.from = "MAILER-DAEMON@localhost" }),
+                ("mailer-daemon", { $0.from = "MAILER-DAEMON@mx.example.com" }),
             ]
             for (reason, change) in marks {
                 let noted = try await inbound(http, mail(deliveredTo: address, change: change))

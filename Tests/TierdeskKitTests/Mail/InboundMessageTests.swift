@@ -80,6 +80,13 @@ import TierdeskModels
         #expect(classify { $0.from = "MAILER-DAEMON@mx.example.com (Mail Delivery System)" } == "mailer-daemon")
     }
 
+    @Test func automaticMailWhoseSenderIsNoAddressGetsOne() throws {
+        let bounce = try email("From: Mail Delivery System <MAILER-DAEMON@localhost>\nSubject: Undelivered\nAuto-Submitted: auto-replied\n\nx")
+        #expect(bounce.from == "Mail Delivery System MAILER-DAEMON@localhost <MAILER-DAEMON@mail-in.invalid>")
+        #expect(bounce.automatic == "auto-submitted: auto-replied")
+        #expect(try email("From: dana@localhost\nSubject: s\n\nx").from == "dana@localhost", "a person's mail is refused by intake as it is")
+    }
+
     @Test func prefersTextPlainAndDecodesTransferEncodingsAndCharsets() throws {
         let mail = try email(
             """
