@@ -115,6 +115,7 @@ let package = Package(
                 dependencies: [
                     "TierdeskKit", "TierdeskModels", "IntakeApp", "TriageApp", "TierQueueApp", "VendorBridgeApp",
                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "Configuration", package: "swift-configuration"),
                 ],
                 path: "Services/Admin",
                 swiftSettings: swiftSettings
@@ -156,7 +157,10 @@ let package = Package(
             .testTarget(
                 name: "TierdeskModelsTests", dependencies: ["TierdeskModels", .product(name: "PropertyBased", package: "swift-property-based")],
                 path: "Tests/TierdeskModelsTests"),
-            .testTarget(name: "TierdeskKitTests", dependencies: ["TierdeskKit", "TierdeskTestSupport"], path: "Tests/TierdeskKitTests"),
+            .testTarget(
+                name: "TierdeskKitTests",
+                dependencies: ["TierdeskKit", "TierdeskTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+                path: "Tests/TierdeskKitTests"),
             .testTarget(name: "IntakeTests", dependencies: ["IntakeApp", "TierdeskTestSupport"], path: "Tests/IntakeTests", resources: [.copy("Fixtures")]),
             .testTarget(name: "TriageTests", dependencies: ["TriageApp", "TierdeskTestSupport"], path: "Tests/TriageTests"),
             .testTarget(name: "TierQueueTests", dependencies: ["TierQueueApp", "TierdeskTestSupport"], path: "Tests/TierQueueTests"),

@@ -11,9 +11,9 @@ import VendorBridgeApp
 struct Tierdesk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tierdesk",
-        abstract: "Tierdesk administration: schema migrations, demo data, agents and vendors.",
+        abstract: "Tierdesk administration: schema migrations, demo data, agents and vendors; mail in from an MTA.",
         discussion: ConfigSetting.help(settings), version: TierdeskVersion.current,
-        subcommands: [Migrate.self, SeedDemo.self, CreateAgent.self, CreateVendor.self])
+        subcommands: [Migrate.self, SeedDemo.self, CreateAgent.self, CreateVendor.self, MailInCommand.self])
 
     /// What the subcommands read from the environment (`withDatabase`, `environmentSecret`,
     /// `SeedDemo`, `DatabaseGrants.setPasswords`).
@@ -24,6 +24,7 @@ struct Tierdesk: AsyncParsableCommand {
             ConfigSetting(
                 "TIERDESK_DEMO_VENDOR_WEBHOOK_URL", "where seed-demo points the demo vendor's webhooks (default https://vendor.example.com/tierdesk/webhooks)"),
         ] + ServiceRole.allCases.map { ConfigSetting($0.passwordVariable, "migrate sets \($0.rawValue)'s password to it, when set") }
+        + MailInSettings.settings.map { ConfigSetting($0.name, "mail-in: " + $0.help) }
 }
 
 /// The database and logger every subcommand uses, opened for the duration of `body`.

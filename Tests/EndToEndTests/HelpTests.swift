@@ -25,7 +25,7 @@ import VendorBridgeApp
 
     @Test func adminHelpListsTheSettingsItReads() throws {
         let read = try Self.namesInSources("Services/Admin", /environment\["(TIERDESK_[A-Z0-9_]+)"\]/)
-            .union(ServiceRole.allCases.map(\.passwordVariable))
+            .union(ServiceRole.allCases.map(\.passwordVariable)).union(try Self.settingsReadByMailIn())
         #expect(read.contains("TIERDESK_SECRET") && read.contains("TIERDESK_DEMO_VENDOR_WEBHOOK_URL"))
         let (status, output) = try ExecutableTests().run("tierdesk", ["--help"])
         #expect(status == 0 && output.contains("migrate"))
@@ -44,6 +44,19 @@ import VendorBridgeApp
     func answersVersion(_ name: String) throws {
         let (status, output) = try ExecutableTests().run(name, ["--version"])
         #expect(status == 0 && output.trimmingCharacters(in: .whitespacesAndNewlines) == TierdeskVersion.current)
+    }
+
+    /// The variables `tierdesk mail-in` reads (through a configuration reader), its token from a file.
+    static func settingsReadByMailIn() throws -> Set<String> {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mail-in-token-\(UUID())")
+        try Data(String(repeating: "t", count: 20).utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }  // a leftover temporary file harms nothing
+        let recorder = KeyRecorder()
+        let environment = ["TIERDESK_MAIL_GATEWAY_TOKEN_FILE": file.path]
+        _ = try MailInSettings(reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment), accessReporter: recorder))
+        let read = recorder.keys.withLock { $0 }
+        #expect(read.contains("TIERDESK_MAIL_AUTHSERV_ID") && read.contains("TIERDESK_MAIL_GATEWAY_TOKEN"))
+        return read
     }
 
     /// The variables a help text lists: each on a line of its own.

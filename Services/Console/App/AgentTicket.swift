@@ -32,7 +32,7 @@ extension AgentConsole {
             let visibility: HTML = TicketCommented(event)?.audience == .agents ? " <span class=\"tag\">internal</span>" : ""
             return """
                 <li><span class="when">\(event.at)</span> <span class="what">\(event.type.rawValue)</span> <span class="who">\(event.actor)</span>\(visibility)\
-                \(text.map { "<p class=\"message\">\($0)</p>" as HTML } ?? "")</li>
+                \(text.map { "<p class=\"message\">\($0)</p>" as HTML } ?? "")\(Self.attachments(event.data["attachments"]))</li>
                 """
         }
         let others = (detail.requesterHistory ?? []).map { other -> HTML in
@@ -81,8 +81,8 @@ extension AgentConsole {
             <h1 id="ticket-ref">\(ticket.reference): \(ticket.subject)</h1>
             <dl class="facts"><dt>Status</dt><dd id="status">\(Pages.label(ticket.status))</dd><dt>Level</dt><dd id="level">\(Pages.level(ticket.tier))</dd>
             <dt>Priority</dt><dd>\(ticket.priority.rawValue)</dd><dt>Category</dt><dd>\(ticket.category)</dd>
-            <dt>Requester</dt><dd>\(ticket.requester.name ?? ticket.requester.email) &lt;\(ticket.requester.email)&gt;</dd></dl>
-            <h2>Description</h2><p class="message" id="description">\(ticket.description)</p>
+            <dt>Requester</dt><dd>\(ticket.requester.name ?? ticket.requester.email) &lt;\(ticket.requester.email)&gt;\(Self.bouncing(detail.work?.requesterBouncing))</dd></dl>
+            <h2>Description</h2><p class="message" id="description">\(ticket.description)</p>\(Self.attachments(ticket.channelDetails["attachments"]))
             \(sla)\(question)\(problem)
             <section id="requester-history" aria-labelledby="rh-title"><h2 id="rh-title">The requester's other tickets</h2><ul>\(others)</ul></section>
             <section id="suggested-articles" aria-labelledby="sa-title"><h2 id="sa-title">Suggested articles</h2>\
@@ -92,6 +92,27 @@ extension AgentConsole {
             \(forms(for: ticket, contracts: try await contracts, colleagues: try await colleagues, context: context))
             """
         ).response()
+    }
+
+    /// The mark of a requester address whose mail bounces, with what the latest bounce said.
+    static func bouncing(_ bounce: MailBounce?) -> HTML {
+        guard let bounce else { return "" }
+        return """
+             <span class="tag warning" id="requester-bouncing" title="\(bounce.diagnostic ?? "")">mail bounces\
+            \(bounce.status.map { " (\($0))" as HTML } ?? "") since \(bounce.firstBouncedAt)</span>
+            """
+    }
+
+    /// The files a mail carried, listed (not stored): name, type and size.
+    static func attachments(_ value: JSONValue?) -> HTML {
+        guard let files = value?.arrayValue, !files.isEmpty else { return "" }
+        let items = files.map { file -> HTML in
+            let name = file["fileName"]?.stringValue ?? "(unnamed)"
+            let type = file["contentType"]?.stringValue ?? ""
+            let size = file["size"]?.intValue ?? 0
+            return "<li>\(name) <span class=\"tag\">\(type), \(size) bytes</span></li>"
+        }
+        return "<p class=\"attachments-note\">Attached to the mail (not stored):</p><ul class=\"attachments\">\(items)</ul>"
     }
 
     /// The work forms that fit the ticket's state.

@@ -116,7 +116,8 @@ public struct IntakeDependencies: ServiceDependencies {
         knowledgeBase = KnowledgeBaseStore()
         intake = TicketIntake(tickets: runtime.tickets, requesters: requesters)
         mail = MailIntake(
-            intake: intake, tickets: runtime.tickets, messages: EmailMessageStore(), requesterTokenKey: requesterTokenKey, replyAddresses: replyAddresses)
+            intake: intake, tickets: runtime.tickets, messages: EmailMessageStore(), bounces: MailBounceStore(), requesterTokenKey: requesterTokenKey,
+            replyAddresses: replyAddresses)
         requesterMail = RequesterMail(
             templates: try RequesterMail.templates(folder: configuration.mailTemplates),
             links: RequesterLinks(base: configuration.publicURL, tokens: requesterTokenKey), replyAddresses: replyAddresses,

@@ -86,6 +86,9 @@ public enum DatabaseGrants {
         own(.vendorBridge, "idempotency_keys")
         // Mail out (migration 0018): intake sends requesters' mail, tier-queue agents'; each its own rows.
         for role in [ServiceRole.intake, .tierQueue] { tables["mail_outbox", default: [:]][role] = .owner }
+        // Mail in (migration 0019): intake marks addresses that bounce; tier-queue shows agents the requester's.
+        own(.intake, "mail_bounces")
+        tables["mail_bounces", default: [:]][.tierQueue] = .select
         // The console's server-side sessions (migration 0016).
         own(.console, "console_sessions")
         tables["schema_migrations", default: [:]][.console] = .select

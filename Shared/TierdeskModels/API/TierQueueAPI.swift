@@ -185,10 +185,12 @@ public struct TicketWorkContext: Sendable, Codable, Equatable {
     /// The parts a peer did not give in time, by name (`problem`: triage; `suggestedArticles`: intake), so
     /// a reader says they could not be read rather than showing none; absent when every peer answered.
     public var unavailable: [String]?
+    /// Mail to the requester's address bounces (absent: it does not, as far as Tierdesk knows).
+    public var requesterBouncing: MailBounce?
 
     public init(
         sla: SLAState?, workMode: WorkMode, collaborators: [UUID], handOff: HandOff?, problem: ProblemRecord?, vendorQuestion: VendorQuestion? = nil,
-        unavailable: [String]? = nil
+        unavailable: [String]? = nil, requesterBouncing: MailBounce? = nil
     ) {
         self.sla = sla
         self.workMode = workMode
@@ -197,6 +199,28 @@ public struct TicketWorkContext: Sendable, Codable, Equatable {
         self.problem = problem
         self.vendorQuestion = vendorQuestion
         self.unavailable = unavailable
+        self.requesterBouncing = requesterBouncing
+    }
+}
+
+/// An address whose mail bounces: what the latest bounce said, since when, how often.
+public struct MailBounce: Sendable, Codable, Equatable {
+    public var address: String
+    /// The enhanced status code (`5.1.1`).
+    public var status: String?
+    /// The remote server's answer.
+    public var diagnostic: String?
+    public var firstBouncedAt: Date
+    public var lastBouncedAt: Date
+    public var bounces: Int
+
+    public init(address: String, status: String?, diagnostic: String?, firstBouncedAt: Date, lastBouncedAt: Date, bounces: Int) {
+        self.address = address
+        self.status = status
+        self.diagnostic = diagnostic
+        self.firstBouncedAt = firstBouncedAt
+        self.lastBouncedAt = lastBouncedAt
+        self.bounces = bounces
     }
 }
 

@@ -141,12 +141,22 @@ public struct TicketCommented: EventPayload {
     public var audience: Audience?
     public var from: String?
     public var channel: Channel?
+    /// The files the requester's mail carried (listed, not stored).
+    public var attachments: [MailAttachment]?
+    /// Set on a note that automatic mail left (an auto-reply, `InboundEmail.automatic`): nobody
+    /// may be mailed in answer to it.
+    public var automatic: String?
 
-    public init(message: String, audience: Audience? = nil, from: String? = nil, channel: Channel? = nil) {
+    public init(
+        message: String, audience: Audience? = nil, from: String? = nil, channel: Channel? = nil, attachments: [MailAttachment]? = nil,
+        automatic: String? = nil
+    ) {
         self.message = message
         self.audience = audience
         self.from = from
         self.channel = channel
+        self.attachments = attachments
+        self.automatic = automatic
     }
 }
 
@@ -181,12 +191,15 @@ public struct TicketReopened: EventPayload {
     public var reason: String?
     public var from: String?
     public var channel: Channel?
+    /// The files the requester's mail carried (listed, not stored).
+    public var attachments: [MailAttachment]?
 
-    public init(message: String? = nil, reason: String? = nil, from: String? = nil, channel: Channel? = nil) {
+    public init(message: String? = nil, reason: String? = nil, from: String? = nil, channel: Channel? = nil, attachments: [MailAttachment]? = nil) {
         self.message = message
         self.reason = reason
         self.from = from
         self.channel = channel
+        self.attachments = attachments
     }
 }
 

@@ -175,6 +175,7 @@ import TierdeskTestSupport
             #expect(opened.status == .created)
             let first = try opened.decode(InboundEmailResult.self)
             #expect(first.outcome == .created && first.requesterToken != nil)
+            let (firstID, firstReference) = (try #require(first.ticketId), try #require(first.reference))
             // The gateway retries the same message: nothing new.
             #expect(
                 try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a1@mail>")).decode(InboundEmailResult.self).outcome == .duplicate)
@@ -187,13 +188,13 @@ import TierdeskTestSupport
             let byReferences = try await http.send(
                 .post, "/v1/inbound/email", token: admin, json: email("<a3@mail>", subject: "Re: Re: Printer", references: ["<zz@elsewhere>", "<a2@mail>"]))
             #expect(try byReferences.decode(InboundEmailResult.self).ticketId == first.ticketId)
-            let byTag = try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a4@mail>", subject: "Update [\(first.reference)]"))
+            let byTag = try await http.send(.post, "/v1/inbound/email", token: admin, json: email("<a4@mail>", subject: "Update [\(firstReference)]"))
             #expect(try byTag.decode(InboundEmailResult.self).ticketId == first.ticketId)
             // A stranger quoting the tag does not get onto someone else's ticket.
             let stranger = try await http.send(
-                .post, "/v1/inbound/email", token: admin, json: email("<a5@mail>", from: "eve@example.com", subject: "Re: [\(first.reference)]"))
+                .post, "/v1/inbound/email", token: admin, json: email("<a5@mail>", from: "eve@example.com", subject: "Re: [\(firstReference)]"))
             #expect(try stranger.decode(InboundEmailResult.self).outcome == .created)
-            let events = try await db.store.events(of: first.ticketId, publicOnly: false, on: db.client, logger: db.logger)
+            let events = try await db.store.events(of: firstID, publicOnly: false, on: db.client, logger: db.logger)
             #expect(events.filter { $0.type == .ticketCommented }.count == 3)
             #expect(try await db.count("tickets") == 2)
             let bad = try await http.send(.post, "/v1/inbound/email", token: admin, raw: #"{"from":"not an address","subject":"s","text":"t","messageId":""}"#)

@@ -199,7 +199,8 @@ import TierdeskTestSupport
             let opened = try await http.send(.post, "/v1/inbound/email", token: gateway, json: mail("<o@x>", from: "dana@example.com")).decode(
                 InboundEmailResult.self)
             // The gateway's token opens nothing else.
-            #expect(try await http.send(.get, "/v1/tickets/\(opened.ticketId)", token: gateway).status == .forbidden)
+            let openedID = try #require(opened.ticketId)
+            #expect(try await http.send(.get, "/v1/tickets/\(openedID)", token: gateway).status == .forbidden)
             #expect(try await http.send(.post, "/v1/tickets", token: gateway, json: SubmitTicketRequest.fixture()).status == .forbidden)
             #expect(try await http.send(.get, "/v1/admin/dead-letters", token: gateway).status == .forbidden)
             // A stranger quoting the Message-ID gets a ticket of their own, even authenticated.

@@ -10,7 +10,7 @@ import TierdeskTestSupport
 @Suite struct MailIntakeTests {
     func mailIntake(_ db: StoreFixture) -> MailIntake {
         MailIntake(
-            intake: TicketIntake(tickets: db.store, requesters: RequesterStore()), tickets: db.store, messages: EmailMessageStore(),
+            intake: TicketIntake(tickets: db.store, requesters: RequesterStore()), tickets: db.store, messages: EmailMessageStore(), bounces: MailBounceStore(),
             requesterTokenKey: RequesterTokenKey(secret: TestCredentials.secret), replyAddresses: ReplyAddress(secret: TestCredentials.secret))
     }
 
@@ -43,7 +43,8 @@ import TierdeskTestSupport
             let first = try await receive(db, mail("<a@x>"), at: now)
             let again = try await receive(db, mail("<b@x>"), at: now.addingTimeInterval(10))
             #expect(again.outcome == .duplicate && again.ticketId == first.ticketId && again.requesterToken == nil)
-            let stored = try #require(try await db.store.find(first.ticketId, on: client, logger: db.logger))
+            let firstID = try #require(first.ticketId)
+            let stored = try #require(try await db.store.find(firstID, on: client, logger: db.logger))
             #expect(stored.createdAt == now)
         }
     }

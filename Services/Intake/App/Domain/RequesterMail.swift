@@ -11,7 +11,7 @@ import TierdeskModels
 /// applies the event that causes it, threaded onto the ticket's earlier mail (and the requester's
 /// own message, when the ticket came by mail), with `[TD-n]` in the subject, the ticket's reply
 /// address and `Auto-Submitted: auto-generated`. No mail goes to an address that cannot take one,
-/// for an internal note, for the requester's own doing, or in answer to an automatic message.
+/// for an internal note or for the requester's own doing; automatic mail opens no ticket and its notes are internal (`MailIntake`).
 struct RequesterMail: Sendable {
     /// A mail's kind: the template set it is written from, and `mail_outbox.kind`.
     enum Kind: String, Sendable, CaseIterable {
@@ -77,10 +77,6 @@ struct RequesterMail: Sendable {
         var entries: [MailOutbox.Entry] = []
         for (id, kind, message) in wanted {
             guard let thread = threads[id] else { continue }
-            if kind == .filed, thread.openedByAutomaticMail {
-                logger.info("no mail in answer to an automatic message", metadata: ["ticket.id": "\(id)"])
-                continue
-            }
             guard let mail = compose(kind, message: message, thread: thread) else {
                 logger.info("no mail: the requester has no address that takes one", metadata: ["ticket.id": "\(id)", "mail.kind": "\(kind.rawValue)"])
                 continue
@@ -151,8 +147,6 @@ struct RequesterMail: Sendable {
         var tokenGeneration: Int
         /// The thread's Message-IDs, oldest first: the requester's mails (`email_messages`) and ours.
         var messageIDs: [String]
-        /// The ticket was opened by an automatic message (`openedByAutomaticMail(headers:)`).
-        var openedByAutomaticMail: Bool
     }
 
     /// The threads of `ids` (unknown ids are left out), in one statement.
@@ -160,7 +154,6 @@ struct RequesterMail: Sendable {
         let rows = try await connection.all(
             """
             SELECT t.id, t.reference_number, t.subject, r.email, r.name, COALESCE(g.generation, 0) AS generation,
-                COALESCE(t.channel_details -> 'headers', '{}'::jsonb)::text AS headers,
                 ARRAY(SELECT m.message_id FROM (
                     SELECT e.message_id, e.received_at AS at, 0 AS mine FROM email_messages e WHERE e.ticket_id = t.id
                     UNION ALL
@@ -170,25 +163,12 @@ struct RequesterMail: Sendable {
             WHERE t.id = ANY(\(ids))
             """, logger: logger
         ) { row in
-            let headers = try JSONCoding.decoder.decode([String: JSONValue].self, from: Data(try row.get("headers", as: String.self).utf8))
             return Thread(
                 ticketID: try row.get("id"), reference: Ticket.reference(number: try row.get("reference_number")), subject: try row.get("subject"),
                 email: try row.get("email"), name: try row.get("name"), tokenGeneration: Int(try row.get("generation", as: Int32.self)),
-                messageIDs: try row.get("thread"), openedByAutomaticMail: openedByAutomaticMail(headers: headers.compactMapValues(\.stringValue)))
+                messageIDs: try row.get("thread"))
         }
         return Dictionary(rows.map { ($0.ticketID, $0) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    /// Whether the message that opened a ticket was sent by a machine (RFC 3834 and the
-    /// conventions before it): `Auto-Submitted` other than `no`, `Precedence` bulk, junk, list or
-    /// auto_reply, or an `X-Autoreply`/`X-Autorespond` header. `headers` are the ones the mail
-    /// gateway passed on (`InboundEmail.headers`, kept in the ticket's `channelDetails.headers`),
-    /// by name in any case. No mail answers such a message: two robots would mail each other forever.
-    static func openedByAutomaticMail(headers: [String: String]) -> Bool {
-        let lowered = Dictionary(headers.map { ($0.key.lowercased(), $0.value.trimmingCharacters(in: .whitespaces).lowercased()) }) { first, _ in first }
-        if let submitted = lowered["auto-submitted"], !submitted.isEmpty, submitted != "no" { return true }
-        if let precedence = lowered["precedence"], ["bulk", "junk", "list", "auto_reply"].contains(precedence) { return true }
-        return lowered["x-autoreply"] != nil || lowered["x-autorespond"] != nil
     }
 }
 

@@ -63,9 +63,11 @@ public struct TicketIntake: Sendable {
 
     /// The requester adds information. A ticket waiting on the customer, or resolved within the
     /// reopen window, goes back to its queue; a closed one (or one resolved long ago) is 409.
-    func reply(to id: UUID, message: String, via channel: TierdeskModels.Channel, on connection: PostgresConnection, now: Date, logger: Logger) async throws
-        -> Ticket
-    {
+    /// `attachments` lists the files a reply by mail carried.
+    func reply(
+        to id: UUID, message: String, via channel: TierdeskModels.Channel, attachments: [MailAttachment]? = nil, on connection: PostgresConnection,
+        now: Date, logger: Logger
+    ) async throws -> Ticket {
         guard let current = try await tickets.find(id, on: connection, logger: logger) else { throw IntakeError.ticketNotFound }
         let replies =
             try await connection.first(
@@ -79,8 +81,8 @@ public struct TicketIntake: Sendable {
         let actor = "requester:\(current.requester.id.uuidString.lowercased())"
         let event =
             reopening
-            ? EventDraft(TicketReopened(message: message, from: "requester", channel: channel), actor: actor)
-            : EventDraft(TicketCommented(message: message, from: "requester", channel: channel), actor: actor)
+            ? EventDraft(TicketReopened(message: message, from: "requester", channel: channel, attachments: attachments), actor: actor)
+            : EventDraft(TicketCommented(message: message, from: "requester", channel: channel, attachments: attachments), actor: actor)
         // tier-queue re-arms (or resumes) the SLA clock of a ticket the reply brings back to its queue.
         let backToQueue = reopening || current.status == .pendingCustomer
         // A ticket at level 4 comes back to the level that escalated it, never to level 4's unserved queue.

@@ -46,8 +46,24 @@ struct TicketWorkController: Sendable {
             workMode: try await policies.mode(for: ticket.category, on: runtime.postgres, logger: context.logger),
             collaborators: try await policies.collaborators(of: id, on: runtime.postgres, logger: context.logger),
             handOff: try await handOff(into: ticket, events: events, context.logger), problem: problem.value,
-            vendorQuestion: VendorQuestion.open(in: events, status: ticket.status), unavailable: missing.isEmpty ? nil : missing)
+            vendorQuestion: VendorQuestion.open(in: events, status: ticket.status), unavailable: missing.isEmpty ? nil : missing,
+            requesterBouncing: try await bouncing(ticket.requester.id, context.logger))
         return JSONResponse(TicketDetail(ticket: ticket, events: events, requesterHistory: history, suggestedArticles: articles.value, work: work))
+    }
+
+    /// Whether mail to the requester's address bounces (`mail_bounces`, intake's, read with SQL like the requester).
+    func bouncing(_ requesterID: UUID, _ logger: Logger) async throws -> MailBounce? {
+        try await deps.runtime.postgres.first(
+            """
+            SELECT b.address, b.status, b.diagnostic, b.first_bounced_at, b.last_bounced_at, b.bounces
+            FROM mail_bounces b JOIN requesters r ON r.email_normalized = b.address_normalized WHERE r.id = \(requesterID)
+            """, logger: logger
+        ) { row in
+            MailBounce(
+                address: try row.get("address", as: String.self), status: try row.get("status", as: String?.self),
+                diagnostic: try row.get("diagnostic", as: String?.self), firstBouncedAt: try row.get("first_bounced_at", as: Date.self),
+                lastBouncedAt: try row.get("last_bounced_at", as: Date.self), bounces: Int(try row.get("bounces", as: Int32.self)))
+        }
     }
 
     /// What the latest escalation into the ticket's current level carried, labelled by that level's contract.
