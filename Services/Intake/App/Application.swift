@@ -116,6 +116,7 @@ public enum Intake {
 extension Intake: TierdeskService {
     public static let keyPurposes = IntakeDependencies.keyPurposes
     public static let ownSettings = IntakeConfiguration.settings
+    public static let sendsMail = true
 
     public static func dependencies(runtime: ServiceRuntime, reader: ConfigReader) throws -> IntakeDependencies {
         try IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
@@ -133,6 +134,8 @@ extension Intake: TierdeskService {
         RequesterController(deps: deps).addRoutes(to: limited)
         KnowledgeBaseController(deps: deps).addRoutes(to: limited)
         IntegrationController(deps: deps).addRoutes(to: limited)
+        // Every service's outgoing mail, for the administrator (intake's role may touch every row of mail_outbox).
+        OutgoingMailController(client: deps.runtime.postgres).addRoutes(to: router)
     }
 
     public static func eventHandler(_ deps: IntakeDependencies) -> any EventHandler { IntakeEventHandler(deps: deps) }
