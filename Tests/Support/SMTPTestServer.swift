@@ -90,10 +90,11 @@ public final class SMTPTestServer: @unchecked Sendable {
 
     /// Stops the server (the port refuses connections until `start()`).
     public func stop() {
-        guard let process = lock.withLock({ () -> Process? in
-            defer { self.process = nil }
-            return self.process
-        })
+        guard
+            let process = lock.withLock({ () -> Process? in
+                defer { self.process = nil }
+                return self.process
+            })
         else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -146,29 +147,14 @@ public final class SMTPTestServer: @unchecked Sendable {
         return path
     }
 
-    /// A CA and a server certificate it signed, for localhost and 127.0.0.1 (EC P-256, valid two days).
+    /// A CA and a server certificate it signed, for localhost and 127.0.0.1 (`scripts/mail-tools certificates`).
     static func makeCertificates(in directory: URL) throws {
-        let extensions = directory.appendingPathComponent("san.cnf")
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(to: extensions, atomically: true, encoding: .utf8)
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        let steps: [[String]] = [
-            ["req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Tierdesk test CA"],
-            ["req"] + ec + ["-keyout", "key.pem", "-out", "server.csr", "-subj", "/CN=localhost"],
-            [
-                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem", "-days", "2", "-extfile",
-                extensions.path,
-            ],
-        ]
-        for step in steps {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = step
-            process.currentDirectoryURL = directory
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw TestSetupError("openssl \(step.joined(separator: " ")) failed") }
-        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [repositoryRoot.appendingPathComponent("scripts/mail-tools").path, "certificates", directory.path]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSetupError("scripts/mail-tools certificates failed (is openssl installed?)") }
     }
 }

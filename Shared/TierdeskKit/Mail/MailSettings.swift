@@ -46,7 +46,8 @@ public struct MailSettings: Sendable {
             return
         }
         guard let sender = MailAddress(parsing: from) else {
-            throw ConfigurationError(key: "tierdesk.smtp.from", problem: "must be an address (`help@example.com` or `Help desk <help@example.com>`) when TIERDESK_SMTP_HOST is set")
+            throw ConfigurationError(
+                key: "tierdesk.smtp.from", problem: "must be an address (`help@example.com` or `Help desk <help@example.com>`) when TIERDESK_SMTP_HOST is set")
         }
         if !user.isEmpty && password == nil {
             throw ConfigurationError(key: "tierdesk.smtp.password", problem: "or TIERDESK_SMTP_PASSWORD_FILE is required with TIERDESK_SMTP_USER")

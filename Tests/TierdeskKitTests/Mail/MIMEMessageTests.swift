@@ -144,7 +144,9 @@ enum MailDecoding {
         let input = Array(text.replacingOccurrences(of: "=\r\n", with: "").utf8)
         var index = 0
         while index < input.count {
-            if input[index] == UInt8(ascii: "="), index + 2 < input.count, let byte = UInt8(String(decoding: input[index + 1...index + 2], as: UTF8.self), radix: 16) {
+            if input[index] == UInt8(ascii: "="), index + 2 < input.count,
+                let byte = UInt8(String(decoding: input[index + 1...index + 2], as: UTF8.self), radix: 16)
+            {
                 bytes.append(byte)
                 index += 3
             } else {
@@ -163,4 +165,3 @@ enum MailDecoding {
         }.joined()
     }
 }
-

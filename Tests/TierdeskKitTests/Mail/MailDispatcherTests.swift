@@ -17,13 +17,15 @@ import TierdeskTestSupport
         if let password { settings.credentials?.password = password }
         return MailDispatcher(
             source: "intake", client: client, smtp: try SMTPClient(settings: settings),
-            settings: MailDispatchSettings(batchSize: 20, connections: 2, maxAttempts: 1000, maxBackoff: .milliseconds(200), lease: lease, pollInterval: .milliseconds(50)),
+            settings: MailDispatchSettings(
+                batchSize: 20, connections: 2, maxAttempts: 1000, maxBackoff: .milliseconds(200), lease: lease, pollInterval: .milliseconds(50)),
             clock: SystemClock(), logger: Self.logger)
     }
 
     /// Writes `count` mails to the outbox (source intake), each in its own transaction like a service does.
     @discardableResult
-    func enqueue(_ count: Int, client: PostgresClient, ticketID: UUID? = nil, _ change: (inout OutgoingMail) -> Void = { _ in }) async throws -> [OutgoingMail] {
+    func enqueue(_ count: Int, client: PostgresClient, ticketID: UUID? = nil, _ change: (inout OutgoingMail) -> Void = { _ in }) async throws -> [OutgoingMail]
+    {
         var mails: [OutgoingMail] = []
         for n in 0..<count {
             var mail = OutgoingMail(
@@ -31,7 +33,9 @@ import TierdeskTestSupport
                 messageID: OutgoingMail.newMessageID(domain: "tierdesk.test"), headers: [.init("Auto-Submitted", "auto-generated")])
             change(&mail)
             try await client.transaction(logger: Self.logger) { connection in
-                try await MailOutbox.enqueue(mail, kind: "ticket.filed", ticketID: ticketID, source: "intake", on: connection, now: Date(timeIntervalSince1970: 1_796_000_000), logger: Self.logger)
+                try await MailOutbox.enqueue(
+                    mail, kind: "ticket.filed", ticketID: ticketID, source: "intake", on: connection, now: Date(timeIntervalSince1970: 1_796_000_000),
+                    logger: Self.logger)
             }
             mails.append(mail)
         }
@@ -116,7 +120,8 @@ import TierdeskTestSupport
             _ = try await HTTP.eventually(timeout: .seconds(30)) { try await counts(client).sent == 1 ? true : nil }
             #expect(try server.messageIDs() == [mail.messageID])
             let late = try await client.first(
-                "UPDATE mail_outbox SET dead_at = now() WHERE attempts = 1 AND sent_at IS NULL RETURNING 1 AS one", logger: Self.logger) { _ in true }
+                "UPDATE mail_outbox SET dead_at = now() WHERE attempts = 1 AND sent_at IS NULL RETURNING 1 AS one", logger: Self.logger
+            ) { _ in true }
             #expect(late == nil)
         }
     }

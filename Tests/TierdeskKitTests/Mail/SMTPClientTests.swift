@@ -18,7 +18,8 @@ import TierdeskTestSupport
     func send(_ mails: [OutgoingMail], with settings: SMTPSettings) async throws {
         let connection = try await SMTPClient(settings: settings).connect()
         for mail in mails {
-            try await connection.send(MIMEMessage.render(mail, from: settings.from, date: Date(timeIntervalSince1970: 1_796_000_000)), from: settings.from.address, to: mail.to)
+            try await connection.send(
+                MIMEMessage.render(mail, from: settings.from, date: Date(timeIntervalSince1970: 1_796_000_000)), from: settings.from.address, to: mail.to)
         }
         await connection.close()
     }
