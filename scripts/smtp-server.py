@@ -5,7 +5,7 @@ half a file), with the envelope in two leading headers (X-Envelope-From, X-Envel
 
 With --cert/--key it offers STARTTLS and requires it (or, with --implicit-tls, speaks TLS from the
 first byte); with --user/--password it requires AUTH (PLAIN and LOGIN, or only --mechanisms), which it
-offers only over TLS unless --allow-plain-auth. Prints "ready <port>" once it listens."""
+offers only over TLS unless --allow-plain-auth; with --pipelining it offers PIPELINING. Prints "ready <port>" once it listens."""
 
 import argparse
 import asyncio
@@ -19,10 +19,19 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Folder:
-    def __init__(self, path):
+    def __init__(self, path, pipelining=False):
         self.path = path
+        self.pipelining = pipelining
         self.counter = itertools.count(1)
         os.makedirs(path, exist_ok=True)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        # aiosmtpd reads one command after another off the stream, so pipelined commands (RFC 2920)
+        # are answered in order; it just does not say so.
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
 
     async def handle_DATA(self, server, session, envelope):
         name = "%d-%06d-%d" % (int(time.time() * 1000), next(self.counter), os.getpid())
@@ -48,6 +57,7 @@ def main():
     parser.add_argument("--password")
     parser.add_argument("--mechanisms", default="PLAIN,LOGIN")
     parser.add_argument("--allow-plain-auth", action="store_true")
+    parser.add_argument("--pipelining", action="store_true", help="offer PIPELINING (RFC 2920) in EHLO")
     args = parser.parse_args()
 
     context = None
@@ -69,7 +79,7 @@ def main():
                        # aiosmtpd knows TLS only from STARTTLS: with implicit TLS every byte is encrypted anyway.
                        auth_require_tls=not (args.allow_plain_auth or args.implicit_tls),
                        auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN") if m not in wanted])
-    folder = Folder(args.maildir)
+    folder = Folder(args.maildir, args.pipelining)
 
     def factory():
         return SMTP(folder, **options)

@@ -20,14 +20,16 @@ public final class SMTPTestServer: @unchecked Sendable {
     public let password = "s3cret-password"
     let security: Security
     let mechanisms: String
+    let pipelining: Bool
     let directory: URL
     private var process: Process?
     private let lock = NSLock()
 
     /// Makes the certificates and the mail folder and starts the server.
-    public init(security: Security = .starttls, mechanisms: String = "PLAIN,LOGIN", port: Int? = nil) async throws {
+    public init(security: Security = .starttls, mechanisms: String = "PLAIN,LOGIN", pipelining: Bool = false, port: Int? = nil) async throws {
         self.security = security
         self.mechanisms = mechanisms
+        self.pipelining = pipelining
         self.port = try port ?? Cluster.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tierdesk-smtp-\(UUID().uuidString.prefix(8))")
         folder = directory.appendingPathComponent("mail")
@@ -62,6 +64,7 @@ public final class SMTPTestServer: @unchecked Sendable {
             Self.repositoryRoot.appendingPathComponent("scripts/smtp-server.py").path, "--port", "\(port)", "--maildir", folder.path, "--user", user,
             "--password", password, "--mechanisms", mechanisms,
         ]
+        if pipelining { arguments.append("--pipelining") }
         switch security {
         case .starttls: arguments += ["--cert", directory.appendingPathComponent("cert.pem").path, "--key", directory.appendingPathComponent("key.pem").path]
         case .implicitTLS:

@@ -37,7 +37,7 @@ public struct MailSettings: Sendable {
         }
         dispatch = MailDispatchSettings(
             batchSize: try TierdeskConfiguration.int(reader, "tierdesk.smtp.batch.size", default: 100, range: 1...1000),
-            connections: try TierdeskConfiguration.int(reader, "tierdesk.smtp.connections", default: 2, range: 1...16),
+            connections: try TierdeskConfiguration.int(reader, "tierdesk.smtp.connections", default: 4, range: 1...16),
             maxAttempts: try TierdeskConfiguration.int(reader, "tierdesk.smtp.max.attempts", default: 30, range: 1...1000),
             maxBackoff: .milliseconds(try TierdeskConfiguration.int(reader, "tierdesk.smtp.max.backoff.ms", default: 600_000, range: 10...86_400_000)),
             retention: .seconds(86_400 * (try TierdeskConfiguration.int(reader, "tierdesk.mail.retention.days", default: 30, range: 1...3650))))
@@ -81,7 +81,7 @@ public struct MailSettings: Sendable {
         ConfigSetting("tierdesk.smtp.ca.file", "PEM file of a private CA to trust besides the system's, for the server's certificate"),
         ConfigSetting("tierdesk.smtp.timeout.ms", "longest wait to connect and for each reply of the server (default 30000)"),
         ConfigSetting("tierdesk.smtp.batch.size", "mails sent per leased batch over one connection (default 100)"),
-        ConfigSetting("tierdesk.smtp.connections", "SMTP connections per replica, each sending its own batches (default 2)"),
+        ConfigSetting("tierdesk.smtp.connections", "SMTP connections per replica, each sending its own batches (default 4)"),
         ConfigSetting("tierdesk.smtp.max.attempts", "attempts before a mail is dead-lettered (default 30)"),
         ConfigSetting("tierdesk.smtp.max.backoff.ms", "longest wait between attempts of one mail (default 600000)"),
         ConfigSetting("tierdesk.mail.retention.days", "days a sent mail is kept for the admin list and resend (default 30)"),
@@ -152,7 +152,7 @@ public struct MailDispatchSettings: Sendable {
     public var pollInterval: Duration
 
     public init(
-        batchSize: Int = 100, connections: Int = 2, maxAttempts: Int = 30, maxBackoff: Duration = .seconds(600), retention: Duration = .seconds(30 * 86_400),
+        batchSize: Int = 100, connections: Int = 4, maxAttempts: Int = 30, maxBackoff: Duration = .seconds(600), retention: Duration = .seconds(30 * 86_400),
         lease: Duration = .seconds(120), pollInterval: Duration = .milliseconds(500)
     ) {
         self.batchSize = batchSize

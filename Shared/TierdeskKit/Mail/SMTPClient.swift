@@ -145,15 +145,27 @@ public struct SMTPConnection: Sendable {
     }
 
     /// Sends one message (`message`, CRLF line ends) from `sender` to `recipient` (plain addresses).
-    /// A refusal of this mail ends its transaction with RSET, so the session can send the next one.
+    /// MAIL, RCPT and DATA go in one write when the server offers PIPELINING (RFC 2920), one by one
+    /// otherwise. A refusal of this mail ends its transaction with RSET, so the session can send the next one.
     public func send(_ message: String, from sender: String, to recipient: String) async throws(SMTPError) {
         guard MailAddress.isValidAddress(sender), MailAddress.isValidAddress(recipient) else {
             throw .rejected(command: "envelope", reply: SMTPReply(code: 501, lines: ["not a plain address"]))
         }
-        do {
-            try await command("MAIL FROM:<\(sender)>", expecting: 250)
-            try await command("RCPT TO:<\(recipient)>", expecting: 250, 251)
-            try await command("DATA", expecting: 354)
+        let commands = [("MAIL FROM:<\(sender)>", "MAIL FROM", [250]), ("RCPT TO:<\(recipient)>", "RCPT TO", [250, 251]), ("DATA", "DATA", [354])]
+        do throws(SMTPError) {
+            if capabilities.contains("PIPELINING") {
+                let replies = try await replies(3, sending: commands.map { $0.0 + "\r\n" }.joined(), for: "MAIL, RCPT and DATA")
+                if let failed = zip(commands, replies).first(where: { !$0.0.2.contains($0.1.code) }) {
+                    // A server that opened DATA after a refused recipient gets an empty message ended at once.
+                    if replies[2].code == 354 { _ = try await self.replies(1, sending: ".\r\n", for: "the end of data") }
+                    throw SMTPError.rejected(command: failed.0.1, reply: failed.1)
+                }
+            } else {
+                for (line, name, codes) in commands {
+                    let reply = try await replies(1, sending: line + "\r\n", for: name)[0]
+                    guard codes.contains(reply.code) else { throw SMTPError.rejected(command: name, reply: reply) }
+                }
+            }
         } catch {
             if error.leavesConnectionUsable { _ = try? await replies(1, sending: "RSET\r\n", for: "RSET") }
             throw error

@@ -84,6 +84,18 @@ import TierdeskTestSupport
         #expect(try server.messageIDs() == mails.map(\.messageID))
     }
 
+    @Test func pipelinedCommandsWhenTheServerOffersPipelining() async throws {
+        let server = try await SMTPTestServer(pipelining: true)
+        let connection = try await SMTPClient(settings: server.settings()).connect()
+        #expect(connection.capabilities.contains("PIPELINING"))
+        await connection.close()
+        let mails = (1...20).map { Self.mail($0, text: ".dot\nline") }
+        try await send(mails, with: server.settings())
+        let received = try await server.waitForMessages(20)
+        #expect(try server.messageIDs() == mails.map(\.messageID))
+        #expect(received.allSatisfy { $0.contains("\r\n=2Edot\r\nline\r\n") })
+    }
+
     @Test func aServerWithoutSTARTTLSIsRefusedBeforeAnyCredentialIsSent() async throws {
         let server = try await SMTPTestServer(security: .plain)
         let error = try #require(await failure(connecting: try SMTPClient(settings: server.settings())), "connected without TLS")
