@@ -114,6 +114,7 @@ public struct SMTPConnection: Sendable {
                 guard let tlsContext else { throw SMTPError.refused("no TLS context") }
                 do {
                     try await channel.eventLoop.submit {
+                        try handler.expectNothingBeforeTLS()
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverName), position: .first)
                     }.get()
                 } catch {
@@ -276,6 +277,14 @@ final class SMTPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
             promise.succeed(reply)
         } else {
             waiters.append(promise)
+        }
+    }
+
+    /// Throws when the server sent anything after its answer to STARTTLS: bytes sent in plain text
+    /// must never be read as if they came over TLS (the STARTTLS injection of CVE-2011-0411).
+    func expectNothingBeforeTLS() throws {
+        guard buffer.readableBytes == 0 && replies.isEmpty && lines.isEmpty else {
+            throw SMTPError.refused("the server sent more after its answer to STARTTLS: refused, since it could be injected")
         }
     }
 
