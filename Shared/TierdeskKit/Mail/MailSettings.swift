@@ -45,6 +45,11 @@ public struct MailSettings: Sendable {
             smtp = nil
             return
         }
+        // Plain SMTP carries the password and every mail readable on the wire: this machine only.
+        if tls == .none && !["localhost", "127.0.0.1", "::1"].contains(host) && !host.hasPrefix("127.") {
+            throw ConfigurationError(
+                key: "tierdesk.smtp.tls", problem: "none is for a development server on this machine: TIERDESK_SMTP_HOST must be loopback, not '\(host)'")
+        }
         guard let sender = MailAddress(parsing: from) else {
             throw ConfigurationError(
                 key: "tierdesk.smtp.from", problem: "must be an address (`help@example.com` or `Help desk <help@example.com>`) when TIERDESK_SMTP_HOST is set")
@@ -73,7 +78,9 @@ public struct MailSettings: Sendable {
     public static let settings = [
         ConfigSetting("tierdesk.smtp.host", "the SMTP server that sends mail (unset: mail waits in the outbox)"),
         ConfigSetting("tierdesk.smtp.port", "its port (default 587; 465 with TIERDESK_SMTP_TLS=tls)"),
-        ConfigSetting("tierdesk.smtp.tls", "starttls (default: refuse a server without it), tls (implicit TLS) or none (a local development server only)"),
+        ConfigSetting(
+            "tierdesk.smtp.tls",
+            "starttls (default: refuse a server without it), tls (implicit TLS) or none (a development server on this machine: loopback only)"),
         ConfigSetting("tierdesk.smtp.user", "the user for AUTH PLAIN or LOGIN (unset: no authentication)"),
         ConfigSetting("tierdesk.smtp.password", "its password"),
         ConfigSetting("tierdesk.smtp.password.file", "a file whose first line is the password, instead of TIERDESK_SMTP_PASSWORD"),
