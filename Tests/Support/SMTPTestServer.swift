@@ -21,12 +21,16 @@ public final class SMTPTestServer: @unchecked Sendable {
     let security: Security
     let mechanisms: String
     let pipelining: Bool
+    let requiresAuth: Bool
     let directory: URL
     private var process: Process?
     private let lock = NSLock()
 
     /// Makes the certificates and the mail folder and starts the server.
-    public init(security: Security = .starttls, mechanisms: String = "PLAIN,LOGIN", pipelining: Bool = false, port: Int? = nil) async throws {
+    public init(
+        security: Security = .starttls, mechanisms: String = "PLAIN,LOGIN", pipelining: Bool = false, requiresAuth: Bool = true, port: Int? = nil
+    ) async throws {
+        self.requiresAuth = requiresAuth
         self.security = security
         self.mechanisms = mechanisms
         self.pipelining = pipelining
@@ -60,10 +64,8 @@ public final class SMTPTestServer: @unchecked Sendable {
     public func start() async throws {
         let process = Process()
         process.executableURL = try URL(fileURLWithPath: Self.python())
-        var arguments = [
-            Self.repositoryRoot.appendingPathComponent("scripts/smtp-server.py").path, "--port", "\(port)", "--maildir", folder.path, "--user", user,
-            "--password", password, "--mechanisms", mechanisms,
-        ]
+        var arguments = [Self.repositoryRoot.appendingPathComponent("scripts/smtp-server.py").path, "--port", "\(port)", "--maildir", folder.path]
+        if requiresAuth { arguments += ["--user", user, "--password", password, "--mechanisms", mechanisms] }
         if pipelining { arguments.append("--pipelining") }
         switch security {
         case .starttls: arguments += ["--cert", directory.appendingPathComponent("cert.pem").path, "--key", directory.appendingPathComponent("key.pem").path]

@@ -104,6 +104,18 @@ import TierdeskTestSupport
         #expect(try server.messages().isEmpty)
     }
 
+    /// `TIERDESK_SMTP_TLS=none`: plain SMTP to a development server, as ./scripts/dev runs it.
+    @Test func plainSMTPWhenChosenExplicitly() async throws {
+        let server = try await SMTPTestServer(security: .plain, requiresAuth: false)
+        var settings = server.settings()
+        settings.tls = .none
+        settings.credentials = nil
+        let mail = Self.mail()
+        try await send([mail], with: settings)
+        try await server.waitForMessages(1)
+        #expect(try server.messageIDs() == [mail.messageID])
+    }
+
     @Test func aWrongPasswordIsPermanent() async throws {
         let server = try await SMTPTestServer()
         var settings = server.settings()
