@@ -191,11 +191,12 @@ import TierdeskTestSupport
                     ["admin"],
                     [
                         "/admin/", "/admin/agents", "/admin/rules", "/admin/vendors", "/admin/vendors/\(id)", "/admin/dead-letters", "/admin/sla",
-                        "/admin/contracts", "/admin/work-modes", "/admin/vip",
+                        "/admin/contracts", "/admin/work-modes", "/admin/vip", "/admin/mail",
                     ],
                     [
                         "/admin/agents", "/admin/agents/\(id)/deactivate", "/admin/rules", "/admin/rules/\(id)/delete", "/admin/vendors/\(id)/standing",
                         "/admin/sla/P1", "/admin/calendar", "/admin/contracts/2", "/admin/work-modes", "/admin/vip", "/admin/dead-letters/intake/\(id)/retry",
+                        "/admin/mail/\(id)/resend",
                     ]
                 ),
                 (["vendor"], ["/vendor/", "/vendor/cases/\(id)"], ["/vendor/cases/\(id)/updates"]),

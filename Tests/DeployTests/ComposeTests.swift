@@ -41,6 +41,7 @@ final class KeyRecorder: AccessReporter {
         _ = try TierdeskConfiguration(reader: reader, serviceName: "intake", defaultPort: 8080)
         _ = try TierQueueConfiguration(reader: reader)
         _ = try IntakeConfiguration(reader: reader)
+        _ = try MailSettings(reader: reader)
         // The logging bootstrap reads these two straight from the environment, before configuration.
         return recorder.keys.withLock { $0 }.union(["TIERDESK_LOG_LEVEL", "TIERDESK_LOG_FORMAT"])
     }
@@ -180,8 +181,8 @@ final class KeyRecorder: AccessReporter {
     }
 
     /// Each secret reaches only the services that use it: TIERDESK_SECRET the `tierdesk` command (run in the
-    /// migrate container), intake and vendor-bridge; the mail gateway's token intake alone; the console's secret the
-    /// console alone, which holds no other credential.
+    /// migrate container), intake and vendor-bridge; the mail gateway's token intake alone; the SMTP password the
+    /// services that send mail; the console's secret the console alone, which holds no other credential.
     @Test func secretsReachOnlyTheServicesThatUseThem() throws {
         let compose = try Self.compose()
         let services = try #require(compose["services"] as? [String: [String: Any]])
@@ -194,6 +195,8 @@ final class KeyRecorder: AccessReporter {
         #expect(holders(of: "TIERDESK_SECRET") == ["migrate", "intake", "vendor-bridge"])
         #expect(holders(of: "TIERDESK_MAIL_GATEWAY_TOKEN") == ["intake"])
         #expect(holders(of: "TIERDESK_CONSOLE_SECRET") == ["console"])
+        // The SMTP password: the services that send mail (intake, the tier-queues), no other.
+        #expect(holders(of: "TIERDESK_SMTP_PASSWORD") == ["intake", "tier1-queue", "tier2-queue", "tier3-queue"])
         let withoutCredentials = services.filter { name, service in
             let executable = String(((service["command"] as? [String])?.first ?? "").dropFirst(2))
             return Self.outsideTheGateway[name] != nil || Self.withoutDatabase[executable] != nil

@@ -196,6 +196,14 @@ enum Rules {
 
     static var intake: [Rule] {
         [
+            // Every service's outgoing mail: the administrator's alone (nobody else sees a recipient or a subject).
+            Rule(service: .intake, route: "GET /v1/admin/mail", allowed: [.admin: 200]) { world in
+                _ = try await world.sentMail()
+                return Target(path: "/v1/admin/mail?status=sent")
+            },
+            Rule(service: .intake, route: "POST /v1/admin/mail/{id}/resend", allowed: [.admin: 202]) { world in
+                Target(path: "/v1/admin/mail/\(try await world.sentMail())/resend")
+            },
             // On `api`: an integration allowed it, an agent or the admin; anonymous callers file on the web only.
             Rule(
                 service: .intake, route: "POST /v1/tickets",
@@ -768,6 +776,16 @@ struct World: Sendable {
             VALUES (\(id), 'nowhere', \(source), 'ticket.created', '{}', 25, now(), now(), now())
             """, logger: db.logger)
         return id
+    }
+
+    /// A mail tier-queue sent (intake's admin endpoints serve every service's mail).
+    func sentMail() async throws -> UUID {
+        let mail = OutgoingMail(
+            to: "matrix@example.com", subject: "[TD-1] Assigned to you", text: "Assigned", messageID: OutgoingMail.newMessageID(domain: "tierdesk.test"))
+        try await MailOutbox.enqueue(mail, kind: "agent.notification", ticketID: nil, source: "tier-queue", on: db.client, now: Date(), logger: db.logger)
+        return try await db.client.first(
+            "UPDATE mail_outbox SET sent_at = now(), attempts = 1 WHERE message_id = \(mail.messageID) RETURNING id", logger: db.logger
+        ) { try $0.get("id", as: UUID.self) }!
     }
 
     /// An event the service consumes, about a ticket in the state that event expects.

@@ -4,7 +4,8 @@ import TierdeskKit
 import TierdeskModels
 
 /// `/admin/` (the admin token): agents, triage rules with the dry run, vendors (their coverage,
-/// contract, standing and API key) with their webhook deliveries, and every service's dead letters.
+/// contract, standing and API key) with their webhook deliveries, every service's dead letters, and
+/// outgoing mail with its status and a resend.
 struct AdminPages: Sendable {
     let backend: Backend
 
@@ -26,13 +27,15 @@ struct AdminPages: Sendable {
         groups.admin.post("deliveries/{id}/redeliver", use: redeliver)
         groups.admin.get("dead-letters", use: deadLetters)
         groups.admin.post("dead-letters/{service}/{id}/retry", use: retry)
+        groups.admin.get("mail", use: outgoingMail)
+        groups.admin.post("mail/{id}/resend", use: resendMail)
     }
 
     static let menu: HTML = """
         <nav aria-label="Administration" class="subnav"><a href="/admin/agents">Agents</a> <a href="/admin/rules">Triage rules</a> \
         <a href="/admin/vip">VIPs</a> <a href="/admin/contracts">Escalation contracts</a> <a href="/admin/work-modes">Work modes</a> \
         <a href="/admin/vendors">Vendors</a> <a href="/admin/sla">SLA</a> <a href="/agent/problems">Problems</a> <a href="/admin/dead-letters">Dead letters</a> \
-        <a href="/agent/reports">Reports</a></nav>
+        <a href="/admin/mail">Outgoing mail</a> <a href="/agent/reports">Reports</a></nav>
         """
 
     static func list(_ text: String?) -> [String]? {
@@ -484,6 +487,58 @@ struct AdminPages: Sendable {
         return try await Pages.attempt(orBackTo: "/admin/dead-letters", context) {
             _ = try await backend.raw(.POST, service, "/v1/admin/dead-letters/\(id)/retry", token: context.session.token, body: NoBody?.none)
             return Pages.redirect("/admin/dead-letters", notice: .deadLetterQueued)
+        }
+    }
+
+    // MARK: Outgoing mail
+
+    /// Every service's outgoing mail (intake serves the list), newest first, filtered by status; a
+    /// sent or dead mail can be sent again.
+    @Sendable func outgoingMail(request: Request, context: ConsoleContext) async throws -> Response {
+        var (notice, error) = Pages.notices(request, context)
+        let wanted = request.uri.queryParameters["status"].map(String.init)?.nilIfEmpty
+        let status = wanted.flatMap(OutgoingMailEntry.Status.init(rawValue:))
+        if wanted != nil && status == nil { error = "There is no such status; all mail is shown." }
+        let path = "/v1/admin/mail" + (status.map { "?status=\($0.rawValue)" } ?? "")
+        let mail = try await Pages.part("The outgoing mail", context) {
+            try await backend.page(OutgoingMailEntry.self, .intake, path, limit: Pages.pageSize, cursor: Pages.cursor(request), token: context.session.token)
+        }
+        let row = { (entry: OutgoingMailEntry) -> HTML in
+            let resend: HTML =
+                entry.status == .sent || entry.status == .dead
+                ? """
+                <form method="post" action="/admin/mail/\(entry.id)/resend" class="inline">\(Pages.csrf(context))<button type="submit">Resend</button></form>
+                """ : ""
+            let when = entry.sentAt ?? entry.deadAt ?? entry.nextAttemptAt ?? entry.createdAt
+            return """
+                <tr><td>\(entry.createdAt)</td><td>\(entry.status.rawValue)</td><td>\(when)</td><td>\(entry.recipient)</td><td>\(entry.subject)</td>
+                <td>\(entry.kind) (\(entry.source))</td><td>\(entry.attempts)</td><td>\(entry.lastError)</td><td>\(resend)</td></tr>
+                """
+        }
+        let filters: [HTML] = [nil, OutgoingMailEntry.Status.queued, .retrying, .sent, .dead].map { choice in
+            let label = choice?.rawValue ?? "all"
+            return choice == status ? "<strong>\(label)</strong> " : "<a href=\"/admin/mail\(choice.map { "?status=\($0.rawValue)" } ?? "")\">\(label)</a> "
+        }
+        let table = Pages.show(mail, "The outgoing mail", context) { page in
+            """
+            <table id="outgoing-mail"><thead><tr><th scope="col">Written</th><th scope="col">Status</th><th scope="col">Sent, dead or due</th>
+            <th scope="col">To</th><th scope="col">Subject</th><th scope="col">Kind</th><th scope="col">Attempts</th><th scope="col">Last error</th>
+            <th scope="col">Actions</th></tr></thead>
+            <tbody>\(page.items.isEmpty ? ["<tr><td colspan=\"9\">None.</td></tr>"] : page.items.map(row))</tbody></table>\
+            \(Pages.more(request, next: page.nextCursor))
+            """
+        }
+        return Pages.page(
+            "Outgoing mail", context, notice: notice, error: error,
+            "<h1>Outgoing mail</h1>\(Self.menu)<p class=\"filters\">Status: \(filters)</p>\(table)"
+        ).response()
+    }
+
+    @Sendable func resendMail(request: Request, context: ConsoleContext) async throws -> Response {
+        guard let id = context.parameters.get("id", as: UUID.self) else { return Pages.redirect("/admin/mail") }
+        return try await Pages.attempt(orBackTo: "/admin/mail", context) {
+            _ = try await backend.raw(.POST, .intake, "/v1/admin/mail/\(id)/resend", token: context.session.token, body: NoBody?.none)
+            return Pages.redirect("/admin/mail", notice: .mailQueued)
         }
     }
 }

@@ -127,7 +127,7 @@ enum Notice: Equatable, Sendable {
     case signedOut, agentDeactivated, ruleCreated, ruleDeleted, vendorSaved, vendorReactivated, vendorDeactivated, webhookQueued
     case deadLetterQueued, claimed, commented, resolved, resolvedAndPublished, pending, handedOver, swarming, sentToVendor
     case voted, solved, filed, replied, confirmed, calendarSaved, saved, problemResolved, updatePosted
-    case workModeRemoved, vipAdded, vipRemoved, signInSent, signedIn, requesterSignedOut, rated
+    case workModeRemoved, vipAdded, vipRemoved, signInSent, signedIn, requesterSignedOut, rated, mailQueued
     case queueEmpty(Tier)
     case escalated(Tier)
     case deescalated(Tier)
@@ -139,7 +139,7 @@ enum Notice: Equatable, Sendable {
         .signedOut, .agentDeactivated, .ruleCreated, .ruleDeleted, .vendorSaved, .vendorReactivated, .vendorDeactivated, .webhookQueued,
         .deadLetterQueued, .claimed, .commented, .resolved, .resolvedAndPublished, .pending, .handedOver, .swarming, .sentToVendor, .voted,
         .solved, .filed, .replied, .confirmed, .calendarSaved, .saved, .problemResolved, .updatePosted, .workModeRemoved, .vipAdded, .vipRemoved,
-        .signInSent, .signedIn, .requesterSignedOut, .rated,
+        .signInSent, .signedIn, .requesterSignedOut, .rated, .mailQueued,
     ]
 
     /// The code in the address: `saved`, `escalated-2`, `sla-saved-P5`.
@@ -193,6 +193,7 @@ enum Notice: Equatable, Sendable {
         case .vendorDeactivated: "Deactivated: its API key stops working within seconds."
         case .webhookQueued: "The webhook is queued to be sent again."
         case .deadLetterQueued: "Queued to be delivered again."
+        case .mailQueued: "The mail is queued to be sent again, with the same Message-ID."
         case .claimed: "The ticket is yours."
         case .commented: "Comment added."
         case .resolved: "Resolved."

@@ -19,8 +19,6 @@ public struct IntakeConfiguration: Sendable {
     public let mailGatewayToken: String?
     /// The console's public URL, for the links in requesters' mail (`TIERDESK_PUBLIC_URL`).
     public let publicURL: String
-    /// The domain of reply addresses and Message-IDs (`TIERDESK_MAIL_REPLY_DOMAIN`).
-    public let replyDomain: String
     /// The operator's mail templates (`TIERDESK_MAIL_TEMPLATES`), or nil for the built-in ones.
     public let mailTemplates: String?
     /// Days a ticket waits on its requester before the one reminder (0: none).
@@ -35,9 +33,8 @@ public struct IntakeConfiguration: Sendable {
         ratePerRequester = try TierdeskConfiguration.int(reader, "tierdesk.requester.rate.limit.per.minute", default: 30, range: 1...1_000_000)
         ratePerIntegration = try TierdeskConfiguration.int(reader, "tierdesk.integration.rate.limit.per.minute", default: 600, range: 1...1_000_000)
         mailGatewayToken = try TierdeskConfiguration.optional(reader, "tierdesk.mail.gateway.token", minLength: 16)
-        publicURL = try MailSettings.publicURL(reader)
-        replyDomain = try MailSettings.replyDomain(reader)
-        mailTemplates = try MailSettings.templateFolder(reader)
+        publicURL = try MailLinkSettings.publicURL(reader)
+        mailTemplates = try MailLinkSettings.templateFolder(reader)
         reminderAfterDays = try TierdeskConfiguration.int(reader, "tierdesk.reminder.after.days", default: 3, range: 0...365)
         autoCloseAfterDays = try TierdeskConfiguration.int(reader, "tierdesk.auto.close.after.days", default: 7, range: 0...365)
         reminderCheckInterval = .seconds(try TierdeskConfiguration.int(reader, "tierdesk.reminder.check.seconds", default: 300, range: 1...86_400))
@@ -53,7 +50,7 @@ public struct IntakeConfiguration: Sendable {
             ConfigSetting(
                 "tierdesk.mail.gateway.token", "the mail gateway's bearer token for POST /v1/inbound/email, 16+ characters (unset: the endpoint is closed)"),
         ]
-        + MailSettings.settings + [
+        + MailLinkSettings.settings + [
             ConfigSetting(
                 "tierdesk.reminder.after.days", "days a ticket waits on its requester before they are mailed one reminder (default 3; 0: no reminder)"),
             ConfigSetting(
@@ -63,7 +60,7 @@ public struct IntakeConfiguration: Sendable {
 
     public init(
         ratePerAddress: Int = 120, ratePerRequester: Int = 30, ratePerIntegration: Int = 600, mailGatewayToken: String? = nil,
-        publicURL: String = "http://127.0.0.1:8084", replyDomain: String = "localhost", mailTemplates: String? = nil, reminderAfterDays: Int = 3,
+        publicURL: String = "http://127.0.0.1:8084", mailTemplates: String? = nil, reminderAfterDays: Int = 3,
         autoCloseAfterDays: Int = 7, reminderCheckInterval: Duration = .seconds(300)
     ) {
         self.ratePerAddress = ratePerAddress
@@ -71,7 +68,6 @@ public struct IntakeConfiguration: Sendable {
         self.ratePerIntegration = ratePerIntegration
         self.mailGatewayToken = mailGatewayToken
         self.publicURL = publicURL
-        self.replyDomain = replyDomain
         self.mailTemplates = mailTemplates
         self.reminderAfterDays = reminderAfterDays
         self.autoCloseAfterDays = autoCloseAfterDays
@@ -121,7 +117,7 @@ public struct IntakeDependencies: ServiceDependencies {
         requesterMail = RequesterMail(
             templates: try RequesterMail.templates(folder: configuration.mailTemplates),
             links: RequesterLinks(base: configuration.publicURL, tokens: requesterTokenKey), replyAddresses: replyAddresses,
-            replyDomain: configuration.replyDomain)
+            replyDomain: runtime.mail?.replyDomain ?? "localhost")
         reminders = RequesterReminders(
             mail: requesterMail, tickets: runtime.tickets, reminderAfterDays: configuration.reminderAfterDays,
             resolveAfterDays: configuration.autoCloseAfterDays)
@@ -167,6 +163,7 @@ public enum Intake {
 extension Intake: TierdeskService {
     public static let keyPurposes = IntakeDependencies.keyPurposes
     public static let ownSettings = IntakeConfiguration.settings
+    public static let sendsMail = true
 
     public static func dependencies(runtime: ServiceRuntime, reader: ConfigReader) throws -> IntakeDependencies {
         try IntakeDependencies(runtime: runtime, configuration: try IntakeConfiguration(reader: reader))
@@ -185,6 +182,8 @@ extension Intake: TierdeskService {
         KnowledgeBaseController(deps: deps).addRoutes(to: limited)
         IntegrationController(deps: deps).addRoutes(to: limited)
         RequesterAccountController(deps: deps).addRoutes(to: limited)
+        // Every service's outgoing mail, for the administrator (intake's role may touch every row of mail_outbox).
+        OutgoingMailController(client: deps.runtime.postgres).addRoutes(to: router)
     }
 
     public static func eventHandler(_ deps: IntakeDependencies) -> any EventHandler { IntakeEventHandler(deps: deps) }

@@ -94,6 +94,7 @@ public enum TierQueue {
 
 extension TierQueue: TierdeskService {
     public static let ownSettings = TierQueueConfiguration.settings
+    public static let sendsMail = true
 
     /// tier-queue's peers: vendor-bridge (level 4 cases), intake (the requester's view) and triage (problems).
     public static func dependencies(runtime: ServiceRuntime, reader: ConfigReader) throws -> TierQueueDependencies {

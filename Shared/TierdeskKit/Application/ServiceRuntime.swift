@@ -48,9 +48,14 @@ public struct ServiceRuntime: Sendable {
     public let migrator: Migrator
     /// The time of day for everything this service writes; tests pass a clock they control.
     public let clock: any WallClock
+    /// The mail settings of a service that sends mail (intake, tier-queue); nil for the others.
+    public let mail: MailSettings?
     let dispatcher: OutboxDispatcher
+    /// Sends this service's `mail_outbox` rows; nil when it sends no mail or SMTP is not configured.
+    let mailDispatcher: MailDispatcher?
 
-    public init(configuration: TierdeskConfiguration, clock: any WallClock = SystemClock()) throws {
+    /// Throws when the SMTP settings' CA file cannot be read.
+    public init(configuration: TierdeskConfiguration, clock: any WallClock = SystemClock(), mail: MailSettings? = nil) throws {
         self.configuration = configuration
         self.clock = clock
         var logger = Logger(label: configuration.serviceName)
@@ -63,6 +68,18 @@ public struct ServiceRuntime: Sendable {
         dispatcher = OutboxDispatcher(
             source: configuration.serviceName, client: postgres, peers: configuration.peers, internalToken: configuration.internalToken,
             settings: configuration.outbox, logger: logger)
+        self.mail = mail
+        if let mail, let smtp = mail.smtp {
+            // Mail is leased and polled for like the outbox's hand-offs.
+            var dispatch = mail.dispatch
+            dispatch.lease = configuration.outbox.lease
+            dispatch.pollInterval = configuration.outbox.pollInterval
+            mailDispatcher = MailDispatcher(
+                source: configuration.serviceName, client: postgres, smtp: try SMTPClient(settings: smtp), settings: dispatch, clock: clock,
+                doorbell: dispatcher.doorbell, logger: logger)
+        } else {
+            mailDispatcher = nil
+        }
     }
 
     /// A router with the shared middleware and endpoints: problem+json errors, request logs and
@@ -131,12 +148,16 @@ public struct ServiceRuntime: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serviceName),
             logger: logger)
         app.addServices(postgres, dispatcher)
+        if let mailDispatcher { app.addServices(mailDispatcher) }
         app.addServices(services)
         app.beforeServerStarts { [self] in
             // A broken migration bundle stops start-up; a schema that is behind or edited only keeps the service unready.
             let status = try await migrator.status(client: postgres, logger: logger)
             if let problem = status.problem {
                 logger.warning("not ready: \(problem)", metadata: ["schema.version": "\(status.currentVersion)", "needed": "\(status.latestVersion)"])
+            }
+            if mail != nil && mailDispatcher == nil {
+                logger.notice("TIERDESK_SMTP_HOST is not set: mail is written to the outbox and waits there until SMTP is configured")
             }
         }
         return app

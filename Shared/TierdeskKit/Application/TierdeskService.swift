@@ -31,6 +31,9 @@ public protocol TierdeskService {
     static func eventHandler(_ deps: Dependencies) -> any EventHandler
     /// The service's background work beside the dispatcher: periodic tasks and other long-running services.
     static func backgroundServices(_ deps: Dependencies) -> [any Service]
+    /// Whether the service writes mail (`MailOutbox`) and sends it: it then reads `MailSettings`
+    /// and runs a `MailDispatcher` when `TIERDESK_SMTP_HOST` is set.
+    static var sendsMail: Bool { get }
 }
 
 /// A service's dependencies carry the shared runtime they were built on.
@@ -57,11 +60,13 @@ extension TierdeskService {
     public static var ownSettings: [ConfigSetting] { [] }
     public static func principals(_ deps: Dependencies) -> RouterPrincipals { RouterPrincipals() }
     public static func backgroundServices(_ deps: Dependencies) -> [any Service] { [] }
+    public static var sendsMail: Bool { false }
 
     /// Every setting the executable reads, in the order `--help` lists them.
     public static var settings: [ConfigSetting] {
         var seen = Set<String>()
-        return (TierdeskConfiguration.settings(defaultPort: defaultPort, keys: keyPurposes) + ownSettings + TierdeskLogging.settings).filter {
+        let mail = sendsMail ? MailSettings.settings : []
+        return (TierdeskConfiguration.settings(defaultPort: defaultPort, keys: keyPurposes) + mail + ownSettings + TierdeskLogging.settings).filter {
             seen.insert($0.name).inserted
         }
     }
@@ -81,7 +86,7 @@ extension TierdeskService {
     /// The service on `clock` (tests pass one they control), configured by `reader`.
     public static func buildApplication(reader: ConfigReader, clock: any WallClock = SystemClock()) async throws -> some ApplicationProtocol {
         let configuration = try TierdeskConfiguration(reader: reader, serviceName: serviceName, defaultPort: defaultPort, keys: keyPurposes)
-        let runtime = try ServiceRuntime(configuration: configuration, clock: clock)
+        let runtime = try ServiceRuntime(configuration: configuration, clock: clock, mail: sendsMail ? try MailSettings(reader: reader) : nil)
         let deps = try dependencies(runtime: runtime, reader: reader)
         return runtime.makeApplication(router: buildRouter(deps), services: backgroundServices(deps))
     }

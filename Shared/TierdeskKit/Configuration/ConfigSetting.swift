@@ -54,7 +54,7 @@ extension TierdeskConfiguration {
             ConfigSetting("tierdesk.outbox.poll.ms", "how often a replica looks for hand-offs other replicas wrote (default 200)"),
             ConfigSetting("tierdesk.outbox.max.backoff.ms", "longest wait between delivery attempts (default 60000)"),
             ConfigSetting("tierdesk.outbox.max.attempts", "attempts before a hand-off is dead-lettered (default 25)"),
-            ConfigSetting("tierdesk.outbox.lease.ms", "how long claimed hand-offs stay invisible to other replicas (default 30000)"),
+            ConfigSetting("tierdesk.outbox.lease.ms", "how long claimed hand-offs (and leased mail) stay invisible to other replicas (default 30000)"),
             ConfigSetting("tierdesk.log.level", "trace, debug, info (default), notice, warning, error"),
         ]
         return settings

@@ -22,8 +22,8 @@ public struct InboundMessage: Sendable {
     public var headers: MailHeaders { root.headers }
 
     /// The author (`From`, else `Sender`), its display name decoded.
-    public var from: MailAddress? {
-        (headers.first("from").map(MailAddress.list) ?? []).first ?? headers.first("sender").flatMap { MailAddress.list($0).first }
+    public var from: InboundAddress? {
+        (headers.first("from").map(InboundAddress.list) ?? []).first ?? headers.first("sender").flatMap { InboundAddress.list($0).first }
     }
 
     /// The first `<id>` of a Message-ID, In-Reply-To or References header.
@@ -195,7 +195,7 @@ public struct InboundMessage: Sendable {
     /// The request for intake's gateway: `deliveredTo` is the envelope recipient the MTA gives,
     /// `authservID` our MTA's Authentication-Results id (nil: authentication is never read).
     public func inboundEmail(raw: [UInt8], deliveredTo: String?, returnPath: String? = nil, authservID: String?) -> InboundEmail {
-        let sender = from ?? MailAddress(address: "unknown@invalid.invalid")
+        let sender = from ?? InboundAddress(address: "unknown@invalid.invalid")
         var text = text
         if text.count > Self.maxTextLength { text = String(text.prefix(Self.maxTextLength)) + "\n\n[the rest of this message was cut]" }
         let references = headers.all("references").flatMap { Self.messageIDs($0) }

@@ -1,110 +1,62 @@
 import Foundation
 
-/// A mailbox from an address header (RFC 5322 §3.4): `"Dana Smith" <dana@example.com>`,
-/// `Dana <dana@example.com>`, `dana@example.com (Dana)`, members of a group `team: a@x, b@x;`.
-/// Display names have their encoded words decoded.
-public struct MailAddress: Sendable, Equatable {
+/// One mailbox, `address` with an optional display name, as a header and an SMTP envelope take it.
+/// The address is plain ASCII (`local@domain`, no SMTPUTF8) without spaces, angle brackets or line
+/// breaks, so it can never end a header or an SMTP command early.
+public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
     public var name: String?
     public var address: String
 
-    public init(name: String? = nil, address: String) {
-        self.name = name
+    /// nil when `address` is not a plain address or `name` holds a line break.
+    public init?(_ address: String, name: String? = nil) {
+        guard Self.isValidAddress(address), !(name ?? "").contains(where: \.isNewline) else { return nil }
         self.address = address
+        self.name = name.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
     }
 
-    /// `Name <address>` (the name without quotes or angle brackets), or the bare address.
-    public var formatted: String {
-        guard let name, !name.isEmpty else { return address }
-        let clean = name.filter { $0 != "<" && $0 != ">" && $0 != "\"" && $0 != "," }.trimmingCharacters(in: .whitespaces)
-        return clean.isEmpty ? address : "\(clean) <\(address)>"
+    /// Parses `Name <local@domain>`, `"Name" <local@domain>` or a bare `local@domain`.
+    public init?(parsing text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let open = trimmed.lastIndex(of: "<") else {
+            self.init(trimmed)
+            return
+        }
+        guard trimmed.hasSuffix(">") else { return nil }
+        var name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+        if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") { name = String(name.dropFirst().dropLast()) }
+        self.init(String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]), name: name)
     }
 
-    /// The mailboxes of an address list; entries without an `@` (a group's name, garbage) are left out.
-    public static func list(_ header: String) -> [MailAddress] {
-        entries(header).compactMap(mailbox)
+    public var description: String { name.map { "\($0) <\(address)>" } ?? address }
+
+    /// A plain address: printable ASCII, one `@` between a non-empty local part (at most 64) and a domain, at most 254 in all.
+    public static func isValidAddress(_ address: String) -> Bool {
+        guard address.utf8.count <= 254, let at = address.lastIndex(of: "@") else { return false }
+        let local = address[..<at]
+        let domain = address[address.index(after: at)...]
+        guard !local.isEmpty, local.utf8.count <= 64 else { return false }
+        let forbidden: Set<UInt8> = [UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ","), UInt8(ascii: ";")]
+        guard local.utf8.allSatisfy({ $0 > 32 && $0 < 127 && !forbidden.contains($0) }) else { return false }
+        return isValidDomain(String(domain))
     }
 
-    /// The list's entries, split at commas (and a group's `:` and `;`) outside quotes, angle brackets and comments.
-    static func entries(_ header: String) -> [String] {
-        var entries: [String] = []
-        var current = ""
-        var quoted = false
-        var escaped = false
-        var depth = 0
-        var angle = false
-        for character in header {
-            if escaped {
-                escaped = false
-                current.append(character)
-                continue
+    /// A domain name: labels of letters, digits and hyphens, or an address literal in brackets.
+    public static func isValidDomain(_ domain: String) -> Bool {
+        if domain.hasPrefix("[") && domain.hasSuffix("]") {
+            return domain.utf8.count > 2 && domain.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "\\") }
+        }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        return domain.utf8.count <= 253
+            && labels.allSatisfy { label in
+                (1...63).contains(label.utf8.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
+                    && label.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") }
             }
-            switch character {
-            case "\\" where quoted || depth > 0:
-                escaped = true
-                current.append(character)
-            case "\"" where depth == 0:
-                quoted.toggle()
-                current.append(character)
-            case "(" where !quoted:
-                depth += 1
-                current.append(character)
-            case ")" where !quoted && depth > 0:
-                depth -= 1
-                current.append(character)
-            case "<" where !quoted && depth == 0:
-                angle = true
-                current.append(character)
-            case ">" where !quoted && depth == 0:
-                angle = false
-                current.append(character)
-            case ",", ";", ":":
-                if quoted || depth > 0 || angle {
-                    current.append(character)
-                } else if character == ":" {
-                    current = ""  // a group's display name
-                } else {
-                    entries.append(current)
-                    current = ""
-                }
-            default:
-                current.append(character)
-            }
-        }
-        entries.append(current)
-        return entries.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
     }
+}
 
-    /// One mailbox: `name <addr>` or `addr (comment)`.
-    static func mailbox(_ entry: String) -> MailAddress? {
-        let text = entry.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
-            let address = Self.clean(String(text[text.index(after: open)..<close]))
-            guard address.contains("@") else { return nil }
-            let rawName = String(text[..<open]).trimmingCharacters(in: .whitespaces)
-            return MailAddress(name: Self.displayName(rawName), address: address)
-        }
-        // addr-spec, perhaps with a comment that holds the name.
-        var comment: String?
-        if let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close {
-            comment = String(text[text.index(after: open)..<close])
-        }
-        let address = Self.clean(HeaderValue.withoutComments(text))
-        guard address.contains("@"), !address.contains(" ") else { return nil }
-        return MailAddress(name: comment.flatMap(displayName), address: address)
-    }
-
-    /// An address without white space, a source route or surrounding quotes.
-    static func clean(_ text: String) -> String {
-        var address = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let colon = address.lastIndex(of: ":"), address.hasPrefix("@") { address = String(address[address.index(after: colon)...]) }
-        return address
-    }
-
-    /// A display name unquoted and decoded; nil when empty.
-    static func displayName(_ raw: String) -> String? {
-        var name = raw.trimmingCharacters(in: .whitespaces)
-        if name.hasPrefix("\"") { name = HeaderValue.unquote(name) }
-        name = EncodedWords.decode(name).trimmingCharacters(in: .whitespaces)
-        return name.isEmpty ? nil : name
+extension UInt8 {
+    var isASCIIAlphanumeric: Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
     }
 }

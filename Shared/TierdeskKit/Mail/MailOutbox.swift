@@ -6,6 +6,11 @@ import PostgresNIO
 /// written exactly when the change that causes it commits. The writing service's replicas send it
 /// (`MailDispatcher`); a mail server that is down delays it, never loses it.
 public enum MailOutbox {
+    /// Kinds whose mail carries a one-time secret (a sign-in link): it rests in the outbox only while
+    /// it waits; once sent or dead its parts are replaced by `removedText`, and it is never resent.
+    public static let oneTimeKinds = ["sign_in"]
+    public static let removedText = "(removed once sent or given up: it carried a one-time link)"
+
     /// Queues `mail` to be sent by `source`'s replicas. `kind` says what it is (`ticket.filed`,
     /// `agent.notification`, ...), `ticketID` which ticket's thread it belongs to.
     public static func enqueue(

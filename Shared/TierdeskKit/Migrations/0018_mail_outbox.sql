@@ -27,3 +27,6 @@ CREATE TABLE mail_outbox (
 CREATE INDEX mail_outbox_due_idx ON mail_outbox (source, next_attempt_at) WHERE sent_at IS NULL AND dead_at IS NULL;
 -- A ticket's mails (its thread's References, the agent's view of what the requester was sent).
 CREATE INDEX mail_outbox_ticket_idx ON mail_outbox (ticket_id, created_at) WHERE ticket_id IS NOT NULL;
+-- The admin list, newest first, and the pruning of sent mail after the retention.
+CREATE INDEX mail_outbox_created_idx ON mail_outbox (created_at DESC, id DESC);
+CREATE INDEX mail_outbox_sent_idx ON mail_outbox (source, sent_at) WHERE sent_at IS NOT NULL;

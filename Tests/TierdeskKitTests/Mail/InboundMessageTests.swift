@@ -32,12 +32,12 @@ import TierdeskModels
 
     @Test func readsAddressForms() {
         #expect(
-            MailAddress.list(#""Smith, Dana" <dana@example.com>, bob@example.com (Bob B), team: c@x.org, d@x.org;"#) == [
-                MailAddress(name: "Smith, Dana", address: "dana@example.com"), MailAddress(name: "Bob B", address: "bob@example.com"),
-                MailAddress(address: "c@x.org"), MailAddress(address: "d@x.org"),
+            InboundAddress.list(#""Smith, Dana" <dana@example.com>, bob@example.com (Bob B), team: c@x.org, d@x.org;"#) == [
+                InboundAddress(name: "Smith, Dana", address: "dana@example.com"), InboundAddress(name: "Bob B", address: "bob@example.com"),
+                InboundAddress(address: "c@x.org"), InboundAddress(address: "d@x.org"),
             ])
-        #expect(MailAddress.list("undisclosed-recipients:;").isEmpty)
-        #expect(MailAddress.list("<@relay.example:dana@example.com>") == [MailAddress(address: "dana@example.com")])
+        #expect(InboundAddress.list("undisclosed-recipients:;").isEmpty)
+        #expect(InboundAddress.list("<@relay.example:dana@example.com>") == [InboundAddress(address: "dana@example.com")])
     }
 
     @Test func threadIDsAndAutomaticHeaders() throws {
