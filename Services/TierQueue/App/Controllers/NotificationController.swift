@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import TierdeskKit
 import TierdeskModels
 
@@ -92,9 +93,14 @@ struct NotificationController: Sendable {
                 try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
                 let sent = Set(backlog.map(\.seq))
                 for notification in backlog { try await writer.write(ByteBuffer(string: try Self.frame(.notification(notification)))) }
-                for await event in events {
-                    if case .notification(let notification) = event, sent.contains(notification.seq) { continue }
-                    try await writer.write(ByteBuffer(string: try Self.frame(event)))
+                // A server shutting down ends the stream (the server waits for open responses); the client resumes elsewhere.
+                try await withGracefulShutdownHandler {
+                    for await event in events {
+                        if case .notification(let notification) = event, sent.contains(notification.seq) { continue }
+                        try await writer.write(ByteBuffer(string: try Self.frame(event)))
+                    }
+                } onGracefulShutdown: {
+                    hub.unsubscribe(id)
                 }
                 try await writer.finish(nil)
             })
