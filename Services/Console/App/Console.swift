@@ -154,6 +154,7 @@ func buildRouter(_ configuration: ConsoleConfiguration, sessions: Sessions, logg
     let groups = RouteGroups(router)
     Portal(backend: backend, sessions: sessions).addRoutes(to: groups)
     AgentConsole(backend: backend, sessions: sessions).addRoutes(to: groups)
+    NotificationPages(backend: backend).addRoutes(to: groups)
     VendorView(backend: backend).addRoutes(to: groups)
     ReportsPage(backend: backend).addRoutes(to: groups)
     AdminPages(backend: backend).addRoutes(to: groups)

@@ -64,9 +64,11 @@ struct NotificationController: Sendable {
 
     /// `text/event-stream`: `event: notification` (`id:` its `seq`, data the notification), `event:
     /// queue` (data `{"tier": n}`) for the caller's levels, and a comment every 15 s. `Last-Event-ID`
-    /// resumes: what came after it (at most 200) is sent first.
+    /// resumes: what came after it (at most 200) is sent first. The admin's stream carries
+    /// the queue events of every level.
     @Sendable func stream(request: Request, context: AppRequestContext) async throws -> Response {
-        let me = try context.requireAgent()
+        // The admin has no notifications: its stream carries the queue events of every level.
+        let me = try context.requireAgentOrAdmin() ?? AgentIdentity(id: Self.adminStream, tiers: Set(Tier.agentTiers), skills: [], wipLimit: 0)
         var resume: Int64?
         if let text = request.headers[HTTPField.Name("Last-Event-ID")!], !text.isEmpty {
             guard let seq = Int64(text), seq >= 0 else {
@@ -105,6 +107,9 @@ struct NotificationController: Sendable {
                 try await writer.finish(nil)
             })
     }
+
+    /// The id the admin's streams count under (no agent has it).
+    static let adminStream = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     /// One event as the stream writes it.
     static func frame(_ event: StreamEvent) throws -> String {
