@@ -51,6 +51,7 @@
     var list = document.getElementById("latest-notifications");
     var box = document.getElementById("live-notifications");
     var unread = 0;
+    var streamed = [];
     function show(notification) {
       if (!list) { return; }
       var item = document.createElement("li");
@@ -77,16 +78,23 @@
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (page) {
           if (!page) { return; }
-          setCount(page.unread + unread);
+          // What the stream brought before this answer and is not in it yet counts on top.
+          var newest = page.items.length ? page.items[0].seq : 0;
+          var later = streamed.filter(function (n) { return n.seq > newest; });
+          setCount(page.unread + later.length);
+          count.dataset.loaded = "true";
           page.items.filter(function (n) { return !n.readAt; }).reverse().forEach(show);
+          later.forEach(show);
         })
         .catch(function () {});
     }
     var events = new EventSource(source);
     events.addEventListener("notification", function (event) {
       var notification = JSON.parse(event.data);
+      streamed.push(notification);
+      if (streamed.length > 50) { streamed.shift(); }
       setCount(unread + 1);
-      show(notification);
+      if (!count || count.dataset.loaded) { show(notification); }
     });
     events.addEventListener("queue", function (event) {
       var tier = String(JSON.parse(event.data).tier);

@@ -135,13 +135,19 @@ final class NotificationHub: Service, Sendable {
         var cursor: StreamCursor?
         var fingerprints: [Int: String] = [:]
         var lastHeartbeat = clock.now()
+        var lastQueueCheck = Date.distantPast
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
                 if cursor == nil { cursor = StreamCursor(floor: try await store.latest(on: client, logger: logger)) }
                 var more = true
                 while more { more = try await deliver(&cursor!) }
-                try await checkQueues(&fingerprints)
                 let now = clock.now()
+                // Queues once per interval, not on every ring (rings follow notifications, not queue changes).
+                if now.timeIntervalSince(lastQueueCheck) >= seconds * 0.9 {
+                    lastQueueCheck = now
+                    try await checkQueues(&fingerprints)
+                }
                 if now.timeIntervalSince(lastHeartbeat) >= Self.heartbeatSeconds {
                     lastHeartbeat = now
                     send { _ in [.heartbeat] }
