@@ -33,8 +33,11 @@ struct Notify: AsyncParsableCommand {
 
     func run() async throws {
         let tokens = try String(contentsOfFile: tokens, encoding: .utf8).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-        var logger = Logger(label: "tierdesk-bench")
-        logger.logLevel = .error
+        let logger = {
+            var logger = Logger(label: "tierdesk-bench")
+            logger.logLevel = .error
+            return logger
+        }()
         let (tier, count) = (tier, count)
         let tickets = try await DatabaseSettings(url: databaseURL).withClient(logger: logger) { client in
             try await client.all(

@@ -44,8 +44,11 @@ struct TierQueueEventHandler: EventHandler {
             let agents = try await connection.all(
                 "SELECT id FROM agents WHERE active AND \(Int16(storm.notify ?? Tier.specialist.rawValue)) = ANY(tiers) ORDER BY id", logger: logger
             ) { try $0.get("id", as: UUID.self) }
-            let text = "A storm: \(storm.category) tickets from \(storm.requesters ?? 0) requesters at once; see problem \(storm.problemId.uuidString.lowercased())."
-            drafts += agents.map { NotificationDraft(agent: $0, kind: .storm, ticket: nil, text: text, key: "storm:\(storm.problemId.uuidString.lowercased())") }
+            let text =
+                "A storm: \(storm.category) tickets from \(storm.requesters ?? 0) requesters at once; see problem \(storm.problemId.uuidString.lowercased())."
+            drafts += agents.map {
+                NotificationDraft(agent: $0, kind: .storm, ticket: nil, text: text, key: "storm:\(storm.problemId.uuidString.lowercased())")
+            }
         }
         try await deps.work.notifier.tell(drafts, on: connection, now: now, logger: logger)
     }
@@ -66,7 +69,8 @@ struct TierQueueEventHandler: EventHandler {
                 text: "\(name) is back from the vendor (\(update.status.rawValue)) for you to verify: \(update.message.prefix(200))")
         }
         return NotificationDraft(
-            agent: agent, kind: .vendorAnswered, ticket: ticket.id, text: "The vendor answered on \(name) (\(update.status.rawValue)): \(update.message.prefix(200))")
+            agent: agent, kind: .vendorAnswered, ticket: ticket.id,
+            text: "The vendor answered on \(name) (\(update.status.rawValue)): \(update.message.prefix(200))")
     }
 
     func queue(_ ids: [UUID], on connection: PostgresConnection, now: Date, logger: Logger) async throws {

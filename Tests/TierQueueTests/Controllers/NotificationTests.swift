@@ -210,17 +210,23 @@ import TierdeskTestSupport
                     type: .problemStorm, ticketId: (try await db.queued()).id, occurredAt: Date(),
                     data: ProblemStorm(problemId: problem, category: "network", requesters: 13, confirmed: false, notify: 3).data),
             ]
-            for batch in [events, later] {
+            // The vendor resolves: the ticket is back in the owner's hands (vendor-bridge gave it back) for verification.
+            let back = [
+                EventEnvelope(
+                    type: .vendorUpdated, ticketId: ticket.id, occurredAt: Date(),
+                    data: VendorUpdated(caseId: caseID, status: .resolved, message: "Firmware 2.1 fixes it", eta: nil).data)
+            ]
+            for batch in [events, later, back] {
                 let sent = try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: EventBatch(events: batch))
                 #expect(sent.status == .ok)
                 #expect(try sent.decode(EventBatchResult.self).results.allSatisfy { $0.status == .applied })
             }
             let mine = try await list(http, ownerToken)
-            #expect(mine.items.map(\.kind) == [.vendorOverdue, .vendorAnswered])
-            #expect(mine.items.last?.text.contains("Which firmware?") == true)
+            #expect(mine.items.map(\.kind) == [.vendorReturned, .vendorOverdue, .vendorAnswered])
+            #expect(mine.items.last?.text.contains("Which firmware?") == true && mine.items.first?.text.contains("verify") == true)
             let storm = try await list(http, specialistToken)
             #expect(storm.items.map(\.kind) == [.storm] && storm.items[0].text.contains("network"))
-            #expect(try await db.count("notifications") == 3)
+            #expect(try await db.count("notifications") == 4)
         }
     }
 }

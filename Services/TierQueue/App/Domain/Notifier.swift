@@ -54,7 +54,9 @@ struct Notifier: Sendable {
 
     func tell(_ drafts: [NotificationDraft], on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         guard !drafts.isEmpty else { return }
-        let rows = drafts.map { NotificationStore.Row(id: UUID.timeOrdered(), agent: $0.agent, kind: $0.kind.rawValue, ticket: $0.ticket, text: $0.text, key: $0.key) }
+        let rows = drafts.map {
+            NotificationStore.Row(id: UUID.timeOrdered(), agent: $0.agent, kind: $0.kind.rawValue, ticket: $0.ticket, text: $0.text, key: $0.key)
+        }
         let written = try await store.insert(rows, on: connection, now: now, logger: logger)
         for row in written {
             try await MailOutbox.enqueue(

@@ -74,7 +74,8 @@ struct PushAssigner: Sendable {
             }
             guard !changes.isEmpty else { return 0 }
             let saved = try await tickets.save(changes, on: connection, now: now, logger: logger)
-            try await Notifier().tell(saved.compactMap { ticket in ticket.assigneeId.map { .assigned(ticket, to: $0) } }, on: connection, now: now, logger: logger)
+            try await Notifier().tell(
+                saved.compactMap { ticket in ticket.assigneeId.map { .assigned(ticket, to: $0) } }, on: connection, now: now, logger: logger)
             let given = Array(Set(changes.compactMap(\.after.assigneeId)))
             try await connection.execute(
                 """

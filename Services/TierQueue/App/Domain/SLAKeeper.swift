@@ -84,7 +84,8 @@ struct SLAKeeper: Sendable {
     /// and answers the one automatic escalation a breach earns, if the ticket can go up. The
     /// ticket's assignee is to be told of each (`told`).
     func announce(
-        _ ticket: Ticket, state: SLAState, row: inout SLAClockRow, told: inout [NotificationDraft], on connection: PostgresConnection, now: Date, logger: Logger) async throws
+        _ ticket: Ticket, state: SLAState, row: inout SLAClockRow, told: inout [NotificationDraft], on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws
         -> TicketChange?
     {
         guard !state.stopped, !state.paused else { return nil }

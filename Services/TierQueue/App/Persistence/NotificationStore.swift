@@ -35,7 +35,7 @@ struct NotificationStore: Sendable {
         var name: String
     }
 
-    /// Writes `rows` for the active agents they name, in one statement; a row whose `key` the agent
+    /// Writes `rows` for the active agents they name, in one statement and in their order; a row whose `key` the agent
     /// already has is left out. Rows of agents who take no mail, or a digest, are marked so. Answers
     /// the rows written for agents who take mail at once.
     func insert(_ rows: [Row], on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> [Written] {
@@ -43,12 +43,13 @@ struct NotificationStore: Sendable {
         return try await executor.all(
             """
             WITH d AS (
-                SELECT d.*, a.notification_mail AS mail, a.email, a.name FROM jsonb_to_recordset(\(try JSONCoding.string(rows))::jsonb)
-                    AS d(id uuid, agent uuid, kind text, ticket uuid, text text, key text)
+                SELECT d.*, a.notification_mail AS mail, a.email, a.name
+                FROM ROWS FROM (jsonb_to_recordset(\(try JSONCoding.string(rows))::jsonb) AS (id uuid, agent uuid, kind text, ticket uuid, text text, key text))
+                    WITH ORDINALITY AS d(id, agent, kind, ticket, text, key, ord)
                 JOIN agents a ON a.id = d.agent AND a.active),
             n AS (
                 INSERT INTO notifications (id, agent_id, kind, ticket_id, text, once_key, created_at, mailed_at)
-                SELECT id, agent, kind, ticket, text, key, \(now), CASE WHEN mail = 'hourly' THEN NULL ELSE \(now)::timestamptz END FROM d
+                SELECT id, agent, kind, ticket, text, key, \(now), CASE WHEN mail = 'hourly' THEN NULL ELSE \(now)::timestamptz END FROM d ORDER BY ord
                 ON CONFLICT (agent_id, once_key) WHERE once_key IS NOT NULL DO NOTHING
                 RETURNING \(unescaped: Self.columns), agent_id)
             SELECT n.*, d.email, d.name FROM n JOIN d ON d.id = n.id WHERE d.mail = 'immediate'
