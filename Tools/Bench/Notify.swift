@@ -14,7 +14,9 @@ struct Notify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Agents on their notification streams while the admin assigns them tickets: assignment to event arrival.")
 
-    @Option(help: "tier-queue's base URL") var url = "http://127.0.0.1:8082"
+    @Option(help: "tier-queue's base URL (the assignments)") var url = "http://127.0.0.1:8082"
+    @Option(help: "The tier-queue replica the streams are opened on (default: --url): another replica's are found by its poll.")
+    var streamURL: String?
     @Option(help: "A file with one agent token a line (agents of --tier); one stream per agent.") var tokens: String
     @Option(help: "The admin token (assigns the tickets).") var adminToken: String
     @Option(help: "Where the queued tickets are read from (the ids to assign).") var databaseURL: String
@@ -49,6 +51,7 @@ struct Notify: AsyncParsableCommand {
         let (latency, requests) = (LatencyRecorder(), LatencyRecorder())
         let told = Counter()
         let url = url
+        let streamURL = streamURL ?? url
         try await withClient(connections: tokens.count + 64) { client in
             // Each agent's id, then its stream, read in the background until the run ends.
             var agents: [UUID] = []
@@ -63,7 +66,7 @@ struct Notify: AsyncParsableCommand {
                 let opened = Counter()
                 for token in tokens {
                     streams.addTask {
-                        var request = HTTPClientRequest(url: url + "/v1/notifications/stream")
+                        var request = HTTPClientRequest(url: streamURL + "/v1/notifications/stream")
                         request.headers.add(name: "Authorization", value: "Bearer \(token)")
                         let response = try await client.execute(request, timeout: .seconds(3600))
                         guard response.status == .ok else { throw ValidationError("a stream answered \(response.status.code)") }

@@ -85,6 +85,25 @@ import TierdeskTestSupport
         }
     }
 
+    @Test(.freshDatabase) func aNotificationWrittenOnOneReplicaReachesAStreamOnAnother() async throws {
+        try await withTierQueue { writer, db in
+            try await withTierQueue { reader, _ in
+                let (owner, colleague) = (AgentIdentity.fixture(), AgentIdentity.fixture())
+                _ = try await db.agentToken(owner)
+                let token = try await db.agentToken(colleague)
+                let ticket = try await db.inProgress(agent: owner)
+                let stream = try await EventStreamClient.open(
+                    "http://127.0.0.1:\(try #require(reader.port))/v1/notifications/stream", headers: [("Authorization", "Bearer \(token)")])
+                let moved = try await writer.send(
+                    .post, "/v1/tickets/\(ticket.id)/reassign", token: TestCredentials.adminToken, json: ReassignRequest(agentId: colleague.id))
+                #expect(moved.status == .ok)
+                // No LISTEN: the reading replica's poll (every 100 ms here) finds the row.
+                #expect(try await stream.wait(timeout: .seconds(5)) { $0.contains { $0.event == "notification" && $0.data.contains(ticket.id.uuidString.lowercased()) } })
+                try await stream.close()
+            }
+        }
+    }
+
     @Test(.freshDatabase) func ownDoingTellsNobodyAndAClaimWritesNothing() async throws {
         try await withTierQueue { http, db in
             let (owner, colleague) = (AgentIdentity.fixture(), AgentIdentity.fixture())
