@@ -98,7 +98,8 @@ import TierdeskTestSupport
                     .post, "/v1/tickets/\(ticket.id)/reassign", token: TestCredentials.adminToken, json: ReassignRequest(agentId: colleague.id))
                 #expect(moved.status == .ok)
                 // No LISTEN: the reading replica's poll (every 100 ms here) finds the row.
-                #expect(try await stream.wait(timeout: .seconds(5)) { $0.contains { $0.event == "notification" && $0.data.contains(ticket.id.uuidString.lowercased()) } })
+                let id = ticket.id.uuidString.lowercased()
+                #expect(try await stream.wait(timeout: .seconds(5)) { $0.contains { $0.event == "notification" && $0.data.contains(id) } })
                 try await stream.close()
             }
         }
