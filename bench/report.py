@@ -30,6 +30,7 @@ results = {
     "routing": {"submit": load("routing-submit.json"), "report": load("routing.json"), "pipelineDrain": load("pipeline-drain.json"),
                 "sustained": {"submit": load("sustained-submit.json"), "report": load("sustained.json")}},
     "claims": load("claims.json"),
+    "notifications": load("notify.json"),
     "scale": {k: {"tickets": int(text(f"scale-{k}-tickets.txt")), "list": load(f"scale-{k}-list.json"), "claim": load(f"scale-{k}-claim.json")} for k in ("10k", "1m")},
     "memoryKiB": {"idle": load("memory-idle.json"), "underRoutingLoad": load("memory-load.json")},
     "console": {"queues": load("console-queues.json"), "ticket": load("console-ticket.json"),

@@ -174,6 +174,52 @@ def file_ticket(driver, email, subject, description):
     return driver.current_url.split("?")[0].rsplit("/", 1)[-1].lower()
 
 
+def told_live():
+    """Issue 25: an agent with the queue page open sees a new ticket arrive in the queue and is told
+    when the admin assigns it, both pushed over the page's event stream, with no reload."""
+    print("An agent with the queue page open is told live when the admin assigns them a ticket")
+    watcher = browser()
+    try:
+        sign_in(watcher, LEVEL1)
+        check(watcher.current_url.endswith("/agent/"), "the level 1 agent has the queue page open")
+        watcher.execute_script("window.tierdeskNoReload = true;")
+        eventually(lambda: watcher.find_element(By.ID, "unread-count").get_attribute("data-loaded") == "true", "the header's count is loaded")
+        before = text(watcher, "unread-count")
+        unread = int(before) if before.strip().isdigit() else 0
+        created = api("POST", INTAKE + "/v1/tickets", body={
+            "requester": {"email": "ivan@example.com", "name": "Ivan"}, "channel": "web",
+            "subject": "Keyboard keys stick", "description": "Several keys of my keyboard stick since this morning."})
+        ticket = created["id"]
+
+        def queued():
+            found = api("GET", TIER_QUEUE + "/v1/tickets/" + ticket, token=ADMIN)
+            return found if found["status"] == "queued" and found["tier"] == 1 else None
+        check(bool(eventually(queued, "the new ticket is queued at level 1")), "the new ticket waits at level 1")
+        row = eventually(lambda: watcher.find_elements(By.CSS_SELECTOR, "#queue-1 tr[data-ticket='%s']" % ticket),
+                         "the queue page shows the new ticket without a reload", timeout=20)
+        check(bool(row), "the queue refreshed itself from the stream (no polling)")
+        me = api("GET", TIER_QUEUE + "/v1/agents/me", token=LEVEL1)
+        started = time.time()
+        api("POST", TIER_QUEUE + "/v1/tickets/%s/reassign" % ticket, token=ADMIN, body={"agentId": me["id"], "note": "yours, please"})
+        reference = created["reference"]
+        told = eventually(lambda: [li for li in watcher.find_elements(By.CSS_SELECTOR, "#latest-notifications li") if reference in li.text],
+                          "the assignment is shown in the header's list", timeout=20)
+        check(bool(told), "the agent is told of the assignment live (%.1f s after the admin's request)" % (time.time() - started))
+        check(text(watcher, "unread-count") == str(unread + 1), "the header's unread count went up by one (%r)" % text(watcher, "unread-count"))
+        check(watcher.execute_script("return window.tierdeskNoReload === true;"), "the page was not reloaded")
+        shot(watcher, "agent-notified")
+        accessible(watcher, "agent-notified")
+        watcher.find_element(By.ID, "notifications-link").click()
+        WebDriverWait(watcher, 30).until(lambda d: d.find_elements(By.ID, "notifications"))
+        check(reference in text(watcher, "notifications") and text(watcher, "page-unread") == str(unread + 1),
+              "the notifications page lists it as unread")
+        submit(watcher, "mark-all-read")
+        check(text(watcher, "page-unread") == "0", "mark all read")
+        accessible(watcher, "agent-notifications")
+    finally:
+        watcher.quit()
+
+
 def main():
     requester, agent = browser(), browser()
     try:
@@ -522,6 +568,7 @@ def main():
             accessible(vendor, "vendor-case")
         finally:
             vendor.quit()
+        told_live()
     finally:
         requester.quit()
         agent.quit()

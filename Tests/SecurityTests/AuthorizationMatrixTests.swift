@@ -57,17 +57,24 @@ import VendorBridgeApp
                 let expected = rule.expected(who)
                 let before = try await world.fingerprint()
                 let (method, _) = rule.methodAndPath
-                let response = try await world.clients[rule.service]!.send(
-                    method, target.path, token: world.token(who, target), raw: target.body)
-                let body = String(buffer: response.body)
-                #expect(
-                    Int(response.status.code) == expected,
-                    "\(rule.route) on \(rule.service) as \(who): \(response.status.code), expected \(expected): \(String(body.prefix(300)))")
+                let status: Int
+                let body: String
+                var headers = HTTPFields()
+                if rule.streams && expected == 200 {
+                    // A stream that is let in stays open: read what it sends at once, then hang up.
+                    (status, body) = try await world.openStream(target.path, token: world.token(who, target))
+                } else {
+                    let response = try await world.clients[rule.service]!.send(method, target.path, token: world.token(who, target), raw: target.body)
+                    (status, body, headers) = (Int(response.status.code), String(buffer: response.body), response.headers)
+                }
+                #expect(status == expected, "\(rule.route) on \(rule.service) as \(who): \(status), expected \(expected): \(String(body.prefix(300)))")
+                let foreign = world.notificationLeaks(in: body, to: who, listing: rule.route == "GET /v1/notifications" && status == 200)
+                #expect(foreign.isEmpty, "\(rule.route) on \(rule.service) as \(who): \(foreign)")
                 if expected >= 400 {
                     let after = try await world.fingerprint()
                     #expect(before == after, "\(rule.route) as \(who) was refused but changed \(World.changed(before, after))")
                 }
-                let shouted = upperCaseIDs(in: body) + response.headers.flatMap { upperCaseIDs(in: $0.value) }
+                let shouted = upperCaseIDs(in: body) + headers.flatMap { upperCaseIDs(in: $0.value) }
                 #expect(shouted.isEmpty, "\(rule.route) on \(rule.service) as \(who) spells ids in upper case: \(shouted)")
                 let leaks = BodyRule.leaks(in: body, to: who) + (try await world.unreadableIncidents(in: body, for: who))
                 #expect(leaks.isEmpty, "\(rule.route) on \(rule.service) answered \(who) what it may not see: \(leaks)")
@@ -148,6 +155,8 @@ struct Rule: Sendable {
     var anonymous = 401
     /// Callers answered 404, as if the object did not exist (they may not know it does).
     var hidden: Set<Who> = []
+    /// A Server-Sent Events stream: a caller let in is read briefly, then hung up on.
+    var streams = false
     var setup: @Sendable (World) async throws -> Target
 
     var methodAndPath: (HTTPRequest.Method, String) {
@@ -451,6 +460,18 @@ enum Rules {
             },
             Rule(service: .tierQueue, route: "GET /v1/agents/me", allowed: anyAgent, setup: path("/v1/agents/me")),
             Rule(service: .tierQueue, route: "GET /v1/agents/me/tickets", allowed: anyAgent, setup: path("/v1/agents/me/tickets")),
+            // Each agent its own notifications (`World.notificationLeaks` checks every body); the admin has none.
+            Rule(service: .tierQueue, route: "GET /v1/notifications", allowed: anyAgent, setup: path("/v1/notifications")),
+            Rule(service: .tierQueue, route: "POST /v1/notifications/read", allowed: anyAgent, setup: path("/v1/notifications/read")),
+            Rule(service: .tierQueue, route: "POST /v1/notifications/{id}/read", allowed: [.levelAgent: 200], hidden: [.otherLevelAgent, .assignee]) { world in
+                Target(path: "/v1/notifications/\(world.notifications[.levelAgent]!.id)/read")
+            },
+            Rule(service: .tierQueue, route: "GET /v1/notifications/settings", allowed: anyAgent, setup: path("/v1/notifications/settings")),
+            Rule(service: .tierQueue, route: "PUT /v1/notifications/settings", allowed: anyAgent) { _ in
+                Target(path: "/v1/notifications/settings", body: json(NotificationSettings(mail: .immediate)))
+            },
+            // The admin's stream carries only "queue changed" (it has no notifications).
+            Rule(service: .tierQueue, route: "GET /v1/notifications/stream", allowed: anyAgentAndAdmin, streams: true, setup: path("/v1/notifications/stream")),
             Rule(service: .tierQueue, route: "GET /v1/agents/colleagues", allowed: anyAgentAndAdmin, setup: path("/v1/agents/colleagues?tier=2")),
             Rule(service: .tierQueue, route: "GET /v1/agents/{id}", allowed: [.admin: 200]) { world in
                 Target(path: "/v1/agents/\(try await world.spareAgent())")
@@ -567,6 +588,8 @@ struct World: Sendable {
     let ticketA: UUID
     let ticketB: UUID
     let fixedSecrets: Set<String>
+    /// One notification of each agent (`levelAgent`, `otherLevelAgent`, `assignee`): its id and text.
+    let notifications: [Who: (id: UUID, text: String)]
 
     static func make(db: StoreFixture, clients: [Service: any TestClientProtocol]) async throws -> World {
         let levelAgent = AgentIdentity.fixture(tiers: [.firstLine])
@@ -602,10 +625,18 @@ struct World: Sendable {
         }
         tokens[.otherRequester] = Secrets.requesterToken(ticketID: ticketB, secret: TestCredentials.secret)
         tokens[.signedInRequester] = Secrets.newToken(.requesterSession)
+        var notifications: [Who: (id: UUID, text: String)] = [:]
+        for (who, agent) in [(Who.levelAgent, levelAgent), (.otherLevelAgent, otherLevelAgent), (.assignee, assignee)] {
+            let (id, text) = (UUID(), "Only for the \(who.rawValue): \(UUID().uuidString.lowercased())")
+            try await db.client.execute(
+                "INSERT INTO notifications (id, agent_id, kind, ticket_id, text, created_at, mailed_at) VALUES (\(id), \(agent.id), 'assigned', \(ticketA), \(text), now(), now())",
+                logger: db.logger)
+            notifications[who] = (id, text)
+        }
         let fixed = Set(tokens.filter { $0.key != .bogusToken }.values).union([owning.signingSecret, other.signingSecret].compactMap { $0 })
         let world = World(
             db: db, clients: clients, levelAgent: levelAgent, otherLevelAgent: otherLevelAgent, assignee: assignee, tokens: tokens, owningVendor: owning.id,
-            ticketA: ticketA, ticketB: ticketB, fixedSecrets: fixed)
+            ticketA: ticketA, ticketB: ticketB, fixedSecrets: fixed, notifications: notifications)
         try await world.openSignedInSession()
         return world
     }
@@ -633,6 +664,27 @@ struct World: Sendable {
 
     func requesterEmail(of ticket: UUID) async throws -> String {
         try #require(try await db.store.find(ticket, on: db.client, logger: db.logger)).requester.email
+    }
+
+    /// The notifications of other agents that `body` shows `who` (any is a leak); when `listing`
+    /// (the agent's list), `who`'s own must be there.
+    func notificationLeaks(in body: String, to who: Who, listing: Bool) -> [String] {
+        var found = notifications.filter { $0.key != who && (body.contains($0.value.text) || body.contains($0.value.id.uuidString.lowercased())) }
+            .map { "the \($0.key.rawValue)'s notification" }
+        if listing, let own = notifications[who], !body.contains(own.text) { found.append("not its own notification") }
+        return found
+    }
+
+    /// Opens a Server-Sent Events stream on tier-queue and reads until its first comment; its status
+    /// and what it sent by then.
+    func openStream(_ path: String, token: String?) async throws -> (Int, String) {
+        let port = try #require(clients[.tierQueue]!.port)
+        let stream = try await EventStreamClient.open(
+            "http://127.0.0.1:\(port)\(path)", headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
+        if stream.status == .ok { #expect(try await stream.wait(timeout: .seconds(5)) { !$0.isEmpty }) }
+        let sent = stream.received.map { "\($0.event ?? "") \($0.data) \($0.comment ?? "")" }.joined(separator: "\n")
+        try await stream.close()
+        return (Int(stream.status.code), sent)
     }
 
     func token(_ who: Who, _ target: Target) -> String? {

@@ -15,7 +15,7 @@ import TierdeskModels
 struct TierdeskBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tierdesk-bench", abstract: "Load generator and latency recorder for Tierdesk.",
-        subcommands: [Submit.self, Claim.self, Fetch.self, RoutingReport.self, MailOut.self])
+        subcommands: [Submit.self, Claim.self, Fetch.self, RoutingReport.self, MailOut.self, Notify.self])
 }
 
 /// An HTTP client sized for the load, shut down after `body`.

@@ -161,9 +161,10 @@ struct AgentConsole: Sendable {
                 case .success(let page): "\(page.items.count)\(page.nextCursor == nil ? "" : "+")"
                 case .failure: "?"
                 }
-            let poll = "/agent/queue.json?tier=\(tier.rawValue)\(filters)" + (Pages.cursor(request, name).map { "&cursor=" + Pages.encode($0) } ?? "")
+            // Refreshed by the page's script when the stream says the level's queue changed.
+            let refresh = "/agent/queue.json?tier=\(tier.rawValue)\(filters)" + (Pages.cursor(request, name).map { "&cursor=" + Pages.encode($0) } ?? "")
             let table = Pages.show(queue, "The level \(tier.rawValue) queue", context) { page in
-                "<table data-poll=\"\(poll)\">\(Self.tableHead)<tbody>\(rows(page.items, now: now))</tbody></table>\(Pages.more(request, name, next: page.nextCursor))"
+                "<table data-refresh=\"\(refresh)\" data-tier=\"\(tier.rawValue)\">\(Self.tableHead)<tbody>\(rows(page.items, now: now))</tbody></table>\(Pages.more(request, name, next: page.nextCursor))"
             }
             sections.append(
                 """

@@ -155,6 +155,7 @@ func buildRouter(_ configuration: ConsoleConfiguration, sessions: Sessions, logg
     Portal(backend: backend, sessions: sessions).addRoutes(to: groups)
     RequesterAccount(backend: backend, sessions: sessions).addRoutes(to: groups)
     AgentConsole(backend: backend, sessions: sessions).addRoutes(to: groups)
+    NotificationPages(backend: backend).addRoutes(to: groups)
     VendorView(backend: backend).addRoutes(to: groups)
     ReportsPage(backend: backend).addRoutes(to: groups)
     AdminPages(backend: backend).addRoutes(to: groups)

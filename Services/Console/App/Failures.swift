@@ -112,7 +112,7 @@ extension Pages {
 
     /// Whether the request is for data a page's script reads, not for a page.
     static func wantsData(_ request: Request) -> Bool {
-        request.uri.path.hasSuffix(".json") || request.uri.path == "/suggest"
+        request.uri.path.hasSuffix(".json") || request.uri.path == "/suggest" || request.uri.path.hasSuffix("/stream")
     }
 
     /// The console's page size for every list; the rest comes page by page ("More").

@@ -9,7 +9,11 @@ enum Pages {
     static func page(_ title: String, _ context: ConsoleContext, notice: String? = nil, error: String? = nil, _ content: HTML) -> HTML {
         var links: [HTML] = [#"<a href="/">Help centre</a>"#]
         switch context.session.role {
-        case .agent?: links += [#"<a href="/agent/">My queues</a>"#, #"<a href="/agent/problems">Problems</a>"#, #"<a href="/agent/reports">Reports</a>"#]
+        case .agent?:
+            links += [
+                #"<a href="/agent/">My queues</a>"#, #"<a href="/agent/problems">Problems</a>"#, #"<a href="/agent/reports">Reports</a>"#,
+                #"<a href="/agent/notifications" id="notifications-link">Notifications <span class="count" id="unread-count" data-latest="/agent/notifications.json"></span></a>"#,
+            ]
         case .admin?: links += [#"<a href="/admin/">Administration</a>"#, #"<a href="/agent/">Queues</a>"#, #"<a href="/agent/reports">Reports</a>"#]
         case .vendor?: links += [#"<a href="/vendor/">My cases</a>"#]
         case .requester?, nil: break
@@ -23,6 +27,12 @@ enum Pages {
             context.session.role == nil || context.session.role == .requester
             ? #"<a href="/signin">Staff and vendors: sign in</a>"#
             : "<form method=\"post\" action=\"/signout\" class=\"inline\">\(csrf(context))<button type=\"submit\" id=\"signout\">Sign out</button></form>"
+        // Staff pages listen to the live stream (`console.js`): the agent's notifications, and the queues' changes.
+        let staff = context.session.role == .agent || context.session.role == .admin
+        let live: HTML = staff ? #" data-stream="/agent/notifications/stream""# : ""
+        let latest: HTML =
+            context.session.role == .agent
+            ? #"<aside id="live-notifications" aria-label="New notifications" aria-live="polite" hidden><ul id="latest-notifications"></ul></aside>"# : ""
         let banner: HTML =
             if let error { "<p class=\"error\" role=\"alert\" id=\"error\">\(error)</p>" } else if let notice {
                 "<p class=\"notice\" role=\"status\" id=\"notice\">\(notice)</p>"
@@ -37,9 +47,9 @@ enum Pages {
             <link rel="stylesheet" href="/static/console.css">
             <script src="/static/console.js" defer></script>
             </head>
-            <body>
+            <body\(live)>
             <a class="skip" href="#main">Skip to content</a>
-            <header><nav aria-label="Main"><span class="brand">Tierdesk</span> \(links) <span class="account">\(account)</span></nav></header>
+            <header><nav aria-label="Main"><span class="brand">Tierdesk</span> \(links) <span class="account">\(account)</span></nav>\(latest)</header>
             <main id="main">
             \(banner)
             \(content)

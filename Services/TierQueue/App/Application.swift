@@ -19,6 +19,9 @@ public struct TierQueueConfiguration: Sendable {
     /// Levels that push tickets to agents instead of waiting for claims (`TIERDESK_PUSH_ASSIGNMENT`,
     /// `1:least-loaded,2:round-robin`; empty by default: agents pull).
     public let push: [Tier: PushStrategy]
+    /// How often a replica looks for notifications other replicas wrote, and for changed queues, for
+    /// its open streams (`TIERDESK_NOTIFY_POLL_MS`, default 1000); its own are pushed at once.
+    public let notifyPollInterval: Duration
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let text = reader.string(forKey: "tierdesk.tiers", default: "1,2,3")
@@ -43,6 +46,11 @@ public struct TierQueueConfiguration: Sendable {
             )
         }
         self.push = push
+        let poll = reader.int(forKey: "tierdesk.notify.poll.ms", default: 1000)
+        guard (50...60_000).contains(poll) else {
+            throw ConfigurationError(key: "tierdesk.notify.poll.ms", problem: "must be between 50 and 60000 milliseconds, not \(poll)")
+        }
+        notifyPollInterval = .milliseconds(poll)
     }
 
     /// What `init(reader:)` reads.
@@ -51,9 +59,14 @@ public struct TierQueueConfiguration: Sendable {
         ConfigSetting("tierdesk.level.costs", "cost of a ticket per level for the report (default 0:2,1:25,2:60,3:120,4:300)"),
         ConfigSetting("tierdesk.sla.check.ms", "how often the SLA watcher and push assignment run (default 1000)"),
         ConfigSetting("tierdesk.push.assignment", "levels that push tickets to agents, e.g. 1:least-loaded,2:round-robin (default none)"),
+        ConfigSetting("tierdesk.notify.poll.ms", "how often notification streams look for other replicas' notifications and queue changes (default 1000)"),
     ]
 
-    public init(tiers: Set<Tier>, costs: LevelCosts = .standard, slaCheckInterval: Duration = .seconds(1), push: [Tier: PushStrategy] = [:]) {
+    public init(
+        tiers: Set<Tier>, costs: LevelCosts = .standard, slaCheckInterval: Duration = .seconds(1), push: [Tier: PushStrategy] = [:],
+        notifyPollInterval: Duration = .seconds(1)
+    ) {
+        self.notifyPollInterval = notifyPollInterval
         self.tiers = tiers
         self.costs = costs
         self.slaCheckInterval = slaCheckInterval
@@ -69,6 +82,8 @@ public struct TierQueueDependencies: ServiceDependencies {
     public let vendorBridge: any VendorBridgeClient
     public let intake: any IntakeClient
     public let triage: any TriageClient
+    /// This replica's notification streams; also a background service (its poll).
+    let notifications: NotificationHub
     let work: TicketWork
 
     public init(
@@ -82,6 +97,8 @@ public struct TierQueueDependencies: ServiceDependencies {
         self.intake = intake
         self.triage = triage
         work = TicketWork(tickets: runtime.tickets, client: runtime.postgres, vendorBridge: vendorBridge)
+        notifications = NotificationHub(
+            client: runtime.postgres, clock: runtime.clock, logger: runtime.logger, interval: configuration.notifyPollInterval)
     }
 }
 
@@ -107,36 +124,46 @@ extension TierQueue: TierdeskService {
     }
 
     public static func addRoutes(_ deps: TierQueueDependencies, to router: Router<AppRequestContext>) {
+        // Before the routes (and the event receiver after them): a request that told agents rings their streams after its commit.
+        router.add(middleware: NotificationRingMiddleware(hub: deps.notifications))
         AgentController(deps: deps).addRoutes(to: router)
         QueueController(deps: deps).addRoutes(to: router)
         TicketWorkController(deps: deps).addRoutes(to: router)
         SLAController(deps: deps).addRoutes(to: router)
         WorkPolicyController(deps: deps).addRoutes(to: router)
         ReportController(deps: deps).addRoutes(to: router)
+        NotificationController(deps: deps).addRoutes(to: router)
     }
 
     public static func eventHandler(_ deps: TierQueueDependencies) -> any EventHandler { TierQueueEventHandler(deps: deps) }
 
-    /// The SLA watcher (every replica; each clock is taken by one), the report's metrics, and push
-    /// assignment where configured.
+    /// The SLA watcher (every replica; each clock is taken by one), the report's metrics, the
+    /// notification streams' poll and the hourly digests, and push assignment where configured.
+    /// Work that tells agents rings the streams after its commit (`NotificationHub.ringing`).
     public static func backgroundServices(_ deps: TierQueueDependencies) -> [any Service] {
         let runtime = deps.runtime
+        let hub = deps.notifications
         let watcher = PeriodicTask(name: "sla-watcher", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
-            while try await deps.work.sla.tick(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger) == 100 {}
+            while try await hub.ringing({ try await deps.work.sla.tick(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger) }) == 100 {}
+        }
+        let digests = PeriodicTask(name: "notification-digests", interval: .seconds(60), logger: runtime.logger) {
+            _ = try await Notifier().sendDigests(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
         }
         let reports = PeriodicTask(name: "report-metrics", interval: .seconds(300), logger: runtime.logger) {
             try await ReportController(deps: deps).publishMetrics(logger: runtime.logger)
         }
         // Push assignment for the levels this instance serves that are configured to push.
         let pushed = deps.configuration.push.filter { deps.configuration.tiers.contains($0.key) }
-        guard !pushed.isEmpty else { return [watcher, reports] }
+        guard !pushed.isEmpty else { return [watcher, reports, hub, digests] }
         let assigner = PushAssigner(tickets: runtime.tickets)
         let push = PeriodicTask(name: "push-assignment", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
             for (tier, strategy) in pushed.sorted(by: { $0.key < $1.key }) {
-                _ = try await assigner.assign(tier: tier, strategy: strategy, client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
+                _ = try await hub.ringing {
+                    try await assigner.assign(tier: tier, strategy: strategy, client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
+                }
             }
         }
-        return [watcher, reports, push]
+        return [watcher, reports, hub, digests, push]
     }
 }
 

@@ -34,6 +34,9 @@ public enum TierQueueError: Error, Equatable, ProblemConvertible {
     case collaboratorNotFound
     /// A policy, contract or mode names something that is not one (`PUT /v1/sla/policies/P9`).
     case unknownKey(String, field: String)
+    case notificationNotFound
+    /// This replica holds as many notification streams as it may.
+    case tooManyStreams
 
     public var problem: Problem {
         switch self {
@@ -65,6 +68,8 @@ public enum TierQueueError: Error, Equatable, ProblemConvertible {
             .validation([FieldError(field: "agentId", message: "the agent lacks skills the ticket needs: \(skills.joined(separator: ", "))")])
         case .collaboratorNotFound: .notFound("collaborator")
         case .unknownKey(let detail, let field): .validation([FieldError(field: field, message: detail)])
+        case .notificationNotFound: .notFound("notification")
+        case .tooManyStreams: .unavailable("this replica holds as many notification streams as it may; try again shortly", retryAfter: 5)
         }
     }
 }

@@ -81,6 +81,8 @@ public enum DatabaseGrants {
             "requester_reminders")
         own(.triage, "triage_rules", "vip_entries", "category_defaults", "classifier_models", "triage_policy_version", "problems", "problem_incidents")
         own(.tierQueue, "agents", "sla_policies", "calendars", "sla_clocks", "escalation_contracts", "work_modes", "ticket_collaborators", "push_assignments")
+        // Agents are told (migration 0020): tier-queue alone writes and reads them.
+        own(.tierQueue, "notifications")
         own(.vendorBridge, "vendors", "vendor_cases", "vendor_case_updates", "webhook_deliveries", "webhook_delivery_attempts")
         // vendor-bridge's idempotent POSTs keep their keys through the shared idempotency store (scoped "vendor-bridge ...").
         own(.vendorBridge, "idempotency_keys")

@@ -39,6 +39,11 @@ import TierdeskTestSupport
             #expect(assigned == 3)
             #expect(try await holders(db, [network.id, plain.id, more.id, overflow.id]) == [busy.id, idle.id, idle.id, nil])
             #expect(try await db.store.find(network.id, on: client, logger: db.logger)?.status == .inProgress)
+            // Each agent given a ticket is told, in the pass's transaction.
+            let told = try await client.all("SELECT agent_id, ticket_id FROM notifications WHERE kind = 'assigned' ORDER BY seq", logger: db.logger) {
+                [try $0.get("agent_id", as: UUID.self), try $0.get("ticket_id", as: UUID.self)]
+            }
+            #expect(told == [[busy.id, network.id], [idle.id, plain.id], [idle.id, more.id]])
             #expect(try await assigner.assign(tier: .firstLine, strategy: .leastLoaded, client: client, now: Date(), logger: db.logger) == 0)
         }
     }

@@ -72,6 +72,31 @@ import TierdeskTestSupport
         }
     }
 
+    @Test(.freshDatabase) func theAssigneeIsToldOfTheWarningAndTheBreachOnce() async throws {
+        try await TestDatabase.withClient { client in
+            let db = StoreFixture(client: client)
+            try await Self.tightPolicy(db)
+            let agent = AgentIdentity.fixture()
+            _ = try await db.agentToken(agent)
+            let queued = try await Self.queued(db, now: Self.start)
+            _ = try await db.change(queued.id) { ticket in
+                ticket.status = .inProgress
+                ticket.assigneeId = agent.id
+            }
+            let keeper = SLAKeeper(tickets: db.store)
+            for seconds in [2701.0, 2702, 3601, 3700] {
+                _ = try await keeper.tick(client: client, now: Self.start.addingTimeInterval(seconds), logger: db.logger)
+            }
+            let told = try await db.client.all("SELECT kind, text FROM notifications WHERE agent_id = \(agent.id) ORDER BY seq", logger: db.logger) {
+                (try $0.get("kind", as: String.self), try $0.get("text", as: String.self))
+            }
+            #expect(told.filter { $0.0 == "sla.warning" }.count == 1)
+            // The first response is late at the same pass: breached, and the ticket goes up a level, no longer the agent's.
+            #expect(told.map(\.0) == ["sla.warning", "sla.breached"] && told[1].1.contains("first-response target"))
+            #expect(told.allSatisfy { $0.1.contains(queued.reference) })
+        }
+    }
+
     @Test(.freshDatabase) func twoReplicasBreachAndEscalateExactlyOnce() async throws {
         try await TestDatabase.withClient { client in
             let db = StoreFixture(client: client)

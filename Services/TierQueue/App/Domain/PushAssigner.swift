@@ -23,7 +23,7 @@ public enum PushStrategy: String, Sendable, Hashable {
 /// Push assignment: gives a level's waiting tickets, best first, to its active agents whose skills
 /// cover them and who are under their WIP limit, by the level's strategy. Run by every instance
 /// serving the level; the level's agents are locked for the pass, so two instances never push one
-/// agent past its limit, and tickets are taken `FOR UPDATE SKIP LOCKED`.
+/// agent past its limit, and tickets are taken `FOR UPDATE SKIP LOCKED`. Each agent given a ticket is told.
 struct PushAssigner: Sendable {
     let tickets: TicketStore
     static let actor = "system:assigner"
@@ -73,7 +73,9 @@ struct PushAssigner: Sendable {
                 agents[index].lastAssigned = now.addingTimeInterval(Double(changes.count) / 1_000_000)
             }
             guard !changes.isEmpty else { return 0 }
-            _ = try await tickets.save(changes, on: connection, now: now, logger: logger)
+            let saved = try await tickets.save(changes, on: connection, now: now, logger: logger)
+            try await Notifier().tell(
+                saved.compactMap { ticket in ticket.assigneeId.map { .assigned(ticket, to: $0) } }, on: connection, now: now, logger: logger)
             let given = Array(Set(changes.compactMap(\.after.assigneeId)))
             try await connection.execute(
                 """

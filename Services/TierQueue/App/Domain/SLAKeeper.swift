@@ -58,6 +58,7 @@ struct SLAKeeper: Sendable {
             let found = try await tickets.lock(ids, on: connection, logger: logger)
             let trails = try await tickets.trails(of: ids, on: connection, logger: logger)
             var escalations: [TicketChange] = []
+            var told: [NotificationDraft] = []
             var dues: [(id: UUID, firstResponse: Date?, resolution: Date?)] = []
             for var row in rows {
                 // `due` locked each clock with its ticket, so the ticket is there.
@@ -67,39 +68,50 @@ struct SLAKeeper: Sendable {
                     row = SLAClockRow(
                         ticketID: row.ticketID, cycle: state.cycle, warnedCycle: 0, firstResponseBreached: row.firstResponseBreached, breachedCycle: 0)
                 }
-                let announced = try await announce(ticket, state: state, row: &row, on: connection, now: now, logger: logger)
+                let announced = try await announce(ticket, state: state, row: &row, told: &told, on: connection, now: now, logger: logger)
                 if let escalation = announced { escalations.append(escalation) }
                 dues.append((id: ticket.id, firstResponse: state.firstResponseDueAt, resolution: state.resolutionDueAt))
                 try await store.mark(row, checkAt: state.nextCheck(now: now, row: row), on: connection, logger: logger)
             }
             try await tickets.setDueTimes(dues, on: connection, logger: logger)
             _ = try await tickets.save(escalations, on: connection, now: now, logger: logger)
+            try await Notifier().tell(told, on: connection, now: now, logger: logger)
             return rows.count
         }
     }
 
     /// Records what this clock has newly reached (a warning, a first-response or resolution breach)
-    /// and answers the one automatic escalation a breach earns, if the ticket can go up.
-    func announce(_ ticket: Ticket, state: SLAState, row: inout SLAClockRow, on connection: PostgresConnection, now: Date, logger: Logger) async throws
+    /// and answers the one automatic escalation a breach earns, if the ticket can go up. The
+    /// ticket's assignee is to be told of each (`told`).
+    func announce(
+        _ ticket: Ticket, state: SLAState, row: inout SLAClockRow, told: inout [NotificationDraft], on connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws
         -> TicketChange?
     {
         guard !state.stopped, !state.paused else { return nil }
         var breachedNow: String?
+        func tell(_ kind: NotificationKind, _ text: String) {
+            guard let agent = ticket.assigneeId else { return }
+            told.append(NotificationDraft(agent: agent, kind: kind, ticket: ticket.id, text: "\(NotificationDraft.name(ticket)) \(text)"))
+        }
         if row.warnedCycle != state.cycle, let warningAt = state.warningAt, warningAt <= now, state.resolutionBreachedAt == nil {
             try await record(
                 .slaWarning, ticket, SLAMilestone(target: "resolution", cycle: state.cycle, dueAt: state.resolutionDueAt), connection, now, logger)
             row.warnedCycle = state.cycle
+            tell(.slaWarning, "is close to its resolution target\(state.resolutionDueAt.map { " (due \(RFC3339.format($0)))" } ?? "").")
         }
         if !row.firstResponseBreached, state.firstRespondedAt == nil, let breachedAt = state.firstResponseBreachedAt, breachedAt <= now {
             row.firstResponseBreached = true
             breachedNow = "firstResponse"
             try await record(.slaBreached, ticket, breachData("firstResponse", breachedAt, state), connection, now, logger)
+            tell(.slaBreached, "breached its first-response target.")
         }
         if row.breachedCycle != state.cycle, let breachedAt = state.resolutionBreachedAt, breachedAt <= now {
             row.breachedCycle = state.cycle
             if row.warnedCycle != state.cycle { row.warnedCycle = state.cycle }
             breachedNow = "resolution"
             try await record(.slaBreached, ticket, breachData("resolution", breachedAt, state), connection, now, logger)
+            tell(.slaBreached, "breached its resolution target.")
         }
         guard let target = breachedNow, let from = ticket.tier, let up = from.next, Tier.agentTiers.contains(up),
             ticket.status == .queued || ticket.status == .inProgress

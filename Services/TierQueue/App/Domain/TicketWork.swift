@@ -42,6 +42,7 @@ struct TicketWork: Sendable {
     let client: PostgresClient
     let vendorBridge: any VendorBridgeClient
     let policies = WorkPolicyStore()
+    let notifier = Notifier()
     var sla: SLAKeeper { SLAKeeper(tickets: tickets) }
 
     /// The ticket, when the worker may read it (`TicketStore.agentMayRead`).
@@ -204,7 +205,10 @@ struct TicketWork: Sendable {
                 ) { Int(try $0.get("held", as: Int64.self)) } ?? 0
             guard load < agent.wipLimit else { throw TicketStoreError.wipLimitReached(limit: agent.wipLimit) }
         }
-        return try await change(id, expectedVersion: expectedVersion, event: event, now: now, logger: logger, first: holdsRoom) { ticket in
+        // The new assignee is told, unless it gave the ticket to itself or already held it.
+        let told = worker.agent?.id == agent.id || before.assigneeId == agent.id ? nil : agent.id
+        let tell: @Sendable (Ticket) -> [NotificationDraft] = { ticket in told.map { [.assigned(ticket, to: $0)] } ?? [] }
+        return try await change(id, expectedVersion: expectedVersion, event: event, now: now, logger: logger, first: holdsRoom, tell: tell) { ticket in
             try worker.mayWork(on: ticket, asAssignee: ticket.status != .queued)
             guard ticket.tier == tier, ticket.status == .queued || ticket.status == .inProgress || ticket.status.isPending else {
                 throw TicketStoreError.invalidTransition(from: ticket.status, to: .inProgress)
@@ -225,17 +229,19 @@ struct TicketWork: Sendable {
     }
 
     /// Adds an agent of any level to the ticket's swarm (the owner stays): the owner, an agent of
-    /// the ticket's level or the admin may. Answers the collaborators.
+    /// the ticket's level or the admin may; the agent is told (unless it added itself). Answers the collaborators.
     func addCollaborator(_ id: UUID, by worker: TicketWorker, agent: Agent, now: Date, logger: Logger) async throws -> [UUID] {
         let ticket = try await visible(id, to: worker, logger: logger)
         try worker.mayWork(on: ticket)
         guard ticket.status.isOpen else { throw TierQueueError.ticketClosed }
         guard agent.active else { throw TierQueueError.agentNotFound }
-        let (tickets, policies) = (tickets, policies)
+        let (tickets, policies, notifier) = (tickets, policies, notifier)
         return try await client.transaction(logger: logger) { connection in
             if try await policies.addCollaborator(agent.id, to: id, on: connection, now: now, logger: logger) {
                 let event = EventDraft(CollaboratorChanged(agentId: agent.id), actor: worker.name, isPublic: false)
                 try await tickets.record(event, ticketID: id, on: connection, now: now, logger: logger)
+                let tell = Notifier.telling([.swarm(ticket, agent: agent.id)], except: worker.agent?.id)
+                try await notifier.tell(tell, on: connection, now: now, logger: logger)
             }
             return try await policies.collaborators(of: id, on: connection, logger: logger)
         }
@@ -259,13 +265,14 @@ struct TicketWork: Sendable {
     }
 
     /// One change in one transaction: `first` (a lock, a check), the ticket store's checked update,
-    /// then the SLA clock brought up to date.
+    /// then the SLA clock brought up to date and the agents `tell` names told.
     func change(
         _ id: UUID, to target: TicketStatus? = nil, from: Set<TicketStatus>? = nil, expectedVersion: Int?, event: EventDraft, handOff: [String] = [],
         now: Date, logger: Logger,
-        first: (@Sendable (PostgresConnection) async throws -> Void)? = nil, _ edit: @escaping @Sendable (inout Ticket) throws -> Void
+        first: (@Sendable (PostgresConnection) async throws -> Void)? = nil, tell: (@Sendable (Ticket) -> [NotificationDraft])? = nil,
+        _ edit: @escaping @Sendable (inout Ticket) throws -> Void
     ) async throws -> Ticket {
-        let tickets = tickets
+        let (tickets, notifier) = (tickets, notifier)
         let sla = sla
         return try await client.transaction(logger: logger) { connection in
             try await first?(connection)
@@ -276,6 +283,7 @@ struct TicketWork: Sendable {
                 ticket.firstResponseDueAt = state.firstResponseDueAt ?? ticket.firstResponseDueAt
                 ticket.resolutionDueAt = state.resolutionDueAt ?? ticket.resolutionDueAt
             }
+            if let tell { try await notifier.tell(tell(ticket), on: connection, now: now, logger: logger) }
             return ticket
         }
     }

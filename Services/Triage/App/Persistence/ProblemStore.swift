@@ -134,7 +134,7 @@ public struct ProblemStore: Sendable {
                         let storm = Self.storm(problem, requesters: requesters)
                         guard batch.contains(linkedID) else {
                             // A stored ticket is flagged, never moved: level 3 decides.
-                            try await self.tickets.record(storm.event, ticketID: linkedID, on: connection, now: now, logger: logger)
+                            try await self.tickets.record(storm.event, ticketID: linkedID, handOff: storm.handOff, on: connection, now: now, logger: logger)
                             continue
                         }
                         guard decisions[linkedID] != nil else { continue }
@@ -232,7 +232,9 @@ public struct ProblemStore: Sendable {
             event: EventDraft(
                 ProblemStorm(
                     problemId: problem.id, category: problem.category, requesters: requesters, confirmed: problem.stormConfirmedAt != nil,
-                    notify: Tier.specialist.rawValue), actor: "system:triage", isPublic: false))
+                    notify: Tier.specialist.rawValue), actor: "system:triage", isPublic: false),
+            // tier-queue tells the level's agents (once per problem, however many tickets it links).
+            handOff: ["tier-queue:\(Tier.specialist.rawValue)"])
     }
 
     /// Serialises, until the transaction ends, everything that may open or reopen a problem of `category`.

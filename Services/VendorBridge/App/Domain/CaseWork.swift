@@ -15,7 +15,8 @@ import TierdeskModels
 /// - the company's messages (`vendor.message_sent`; webhook `vendor.message`), which may reopen a
 ///   resolved case and send the ticket back to the vendor;
 /// - closed when the ticket is resolved or closed; webhook `vendor.case_closed`.
-/// Moves of the ticket are handed to tier-queue, which re-arms its SLA clock.
+/// Moves of the ticket are handed to tier-queue, which re-arms its SLA clock; the vendor's updates
+/// and overdue cases too, so that tier-queue tells the ticket's assignee.
 struct CaseWork: Sendable {
     let cases: VendorCaseStore
     let vendors: VendorStore
@@ -52,7 +53,8 @@ struct CaseWork: Sendable {
         if update.status == .resolved || update.status == .rejected {
             try await giveBack(current, event: event, on: connection, now: now, logger: logger)
         } else {
-            try await tickets.record(event, ticketID: current.ticketId, on: connection, now: now, logger: logger)
+            // tier-queue tells the ticket's assignee that the vendor answered.
+            try await tickets.record(event, ticketID: current.ticketId, handOff: ["tier-queue"], on: connection, now: now, logger: logger)
         }
     }
 

@@ -58,7 +58,8 @@ struct OverdueWatcher: Sendable {
                 let event = EventDraft(
                     VendorCaseChanged(caseId: caseID, vendorId: vendorID, target: target.rawValue), type: .vendorOverdue, actor: "system:vendor-bridge",
                     isPublic: false)
-                try await work.tickets.record(event, ticketID: ticketID, on: connection, now: now, logger: logger)
+                // tier-queue tells the ticket's assignee.
+                try await work.tickets.record(event, ticketID: ticketID, handOff: ["tier-queue"], on: connection, now: now, logger: logger)
                 try await work.notify(.caseOverdue, caseID: caseID, overdue: target.rawValue, on: connection, now: now, logger: logger)
                 logger.notice("vendor case overdue", metadata: ["case.id": "\(caseID)", "vendor.id": "\(vendorID)", "target": "\(target.rawValue)"])
             }
