@@ -31,6 +31,7 @@ results = {
                 "sustained": {"submit": load("sustained-submit.json"), "report": load("sustained.json")}},
     "claims": load("claims.json"),
     "notifications": load("notify.json"),
+    "mail": load("mail.json"),
     "scale": {k: {"tickets": int(text(f"scale-{k}-tickets.txt")), "list": load(f"scale-{k}-list.json"), "claim": load(f"scale-{k}-claim.json")} for k in ("10k", "1m")},
     "memoryKiB": {"idle": load("memory-idle.json"), "underRoutingLoad": load("memory-load.json")},
     "console": {"queues": load("console-queues.json"), "ticket": load("console-ticket.json"),
@@ -77,6 +78,12 @@ targets = [
     ("Console pages p99 < 100 ms at 50 concurrent agents (queues; a ticket), each agent a page a second",
      f"p99 {r['console']['queuesPaced']['p99Ms']:.1f} ms; {r['console']['ticketPaced']['p99Ms']:.1f} ms (saturated, 50 pages always in flight: {r['console']['queues']['p99Ms']:.0f} ms; {r['console']['ticket']['p99Ms']:.0f} ms)",
      r["console"]["queuesPaced"]["p99Ms"] < 100 and r["console"]["ticketPaced"]["p99Ms"] < 100),
+    ("Mail out ≥ 200 mails/s from the outbox to a real SMTP server (STARTTLS, AUTH), none lost",
+     f"{r['mail']['perSecond']:.0f} mails/s, {r['mail']['sent']} of {r['mail']['mails']} sent, {r['mail']['dead']} dead",
+     r["mail"]["perSecond"] >= 200 and r["mail"]["sent"] == r["mail"]["mails"]),
+    (f"(reported) notification latency, assignment → the agent's stream, {r['notifications']['streams']} agents connected",
+     f"p50 {r['notifications']['eventToStream']['p50Ms']:.1f} ms, p99 {r['notifications']['eventToStream']['p99Ms']:.1f} ms; {r['notifications']['told']} of {r['notifications']['assigned']} told",
+     r["notifications"]["missing"] == 0),
     ("Each service < 60 MB idle", ", ".join(f"{k} {mb(v)}" for k, v in r["memoryKiB"]["idle"].items()) + " MB", all(v < 60 * 1024 for v in r["memoryKiB"]["idle"].values())),
     ("Each service < 200 MB under load", ", ".join(f"{k} {mb(v)}" for k, v in r["memoryKiB"]["underRoutingLoad"].items()) + " MB", all(v < 200 * 1024 for v in r["memoryKiB"]["underRoutingLoad"].values())),
 ]
@@ -188,6 +195,22 @@ speaks of 50 concurrent agents; the first is that, the second is what the two co
     ("`/agent/` (the level's queue, my tickets)", "a page a second each", r["console"]["queuesPaced"]),
     ("`/agent/tickets/{id}` (history, requester's tickets, articles, problem, SLA)", "a page a second each", r["console"]["ticketPaced"]),
     ("`/agent/`", "saturated", r["console"]["queues"]), ("`/agent/tickets/{id}`", "saturated", r["console"]["ticket"]))) + f"""
+
+## Mail out and notifications
+
+`tierdesk-bench mail` writes {r['mail']['mails']} mails to intake's outbox at once and times them to the last `sent_at`:
+intake's `MailDispatcher` (4 SMTP sessions, batches of 100, PIPELINING) sends them to aiosmtpd on loopback with
+STARTTLS (a CA made for the run) and AUTH, which writes each to a file. **{r['mail']['perSecond']:.0f} mails/s**,
+{r['mail']['sent']} sent, {r['mail']['dead']} dead, in {r['mail']['seconds']:.1f} s.
+
+`tierdesk-bench notify` opens the live stream (`GET /v1/notifications/stream`) of {r['notifications']['streams']} agents of level 1
+and has the admin assign tickets to them ({r['notifications']['assigned']} assignments); each latency is from the assignment request
+being sent to its notification arriving on the agent's stream (the writer's replica rings its streams after the commit).
+
+| | count | p50 | p90 | p99 | max |
+|---|---|---|---|---|---|
+""" + "\n".join(f"| {name} | {s['count']} | {ms(s, 'p50Ms')} ms | {ms(s, 'p90Ms')} ms | {ms(s, 'p99Ms')} ms | {ms(s, 'maxMs')} ms |" for name, s in (
+    ("assignment request", r["notifications"]["assignment"]), ("assignment → event on the stream", r["notifications"]["eventToStream"]))) + f"""
 
 ## Memory (resident, MB)
 

@@ -299,7 +299,7 @@ import TierdeskTestSupport
     @Test(.freshDatabase) func intakeRefusesEventsItDoesNotConsume() async throws {
         try await withIntake { http, db in
             let ticket = try await db.queued()
-            for type in [EventType.ticketCreated, .ticketEscalated, .ticketResolved] {
+            for type in [EventType.ticketClaimed, .ticketEscalated, .slaBreached] {
                 let event = EventEnvelope(type: type, ticketId: ticket.id, occurredAt: Date(), data: [:])
                 let refused = try await http.send(.post, "/internal/v1/events", token: TestCredentials.internalToken, json: event)
                 let result = try refused.decode(EventBatchResult.self).results

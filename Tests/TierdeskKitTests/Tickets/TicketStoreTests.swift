@@ -244,10 +244,11 @@ import TierdeskTestSupport
             let rows = try await client.all("SELECT destination FROM outbox WHERE source = 'test' ORDER BY destination", logger: fixture.logger) {
                 try $0.get("destination", as: String.self)
             }
-            #expect(rows == ["triage", "vendor-bridge"])
+            // The fixture's event is a public comment by staff: intake is handed it for the requester's mail.
+            #expect(rows == ["intake", "triage", "vendor-bridge"])
             // A refused change leaves no hand-off behind.
             _ = try? await fixture.change(ticket.id, handOff: ["triage"]) { $0.status = .closed }
-            #expect(try await client.all("SELECT 1 AS one FROM outbox", logger: fixture.logger) { _ in 1 }.count == 2)
+            #expect(try await client.all("SELECT 1 AS one FROM outbox", logger: fixture.logger) { _ in 1 }.count == 3)
         }
     }
 }
