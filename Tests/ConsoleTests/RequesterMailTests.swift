@@ -238,6 +238,60 @@ import TierdeskTestSupport
         }
     }
 
+    /// Every kind of requester mail, sent by intake's dispatcher through a real SMTP server that requires
+    /// STARTTLS and AUTH, as the requester's mail server receives it: each once, with its Message-ID,
+    /// its thread, the tag, the reply address, Auto-Submitted, a text and an HTML part, and the
+    /// requester's hostile subject escaped in the HTML.
+    @Test(.freshDatabase) func everyKindOfMailArrivesThroughARealSMTPServerThreadedAndEscaped() async throws {
+        let server = try await SMTPTestServer()
+        try await System.run(intakeSettings: server.environment) { system in
+            let hostile = "<script>alert('x')</script> & VPN"
+            let ticket = try await system.file(.fixture(subject: hostile))
+            _ = try await system.mails(ticket.id, count: 1)
+            try await system.intoWork(ticket.id)
+            // One step at a time, each mail written before the next step (the outbox's order is the thread's).
+            let steps: [(String, any Encodable & Sendable)] = [
+                ("comments", CommentRequest(message: "Please restart the <b>client</b>.")),
+                ("pending", PendingRequest(reason: .awaitingCustomerInfo, note: "Which VPN client do you use?")),
+                ("resolve", ResolveRequest(resolution: "Reinstalled the client.", code: .fixed)),
+                ("close", CloseRequest(note: "Closing as agreed by phone.")),
+            ]
+            for (index, (action, body)) in steps.enumerated() {
+                system.clock.advance(by: 1)
+                try await system.work(ticket.id, action, body)
+                _ = try await system.mails(ticket.id, count: index + 2)
+            }
+            try await system.intake.send(.post, "/v1/requester-sign-in", json: SignInLinkRequest(email: "dana@example.com"))
+
+            let received = try await server.waitForMessages(6)
+            #expect(received.count == 6, "each mail arrives once")
+            let outbox = try await Mail.of(ticket.id)
+            #expect(outbox.map(\.kind) == ["ticket.filed", "ticket.commented", "ticket.question", "ticket.resolved", "ticket.closed"])
+            let byID = Dictionary(received.compactMap { message in SMTPTestServer.header("Message-ID", in: message).map { ($0, message) } }) { a, _ in a }
+            var earlier: [String] = []
+            for mail in outbox {
+                let message = try #require(byID[mail.messageID], "\(mail.kind) arrived")
+                let header = { (name: String) in SMTPTestServer.header(name, in: message) }
+                #expect(header("To")?.contains("dana@example.com") == true)
+                #expect(header("From") == "Tierdesk <help@tierdesk.test>")
+                #expect(header("Subject")?.contains("[\(ticket.reference)]") == true, "\(mail.kind): \(header("Subject") ?? "")")
+                #expect(header("Auto-Submitted") == "auto-generated")
+                #expect(Self.replyAddresses.ticket(in: [header("Reply-To") ?? ""]) == ticket.id)
+                #expect(header("In-Reply-To") == earlier.last)
+                #expect((header("References") ?? "").split(separator: " ").map(String.init) == earlier)
+                #expect(header("Content-Type")?.hasPrefix("multipart/alternative") == true)
+                let parsed = try InboundMessage(Array(message.utf8))
+                #expect(parsed.text.contains(hostile) || mail.kind != "ticket.filed", "the text part says it as written")
+                earlier.append(mail.messageID)
+            }
+            // The HTML part (quoted-printable, soft breaks joined) holds the requester's subject escaped, never as markup.
+            let filed = try #require(byID[outbox[0].messageID]).replacingOccurrences(of: "=\r\n", with: "")
+            let html = try #require(filed.components(separatedBy: "Content-Type: text/html").last)
+            #expect(html.contains("&lt;script&gt;") && !html.contains("<script>alert"), "no markup from the requester in the HTML part")
+            #expect(received.contains { SMTPTestServer.header("Subject", in: $0) == "Your sign-in link" }, "and the sign-in link")
+        }
+    }
+
     @Test(.freshDatabase) func mailThreadsOnTheRequestersOwnMessageAndAnAutomaticOneGetsNoAnswer() async throws {
         try await System.run(intakeSettings: ["TIERDESK_MAIL_GATEWAY_TOKEN": TestCredentials.mailGatewayToken]) { system in
             let human = InboundEmail(
