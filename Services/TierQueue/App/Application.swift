@@ -22,6 +22,10 @@ public struct TierQueueConfiguration: Sendable {
     /// How often a replica looks for notifications other replicas wrote, and for changed queues, for
     /// its open streams (`TIERDESK_NOTIFY_POLL_MS`, default 1000); its own are pushed at once.
     public let notifyPollInterval: Duration
+    /// Agents' mail: its templates (`AgentMailTemplates`, overridden from `TIERDESK_MAIL_TEMPLATES`) and
+    /// the console it links to (`TIERDESK_PUBLIC_URL`).
+    let mailTemplates: MailTemplates
+    public let publicURL: String
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let text = reader.string(forKey: "tierdesk.tiers", default: "1,2,3")
@@ -51,22 +55,32 @@ public struct TierQueueConfiguration: Sendable {
             throw ConfigurationError(key: "tierdesk.notify.poll.ms", problem: "must be between 50 and 60000 milliseconds, not \(poll)")
         }
         notifyPollInterval = .milliseconds(poll)
+        publicURL = try MailLinkSettings.publicURL(reader)
+        let folder = try MailLinkSettings.templateFolder(reader)
+        do {
+            mailTemplates = try MailTemplates(defaults: AgentMailTemplates.defaults, folder: folder)
+        } catch {
+            throw ConfigurationError(key: "tierdesk.mail.templates", problem: "cannot be used: \(error.description)")
+        }
     }
 
     /// What `init(reader:)` reads.
-    public static let settings = [
-        ConfigSetting("tierdesk.tiers", "the levels this instance serves (default 1,2,3)"),
-        ConfigSetting("tierdesk.level.costs", "cost of a ticket per level for the report (default 0:2,1:25,2:60,3:120,4:300)"),
-        ConfigSetting("tierdesk.sla.check.ms", "how often the SLA watcher and push assignment run (default 1000)"),
-        ConfigSetting("tierdesk.push.assignment", "levels that push tickets to agents, e.g. 1:least-loaded,2:round-robin (default none)"),
-        ConfigSetting("tierdesk.notify.poll.ms", "how often notification streams look for other replicas' notifications and queue changes (default 1000)"),
-    ]
+    public static let settings =
+        [
+            ConfigSetting("tierdesk.tiers", "the levels this instance serves (default 1,2,3)"),
+            ConfigSetting("tierdesk.level.costs", "cost of a ticket per level for the report (default 0:2,1:25,2:60,3:120,4:300)"),
+            ConfigSetting("tierdesk.sla.check.ms", "how often the SLA watcher and push assignment run (default 1000)"),
+            ConfigSetting("tierdesk.push.assignment", "levels that push tickets to agents, e.g. 1:least-loaded,2:round-robin (default none)"),
+            ConfigSetting("tierdesk.notify.poll.ms", "how often notification streams look for other replicas' notifications and queue changes (default 1000)"),
+        ] + MailLinkSettings.settings
 
     public init(
         tiers: Set<Tier>, costs: LevelCosts = .standard, slaCheckInterval: Duration = .seconds(1), push: [Tier: PushStrategy] = [:],
         notifyPollInterval: Duration = .seconds(1)
     ) {
         self.notifyPollInterval = notifyPollInterval
+        mailTemplates = AgentMailTemplates.builtIn
+        publicURL = "http://127.0.0.1:8084"
         self.tiers = tiers
         self.costs = costs
         self.slaCheckInterval = slaCheckInterval
@@ -96,7 +110,9 @@ public struct TierQueueDependencies: ServiceDependencies {
         self.vendorBridge = vendorBridge
         self.intake = intake
         self.triage = triage
-        work = TicketWork(tickets: runtime.tickets, client: runtime.postgres, vendorBridge: vendorBridge)
+        work = TicketWork(
+            tickets: runtime.tickets, client: runtime.postgres, vendorBridge: vendorBridge,
+            notifier: Notifier(templates: configuration.mailTemplates, domain: runtime.mail?.replyDomain ?? "localhost", consoleURL: configuration.publicURL))
         notifications = NotificationHub(
             client: runtime.postgres, clock: runtime.clock, logger: runtime.logger, interval: configuration.notifyPollInterval)
     }
@@ -147,7 +163,7 @@ extension TierQueue: TierdeskService {
             while try await hub.ringing({ try await deps.work.sla.tick(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger) }) == 100 {}
         }
         let digests = PeriodicTask(name: "notification-digests", interval: .seconds(60), logger: runtime.logger) {
-            _ = try await Notifier().sendDigests(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
+            _ = try await deps.work.notifier.sendDigests(client: runtime.postgres, now: runtime.clock.now(), logger: runtime.logger)
         }
         let reports = PeriodicTask(name: "report-metrics", interval: .seconds(300), logger: runtime.logger) {
             try await ReportController(deps: deps).publishMetrics(logger: runtime.logger)
@@ -155,7 +171,7 @@ extension TierQueue: TierdeskService {
         // Push assignment for the levels this instance serves that are configured to push.
         let pushed = deps.configuration.push.filter { deps.configuration.tiers.contains($0.key) }
         guard !pushed.isEmpty else { return [watcher, reports, hub, digests] }
-        let assigner = PushAssigner(tickets: runtime.tickets)
+        let assigner = PushAssigner(tickets: runtime.tickets, notifier: deps.work.notifier)
         let push = PeriodicTask(name: "push-assignment", interval: deps.configuration.slaCheckInterval, logger: runtime.logger) {
             for (tier, strategy) in pushed.sorted(by: { $0.key < $1.key }) {
                 _ = try await hub.ringing {

@@ -49,8 +49,17 @@ final class NotificationMark: Sendable {
 /// Nobody is told of their own doing: the caller leaves those out (`telling`).
 struct Notifier: Sendable {
     let store = NotificationStore()
-    /// The domain of the Message-IDs of agents' mail.
-    static let messageDomain = "tier-queue.tierdesk.invalid"
+    /// Agents' mail: the templates (`AgentMailTemplates`, an operator's folder over them), the domain
+    /// of its Message-IDs (`TIERDESK_MAIL_REPLY_DOMAIN`), the console it links to (`TIERDESK_PUBLIC_URL`).
+    let templates: MailTemplates
+    let domain: String
+    let consoleURL: String
+
+    init(templates: MailTemplates = AgentMailTemplates.builtIn, domain: String = "localhost", consoleURL: String = "http://127.0.0.1:8084") {
+        self.templates = templates
+        self.domain = domain
+        self.consoleURL = consoleURL
+    }
 
     func tell(_ drafts: [NotificationDraft], on connection: PostgresConnection, now: Date, logger: Logger) async throws {
         guard !drafts.isEmpty else { return }
@@ -59,9 +68,10 @@ struct Notifier: Sendable {
         }
         let written = try await store.insert(rows, on: connection, now: now, logger: logger)
         for row in written {
+            guard let mail = mail(row.notification, to: row.email, name: row.name) else { continue }
             try await MailOutbox.enqueue(
-                Self.mail(row.notification, to: row.email, name: row.name), kind: "agent.notification", ticketID: row.notification.ticketId,
-                source: TierQueue.serviceName, on: connection, now: now, logger: logger)
+                mail, kind: AgentMailTemplates.notification, ticketID: row.notification.ticketId, source: TierQueue.serviceName, on: connection, now: now,
+                logger: logger)
         }
         NotificationMark.current?.written.store(true, ordering: .relaxed)
     }
@@ -71,41 +81,25 @@ struct Notifier: Sendable {
         drafts.filter { $0.agent != actor }
     }
 
-    // The mail is short plain text rendered here until the shared mail templates (issue 25,
-    // requesters' mail) can take it over.
-
     /// One notification's mail, sent at once.
-    static func mail(_ notification: AgentNotification, to address: String, name: String) -> OutgoingMail {
-        let text = """
-            Hello \(MailTemplates.oneLine(name)),
-
-            \(notification.text)
-
-            Open the console's notifications page to see it and the ticket.
-
-            You receive each notification by mail as it happens; the notifications page lets you
-            choose an hourly digest or no mail instead.
-            """
+    func mail(_ notification: AgentNotification, to address: String, name: String) -> OutgoingMail? {
+        let values: [String: Any] = ["name": name, "text": notification.text, "notificationsLink": consoleURL + "/agent/notifications"]
+        guard let rendered = templates.render(AgentMailTemplates.notification, values) else { return nil }
         return OutgoingMail(
-            to: address, toName: MailTemplates.oneLine(name), subject: "Tierdesk: " + MailTemplates.oneLine(String(notification.text.prefix(150))), text: text,
-            messageID: OutgoingMail.newMessageID(domain: messageDomain), headers: [.init("Auto-Submitted", "auto-generated")])
+            to: address, toName: MailTemplates.oneLine(name), subject: rendered.subject, text: rendered.text, html: rendered.html,
+            messageID: OutgoingMail.newMessageID(domain: domain), headers: [.init("Auto-Submitted", "auto-generated")])
     }
 
     /// An hour's digest: the notifications oldest first, one line each.
-    static func digest(_ items: [AgentNotification], to address: String, name: String) -> OutgoingMail {
-        let lines = items.map { "- \(RFC3339.format($0.createdAt)): \($0.text)" }.joined(separator: "\n")
-        let text = """
-            Hello \(MailTemplates.oneLine(name)),
-
-            What you were told in the last hour (\(items.count)):
-
-            \(lines)
-
-            Open the console's notifications page to see them and their tickets.
-            """
+    func digest(_ items: [AgentNotification], to address: String, name: String) -> OutgoingMail? {
+        let values: [String: Any] = [
+            "name": name, "count": items.count, "notificationsLink": consoleURL + "/agent/notifications",
+            "items": items.map { ["at": RFC3339.format($0.createdAt), "text": $0.text] },
+        ]
+        guard let rendered = templates.render(AgentMailTemplates.digest, values) else { return nil }
         return OutgoingMail(
-            to: address, toName: MailTemplates.oneLine(name), subject: "Tierdesk: \(items.count) notification\(items.count == 1 ? "" : "s") in the last hour",
-            text: text, messageID: OutgoingMail.newMessageID(domain: messageDomain), headers: [.init("Auto-Submitted", "auto-generated")])
+            to: address, toName: MailTemplates.oneLine(name), subject: rendered.subject, text: rendered.text, html: rendered.html,
+            messageID: OutgoingMail.newMessageID(domain: domain), headers: [.init("Auto-Submitted", "auto-generated")])
     }
 
     /// Sends due hourly digests (at most `limit` agents per call), each in its own transaction with
@@ -118,9 +112,10 @@ struct Notifier: Sendable {
                     let digest = try await store.takeDigest(
                         olderThan: now.addingTimeInterval(-3600), limit: 200, on: connection, now: now, logger: logger)
                 else { return false }
-                try await MailOutbox.enqueue(
-                    Self.digest(digest.items, to: digest.email, name: digest.name), kind: "agent.digest", ticketID: nil, source: TierQueue.serviceName,
-                    on: connection, now: now, logger: logger)
+                if let mail = self.digest(digest.items, to: digest.email, name: digest.name) {
+                    try await MailOutbox.enqueue(
+                        mail, kind: AgentMailTemplates.digest, ticketID: nil, source: TierQueue.serviceName, on: connection, now: now, logger: logger)
+                }
                 return true
             }
             guard done else { break }

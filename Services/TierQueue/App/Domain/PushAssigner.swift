@@ -26,6 +26,7 @@ public enum PushStrategy: String, Sendable, Hashable {
 /// agent past its limit, and tickets are taken `FOR UPDATE SKIP LOCKED`. Each agent given a ticket is told.
 struct PushAssigner: Sendable {
     let tickets: TicketStore
+    var notifier = Notifier()
     static let actor = "system:assigner"
 
     struct Candidate {
@@ -74,7 +75,7 @@ struct PushAssigner: Sendable {
             }
             guard !changes.isEmpty else { return 0 }
             let saved = try await tickets.save(changes, on: connection, now: now, logger: logger)
-            try await Notifier().tell(
+            try await notifier.tell(
                 saved.compactMap { ticket in ticket.assigneeId.map { .assigned(ticket, to: $0) } }, on: connection, now: now, logger: logger)
             let given = Array(Set(changes.compactMap(\.after.assigneeId)))
             try await connection.execute(

@@ -10,6 +10,7 @@ import TierdeskModels
 /// LOCKED` and its announcements written in the same transaction, so each happens exactly once.
 struct SLAKeeper: Sendable {
     let tickets: TicketStore
+    var notifier = Notifier()
     let store = SLAStore()
     static let actor = "system:sla"
 
@@ -75,7 +76,7 @@ struct SLAKeeper: Sendable {
             }
             try await tickets.setDueTimes(dues, on: connection, logger: logger)
             _ = try await tickets.save(escalations, on: connection, now: now, logger: logger)
-            try await Notifier().tell(told, on: connection, now: now, logger: logger)
+            try await notifier.tell(told, on: connection, now: now, logger: logger)
             return rows.count
         }
     }

@@ -42,8 +42,8 @@ struct TicketWork: Sendable {
     let client: PostgresClient
     let vendorBridge: any VendorBridgeClient
     let policies = WorkPolicyStore()
-    let notifier = Notifier()
-    var sla: SLAKeeper { SLAKeeper(tickets: tickets) }
+    var notifier = Notifier()
+    var sla: SLAKeeper { SLAKeeper(tickets: tickets, notifier: notifier) }
 
     /// The ticket, when the worker may read it (`TicketStore.agentMayRead`).
     func visible(_ id: UUID, to worker: TicketWorker, logger: Logger) async throws -> Ticket {
