@@ -115,7 +115,7 @@ public struct IntakeDependencies: ServiceDependencies {
             intake: intake, tickets: runtime.tickets, messages: EmailMessageStore(), bounces: MailBounceStore(), requesterTokenKey: requesterTokenKey,
             replyAddresses: replyAddresses)
         requesterMail = RequesterMail(
-            templates: try RequesterMail.templates(folder: configuration.mailTemplates),
+            templates: try MailLinkSettings.templates(RequesterMailTemplates.defaults, folder: configuration.mailTemplates),
             links: RequesterLinks(base: configuration.publicURL, tokens: requesterTokenKey), replyAddresses: replyAddresses,
             replyDomain: runtime.mail?.replyDomain ?? "localhost")
         reminders = RequesterReminders(

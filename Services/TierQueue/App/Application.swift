@@ -56,12 +56,7 @@ public struct TierQueueConfiguration: Sendable {
         }
         notifyPollInterval = .milliseconds(poll)
         publicURL = try MailLinkSettings.publicURL(reader)
-        let folder = try MailLinkSettings.templateFolder(reader)
-        do {
-            mailTemplates = try MailTemplates(defaults: AgentMailTemplates.defaults, folder: folder)
-        } catch {
-            throw ConfigurationError(key: "tierdesk.mail.templates", problem: "cannot be used: \(error.description)")
-        }
+        mailTemplates = try MailLinkSettings.templates(AgentMailTemplates.defaults, folder: try MailLinkSettings.templateFolder(reader))
     }
 
     /// What `init(reader:)` reads.

@@ -27,6 +27,16 @@ public enum MailLinkSettings {
         return value.hasSuffix("/") ? String(value.dropLast()) : value
     }
 
+    /// The templates of `defaults`, overridden from the folder `TIERDESK_MAIL_TEMPLATES` names; one
+    /// that cannot be used stops start-up with the setting's name.
+    public static func templates(_ defaults: [String: MailTemplates.Defaults], folder: String?) throws(ConfigurationError) -> MailTemplates {
+        do {
+            return try MailTemplates(defaults: defaults, folder: folder)
+        } catch {
+            throw ConfigurationError(key: "tierdesk.mail.templates", problem: "cannot be used: \(error.description)")
+        }
+    }
+
     /// What these read, for `--help`.
     public static let settings = [
         ConfigSetting(

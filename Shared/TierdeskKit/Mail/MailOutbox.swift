@@ -16,12 +16,7 @@ public enum MailOutbox {
     public static func enqueue(
         _ mail: OutgoingMail, kind: String, ticketID: UUID?, source: String, on executor: some DatabaseExecutor, now: Date, logger: Logger
     ) async throws {
-        let document = try JSONCoding.string(mail)
-        try await executor.execute(
-            """
-            INSERT INTO mail_outbox (id, source, kind, ticket_id, recipient, subject, message_id, mail, created_at)
-            VALUES (\(UUID()), \(source), \(kind), \(ticketID), \(mail.to), \(mail.subject), \(mail.messageID), \(document)::jsonb, \(now))
-            """, logger: logger)
+        try await enqueue([Entry(mail, kind: kind, ticketID: ticketID)], source: source, on: executor, now: now, logger: logger)
     }
 
     /// One mail of a batch for `enqueue(_:source:on:now:logger:)`.

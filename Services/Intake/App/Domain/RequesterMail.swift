@@ -33,15 +33,6 @@ struct RequesterMail: Sendable {
     let replyAddresses: ReplyAddress
     let replyDomain: String
 
-    /// The templates: the built-in ones, overridden from `folder`; a template that cannot be used stops start-up.
-    static func templates(folder: String?) throws(ConfigurationError) -> MailTemplates {
-        do {
-            return try MailTemplates(defaults: RequesterMailTemplates.defaults, folder: folder)
-        } catch {
-            throw ConfigurationError(key: "tierdesk.mail.templates", problem: "cannot be used: \(error.description)")
-        }
-    }
-
     /// The mail an event calls for, and its message (the comment, the question, the resolution, the
     /// reason for a close); nil for none. Intake is handed only public events of others than the
     /// requester (`TicketChange.requesterMailed`); this also leaves out what mails nobody: an

@@ -67,12 +67,12 @@ struct Notifier: Sendable {
             NotificationStore.Row(id: UUID.timeOrdered(), agent: $0.agent, kind: $0.kind.rawValue, ticket: $0.ticket, text: $0.text, key: $0.key)
         }
         let written = try await store.insert(rows, on: connection, now: now, logger: logger)
-        for row in written {
-            guard let mail = mail(row.notification, to: row.email, name: row.name) else { continue }
-            try await MailOutbox.enqueue(
-                mail, kind: AgentMailTemplates.notification, ticketID: row.notification.ticketId, source: TierQueue.serviceName, on: connection, now: now,
-                logger: logger)
+        let mails = written.compactMap { row in
+            mail(row.notification, to: row.email, name: row.name).map {
+                MailOutbox.Entry($0, kind: AgentMailTemplates.notification, ticketID: row.notification.ticketId)
+            }
         }
+        try await MailOutbox.enqueue(mails, source: TierQueue.serviceName, on: connection, now: now, logger: logger)
         NotificationMark.current?.written.store(true, ordering: .relaxed)
     }
 
