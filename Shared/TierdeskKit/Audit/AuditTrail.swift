@@ -142,6 +142,16 @@ public enum AuditTrail {
         return result
     }
 
+    /// `change` for a change that always happens (a setting written whether or not it existed).
+    public static func set(
+        _ action: String, _ object: AuditObject, id: String, by actor: AuditActor, on executor: some DatabaseExecutor, now: Date, logger: Logger,
+        _ change: () async throws -> Void
+    ) async throws {
+        let before = try await snapshot(object, id: id, on: executor, logger: logger)
+        try await change()
+        try await record(action, object, id: id, before: before, by: actor, on: executor, now: now, logger: logger)
+    }
+
     /// `change` for a change that answers whether it happened.
     public static func change(
         _ action: String, _ object: AuditObject, id: String, by actor: AuditActor, on executor: some DatabaseExecutor, now: Date, logger: Logger,
