@@ -52,7 +52,8 @@ import TierdeskTestSupport
             ])
         #expect(changed.unchanged == 1)
         let created = AuditDiff.changes(before: nil, after: .object(["name": .string("New"), "note": .null]))
-        #expect(created.changed == [.init(field: "name", before: nil, after: "New"), .init(field: "note", before: nil, after: "null")] && created.unchanged == 0)
+        #expect(
+            created.changed == [.init(field: "name", before: nil, after: "New"), .init(field: "note", before: nil, after: "null")] && created.unchanged == 0)
         let rows = AuditDiff.changes(before: .array([.string("a")]), after: nil)
         #expect(rows.changed == [.init(field: "value", before: "[\"a\"]", after: nil)])
     }

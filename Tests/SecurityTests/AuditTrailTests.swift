@@ -40,7 +40,8 @@ enum AuditClassification {
             "POST /v1/tickets/{id}/confirm": .ticketTrail,
             "POST /v1/tickets/{id}/requester-token": .audited("requester_token.reissued"),
             "POST /v1/inbound/email": .ticketTrail,
-            "PATCH /v1/requesters/{id}": .notAudited("a requester's profile has its own trail, requester_changes (who, before, after), written in the same transaction"),
+            "PATCH /v1/requesters/{id}": .notAudited(
+                "a requester's profile has its own trail, requester_changes (who, before, after), written in the same transaction"),
             "POST /v1/kb/articles": .audited("kb_article.created"),
             "PUT /v1/kb/articles/{id}": .audited("kb_article.updated"),
             "DELETE /v1/kb/articles/{id}": .audited("kb_article.retired"),
@@ -203,9 +204,11 @@ enum AuditClassification {
             #expect(page.items[0].before?["name"] == .string("Printers and scanners") && page.items[0].after == nil)
             #expect(page.items[1].before?["name"] == .string("Printers") && page.items[1].after?["name"] == .string("Printers and scanners"))
             // Paged one at a time, the same rows.
-            let first = try JSONCoding.decodeBody(Page<AuditEvent>.self, from: try await triage.send(.get, "/v1/rules/\(id)/history?limit=2", token: admin).body)
+            let first = try JSONCoding.decodeBody(
+                Page<AuditEvent>.self, from: try await triage.send(.get, "/v1/rules/\(id)/history?limit=2", token: admin).body)
             let rest = try JSONCoding.decodeBody(
-                Page<AuditEvent>.self, from: try await triage.send(.get, "/v1/rules/\(id)/history?limit=2&cursor=\(try #require(first.nextCursor))", token: admin).body)
+                Page<AuditEvent>.self,
+                from: try await triage.send(.get, "/v1/rules/\(id)/history?limit=2&cursor=\(try #require(first.nextCursor))", token: admin).body)
             #expect((first.items + rest.items).map(\.id) == page.items.map(\.id) && rest.nextCursor == nil)
             #expect(try await triage.send(.get, "/v1/rules/\(UUID())/history", token: admin).status == .notFound)
         }
@@ -215,13 +218,16 @@ enum AuditClassification {
     @Test(.freshDatabase) func anArticlesOldVersionIsRestored() async throws {
         try await withLiveApp(as: .intake, IntakeApp.buildApplication) { intake in
             let admin = TestCredentials.adminToken
-            let created = try await intake.send(.post, "/v1/kb/articles", token: admin, json: CreateArticleRequest(title: "VPN drops", body: "Restart the client."))
+            let created = try await intake.send(
+                .post, "/v1/kb/articles", token: admin, json: CreateArticleRequest(title: "VPN drops", body: "Restart the client."))
             let id = try JSONCoding.decodeBody(Article.self, from: created.body).id
-            let edited = try await intake.send(.put, "/v1/kb/articles/\(id)", token: admin, json: CreateArticleRequest(title: "VPN drops", body: "Reinstall it."))
+            let edited = try await intake.send(
+                .put, "/v1/kb/articles/\(id)", token: admin, json: CreateArticleRequest(title: "VPN drops", body: "Reinstall it."))
             #expect(edited.status == .ok)
             #expect(try await intake.send(.delete, "/v1/kb/articles/\(id)", token: admin).status == .noContent)
 
-            let versions = try JSONCoding.decodeBody(Page<ArticleVersion>.self, from: try await intake.send(.get, "/v1/kb/articles/\(id)/versions", token: admin).body)
+            let versions = try JSONCoding.decodeBody(
+                Page<ArticleVersion>.self, from: try await intake.send(.get, "/v1/kb/articles/\(id)/versions", token: admin).body)
             #expect(versions.items.map(\.version) == [3, 2, 1])
             #expect(versions.items.map(\.status) == [.retired, .published, .published])
             #expect(versions.items.map(\.body) == ["Reinstall it.", "Reinstall it.", "Restart the client."])
@@ -230,7 +236,8 @@ enum AuditClassification {
             #expect(restored.status == .ok)
             let article = try JSONCoding.decodeBody(Article.self, from: restored.body)
             #expect(article.body == "Restart the client." && article.status == .published)
-            let after = try JSONCoding.decodeBody(Page<ArticleVersion>.self, from: try await intake.send(.get, "/v1/kb/articles/\(id)/versions?limit=1", token: admin).body)
+            let after = try JSONCoding.decodeBody(
+                Page<ArticleVersion>.self, from: try await intake.send(.get, "/v1/kb/articles/\(id)/versions?limit=1", token: admin).body)
             #expect(after.items.map(\.version) == [4] && after.items.first?.body == "Restart the client." && after.nextCursor == "4")
             // Published again: search finds it.
             #expect(String(buffer: try await intake.send(.get, "/v1/kb/search?q=restart").body).contains(id.uuidString.lowercased()))
@@ -238,7 +245,8 @@ enum AuditClassification {
             #expect(try await intake.send(.get, "/v1/kb/articles/\(UUID())/versions", token: admin).status == .notFound)
 
             let trail = try await TestDatabase.settings().withClient(poolSize: 1, logger: TestDatabase.logger) { client in
-                try await AuditStore().list(AuditFilter(objectType: "kb_article", objectID: "\(id)"), limit: 10, after: nil, on: client, logger: TestDatabase.logger)
+                try await AuditStore().list(
+                    AuditFilter(objectType: "kb_article", objectID: "\(id)"), limit: 10, after: nil, on: client, logger: TestDatabase.logger)
             }
             #expect(trail.items.map(\.action) == ["kb_article.restored", "kb_article.retired", "kb_article.updated", "kb_article.created"])
             #expect(trail.items[0].before?["status"] == .string("retired") && trail.items[0].after?["body"] == .string("Restart the client."))

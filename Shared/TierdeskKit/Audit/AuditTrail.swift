@@ -106,7 +106,8 @@ public enum AuditTrail {
     /// text for `record(before:)`; nil when there is none.
     public static func snapshot(_ object: AuditObject, id: String, on executor: some DatabaseExecutor, logger: Logger) async throws -> String? {
         try await executor.first(
-            PostgresQuery(unsafeSQL: "SELECT state::text AS state FROM (\(object.stateSQL(parameter: "$1", locking: true))) s", binds: try PostgresBindings(id)),
+            PostgresQuery(
+                unsafeSQL: "SELECT state::text AS state FROM (\(object.stateSQL(parameter: "$1", locking: true))) s", binds: try PostgresBindings(id)),
             logger: logger
         ) { try $0.get("state", as: String?.self) } ?? nil
     }

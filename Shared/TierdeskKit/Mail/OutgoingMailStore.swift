@@ -163,7 +163,8 @@ public struct OutgoingMailController: Sendable {
                 let before = try await AuditTrail.snapshot(Self.mail, id: "\(id)", on: connection, logger: context.logger)
                 let result = try await store.resend(id, on: connection, logger: context.logger)
                 if case .queued = result {
-                    try await AuditTrail.record("mail.resent", Self.mail, id: "\(id)", before: before, by: actor, on: connection, now: clock.now(), logger: context.logger)
+                    try await AuditTrail.record(
+                        "mail.resent", Self.mail, id: "\(id)", before: before, by: actor, on: connection, now: clock.now(), logger: context.logger)
                 }
                 return result
             }

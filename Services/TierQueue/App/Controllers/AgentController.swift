@@ -21,7 +21,8 @@ struct AgentController: Sendable {
             let (agents, actor, now) = (deps.agents, try AuditActor(context), deps.runtime.clock.now())
             let agent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
                 let agent = try await agents.create(input, on: connection, now: now, logger: context.logger)
-                try await AuditTrail.record("agent.created", .agent, id: "\(agent.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.record(
+                    "agent.created", .agent, id: "\(agent.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
                 return agent
             }
             return JSONResponse(agent, status: .created)

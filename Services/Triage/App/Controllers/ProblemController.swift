@@ -68,7 +68,8 @@ struct ProblemController: Sendable {
             let problem = try await postgres.transaction(logger: context.logger) { connection in
                 let before = try await AuditTrail.snapshot(.problem, id: "\(id)", on: connection, logger: context.logger)
                 let problem = try await store.update(id, with: input, actor: actor, on: connection, now: now, logger: context.logger)
-                try await AuditTrail.record("problem.updated", .problem, id: "\(id)", before: before, by: auditActor, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.record(
+                    "problem.updated", .problem, id: "\(id)", before: before, by: auditActor, on: connection, now: now, logger: context.logger)
                 return problem
             }
             return JSONResponse(try await store.readable([problem], by: try context.requireAgentOrAdmin(), on: postgres, logger: context.logger)[0])

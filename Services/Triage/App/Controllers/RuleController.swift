@@ -33,7 +33,8 @@ struct RuleController: Sendable {
             let rule = try await postgres.transaction(logger: context.logger) { connection in
                 let rule = try await store.save(input, id: nil, on: connection, now: now, logger: context.logger)
                 if let rule {
-                    try await AuditTrail.record("triage_rule.created", .triageRule, id: "\(rule.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
+                    try await AuditTrail.record(
+                        "triage_rule.created", .triageRule, id: "\(rule.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
                 }
                 return rule
             }

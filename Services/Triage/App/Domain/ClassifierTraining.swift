@@ -34,7 +34,8 @@ public struct ClassifierTraining: Sendable {
             let now = clock.now()
             let id = try await store.saveModel(classifier, evaluation: evaluation.testCount > 0 ? evaluation : nil, on: connection, now: now, logger: logger)
             if let actor {
-                try await AuditTrail.record("classifier_model.trained", .classifierModel, id: "\(id)", before: nil, by: actor, on: connection, now: now, logger: logger)
+                try await AuditTrail.record(
+                    "classifier_model.trained", .classifierModel, id: "\(id)", before: nil, by: actor, on: connection, now: now, logger: logger)
             }
         }
         logger.info(

@@ -34,7 +34,8 @@ struct VendorController: Sendable {
             let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let vendor = try await postgres.transaction(logger: context.logger) { connection in
                 let vendor = try await vendors.create(input, on: connection, now: now, logger: context.logger)
-                try await AuditTrail.record("vendor.created", .vendor, id: "\(vendor.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.record(
+                    "vendor.created", .vendor, id: "\(vendor.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
                 return vendor
             }
             return JSONResponse(vendor, status: .created)
@@ -94,7 +95,9 @@ struct VendorController: Sendable {
             guard let id = context.parameters.get("id", as: UUID.self) else { throw VendorBridgeError.deliveryNotFound }
             let (actor, now, deliveries) = (try AuditActor(context), deps.runtime.clock.now(), deps.deliveries)
             let delivery = try await postgres.transaction(logger: context.logger) { connection in
-                try await AuditTrail.change("webhook_delivery.redelivered", .webhookDelivery, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                try await AuditTrail.change(
+                    "webhook_delivery.redelivered", .webhookDelivery, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger
+                ) {
                     try await deliveries.redeliver(id, on: connection, logger: context.logger)
                 }
             }
