@@ -67,6 +67,11 @@ public struct AuditActor: Sendable, Equatable {
             clientAddress: context.clientAddress)
     }
 
+    /// An operator at the `tierdesk` command (`tierdesk create-agent`): no person, no request.
+    public static func commandLine(_ command: String) -> AuditActor {
+        AuditActor(personID: nil, actor: "tierdesk \(command) (command line)")
+    }
+
     /// The staff person behind a principal, or nil for a non-person actor.
     static func person(of principal: Principal) -> UUID? {
         switch principal {
