@@ -35,6 +35,15 @@ import TierdeskTestSupport
             let refused = try await browser.get("/admin/audit?person=nobody")
             #expect(refused.status == .ok && refused.text.contains("part-error") && refused.text.contains("person"), "a bad filter is shown, not hidden")
 
+            // An auditor reads it too.
+            let auditorToken = try await TestDatabase.settings().withClient(logger: TestDatabase.logger) { client in
+                try await StoreFixture(client: client).staffToken(role: .auditor)
+            }
+            let auditor = system.browser()
+            try await auditor.signIn(auditorToken)
+            let audited = try await auditor.get("/admin/audit")
+            #expect(audited.status == .ok && audited.text.contains(">sla_policy.set<") && !audited.text.contains("href=\"/admin/agents\""))
+
             let agentBrowser = system.browser()
             try await agentBrowser.signIn(agentToken)
             let notAllowed = try await agentBrowser.get("/admin/audit")

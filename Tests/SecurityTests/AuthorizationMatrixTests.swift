@@ -278,7 +278,7 @@ enum Rules {
                 Target(path: "/v1/kb/articles/\(try await world.article())")
             },
             // Every version of an article: level 3 and the audit's readers; restoring one is writing the article.
-            Rule(service: .intake, route: "GET /v1/kb/articles/{id}/versions", allowed: [.otherLevelAgent: 200, .admin: 200]) { world in
+            Rule(service: .intake, route: "GET /v1/kb/articles/{id}/versions", allowed: [.otherLevelAgent: 200, .admin: 200, .auditor: 200]) { world in
                 Target(path: "/v1/kb/articles/\(try await world.article())/versions")
             },
             Rule(service: .intake, route: "POST /v1/kb/articles/{id}/versions/{version}/restore", allowed: [.otherLevelAgent: 200, .admin: 200]) { world in
@@ -363,7 +363,7 @@ enum Rules {
             Rule(service: .triage, route: "DELETE /v1/rules/{id}", allowed: [.admin: 204]) { world in
                 Target(path: "/v1/rules/\(try await world.triageRule())")
             },
-            Rule(service: .triage, route: "GET /v1/rules/{id}/history", allowed: [.admin: 200]) { world in
+            Rule(service: .triage, route: "GET /v1/rules/{id}/history", allowed: [.admin: 200, .auditor: 200]) { world in
                 Target(path: "/v1/rules/\(try await world.triageRule(audited: true))/history")
             },
             Rule(service: .triage, route: "POST /v1/rules/test", allowed: [.admin: 200]) { _ in
@@ -520,7 +520,7 @@ enum Rules {
                 return Target(path: "/v1/work-modes/matrix")
             },
             // The audit trail: administrators and auditors only.
-            Rule(service: .tierQueue, route: "GET /v1/audit", allowed: [.admin: 200]) { world in
+            Rule(service: .tierQueue, route: "GET /v1/audit", allowed: [.admin: 200, .auditor: 200]) { world in
                 _ = try await world.triageRule(audited: true)
                 return Target(path: "/v1/audit?objectType=triage_rule")
             },
@@ -780,7 +780,8 @@ struct World: Sendable {
             if audited {
                 try await AuditTrail.record(
                     "triage_rule.created", AuditObject(type: "triage_rule", table: "triage_rules"), id: "\(id)", before: nil,
-                    by: AuditActor(personID: nil, actor: "admin token"), on: connection, now: Date(), logger: db.logger)
+                    by: AuditActor(personID: TestCredentials.adminID, actor: "admin:\(TestCredentials.adminID.uuidString.lowercased())"), on: connection,
+                    now: Date(), logger: db.logger)
             }
             return id
         }

@@ -10,7 +10,7 @@ struct AuditPages: Sendable {
     let backend: Backend
 
     func addRoutes(to groups: RouteGroups) {
-        groups.admin.get("audit", use: trail)
+        groups.audit.get("audit", use: trail)
     }
 
     /// The filters the page passes on to `GET /v1/audit`, in its form's order, with their labels.
@@ -51,7 +51,7 @@ struct AuditPages: Sendable {
         return Pages.page(
             "Audit trail", context, notice: notice, error: error,
             """
-            <h1>Audit trail</h1>\(AdminPages.menu)<p>Every change to people, tokens, settings, rules, vendors and articles, newest first. \
+            <h1>Audit trail</h1>\(context.session.role == .admin ? AdminPages.menu : "")<p>Every change to people, tokens, settings, rules, vendors and articles, newest first. \
             Ticket work is in each ticket's own history.</p>\(form)\(table)
             """
         ).response()

@@ -111,18 +111,11 @@ public struct AuditController: Sendable {
 
     public func addRoutes(to router: Router<AppRequestContext>) {
         router.get("v1/audit") { request, context in
-            try context.requireAuditReader()
+            try context.requireAdminOrAuditor()
             let filter = try AuditFilter(request)
             let limit = try Pagination.limit(request)
             let cursor = try Pagination.cursor(request, Cursor.instantAndID)
             return JSONResponse(try await store.list(filter, limit: limit, after: cursor, on: client, logger: context.logger))
         }
-    }
-}
-
-extension AppRequestContext {
-    /// Administrators and auditors read the audit trail; 403 for anyone else.
-    public func requireAuditReader() throws {
-        try requireAdmin()
     }
 }

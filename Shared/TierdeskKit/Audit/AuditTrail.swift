@@ -63,7 +63,7 @@ public struct AuditActor: Sendable, Equatable {
     public init(_ context: AppRequestContext) throws {
         let principal = try context.authenticated()
         self.init(
-            personID: Self.person(of: principal), actor: Self.name(of: principal), requestID: context.logger[metadataKey: "hb.request.id"]?.description,
+            personID: principal.personID, actor: Self.name(of: principal), requestID: context.logger[metadataKey: "hb.request.id"]?.description,
             clientAddress: context.clientAddress)
     }
 
@@ -72,18 +72,13 @@ public struct AuditActor: Sendable, Equatable {
         AuditActor(personID: nil, actor: "tierdesk \(command) (command line)")
     }
 
-    /// The staff person behind a principal, or nil for a non-person actor.
-    static func person(of principal: Principal) -> UUID? {
-        switch principal {
-        case .agent(let agent): agent.id
-        default: nil
-        }
-    }
-
-    /// The actor's name in the trail: `agent:<id>` as in the ticket trail, `vendor:<id>`, `integration:<id>`, `admin token`, ...
+    /// The actor's name in the trail: `agent:<id>` and `admin:<id>` as in the ticket trail,
+    /// `auditor:<id>`, `vendor:<id>`, `integration:<id>`, `bootstrap token`, ...
     static func name(of principal: Principal) -> String {
         switch principal {
-        case .admin: "admin token"
+        case .bootstrap: "bootstrap token"
+        case .admin(let staff): "admin:\(staff.id.uuidString.lowercased())"
+        case .auditor(let staff): "auditor:\(staff.id.uuidString.lowercased())"
         case .internal: "internal"
         case .agent(let agent): TicketStore.actor(agent)
         case .vendor(let id): "vendor:\(id.uuidString.lowercased())"

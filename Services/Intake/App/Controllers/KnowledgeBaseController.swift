@@ -131,7 +131,7 @@ struct KnowledgeBaseController: Sendable {
     @Sendable func versions(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<ArticleVersion>> {
         switch try context.authenticated() {
         case .agent(let agent) where agent.tiers.contains(.specialist): break
-        default: try context.requireAuditReader()
+        default: try context.requireAdminOrAuditor()
         }
         guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.articleNotFound }
         let limit = try Pagination.limit(request)

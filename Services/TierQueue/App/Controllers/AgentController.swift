@@ -42,7 +42,8 @@ struct AgentController: Sendable {
                 let admin = try await agents.create(
                     CreateAgentRequest(name: input.name, email: input.email, tiers: [], role: .admin), on: connection, now: now, logger: context.logger)
                 // No person made this one: the trail names the bootstrap token.
-                try await AuditTrail.record("agent.created", .agent, id: "\(admin.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.record(
+                    "agent.created", .agent, id: "\(admin.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
                 return admin
             }
             return JSONResponse(admin, status: .created)

@@ -75,7 +75,7 @@ struct RuleController: Sendable {
         /// Every change of a rule, newest first, from the audit trail: also of a rule deleted since
         /// (404 only when the trail knows no such rule).
         router.get("v1/rules/{id}/history") { request, context in
-            try context.requireAuditReader()
+            try context.requireAdminOrAuditor()
             let id = try ruleID(context)
             let limit = try Pagination.limit(request)
             let cursor = try Pagination.cursor(request, Cursor.instantAndID)
