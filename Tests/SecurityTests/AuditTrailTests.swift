@@ -413,7 +413,7 @@ extension AuditTrailTests {
         let states = try await world.db.client.all("SELECT concat_ws(' ', before::text, after::text) AS states FROM audit_events", logger: world.db.logger) {
             try $0.get("states", as: String.self)
         }.joined(separator: "\n")
-        let keys = Set(states.matches(of: /"([A-Za-z_]+)": /).map { String($0.output.1) })
+        let keys = Set(states.matches(of: /"([A-Za-z_]+)":\s/).map { String($0.output.1) })
         #expect(keys.contains("name") && keys.contains("webhook_url"), "the scan sees the trail's keys: \(keys.sorted())")
         #expect(keys.filter { $0.contains(/hash|secret|sealed|password|totp|^token$|^api_key$|^key$/) }.isEmpty, "\(keys.sorted())")
     }

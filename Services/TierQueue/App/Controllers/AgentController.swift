@@ -134,7 +134,8 @@ struct AgentController: Sendable {
             try context.requireAdmin()
             let (id, agents, actor, now) = (try agentID(context), deps.agents, try AuditActor(context), deps.runtime.clock.now())
             let agent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-                try await AuditTrail.change("agent.token_rotated", .agentCredentials, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                try await AuditTrail.change("agent.token_rotated", .agentCredentials, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger)
+                {
                     try await agents.rotateToken(id: id, on: connection, now: now, logger: context.logger)
                 }
             }
