@@ -110,7 +110,12 @@ struct CreateAgent: AsyncParsableCommand {
         try input.validate()
         let agent = try await withDatabase { client, logger in
             try await client.transaction(logger: logger) { connection in
-                try await AgentStore().create(input, on: connection, now: SystemClock().now(), logger: logger)
+                let now = SystemClock().now()
+                let agent = try await AgentStore().create(input, on: connection, now: now, logger: logger)
+                try await AuditTrail.record(
+                    "agent.created", AuditObject(type: "agent", table: "agents"), id: "\(agent.id)", before: nil, by: .commandLine("create-agent"),
+                    on: connection, now: now, logger: logger)
+                return agent
             }
         }
         print("\(agent.role.rawValue) \(agent.id) \(agent.email)\ntoken \(agent.token ?? "")")
@@ -128,7 +133,16 @@ struct CreateVendor: AsyncParsableCommand {
         let input = CreateVendorRequest(name: name, webhookUrl: webhookUrl, categories: categories.split(separator: ",").map(String.init))
         try input.validate()
         let store = VendorStore(sealingKey: SealingKey(purpose: KeyPurpose.sealing.name, secret: try environmentSecret()))
-        let vendor = try await withDatabase { client, logger in try await store.create(input, on: client, now: SystemClock().now(), logger: logger) }
+        let vendor = try await withDatabase { client, logger in
+            try await client.transaction(logger: logger) { connection in
+                let now = SystemClock().now()
+                let vendor = try await store.create(input, on: connection, now: now, logger: logger)
+                try await AuditTrail.record(
+                    "vendor.created", AuditObject(type: "vendor", table: "vendors"), id: "\(vendor.id)", before: nil, by: .commandLine("create-vendor"),
+                    on: connection, now: now, logger: logger)
+                return vendor
+            }
+        }
         print("vendor \(vendor.id) \(vendor.name)\napiKey \(vendor.apiKey ?? "")\nsigningSecret \(vendor.signingSecret ?? "")")
     }
 }

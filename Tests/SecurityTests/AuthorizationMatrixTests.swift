@@ -277,6 +277,13 @@ enum Rules {
             Rule(service: .intake, route: "DELETE /v1/kb/articles/{id}", allowed: [.otherLevelAgent: 204, .admin: 204]) { world in
                 Target(path: "/v1/kb/articles/\(try await world.article())")
             },
+            // Every version of an article: level 3 and the audit's readers; restoring one is writing the article.
+            Rule(service: .intake, route: "GET /v1/kb/articles/{id}/versions", allowed: [.otherLevelAgent: 200, .admin: 200, .auditor: 200]) { world in
+                Target(path: "/v1/kb/articles/\(try await world.article())/versions")
+            },
+            Rule(service: .intake, route: "POST /v1/kb/articles/{id}/versions/{version}/restore", allowed: [.otherLevelAgent: 200, .admin: 200]) { world in
+                Target(path: "/v1/kb/articles/\(try await world.article())/versions/1/restore")
+            },
             Rule(service: .intake, route: "GET /v1/kb/drafts", allowed: [.otherLevelAgent: 200, .admin: 200], setup: path("/v1/kb/drafts")),
             Rule(service: .intake, route: "POST /v1/kb/articles/{id}/publish", allowed: [.otherLevelAgent: 200, .admin: 200]) { world in
                 Target(path: "/v1/kb/articles/\(try await world.article(draft: true))/publish")
@@ -355,6 +362,9 @@ enum Rules {
             },
             Rule(service: .triage, route: "DELETE /v1/rules/{id}", allowed: [.admin: 204]) { world in
                 Target(path: "/v1/rules/\(try await world.triageRule())")
+            },
+            Rule(service: .triage, route: "GET /v1/rules/{id}/history", allowed: [.admin: 200, .auditor: 200]) { world in
+                Target(path: "/v1/rules/\(try await world.triageRule(audited: true))/history")
             },
             Rule(service: .triage, route: "POST /v1/rules/test", allowed: [.admin: 200]) { _ in
                 Target(path: "/v1/rules/test", body: json(RuleTestRequest(subject: "VPN drops", description: "Since this morning")))
@@ -508,6 +518,11 @@ enum Rules {
                 try await world.db.client.execute(
                     "INSERT INTO work_modes (category, mode, updated_at) VALUES ('matrix', 'swarm', now()) ON CONFLICT DO NOTHING", logger: world.db.logger)
                 return Target(path: "/v1/work-modes/matrix")
+            },
+            // The audit trail: administrators and auditors only.
+            Rule(service: .tierQueue, route: "GET /v1/audit", allowed: [.admin: 200, .auditor: 200]) { world in
+                _ = try await world.triageRule(audited: true)
+                return Target(path: "/v1/audit?objectType=triage_rule")
             },
             // Level 3 reads the reports with the admin (otherLevelAgent is the level 3 agent).
             Rule(
@@ -757,10 +772,18 @@ struct World: Sendable {
         try #require(try await db.store.find(ticket, on: db.client, logger: db.logger)).requester.id
     }
 
-    func triageRule() async throws -> UUID {
+    /// A rule; `audited`: with its creation in the audit trail, as the API records it.
+    func triageRule(audited: Bool = false) async throws -> UUID {
         let request = RuleRequest(name: "Spare rule", match: RuleMatch(keywords: ["sparerule"]), route: RuleRoute(tier: 3))
         return try await db.client.transaction(logger: db.logger) { connection in
-            try #require(try await PolicyStore().save(request, id: nil, on: connection, now: Date(), logger: db.logger)).id
+            let id = try #require(try await PolicyStore().save(request, id: nil, on: connection, now: Date(), logger: db.logger)).id
+            if audited {
+                try await AuditTrail.record(
+                    "triage_rule.created", AuditObject(type: "triage_rule", table: "triage_rules"), id: "\(id)", before: nil,
+                    by: AuditActor(personID: TestCredentials.adminID, actor: "admin:\(TestCredentials.adminID.uuidString.lowercased())"), on: connection,
+                    now: Date(), logger: db.logger)
+            }
+            return id
         }
     }
 

@@ -35,7 +35,7 @@ struct AdminPages: Sendable {
         <nav aria-label="Administration" class="subnav"><a href="/admin/agents">Agents</a> <a href="/admin/rules">Triage rules</a> \
         <a href="/admin/vip">VIPs</a> <a href="/admin/contracts">Escalation contracts</a> <a href="/admin/work-modes">Work modes</a> \
         <a href="/admin/vendors">Vendors</a> <a href="/admin/sla">SLA</a> <a href="/agent/problems">Problems</a> <a href="/admin/dead-letters">Dead letters</a> \
-        <a href="/admin/mail">Outgoing mail</a> <a href="/agent/reports">Reports</a></nav>
+        <a href="/admin/mail">Outgoing mail</a> <a href="/admin/audit">Audit trail</a> <a href="/agent/reports">Reports</a></nav>
         """
 
     static func list(_ text: String?) -> [String]? {

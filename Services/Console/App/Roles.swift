@@ -14,6 +14,8 @@ struct RouteGroups {
     let agentOnly: RouterGroup<ConsoleContext>
     /// `/admin/...`: the admin.
     let admin: RouterGroup<ConsoleContext>
+    /// `/admin/audit`: administrators and auditors.
+    let audit: RouterGroup<ConsoleContext>
     /// `/vendor/...`: a vendor's engineers.
     let vendor: RouterGroup<ConsoleContext>
     /// `/t/{id}/...` forms: the requester whose ticket link this browser opened.
@@ -26,6 +28,8 @@ struct RouteGroups {
             middleware: RoleMiddleware(allowed: [.agent, .admin, .auditor], refusal: "Sign in as an agent, administrator or auditor first."))
         agentOnly = router.group("agent").add(middleware: RoleMiddleware(allowed: [.agent], refusal: "Sign in with an agent token first."))
         admin = router.group("admin").add(middleware: RoleMiddleware(allowed: [.admin], refusal: "Sign in with the admin token first."))
+        audit = router.group("admin").add(
+            middleware: RoleMiddleware(allowed: [.admin, .auditor], refusal: "Sign in as an administrator or auditor first."))
         vendor = router.group("vendor").add(middleware: RoleMiddleware(allowed: [.vendor], refusal: "Sign in with your vendor API key first."))
         requester = router.group("t").add(
             middleware: RoleMiddleware(allowed: [.requester], refusal: "Only the ticket's requester can do this: open the link you were given."))

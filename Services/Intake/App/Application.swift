@@ -183,7 +183,7 @@ extension Intake: TierdeskService {
         IntegrationController(deps: deps).addRoutes(to: limited)
         RequesterAccountController(deps: deps).addRoutes(to: limited)
         // Every service's outgoing mail, for the administrator (intake's role may touch every row of mail_outbox).
-        OutgoingMailController(client: deps.runtime.postgres).addRoutes(to: router)
+        OutgoingMailController(client: deps.runtime.postgres, clock: deps.runtime.clock).addRoutes(to: router)
     }
 
     public static func eventHandler(_ deps: IntakeDependencies) -> any EventHandler { IntakeEventHandler(deps: deps) }

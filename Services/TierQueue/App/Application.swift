@@ -144,6 +144,7 @@ extension TierQueue: TierdeskService {
         WorkPolicyController(deps: deps).addRoutes(to: router)
         ReportController(deps: deps).addRoutes(to: router)
         NotificationController(deps: deps).addRoutes(to: router)
+        AuditController(client: deps.runtime.postgres).addRoutes(to: router)
     }
 
     public static func eventHandler(_ deps: TierQueueDependencies) -> any EventHandler { TierQueueEventHandler(deps: deps) }

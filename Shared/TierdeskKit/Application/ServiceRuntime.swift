@@ -121,7 +121,7 @@ public struct ServiceRuntime: Sendable {
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: openAPI)))
         }
-        DeadLetterController(source: configuration.serviceName, client: postgres).addRoutes(to: router)
+        DeadLetterController(source: configuration.serviceName, client: postgres, clock: clock).addRoutes(to: router)
         return router
     }
 

@@ -30,6 +30,7 @@ public struct AuthMiddleware: RouterMiddleware {
         let address = "auth-failures:\(clientAddress.limitKey(request, context))"
         let throttled = failures.retryAfter(address)
         var context = context
+        context.clientAddress = clientAddress.of(request, context)
         do {
             guard let token = Self.bearerToken(header) else { throw Problem.unauthorized }
             context.principal = try await authenticator.principal(for: token, mayLookUp: throttled == nil, logger: context.logger)

@@ -93,6 +93,13 @@ public enum DatabaseGrants {
         // Mail in (migration 0019): intake marks addresses that bounce; tier-queue shows agents the requester's.
         own(.intake, "mail_bounces")
         tables["mail_bounces", default: [:]][.tierQueue] = .select
+        // The audit trail (migration 0026): every service appends the changes it makes, none changes or
+        // removes a row; tier-queue serves `GET /v1/audit`, triage a rule's history. Versions of
+        // articles are appended by intake's trigger, never changed.
+        everyService("audit_events", [.insert])
+        tables["audit_events", default: [:]][.tierQueue, default: []].insert(.select)
+        tables["audit_events", default: [:]][.triage, default: []].insert(.select)
+        tables["kb_article_versions", default: [:]][.intake] = [.select, .insert]
         // The console's server-side sessions (migration 0016).
         own(.console, "console_sessions")
         tables["schema_migrations", default: [:]][.console] = .select

@@ -28,10 +28,17 @@ public struct DeadLetter: Sendable, Codable, Equatable {
 struct DeadLetterController: Sendable {
     let store: DeadLetterStore
     let client: PostgresClient
+    let clock: any WallClock
+    /// This service's outbox rows of one event, as the audit trail records a replay.
+    let deadLetter: AuditObject
 
-    init(source: String, client: PostgresClient) {
+    init(source: String, client: PostgresClient, clock: any WallClock) {
         store = DeadLetterStore(source: source)
         self.client = client
+        self.clock = clock
+        deadLetter = AuditObject(
+            type: "dead_letter", table: "outbox", match: "t.source = '\(source.replacingOccurrences(of: "'", with: "''"))' AND t.event_id = {id}::uuid",
+            columns: ["event_id", "event_type", "destination", "source", "ticket_id", "attempts", "last_error", "next_attempt_at", "dead_at"])
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -43,9 +50,14 @@ struct DeadLetterController: Sendable {
         }
         router.post("v1/admin/dead-letters/{eventId}/retry") { _, context in
             try context.requireAdmin()
-            guard let eventID = context.parameters.get("eventId", as: UUID.self),
-                try await store.retry(eventID: eventID, on: client, logger: context.logger)
-            else { throw Problem.notFound("dead letter") }
+            guard let eventID = context.parameters.get("eventId", as: UUID.self) else { throw Problem.notFound("dead letter") }
+            let actor = try AuditActor(context)
+            let retried = try await client.transaction(logger: context.logger) { connection in
+                try await AuditTrail.change(
+                    "dead_letter.replayed", deadLetter, id: "\(eventID)", by: actor, on: connection, now: clock.now(), logger: context.logger
+                ) { try await store.retry(eventID: eventID, on: connection, logger: context.logger) }
+            }
+            guard retried else { throw Problem.notFound("dead letter") }
             return JSONResponse(["status": "queued"], status: .accepted)
         }
     }

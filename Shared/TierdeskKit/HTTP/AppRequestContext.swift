@@ -10,10 +10,14 @@ public struct AppRequestContext: RequestContext {
     public var principal: Principal?
     /// The peer of the connection (the gateway, when there is one).
     public let remoteAddress: SocketAddress?
+    /// The client's address (`ClientAddress`: through trusted proxies), set by `AuthMiddleware` for a
+    /// caller with a token; the audit trail records it.
+    public var clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
+        clientAddress = nil
         remoteAddress = source.channel.remoteAddress
     }
 

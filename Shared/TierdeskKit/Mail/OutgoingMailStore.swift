@@ -123,8 +123,17 @@ extension OutgoingMailEntry {
 public struct OutgoingMailController: Sendable {
     let store = OutgoingMailStore()
     let client: PostgresClient
+    let clock: any WallClock
+    /// A mail as the audit trail records a resend: where it went and how it fared, never its body
+    /// (it may carry a link meant for the requester alone).
+    static let mail = AuditObject(
+        type: "mail", table: "mail_outbox",
+        columns: ["id", "source", "kind", "ticket_id", "recipient", "subject", "message_id", "attempts", "last_error", "next_attempt_at", "sent_at", "dead_at"])
 
-    public init(client: PostgresClient) { self.client = client }
+    public init(client: PostgresClient, clock: any WallClock) {
+        self.client = client
+        self.clock = clock
+    }
 
     public func addRoutes(to router: Router<AppRequestContext>) {
         router.get("v1/admin/mail") { request, context in
@@ -149,7 +158,17 @@ public struct OutgoingMailController: Sendable {
         router.post("v1/admin/mail/{id}/resend") { _, context in
             try context.requireAdmin()
             guard let id = context.parameters.get("id", as: UUID.self) else { throw Problem.notFound("mail") }
-            switch try await store.resend(id, on: client, logger: context.logger) {
+            let actor = try AuditActor(context)
+            let result = try await client.transaction(logger: context.logger) { connection in
+                let before = try await AuditTrail.snapshot(Self.mail, id: "\(id)", on: connection, logger: context.logger)
+                let result = try await store.resend(id, on: connection, logger: context.logger)
+                if case .queued = result {
+                    try await AuditTrail.record(
+                        "mail.resent", Self.mail, id: "\(id)", before: before, by: actor, on: connection, now: clock.now(), logger: context.logger)
+                }
+                return result
+            }
+            switch result {
             case .queued(let entry): return JSONResponse(entry, status: .accepted)
             case .alreadyQueued: throw Problem.conflict("this mail is still waiting to be sent; a resend would send it twice", type: "mail-already-queued")
             case .oneTime:

@@ -19,6 +19,8 @@ struct KnowledgeBaseController: Sendable {
         router.delete("v1/kb/articles/{id}", use: retire)
         router.get("v1/kb/drafts", use: drafts)
         router.post("v1/kb/articles/{id}/publish", use: publishDraft)
+        router.get("v1/kb/articles/{id}/versions", use: versions)
+        router.post("v1/kb/articles/{id}/versions/{version}/restore", use: restore)
         router.post("v1/self-service/suggestions", use: suggest)
         router.post("v1/self-service/resolutions", use: resolve)
     }
@@ -60,10 +62,12 @@ struct KnowledgeBaseController: Sendable {
     @Sendable func publishDraft(request: Request, context: AppRequestContext) async throws -> JSONResponse<Article> {
         _ = try writer(context)
         guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.articleNotFound }
-        let (knowledgeBase, now) = (deps.knowledgeBase, deps.runtime.clock.now())
+        let (knowledgeBase, now, actor) = (deps.knowledgeBase, deps.runtime.clock.now(), try AuditActor(context))
         let published = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-            guard try await knowledgeBase.publishDraft(id, on: connection, now: now, logger: context.logger) else { return nil as Article? }
-            return try await knowledgeBase.find(id, on: connection, logger: context.logger)
+            try await AuditTrail.change("kb_article.published", .article, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                guard try await knowledgeBase.publishDraft(id, on: connection, now: now, logger: context.logger) else { return nil as Article? }
+                return try await knowledgeBase.find(id, on: connection, logger: context.logger)
+            }
         }
         guard let published else { throw IntakeError.articleNotFound }
         return JSONResponse(published)
@@ -73,9 +77,13 @@ struct KnowledgeBaseController: Sendable {
     /// tickets that cite it keep the reference.
     @Sendable func retire(request: Request, context: AppRequestContext) async throws -> Response {
         let article = try await editable(context)
-        guard try await deps.knowledgeBase.retire(article.id, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger) else {
-            throw IntakeError.articleNotFound
+        let (knowledgeBase, now, actor) = (deps.knowledgeBase, deps.runtime.clock.now(), try AuditActor(context))
+        let retired = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+            try await AuditTrail.change("kb_article.retired", .article, id: "\(article.id)", by: actor, on: connection, now: now, logger: context.logger) {
+                try await knowledgeBase.retire(article.id, on: connection, now: now, logger: context.logger)
+            }
         }
+        guard retired else { throw IntakeError.articleNotFound }
         return Response(status: .noContent)
     }
 
@@ -86,7 +94,7 @@ struct KnowledgeBaseController: Sendable {
         let key = try Idempotency.key(of: request)
         let input = try await request.decodeJSON(CreateArticleRequest.self, context: context)
         try Self.validate(input)
-        let (knowledgeBase, now) = (deps.knowledgeBase, deps.runtime.clock.now())
+        let (knowledgeBase, now, actor) = (deps.knowledgeBase, deps.runtime.clock.now(), try AuditActor(context))
         let stored = try await Idempotency().run(
             key: key, scope: deps.idempotencyScope("POST /v1/kb/articles", context), fingerprint: try Idempotency.fingerprint(input),
             client: deps.runtime.postgres, now: now, logger: context.logger
@@ -96,6 +104,7 @@ struct KnowledgeBaseController: Sendable {
                     input, authorLevel: author?.tiers.max(), authorAgentID: author?.id, on: connection, now: now, logger: context.logger),
                 let article = try await knowledgeBase.find(id, on: connection, logger: context.logger)
             else { throw IntakeError.articleNotFound }
+            try await AuditTrail.record("kb_article.created", .article, id: "\(id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
             return try StoredResponse(article, status: .created, location: "/v1/kb/articles/\(id.uuidString.lowercased())")
         }
         return stored.response()
@@ -106,13 +115,49 @@ struct KnowledgeBaseController: Sendable {
         let article = try await editable(context)
         let input = try await request.decodeJSON(CreateArticleRequest.self, context: context)
         try Self.validate(input)
-        let (knowledgeBase, now) = (deps.knowledgeBase, deps.runtime.clock.now())
+        let (knowledgeBase, now, actor) = (deps.knowledgeBase, deps.runtime.clock.now(), try AuditActor(context))
         let updated = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-            guard try await knowledgeBase.update(article.id, with: input, on: connection, now: now, logger: context.logger) else { return nil as Article? }
-            return try await knowledgeBase.find(article.id, on: connection, logger: context.logger)
+            try await AuditTrail.change("kb_article.updated", .article, id: "\(article.id)", by: actor, on: connection, now: now, logger: context.logger) {
+                guard try await knowledgeBase.update(article.id, with: input, on: connection, now: now, logger: context.logger) else { return nil as Article? }
+                return try await knowledgeBase.find(article.id, on: connection, logger: context.logger)
+            }
         }
         guard let updated else { throw IntakeError.articleNotFound }
         return JSONResponse(updated)
+    }
+
+    /// Every version of an article, newest first (level 3 agents, the admin, auditors): also of a
+    /// retired one; 404 when there is no such article.
+    @Sendable func versions(request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<ArticleVersion>> {
+        switch try context.authenticated() {
+        case .agent(let agent) where agent.tiers.contains(.specialist): break
+        default: try context.requireAdminOrAuditor()
+        }
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.articleNotFound }
+        let limit = try Pagination.limit(request)
+        let cursor = try Pagination.cursor(request) { Int($0).flatMap { (1...Int(Int32.max)).contains($0) ? $0 : nil } }
+        let page = try await deps.knowledgeBase.versions(of: id, limit: limit, before: cursor, on: deps.runtime.postgres, logger: context.logger)
+        if page.items.isEmpty && cursor == nil { throw IntakeError.articleNotFound }
+        return JSONResponse(page)
+    }
+
+    /// Writes an old version's text back as the article's newest version (level 3 agents and the
+    /// admin); a retired article is published again. Recorded in the audit trail as `kb_article.restored`.
+    @Sendable func restore(request: Request, context: AppRequestContext) async throws -> JSONResponse<Article> {
+        _ = try writer(context)
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw IntakeError.articleNotFound }
+        guard let version = context.parameters.get("version", as: Int.self), (1...Int(Int32.max)).contains(version) else {
+            throw Problem.notFound("article version")
+        }
+        let (knowledgeBase, now, actor) = (deps.knowledgeBase, deps.runtime.clock.now(), try AuditActor(context))
+        let restored = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+            try await AuditTrail.change("kb_article.restored", .article, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                guard try await knowledgeBase.restore(id, version: version, on: connection, now: now, logger: context.logger) else { return nil as Article? }
+                return try await knowledgeBase.find(id, on: connection, logger: context.logger)
+            }
+        }
+        guard let restored else { throw Problem.notFound("article version") }
+        return JSONResponse(restored)
     }
 
     /// Who may write a new article: the admin (nil) or a level 3 agent; 401/403 for anyone else.

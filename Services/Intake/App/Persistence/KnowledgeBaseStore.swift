@@ -125,6 +125,51 @@ public struct KnowledgeBaseStore: Sendable {
         ) { try $0.get("id", as: UUID.self) } != nil
     }
 
+    /// An article's versions (`kb_article_versions`, kept by the database), newest first, a page at a
+    /// time before version `cursor`.
+    public func versions(of id: UUID, limit: Int, before cursor: Int?, on executor: some DatabaseExecutor, logger: Logger) async throws
+        -> Page<ArticleVersion>
+    {
+        let rows = try await executor.all(
+            """
+            SELECT article_id, version, at, slug, title, body, tags, category, status FROM kb_article_versions
+            WHERE article_id = \(id) AND (\(cursor.map(Int32.init))::integer IS NULL OR version < \(cursor.map(Int32.init)))
+            ORDER BY version DESC LIMIT \(limit + 1)
+            """, logger: logger
+        ) { row in
+            ArticleVersion(
+                articleId: try row.get("article_id"), version: Int(try row.get("version", as: Int32.self)), at: try row.get("at"), slug: try row.get("slug"),
+                title: try row.get("title"), body: try row.get("body"), tags: try row.get("tags"), category: try row.get("category"),
+                status: try row.get("status"))
+        }
+        return Page(fetched: rows, limit: limit) { "\($0.version)" }
+    }
+
+    /// Writes version `version`'s text back as the published article's current text (the trigger
+    /// keeps it as the newest version); a retired article is published again. False when there is
+    /// no such article (drafts are published, not restored) or version; 409 when its slug is now another article's.
+    public func restore(_ id: UUID, version: Int, on connection: PostgresConnection, now: Date, logger: Logger) async throws -> Bool {
+        let restored: CreateArticleRequest?
+        do {
+            restored = try await connection.first(
+                """
+                UPDATE kb_articles a SET slug = v.slug, title = v.title, body = v.body, tags = v.tags, category = v.category, status = 'published',
+                    updated_at = \(now),
+                    search_vector = setweight(to_tsvector('english', v.title), 'A') || setweight(to_tsvector('english', array_to_string(v.tags, ' ')), 'B')
+                        || setweight(to_tsvector('english', v.body), 'C')
+                FROM kb_article_versions v
+                WHERE a.id = \(id) AND a.status <> 'draft' AND v.article_id = a.id AND v.version = \(Int32(version))
+                RETURNING a.title, a.body, a.tags
+                """, logger: logger
+            ) { CreateArticleRequest(title: try $0.get("title"), body: try $0.get("body"), tags: try $0.get("tags")) }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw IntakeError.concurrentChange("the version's slug is now another article's; change that one first")
+        }
+        guard let restored else { return false }
+        try await learnWords(of: restored, on: connection, logger: logger)
+        return true
+    }
+
     /// A published article, or nil.
     public func find(_ id: UUID, on executor: some DatabaseExecutor, logger: Logger) async throws -> Article? {
         try await executor.first(

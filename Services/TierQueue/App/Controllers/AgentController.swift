@@ -18,9 +18,12 @@ struct AgentController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateAgentRequest.self, context: context)
             try input.validate()
-            let (agents, now) = (deps.agents, deps.runtime.clock.now())
+            let (agents, actor, now) = (deps.agents, try AuditActor(context), deps.runtime.clock.now())
             let agent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-                try await agents.create(input, on: connection, now: now, logger: context.logger)
+                let agent = try await agents.create(input, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.record(
+                    "agent.created", .agent, id: "\(agent.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
+                return agent
             }
             return JSONResponse(agent, status: .created)
         }
@@ -31,13 +34,17 @@ struct AgentController: Sendable {
             guard try context.authenticated() == .bootstrap else { throw Problem.forbidden("this needs the bootstrap token (TIERDESK_ADMIN_TOKEN)") }
             let input = try await request.decodeJSON(BootstrapRequest.self, context: context)
             try input.validate()
-            let (agents, now) = (deps.agents, deps.runtime.clock.now())
+            let (agents, actor, now) = (deps.agents, try AuditActor(context), deps.runtime.clock.now())
             let admin = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
                 // One bootstrap at a time: two racing calls do not both find no administrator.
                 try await connection.execute("LOCK TABLE agents IN SHARE ROW EXCLUSIVE MODE", logger: context.logger)
                 guard try await !agents.hasActiveAdministrator(on: connection, logger: context.logger) else { throw TierQueueError.alreadyBootstrapped }
-                return try await agents.create(
+                let admin = try await agents.create(
                     CreateAgentRequest(name: input.name, email: input.email, tiers: [], role: .admin), on: connection, now: now, logger: context.logger)
+                // No person made this one: the trail names the bootstrap token.
+                try await AuditTrail.record(
+                    "agent.created", .agent, id: "\(admin.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
+                return admin
             }
             return JSONResponse(admin, status: .created)
         }
@@ -112,18 +119,25 @@ struct AgentController: Sendable {
             let id = try agentID(context)
             let input = try await request.decodeJSON(UpdateAgentRequest.self, context: context)
             try input.validate()
-            guard let agent = try await deps.agents.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else {
-                throw TierQueueError.agentNotFound
+            let (agents, actor, now) = (deps.agents, try AuditActor(context), deps.runtime.clock.now())
+            let agent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                try await AuditTrail.change("agent.updated", .agent, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                    try await agents.update(id, with: input, on: connection, logger: context.logger)
+                }
             }
+            guard let agent else { throw TierQueueError.agentNotFound }
             return JSONResponse(agent)
         }
         /// New credentials, shown once: every token and session of the person stops working (within
         /// 5 s on every replica).
         router.post("v1/agents/{id}/token") { _, context in
             try context.requireAdmin()
-            let (id, agents, now) = (try agentID(context), deps.agents, deps.runtime.clock.now())
+            let (id, agents, actor, now) = (try agentID(context), deps.agents, try AuditActor(context), deps.runtime.clock.now())
             let agent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-                try await agents.rotateToken(id: id, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.change("agent.token_rotated", .agentCredentials, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger)
+                {
+                    try await agents.rotateToken(id: id, on: connection, now: now, logger: context.logger)
+                }
             }
             guard let agent else { throw TierQueueError.agentNotFound }
             return JSONResponse(agent)

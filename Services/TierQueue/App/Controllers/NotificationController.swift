@@ -55,10 +55,14 @@ struct NotificationController: Sendable {
     @Sendable func setSettings(request: Request, context: AppRequestContext) async throws -> JSONResponse<NotificationSettings> {
         let me = try context.requireAgent()
         let input = try await request.decodeJSON(NotificationSettings.self, context: context)
-        guard
-            let mail = try await store.setMailChoice(
-                agent: me.id, input.mail, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
-        else { throw TierQueueError.agentNotFound }
+        let (store, actor, now) = (store, try AuditActor(context), deps.runtime.clock.now())
+        // The agent's own setting, on its own row: recorded like any change to a person.
+        let mail = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+            try await AuditTrail.change(
+                "agent.notification_settings_set", .agent, id: "\(me.id)", by: actor, on: connection, now: now, logger: context.logger
+            ) { try await store.setMailChoice(agent: me.id, input.mail, on: connection, now: now, logger: context.logger) }
+        }
+        guard let mail else { throw TierQueueError.agentNotFound }
         return JSONResponse(NotificationSettings(mail: mail))
     }
 

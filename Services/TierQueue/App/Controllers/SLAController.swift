@@ -24,7 +24,12 @@ struct SLAController: Sendable {
             let policy = SLAPolicy(
                 priority: priority, firstResponseSeconds: input.firstResponseSeconds, resolutionSeconds: input.resolutionSeconds,
                 businessHours: input.businessHours)
-            try await store.put(policy, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
+            try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                try await AuditTrail.set(
+                    "sla_policy.set", .slaPolicy, id: priority.rawValue, by: actor, on: connection, now: now, logger: context.logger
+                ) { try await store.put(policy, on: connection, now: now, logger: context.logger) }
+            }
             return JSONResponse(policy)
         }
         router.get("v1/sla/calendar") { _, context in
@@ -36,7 +41,12 @@ struct SLAController: Sendable {
             let calendar = try await request.decodeJSON(BusinessCalendar.self, context: context)
             let errors = calendar.validationErrors()
             guard errors.isEmpty else { throw Problem.validation(errors) }
-            try await store.put(calendar, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
+            try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                try await AuditTrail.set("calendar.set", .calendar, id: "default", by: actor, on: connection, now: now, logger: context.logger) {
+                    try await store.put(calendar, on: connection, now: now, logger: context.logger)
+                }
+            }
             return JSONResponse(calendar)
         }
     }

@@ -22,7 +22,12 @@ struct WorkPolicyController: Sendable {
             let input = try await request.decodeJSON(EscalationContractRequest.self, context: context)
             try input.validate()
             let contract = EscalationContract(tier: tier, fields: input.fields)
-            try await store.put(contract, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
+            try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                try await AuditTrail.set(
+                    "escalation_contract.set", .escalationContract, id: "\(tier.rawValue)", by: actor, on: connection, now: now, logger: context.logger
+                ) { try await store.put(contract, on: connection, now: now, logger: context.logger) }
+            }
             return JSONResponse(contract)
         }
         router.get("v1/work-modes") { _, context in
@@ -34,14 +39,24 @@ struct WorkPolicyController: Sendable {
             let category = try Self.category(context)
             let input = try await request.decodeJSON(WorkModeRequest.self, context: context)
             let setting = WorkModeSetting(category: category, mode: input.mode)
-            try await store.put(setting, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
+            try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                try await AuditTrail.set("work_mode.set", .workMode, id: category, by: actor, on: connection, now: now, logger: context.logger) {
+                    try await store.put(setting, on: connection, now: now, logger: context.logger)
+                }
+            }
             return JSONResponse(setting)
         }
         router.delete("v1/work-modes/{category}") { _, context -> Response in
             try context.requireAdmin()
-            guard try await store.deleteMode(category: try Self.category(context), on: deps.runtime.postgres, logger: context.logger) else {
-                throw Problem.notFound("work mode")
+            let category = try Self.category(context)
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
+            let deleted = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                try await AuditTrail.change("work_mode.deleted", .workMode, id: category, by: actor, on: connection, now: now, logger: context.logger) {
+                    try await store.deleteMode(category: category, on: connection, logger: context.logger)
+                }
             }
+            guard deleted else { throw Problem.notFound("work mode") }
             return Response(status: .noContent)
         }
     }

@@ -16,7 +16,7 @@ struct PolicyController: Sendable {
         }
         router.post("v1/classifier/train") { _, context in
             try context.requireAdmin()
-            return JSONResponse(try await deps.training.train(logger: context.logger))
+            return JSONResponse(try await deps.training.train(by: try AuditActor(context), logger: context.logger))
         }
         router.get("v1/vip") { _, context in
             try context.requireAdmin()
@@ -26,16 +26,22 @@ struct PolicyController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(VIPRequest.self, context: context)
             try input.validate()
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let entry = try await postgres.transaction(logger: context.logger) { connection in
-                try await store.addVIP(input, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
+                let entry = try await store.addVIP(input, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.record("vip.added", .vip, id: "\(entry.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
+                return entry
             }
             return JSONResponse(entry, status: .created)
         }
         router.delete("v1/vip/{id}") { _, context in
             try context.requireAdmin()
             guard let id = context.parameters.get("id", as: UUID.self) else { throw TriageError.notFound("VIP entry") }
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let deleted = try await postgres.transaction(logger: context.logger) { connection in
-                try await store.removeVIP(id, on: connection, logger: context.logger)
+                try await AuditTrail.change("vip.removed", .vip, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                    try await store.removeVIP(id, on: connection, logger: context.logger)
+                }
             }
             guard deleted else { throw TriageError.notFound("VIP entry") }
             return Response(status: .noContent)
@@ -52,8 +58,11 @@ struct PolicyController: Sendable {
             try v.check()
             let input = try await request.decodeJSON(CategoryDefaultsRequest.self, context: context)
             let defaults = CategoryDefaults(category: name, impact: input.impact, urgency: input.urgency)
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
             try await postgres.transaction(logger: context.logger) { connection in
-                try await store.setCategoryDefaults(defaults, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
+                try await AuditTrail.set("category_defaults.set", .categoryDefaults, id: name, by: actor, on: connection, now: now, logger: context.logger) {
+                    try await store.setCategoryDefaults(defaults, on: connection, now: now, logger: context.logger)
+                }
             }
             return JSONResponse(defaults)
         }

@@ -64,8 +64,13 @@ struct ProblemController: Sendable {
             let id = try problemID(context)
             let input = try await request.decodeJSON(UpdateProblemRequest.self, context: context)
             try input.validate()
+            let (auditActor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let problem = try await postgres.transaction(logger: context.logger) { connection in
-                try await store.update(id, with: input, actor: actor, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
+                let before = try await AuditTrail.snapshot(.problem, id: "\(id)", on: connection, logger: context.logger)
+                let problem = try await store.update(id, with: input, actor: actor, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.record(
+                    "problem.updated", .problem, id: "\(id)", before: before, by: auditActor, on: connection, now: now, logger: context.logger)
+                return problem
             }
             return JSONResponse(try await store.readable([problem], by: try context.requireAgentOrAdmin(), on: postgres, logger: context.logger)[0])
         }
@@ -76,8 +81,13 @@ struct ProblemController: Sendable {
                 throw Problem.forbidden("a storm is confirmed by level 2 or 3 agents and the admin")
             }
             let id = try problemID(context)
+            let (auditActor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let problem = try await postgres.transaction(logger: context.logger) { connection in
-                try await store.confirmStorm(id, by: actor, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
+                let before = try await AuditTrail.snapshot(.problem, id: "\(id)", on: connection, logger: context.logger)
+                let problem = try await store.confirmStorm(id, by: actor, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.record(
+                    "problem.storm_confirmed", .problem, id: "\(id)", before: before, by: auditActor, on: connection, now: now, logger: context.logger)
+                return problem
             }
             return JSONResponse(try await store.readable([problem], by: try context.requireAgentOrAdmin(), on: postgres, logger: context.logger)[0])
         }

@@ -29,8 +29,14 @@ struct RuleController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(RuleRequest.self, context: context)
             try input.validate()
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let rule = try await postgres.transaction(logger: context.logger) { connection in
-                try await store.save(input, id: nil, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
+                let rule = try await store.save(input, id: nil, on: connection, now: now, logger: context.logger)
+                if let rule {
+                    try await AuditTrail.record(
+                        "triage_rule.created", .triageRule, id: "\(rule.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
+                }
+                return rule
             }
             return JSONResponse(rule, status: .created)
         }
@@ -44,20 +50,39 @@ struct RuleController: Sendable {
             let id = try ruleID(context)
             let input = try await request.decodeJSON(RuleRequest.self, context: context)
             try input.validate()
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let rule = try await postgres.transaction(logger: context.logger) { connection in
-                try await store.save(input, id: id, on: connection, now: deps.runtime.clock.now(), logger: context.logger)
+                try await AuditTrail.change("triage_rule.updated", .triageRule, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                    try await store.save(input, id: id, on: connection, now: now, logger: context.logger)
+                }
             }
             guard let rule else { throw TriageError.notFound("rule") }
             return JSONResponse(rule)
         }
+        /// A deleted rule is kept as history: its last state is the `before` of its `triage_rule.deleted` row.
         router.delete("v1/rules/{id}") { _, context in
             try context.requireAdmin()
             let id = try ruleID(context)
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let deleted = try await postgres.transaction(logger: context.logger) { connection in
-                try await store.deleteRule(id, on: connection, logger: context.logger)
+                try await AuditTrail.change("triage_rule.deleted", .triageRule, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                    try await store.deleteRule(id, on: connection, logger: context.logger)
+                }
             }
             guard deleted else { throw TriageError.notFound("rule") }
             return Response(status: .noContent)
+        }
+        /// Every change of a rule, newest first, from the audit trail: also of a rule deleted since
+        /// (404 only when the trail knows no such rule).
+        router.get("v1/rules/{id}/history") { request, context in
+            try context.requireAdminOrAuditor()
+            let id = try ruleID(context)
+            let limit = try Pagination.limit(request)
+            let cursor = try Pagination.cursor(request, Cursor.instantAndID)
+            let page = try await AuditStore().list(
+                AuditFilter(objectType: AuditObject.triageRule.type, objectID: "\(id)"), limit: limit, after: cursor, on: postgres, logger: context.logger)
+            if page.items.isEmpty && cursor == nil { throw TriageError.notFound("rule") }
+            return JSONResponse(page)
         }
         /// What triage would decide for a draft now, and why; stores nothing.
         router.post("v1/rules/test") { request, context in

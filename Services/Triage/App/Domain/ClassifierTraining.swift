@@ -21,7 +21,9 @@ public struct ClassifierTraining: Sendable {
         self.threshold = threshold
     }
 
-    public func train(logger: Logger) async throws -> ClassifierStatus {
+    /// Trains and stores a model; `actor` (an administrator's request) is recorded in the audit
+    /// trail with the new model's figures, the schedule's trainings are not.
+    public func train(by actor: AuditActor? = nil, logger: Logger) async throws -> ClassifierStatus {
         let examples = try await store.trainingExamples(on: client, logger: logger)
         guard !examples.isEmpty else { throw TriageError.nothingToLearn }
         let (_, evaluation) = TextClassifier.evaluate(examples)
@@ -29,7 +31,12 @@ public struct ClassifierTraining: Sendable {
         try await client.transaction(logger: logger) { connection in
             try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('tierdesk-classifier', 0))", logger: logger)
             // Too few examples for a held-out part: no figures rather than misleading ones.
-            try await store.saveModel(classifier, evaluation: evaluation.testCount > 0 ? evaluation : nil, on: connection, now: clock.now(), logger: logger)
+            let now = clock.now()
+            let id = try await store.saveModel(classifier, evaluation: evaluation.testCount > 0 ? evaluation : nil, on: connection, now: now, logger: logger)
+            if let actor {
+                try await AuditTrail.record(
+                    "classifier_model.trained", .classifierModel, id: "\(id)", before: nil, by: actor, on: connection, now: now, logger: logger)
+            }
         }
         logger.info(
             "classifier trained",

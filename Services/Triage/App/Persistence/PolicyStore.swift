@@ -126,20 +126,25 @@ public struct PolicyStore: Sendable {
 
     // MARK: the classifier
 
-    /// Stores a newly trained model; triage uses the newest.
+    /// Stores a newly trained model and returns its id; triage uses the newest.
+    @discardableResult
     public func saveModel(
         _ classifier: TextClassifier, evaluation: TextClassifier.Evaluation?, on connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws {
-        try await connection.execute(
+    ) async throws -> Int64 {
+        let id = try await connection.first(
             """
             INSERT INTO classifier_models (trained_at, examples, vocabulary_size, accuracy, macro_f1, baseline_accuracy, baseline_macro_f1, model)
             VALUES (\(now), \(Int32(classifier.exampleCount)), \(Int32(classifier.vocabularySize)), \(evaluation?.accuracy), \(evaluation?.macroF1),
                     \(evaluation?.baselineAccuracy), \(evaluation?.baselineMacroF1), \(try JSONCoding.string(classifier))::jsonb)
-            """, logger: logger)
+            RETURNING id
+            """, logger: logger
+        ) { try $0.get("id", as: Int64.self) }
         // Keep the newest few for comparison; older models only take space.
         try await connection.execute(
             "DELETE FROM classifier_models WHERE id NOT IN (SELECT id FROM classifier_models ORDER BY id DESC LIMIT 5)", logger: logger)
         try await bumpVersion(on: connection, logger: logger)
+        guard let id else { throw TriageError.nothingToLearn }
+        return id
     }
 
     /// The newest model with what was measured when it was trained.

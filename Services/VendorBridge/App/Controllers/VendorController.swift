@@ -31,7 +31,14 @@ struct VendorController: Sendable {
             let input = try await request.decodeJSON(CreateVendorRequest.self, context: context)
             try input.validate()
             try await checkTarget(input.webhookUrl)
-            return JSONResponse(try await vendors.create(input, on: postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
+            let vendor = try await postgres.transaction(logger: context.logger) { connection in
+                let vendor = try await vendors.create(input, on: connection, now: now, logger: context.logger)
+                try await AuditTrail.record(
+                    "vendor.created", .vendor, id: "\(vendor.id)", before: nil, by: actor, on: connection, now: now, logger: context.logger)
+                return vendor
+            }
+            return JSONResponse(vendor, status: .created)
         }
         router.get("v1/vendors") { request, context in
             try context.requireAdmin()
@@ -52,9 +59,13 @@ struct VendorController: Sendable {
             let input = try await request.decodeJSON(UpdateVendorRequest.self, context: context)
             try input.validate()
             try await checkTarget(input.webhookUrl)
-            guard let vendor = try await vendors.update(id, with: input, on: postgres, logger: context.logger) else {
-                throw VendorBridgeError.vendorNotFound
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
+            let vendor = try await postgres.transaction(logger: context.logger) { connection in
+                try await AuditTrail.change("vendor.updated", .vendor, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                    try await vendors.update(id, with: input, on: connection, logger: context.logger)
+                }
             }
+            guard let vendor else { throw VendorBridgeError.vendorNotFound }
             return JSONResponse(vendor)
         }
         router.post("v1/vendors/{id}/api-key") { request, context in
@@ -62,10 +73,13 @@ struct VendorController: Sendable {
             let id = try vendorID(context)
             let input = try await request.decodeJSONIfPresent(RotateVendorKeyRequest.self, context: context) ?? RotateVendorKeyRequest()
             try input.validate()
-            guard
-                let vendor = try await vendors.rotateKey(
-                    id: id, overlap: .seconds(60 * (input.overlapMinutes ?? 0)), on: postgres, logger: context.logger)
-            else { throw VendorBridgeError.vendorNotFound }
+            let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
+            let vendor = try await postgres.transaction(logger: context.logger) { connection in
+                try await AuditTrail.change("vendor.key_rotated", .vendor, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                    try await vendors.rotateKey(id: id, overlap: .seconds(60 * (input.overlapMinutes ?? 0)), on: connection, logger: context.logger)
+                }
+            }
+            guard let vendor else { throw VendorBridgeError.vendorNotFound }
             return JSONResponse(vendor)
         }
         router.get("v1/vendors/{id}/deliveries") { request, context in
@@ -78,9 +92,16 @@ struct VendorController: Sendable {
         }
         router.post("v1/deliveries/{id}/redeliver") { _, context in
             try context.requireAdmin()
-            guard let id = context.parameters.get("id", as: UUID.self),
-                let delivery = try await deps.deliveries.redeliver(id, on: postgres, logger: context.logger)
-            else { throw VendorBridgeError.deliveryNotFound }
+            guard let id = context.parameters.get("id", as: UUID.self) else { throw VendorBridgeError.deliveryNotFound }
+            let (actor, now, deliveries) = (try AuditActor(context), deps.runtime.clock.now(), deps.deliveries)
+            let delivery = try await postgres.transaction(logger: context.logger) { connection in
+                try await AuditTrail.change(
+                    "webhook_delivery.redelivered", .webhookDelivery, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger
+                ) {
+                    try await deliveries.redeliver(id, on: connection, logger: context.logger)
+                }
+            }
+            guard let delivery else { throw VendorBridgeError.deliveryNotFound }
             return JSONResponse(delivery, status: .accepted)
         }
         router.get("v1/vendors/{id}/scorecard") { request, context in

@@ -122,7 +122,7 @@ public struct WebhookDeliveryStore: Sendable {
     }
 
     /// The attempts of each of `ids`, in order.
-    func attempts(of ids: [UUID], on client: PostgresClient, logger: Logger) async throws -> [UUID: [WebhookDelivery.Attempt]] {
+    func attempts(of ids: [UUID], on client: some DatabaseExecutor, logger: Logger) async throws -> [UUID: [WebhookDelivery.Attempt]] {
         let attempts = try await client.all(
             """
             SELECT delivery_id, started_at, status_code, latency_ms, error FROM webhook_delivery_attempts
@@ -141,7 +141,7 @@ public struct WebhookDeliveryStore: Sendable {
 
     /// Sends a delivery again from the start of the schedule, whatever became of it (delivered,
     /// dead, or still trying); the vendor sees the same `webhook-id`. Nil when there is no such delivery.
-    public func redeliver(_ id: UUID, on client: PostgresClient, logger: Logger) async throws -> WebhookDelivery? {
+    public func redeliver(_ id: UUID, on client: some DatabaseExecutor, logger: Logger) async throws -> WebhookDelivery? {
         var delivery = try await client.first(
             """
             UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), lease = NULL, leased_until = NULL,
