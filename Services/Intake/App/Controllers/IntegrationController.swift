@@ -12,6 +12,9 @@ struct IntegrationController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateIntegrationRequest.self, context: context)
             try input.validate()
+            if let expiresAt = input.expiresAt, expiresAt <= deps.runtime.clock.now() {
+                throw Problem.validation([FieldError(field: "expiresAt", message: "must be in the future")])
+            }
             let created = try await deps.integrations.create(
                 input, defaultRate: deps.configuration.ratePerIntegration, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
             return JSONResponse(created, status: .created)

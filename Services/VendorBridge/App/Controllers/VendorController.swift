@@ -24,12 +24,18 @@ struct VendorController: Sendable {
         }
     }
 
+    /// 422 on `field` when a key's expiry is not in the future.
+    static func checkExpiry(_ expiresAt: Date?, field: String, now: Date) throws {
+        if let expiresAt, expiresAt <= now { throw Problem.validation([FieldError(field: field, message: "must be in the future")]) }
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
         let (postgres, vendors) = (deps.runtime.postgres, deps.vendors)
         router.post("v1/vendors") { request, context in
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateVendorRequest.self, context: context)
             try input.validate()
+            try Self.checkExpiry(input.apiKeyExpiresAt, field: "apiKeyExpiresAt", now: deps.runtime.clock.now())
             try await checkTarget(input.webhookUrl)
             return JSONResponse(try await vendors.create(input, on: postgres, now: deps.runtime.clock.now(), logger: context.logger), status: .created)
         }
@@ -62,9 +68,10 @@ struct VendorController: Sendable {
             let id = try vendorID(context)
             let input = try await request.decodeJSONIfPresent(RotateVendorKeyRequest.self, context: context) ?? RotateVendorKeyRequest()
             try input.validate()
+            try Self.checkExpiry(input.expiresAt, field: "expiresAt", now: deps.runtime.clock.now())
             guard
                 let vendor = try await vendors.rotateKey(
-                    id: id, overlap: .seconds(60 * (input.overlapMinutes ?? 0)), on: postgres, logger: context.logger)
+                    id: id, overlap: .seconds(60 * (input.overlapMinutes ?? 0)), expiresAt: input.expiresAt, on: postgres, logger: context.logger)
             else { throw VendorBridgeError.vendorNotFound }
             return JSONResponse(vendor)
         }
