@@ -94,3 +94,77 @@ public struct StaffAccountStatus: Sendable, Codable, Equatable {
         self.lockedUntil = lockedUntil
     }
 }
+
+/// The answer to a sign-in: a session token (shown once) good until `expiresAt`, the session's
+/// absolute end, and the person it signs in.
+public struct SignInResponse: Sendable, Codable, Equatable {
+    public var token: String
+    public var expiresAt: Date
+    public var person: Agent
+
+    public init(token: String, expiresAt: Date, person: Agent) {
+        self.token = token
+        self.expiresAt = expiresAt
+        self.person = person
+    }
+}
+
+/// `POST /v1/me/tokens`: a personal API token for a script, of a scope the person's role allows
+/// (agents and team leads: read or work; administrators: read or admin; auditors: read), with an
+/// expiry (required, at most `TIERDESK_PERSONAL_TOKEN_MAX_DAYS` away).
+public struct CreatePersonalTokenRequest: Sendable, Codable, Equatable {
+    public var name: String
+    public var scope: TokenScope
+    public var expiresAt: Date
+
+    public init(name: String, scope: TokenScope, expiresAt: Date) {
+        self.name = name
+        self.scope = scope
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A personal token just made: `token` is shown in this answer only.
+public struct PersonalToken: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var scope: TokenScope
+    public var expiresAt: Date
+    public var token: String
+
+    public init(id: UUID, name: String, scope: TokenScope, expiresAt: Date, token: String) {
+        self.id = id
+        self.name = name
+        self.scope = scope
+        self.expiresAt = expiresAt
+        self.token = token
+    }
+}
+
+/// A live session or personal token as its owner and the administrators list it: never the token
+/// or its hash.
+public struct StaffTokenSummary: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case personal, session
+    }
+
+    public var id: UUID
+    public var kind: Kind
+    public var name: String
+    public var scope: TokenScope
+    public var createdAt: Date
+    /// nil: it does not expire (a first token an administrator issued).
+    public var expiresAt: Date?
+    /// The token this list was asked with.
+    public var current: Bool
+
+    public init(id: UUID, kind: Kind, name: String, scope: TokenScope, createdAt: Date, expiresAt: Date?, current: Bool) {
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.scope = scope
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.current = current
+    }
+}

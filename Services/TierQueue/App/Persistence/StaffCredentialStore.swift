@@ -28,12 +28,20 @@ public struct StaffCredentials: Sendable, Equatable {
 /// The only writer of `staff_credentials`. The bcrypt hashes and TOTP secrets are sealed (AES-GCM)
 /// under tier-queue's `staff-credentials` key before they reach SQL and opened after they leave it.
 public struct StaffCredentialStore: Sendable {
-    let key: SealingKey
+    /// nil where the service was built without its keys (a test's bare runtime): local accounts then answer 503.
+    let sealingKey: SealingKey?
     let settings: LocalAccountSettings
 
-    public init(key: SealingKey, settings: LocalAccountSettings) {
-        self.key = key
+    public init(key: SealingKey?, settings: LocalAccountSettings) {
+        sealingKey = key
         self.settings = settings
+    }
+
+    var key: SealingKey {
+        get throws {
+            guard let sealingKey else { throw Problem.unavailable("local accounts need TIERDESK_SECRET, which this instance was not given", retryAfter: 60) }
+            return sealingKey
+        }
     }
 
     static let columns = """
@@ -48,6 +56,7 @@ public struct StaffCredentialStore: Sendable {
     }
 
     func credentials(row: PostgresRandomAccessRow) throws -> StaffCredentials {
+        let key = try self.key
         func open(_ column: String) throws -> String? { try row.get(column, as: Data?.self).map(key.open) }
         return StaffCredentials(
             personID: try row.get("person_id"), passwordHash: try open("password_sealed"), temporary: try row.get("password_temporary"),
