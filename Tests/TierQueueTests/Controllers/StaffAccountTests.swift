@@ -166,7 +166,8 @@ import TierdeskTestSupport
             #expect(abs(second.expiresAt.timeIntervalSince(clock.now().addingTimeInterval(7200))) < 1, "the token ends at the session's absolute end")
             #expect(second.person.id == ada.id && second.person.role == .agent)
             let personal = try await http.send(
-                .post, "/v1/me/tokens", token: first, json: CreatePersonalTokenRequest(name: "script", scope: .work, expiresAt: clock.now().addingTimeInterval(86_400))
+                .post, "/v1/me/tokens", token: first,
+                json: CreatePersonalTokenRequest(name: "script", scope: .work, expiresAt: clock.now().addingTimeInterval(86_400))
             ).decode(PersonalToken.self)
 
             // Sign-out ends that session only; a personal token signing out is left alone.
@@ -312,25 +313,5 @@ import TierdeskTestSupport
             #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil)
             #expect(try await http.send(.post, "/v1/sign-in", raw: "{").status == .tooManyRequests, "counted before the body is read")
         }
-    }
-}
-
-/// RFC 4648 base32, as an authenticator app reads the secret a person types in.
-enum Base32 {
-    static func decode(_ text: String) -> String? {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var bits = 0
-        var value = 0
-        var bytes: [UInt8] = []
-        for character in text.uppercased() where character != "=" {
-            guard let index = alphabet.firstIndex(of: character) else { return nil }
-            value = (value << 5) | index
-            bits += 5
-            if bits >= 8 {
-                bytes.append(UInt8((value >> (bits - 8)) & 0xFF))
-                bits -= 8
-            }
-        }
-        return String(bytes: bytes, encoding: .utf8)
     }
 }
