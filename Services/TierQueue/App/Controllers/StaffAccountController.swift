@@ -106,6 +106,7 @@ struct StaffAccountController: Sendable {
         router.post("v1/me/totp/confirm") { request, context in
             let person = try me(context)
             let input = try await request.decodeJSON(ConfirmTOTPRequest.self, context: context)
+            guard OneTimeCodes.isWellFormed(input.code) else { throw StaffAccountError.codeRefused }
             guard let pending = try await credentials.find(person, on: deps.runtime.postgres, logger: context.logger)?.pendingSecret else {
                 throw StaffAccountError.noEnrolment
             }

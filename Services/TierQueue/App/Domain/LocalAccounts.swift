@@ -137,11 +137,17 @@ public enum OneTimeCodes {
         return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
+    /// Whether `code` is six ASCII digits (spaces aside), as apps show them.
+    public static func isWellFormed(_ code: String) -> Bool {
+        let digits = code.filter { !$0.isWhitespace }
+        return digits.count == 6 && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
     /// The step `code` belongs to, when it is the code of the step before, of or after `now` and that
     /// step is later than `lastUsed`; nil otherwise (wrong, too old, or already used).
     public static func acceptedStep(_ code: String, secret: String, now: Date, lastUsed: Int64?) -> Int64? {
+        guard isWellFormed(code) else { return nil }
         let code = code.filter { !$0.isWhitespace }
-        guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else { return nil }
         let current = Int64((now.timeIntervalSince1970 / step).rounded(.down))
         for candidate in [current - 1, current, current + 1] where candidate > (lastUsed ?? .min) {
             let expected = Self.code(secret: secret, at: Date(timeIntervalSince1970: Double(candidate) * step))
