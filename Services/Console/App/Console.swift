@@ -159,6 +159,7 @@ func buildRouter(_ configuration: ConsoleConfiguration, sessions: Sessions, logg
     VendorView(backend: backend).addRoutes(to: groups)
     ReportsPage(backend: backend).addRoutes(to: groups)
     AdminPages(backend: backend).addRoutes(to: groups)
+    StaffAccountPages(backend: backend, sessions: sessions).addRoutes(to: groups)
     SettingsPages(backend: backend).addRoutes(to: groups)
     RoutingPages(backend: backend).addRoutes(to: groups)
     return router

@@ -76,7 +76,7 @@ struct StaffAccountPages: Sendable {
                 .response(status: failure.status == 429 ? .tooManyRequests : .unauthorized)
         }
         let role = Session.role(of: answer.person.role)
-        var response = Pages.redirect(role == .admin ? "/admin/" : role == .auditor ? "/agent/reports" : "/agent/")
+        var response = Pages.redirect(AgentConsole.home(of: role))
         response.setCookie(
             try await sessions.startStaff(role: role, token: answer.token, replacing: context.sessionID, until: answer.expiresAt, logger: context.logger))
         return response

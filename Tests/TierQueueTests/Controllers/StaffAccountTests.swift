@@ -54,10 +54,10 @@ import TierdeskTestSupport
             let refusal = try unknown.problem()
             for attempt in 1...5 {
                 let wrong = try await Self.signIn(http, ada.email, "wrong password \(attempt)")
-                #expect(wrong.status == .unauthorized && (try wrong.problem()) == refusal, "the same answer as for an unknown email")
+                #expect(try wrong.status == .unauthorized && wrong.problem() == refusal, "the same answer as for an unknown email")
             }
             let locked = try await Self.signIn(http, ada.email, right)
-            #expect(locked.status == .unauthorized && (try locked.problem()) == refusal, "locked: the right password is refused, and nothing says so")
+            #expect(try locked.status == .unauthorized && locked.problem() == refusal, "locked: the right password is refused, and nothing says so")
             let status = try await http.send(.get, "/v1/staff/\(ada.id)/account", token: TestCredentials.adminToken).decode(StaffAccountStatus.self)
             #expect(status.lockedUntil.map { abs($0.timeIntervalSince(clock.now().addingTimeInterval(60))) < 1 } == true, "the first lockout: a minute")
 
@@ -84,7 +84,7 @@ import TierdeskTestSupport
             // A deactivated person cannot sign in, with the same answer.
             _ = try await http.send(.patch, "/v1/agents/\(ada.id)", token: TestCredentials.adminToken, json: UpdateAgentRequest(active: false))
             let deactivated = try await Self.signIn(http, ada.email, right)
-            #expect(deactivated.status == .unauthorized && (try deactivated.problem()) == refusal)
+            #expect(try deactivated.status == .unauthorized && deactivated.problem() == refusal)
             #expect(try await db.count("staff_credentials") == 1)
         }
     }
@@ -125,7 +125,7 @@ import TierdeskTestSupport
             #expect(try confirmed.decode(StaffAccountStatus.self).totpEnabled)
 
             let missing = try await Self.signIn(http, ada.email, right)
-            #expect(missing.status == .unauthorized && (try missing.problem().type.hasSuffix("code-required")))
+            #expect(try missing.status == .unauthorized && missing.problem().type.hasSuffix("code-required"))
             #expect(try await Self.signIn(http, "nobody@example.com", right).problem().type.hasSuffix("sign-in-refused"))
             #expect(try await Self.signIn(http, ada.email, right, code: code()).status == .unauthorized, "the enrolment's code was spent")
             clock.advance(by: 30)
@@ -216,13 +216,13 @@ import TierdeskTestSupport
             // Never above the role, always expiring, at most a year away.
             for (token, scope) in [(session, TokenScope.admin), (auditorSession, .work), (auditorSession, .admin)] {
                 let refused = try await create(token, scope, day)
-                #expect(refused.status == .unprocessableContent && (try refused.problem().errors?.map(\.field)) == ["scope"])
+                #expect(try refused.status == .unprocessableContent && refused.problem().errors?.map(\.field) == ["scope"])
             }
             #expect(try await create(session, .read, clock.now()).status == .unprocessableContent)
             #expect(try await create(session, .read, clock.now().addingTimeInterval(366 * 86_400)).status == .unprocessableContent)
             #expect(try await create(session, .read, day, name: "").status == .unprocessableContent)
             let noExpiry = try await http.send(.post, "/v1/me/tokens", token: session, raw: #"{"name":"x","scope":"read"}"#)
-            #expect(noExpiry.status == .unprocessableContent && (try noExpiry.problem().errors?.map(\.field)) == ["expiresAt"])
+            #expect(try noExpiry.status == .unprocessableContent && noExpiry.problem().errors?.map(\.field) == ["expiresAt"])
 
             let read = try await create(session, .read, day).decode(PersonalToken.self)
             #expect(read.token.hasPrefix("tda_") && read.scope == .read)
@@ -285,7 +285,7 @@ import TierdeskTestSupport
             // A temporary password signs in once, with a new password; alone it is refused without counting.
             let reset = try await http.send(.post, "/v1/staff/\(ada.id)/password", token: TestCredentials.adminToken).decode(TemporaryPassword.self)
             let alone = try await Self.signIn(http, ada.email, reset.temporaryPassword)
-            #expect(alone.status == .unauthorized && (try alone.problem().type.hasSuffix("new-password-required")))
+            #expect(try alone.status == .unauthorized && alone.problem().type.hasSuffix("new-password-required"))
             let same = try await http.send(
                 .post, "/v1/sign-in", json: SignInRequest(email: ada.email, password: reset.temporaryPassword, newPassword: reset.temporaryPassword))
             #expect(same.status == .unprocessableContent)
