@@ -112,9 +112,14 @@ struct AgentController: Sendable {
             let id = try agentID(context)
             let input = try await request.decodeJSON(UpdateAgentRequest.self, context: context)
             try input.validate()
-            guard let agent = try await deps.agents.update(id, with: input, on: deps.runtime.postgres, logger: context.logger) else {
-                throw TierQueueError.agentNotFound
+            let (agents, now) = (deps.agents, deps.runtime.clock.now())
+            // Deactivation also ends the person's sessions, so a reactivation brings none back.
+            let agent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                let agent = try await agents.update(id, with: input, on: connection, logger: context.logger)
+                if agent != nil, input.active == false { try await StaffTokenStore().endSessions(of: id, on: connection, now: now, logger: context.logger) }
+                return agent
             }
+            guard let agent else { throw TierQueueError.agentNotFound }
             return JSONResponse(agent)
         }
         /// New credentials, shown once: every token and session of the person stops working (within
