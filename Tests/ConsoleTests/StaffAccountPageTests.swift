@@ -74,6 +74,7 @@ import TierdeskTestSupport
                 "/signin/password",
                 ["email": agent.email, "password": "correct horse battery", "code": OneTimeCodes.code(secret: secret, at: system.clock.now())])
             #expect(withCode.status == .seeOther)
+            _ = try await other.get("/signin")  // the signed-in session's form token
             let unknown = try await other.post("/signin/password", ["email": "nobody@example.com", "password": "correct horse battery"])
             #expect(unknown.status == .unauthorized && unknown.text.contains("not accepted"))
 
@@ -92,6 +93,7 @@ import TierdeskTestSupport
             let browser = system.browser()
             _ = try await browser.get("/signin")
             _ = try await browser.post("/signin/password", ["email": agent.email, "password": temporary, "newPassword": "correct horse battery"])
+            #expect(try await browser.get("/account").status == .ok)
             let made = try await browser.post("/account/tokens", ["name": "nightly export", "scope": "read", "days": "7"])
             #expect(made.status == .ok)
             let token = try #require(made.text.firstMatch(of: /id="made-token-value">(tda_[A-Za-z0-9_-]+)</)?.1)

@@ -47,7 +47,7 @@ public struct LocalAccountSettings: Sendable, Equatable {
         }
         sessionLifetime = Double(try TierdeskConfiguration.int(reader, "tierdesk.staff.session.max.hours", default: 12, range: 1...720)) * 3600
         personalTokenMaxDays = try TierdeskConfiguration.int(reader, "tierdesk.personal.token.max.days", default: 365, range: 1...3650)
-        signInPerMinute = try TierdeskConfiguration.int(reader, "tierdesk.sign.in.rate.per.minute", default: 10, range: 1...10_000)
+        signInPerMinute = try TierdeskConfiguration.int(reader, "tierdesk.sign.in.rate.per.minute", default: 10, range: 1...1_000_000)
     }
 
     /// What `init(reader:)` reads.
