@@ -398,7 +398,9 @@ enum Rules {
     }
 
     /// Every member of staff the matrix has, with `status`.
-    static func staff(_ status: Int) -> [Who: Int] { [.levelAgent: status, .otherLevelAgent: status, .assignee: status, .admin: status] }
+    static func staff(_ status: Int) -> [Who: Int] {
+        [.levelAgent: status, .otherLevelAgent: status, .assignee: status, .lead: status, .admin: status, .auditor: status]
+    }
 
     /// Local accounts, sessions and tokens (issue 26): sign-in is anyone's; a person's own account
     /// and tokens are theirs (another's token is 404 to them); anyone's are the administrators'.
