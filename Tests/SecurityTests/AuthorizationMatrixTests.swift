@@ -422,7 +422,8 @@ enum Rules {
             },
             Rule(service: .tierQueue, route: "GET /v1/me/tokens", allowed: staff(200), setup: path("/v1/me/tokens")),
             Rule(service: .tierQueue, route: "POST /v1/me/tokens", allowed: staff(201)) { _ in
-                Target(path: "/v1/me/tokens", body: json(CreatePersonalTokenRequest(name: "matrix", scope: .read, expiresAt: Date().addingTimeInterval(86_400))))
+                Target(
+                    path: "/v1/me/tokens", body: json(CreatePersonalTokenRequest(name: "matrix", scope: .read, expiresAt: Date().addingTimeInterval(86_400))))
             },
             Rule(service: .tierQueue, route: "DELETE /v1/me/tokens/{tokenID}", allowed: staff(404)) { world in
                 Target(path: "/v1/me/tokens/\(try await world.spareToken().token)")

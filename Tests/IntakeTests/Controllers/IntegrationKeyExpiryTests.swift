@@ -9,9 +9,14 @@ import TierdeskTestSupport
 
 /// Issue 26, item 4: an integration key may carry an expiry; past it the key is 401.
 @Suite struct IntegrationKeyExpiryTests {
+    /// The service on `clock`.
+    func withService(clock: ManualClock, _ test: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
+        try await withLiveApp(environment: [:], { try await IntakeApp.buildApplication(reader: $0, clock: clock) }, test)
+    }
+
     @Test(.freshDatabase) func anExpiredIntegrationKeyIsRefused() async throws {
         let clock = ManualClock(Date())
-        try await withLiveApp({ try await IntakeApp.buildApplication(reader: $0, clock: clock) }) { http in
+        try await withService(clock: clock) { http in
             let admin = TestCredentials.adminToken
             let stale = CreateIntegrationRequest(name: "Stale", channels: [.api], expiresAt: clock.now())
             let refused = try await http.send(.post, "/v1/integrations", token: admin, json: stale)

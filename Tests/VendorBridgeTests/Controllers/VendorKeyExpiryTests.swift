@@ -10,9 +10,14 @@ import TierdeskTestSupport
 /// Issue 26, item 4: a vendor's API key may carry an expiry, set when it is issued or rotated;
 /// past it the key is 401 (within the auth cache's lifetime).
 @Suite struct VendorKeyExpiryTests {
+    /// The service on `clock`.
+    func withService(clock: ManualClock, _ test: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
+        try await withLiveApp(environment: [:], { try await VendorBridgeApp.buildApplication(reader: $0, clock: clock) }, test)
+    }
+
     @Test(.freshDatabase) func anExpiredVendorKeyIsRefused() async throws {
         let clock = ManualClock(Date())
-        try await withLiveApp({ try await VendorBridgeApp.buildApplication(reader: $0, clock: clock) }) { http in
+        try await withService(clock: clock) { http in
             let admin = TestCredentials.adminToken
             let past = CreateVendorRequest(
                 name: "Stale", webhookUrl: "https://stale.example.com/hook", categories: ["network"], apiKeyExpiresAt: clock.now().addingTimeInterval(-1))
