@@ -173,10 +173,16 @@ struct Rule: Sendable {
         return (HTTPRequest.Method(String(parts[0]))!, String(parts[1]))
     }
 
+    /// The routes of a person's own credentials, which an auditor's read-only token may use.
+    static let ownAccount: Set<String> = [
+        "POST /v1/sign-out", "PUT /v1/me/password", "POST /v1/me/totp", "POST /v1/me/totp/confirm", "POST /v1/me/tokens", "DELETE /v1/me/tokens/{tokenID}",
+    ]
+
     func expected(_ who: Who) -> Int {
         if who == .bogusToken || (service != .intake && Service.intakeOnly.contains(who)) { return 401 }
-        // An auditor's token only reads: anything else is refused before the route.
-        if who == .auditor, methodAndPath.0 != .get { return 403 }
+        // An auditor's token only reads: anything else is refused before the route, but for their own
+        // password, second factor, tokens and sign-out (`AuthMiddleware.isOwnAccount`).
+        if who == .auditor, methodAndPath.0 != .get, !Self.ownAccount.contains(route) { return 403 }
         if let status = allowed[who] { return status }
         if who == .lead { return expected(.levelAgent) }
         if who == .anonymous { return anonymous }
