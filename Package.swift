@@ -6,11 +6,11 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 /// A service is a library with all its code and a tiny executable that runs it.
-func service(_ name: String, executable: String, resources: [Resource] = []) -> [Target] {
+func service(_ name: String, executable: String, resources: [Resource] = [], dependencies: [Target.Dependency] = []) -> [Target] {
     [
         .target(
             name: "\(name)App",
-            dependencies: ["TierdeskKit", "TierdeskModels"],
+            dependencies: ["TierdeskKit", "TierdeskModels"] + dependencies,
             path: "Services/\(name)/App",
             resources: [.copy("openapi.yaml")] + resources,
             swiftSettings: swiftSettings
@@ -58,6 +58,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         .target(
@@ -90,7 +91,12 @@ let package = Package(
     ]
         + service("Intake", executable: "intake", resources: [.copy("Demo")])
         + service("Triage", executable: "triage", resources: [.copy("Demo")])
-        + service("TierQueue", executable: "tier-queue")
+        // Local accounts: bcrypt password hashes and TOTP codes.
+        + service(
+            "TierQueue", executable: "tier-queue",
+            dependencies: [
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+            ])
         + service("VendorBridge", executable: "vendor-bridge")
         + [
             .target(

@@ -181,7 +181,7 @@ final class KeyRecorder: AccessReporter {
     }
 
     /// Each secret reaches only the services that use it: TIERDESK_SECRET the `tierdesk` command (run in the
-    /// migrate container), intake and vendor-bridge; the mail gateway's token intake alone; the SMTP password the
+    /// migrate container), intake, vendor-bridge and the tier-queues (local accounts' seal); the mail gateway's token intake alone; the SMTP password the
     /// services that send mail; the console's secret the console alone, which holds no other credential.
     @Test func secretsReachOnlyTheServicesThatUseThem() throws {
         let compose = try Self.compose()
@@ -192,7 +192,7 @@ final class KeyRecorder: AccessReporter {
         func holders(of key: String) -> Set<String> {
             Set(services.filter { ($0.value["environment"] as? [String: Any])?[key] != nil }.keys)
         }
-        #expect(holders(of: "TIERDESK_SECRET") == ["migrate", "intake", "vendor-bridge"])
+        #expect(holders(of: "TIERDESK_SECRET") == ["migrate", "intake", "vendor-bridge", "tier1-queue", "tier2-queue", "tier3-queue"])
         #expect(holders(of: "TIERDESK_MAIL_GATEWAY_TOKEN") == ["intake"])
         #expect(holders(of: "TIERDESK_CONSOLE_SECRET") == ["console"])
         // The SMTP password: the services that send mail (intake, the tier-queues), no other.

@@ -92,6 +92,18 @@ enum AuditClassification {
             "PUT /v1/sla/calendar": .audited("calendar.set"),
             "PUT /v1/escalation-contracts/{tier}": .audited("escalation_contract.set"),
             "PUT /v1/work-modes/{category}": .audited("work_mode.set"),
+            // Local accounts (issue 26, items 2 and 4): what changes a person's credentials is recorded on the person.
+            "POST /v1/sign-in": .notAudited("a sign-in: the session it opens is its own record (staff_tokens, kind session: who, when it began, when it ends)"),
+            "POST /v1/sign-out": .notAudited("a sign-out: the session's own record says when it ended (staff_tokens.revoked_at)"),
+            "PUT /v1/me/password": .audited("agent.password_changed"),
+            "POST /v1/me/totp": .notAudited("starts an enrolment that changes nothing until a code confirms it (recorded then)"),
+            "POST /v1/me/totp/confirm": .audited("agent.totp_enabled"),
+            "POST /v1/me/tokens": .audited("staff_token.created"),
+            "DELETE /v1/me/tokens/{tokenID}": .audited("staff_token.revoked"),
+            "POST /v1/staff/{id}/password": .audited("agent.password_reset"),
+            "DELETE /v1/staff/{id}/totp": .audited("agent.totp_removed"),
+            "POST /v1/staff/{id}/unlock": .audited("agent.unlocked"),
+            "DELETE /v1/staff/{id}/tokens/{tokenID}": .audited("staff_token.revoked"),
             "DELETE /v1/work-modes/{category}": .audited("work_mode.deleted"),
         ]
         let vendorBridge: [String: AuditClass] = [
@@ -111,8 +123,10 @@ enum AuditClassification {
     static func key(_ rule: Rule) -> String { "\(rule.service) \(rule.route)" }
 
     /// Audited routes the matrix's world cannot call successfully, each with its own test here:
-    /// the bootstrap (the tests' administrator exists) in `theBootstrapIsRecordedWithNoPerson`.
-    static let testedApart: Set<String> = ["tierQueue POST /v1/bootstrap"]
+    /// the bootstrap (the tests' administrator exists) in `theBootstrapIsRecordedWithNoPerson`, and a
+    /// confirmed TOTP enrolment (it needs a code of the person's new secret) and revoking one's own
+    /// token (the matrix's spare token is no caller's) in `StaffAccountTests`.
+    static let testedApart: Set<String> = ["tierQueue POST /v1/bootstrap", "tierQueue POST /v1/me/totp/confirm", "tierQueue DELETE /v1/me/tokens/{tokenID}"]
 
     static func isMutating(_ rule: Rule) -> Bool { !["GET", "HEAD"].contains(rule.methodAndPath.0.rawValue) }
 }

@@ -22,7 +22,8 @@ import VendorBridgeApp
         try await TestDatabase.withClient { client in
             let environment = [
                 "TIERDESK_RATE_LIMIT_PER_MINUTE": "1000000", "TIERDESK_REQUESTER_RATE_LIMIT_PER_MINUTE": "1000000",
-                "TIERDESK_AUTH_FAILURES_PER_MINUTE": "1000000",
+                "TIERDESK_AUTH_FAILURES_PER_MINUTE": "1000000", "TIERDESK_SIGN_IN_RATE_PER_MINUTE": "1000000",
+                "TIERDESK_PASSWORD_BCRYPT_COST": "4",
                 // The SLA watcher changes tickets on its own: once a minute, it rarely lands inside a refused cell's check.
                 "TIERDESK_SLA_CHECK_MS": "60000",
             ]
@@ -78,6 +79,10 @@ import VendorBridgeApp
                 }
                 let shouted = upperCaseIDs(in: body) + headers.flatMap { upperCaseIDs(in: $0.value) }
                 #expect(shouted.isEmpty, "\(rule.route) on \(rule.service) as \(who) spells ids in upper case: \(shouted)")
+                // A list of sessions and tokens never holds a token or its hash.
+                if rule.route.hasPrefix("GET "), rule.route.hasSuffix("/tokens") {
+                    #expect(!body.contains("tda_") && !body.lowercased().contains("hash"), "\(rule.route) as \(who) shows a token: \(body.prefix(300))")
+                }
                 let leaks = BodyRule.leaks(in: body, to: who) + (try await world.unreadableIncidents(in: body, for: who))
                 #expect(leaks.isEmpty, "\(rule.route) on \(rule.service) answered \(who) what it may not see: \(leaks)")
                 handedOut.formUnion(World.secrets(in: body))
@@ -168,10 +173,16 @@ struct Rule: Sendable {
         return (HTTPRequest.Method(String(parts[0]))!, String(parts[1]))
     }
 
+    /// The routes of a person's own credentials, which an auditor's read-only token may use.
+    static let ownAccount: Set<String> = [
+        "POST /v1/sign-out", "PUT /v1/me/password", "POST /v1/me/totp", "POST /v1/me/totp/confirm", "POST /v1/me/tokens", "DELETE /v1/me/tokens/{tokenID}",
+    ]
+
     func expected(_ who: Who) -> Int {
         if who == .bogusToken || (service != .intake && Service.intakeOnly.contains(who)) { return 401 }
-        // An auditor's token only reads: anything else is refused before the route.
-        if who == .auditor, methodAndPath.0 != .get { return 403 }
+        // An auditor's token only reads: anything else is refused before the route, but for their own
+        // password, second factor, tokens and sign-out (`AuthMiddleware.isOwnAccount`).
+        if who == .auditor, methodAndPath.0 != .get, !Self.ownAccount.contains(route) { return 403 }
         if let status = allowed[who] { return status }
         if who == .lead { return expected(.levelAgent) }
         if who == .anonymous { return anonymous }
@@ -402,8 +413,61 @@ enum Rules {
         ]
     }
 
-    static var tierQueue: [Rule] {
+    /// Every member of staff the matrix has, with `status`.
+    static func staff(_ status: Int) -> [Who: Int] {
+        [.levelAgent: status, .otherLevelAgent: status, .assignee: status, .lead: status, .admin: status, .auditor: status]
+    }
+
+    /// Local accounts, sessions and tokens (issue 26): sign-in is anyone's; a person's own account
+    /// and tokens are theirs (another's token is 404 to them); anyone's are the administrators'.
+    static var staffAccounts: [Rule] {
         [
+            Rule(service: .tierQueue, route: "POST /v1/sign-in", allowed: everyone(200), anonymous: 200) { world in
+                let account = try await world.localAccount()
+                return Target(
+                    path: "/v1/sign-in", body: json(SignInRequest(email: account.email, password: account.password, newPassword: "matrix passphrase")))
+            },
+            Rule(service: .tierQueue, route: "POST /v1/sign-out", allowed: staff(204), setup: path("/v1/sign-out")),
+            Rule(service: .tierQueue, route: "GET /v1/me/account", allowed: staff(200), setup: path("/v1/me/account")),
+            Rule(service: .tierQueue, route: "PUT /v1/me/password", allowed: staff(200)) { _ in
+                Target(path: "/v1/me/password", body: json(ChangePasswordRequest(newPassword: "matrix passphrase")))
+            },
+            Rule(service: .tierQueue, route: "POST /v1/me/totp", allowed: staff(200), setup: path("/v1/me/totp")),
+            Rule(service: .tierQueue, route: "POST /v1/me/totp/confirm", allowed: staff(422)) { _ in
+                Target(path: "/v1/me/totp/confirm", body: json(ConfirmTOTPRequest(code: "not a code")))
+            },
+            Rule(service: .tierQueue, route: "GET /v1/me/tokens", allowed: staff(200), setup: path("/v1/me/tokens")),
+            Rule(service: .tierQueue, route: "POST /v1/me/tokens", allowed: staff(201)) { _ in
+                Target(
+                    path: "/v1/me/tokens", body: json(CreatePersonalTokenRequest(name: "matrix", scope: .read, expiresAt: Date().addingTimeInterval(86_400))))
+            },
+            Rule(service: .tierQueue, route: "DELETE /v1/me/tokens/{tokenID}", allowed: staff(404)) { world in
+                Target(path: "/v1/me/tokens/\(try await world.spareToken().token)")
+            },
+            Rule(service: .tierQueue, route: "GET /v1/staff/{id}/account", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/staff/\(try await world.spareAgent())/account")
+            },
+            Rule(service: .tierQueue, route: "POST /v1/staff/{id}/password", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/staff/\(try await world.spareAgent())/password")
+            },
+            Rule(service: .tierQueue, route: "DELETE /v1/staff/{id}/totp", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/staff/\(try await world.spareAgent())/totp")
+            },
+            Rule(service: .tierQueue, route: "POST /v1/staff/{id}/unlock", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/staff/\(try await world.spareAgent())/unlock")
+            },
+            Rule(service: .tierQueue, route: "GET /v1/staff/{id}/tokens", allowed: [.admin: 200]) { world in
+                Target(path: "/v1/staff/\(try await world.spareToken().person)/tokens")
+            },
+            Rule(service: .tierQueue, route: "DELETE /v1/staff/{id}/tokens/{tokenID}", allowed: [.admin: 204]) { world in
+                let spare = try await world.spareToken()
+                return Target(path: "/v1/staff/\(spare.person)/tokens/\(spare.token)")
+            },
+        ]
+    }
+
+    static var tierQueue: [Rule] {
+        staffAccounts + [
             Rule(service: .tierQueue, route: "POST /v1/agents", allowed: [.admin: 201]) { _ in
                 Target(path: "/v1/agents", body: json(CreateAgentRequest(name: "Matrix", email: "a\(UUID().uuidString.prefix(8))@example.com", tiers: [1])))
             },
@@ -843,6 +907,24 @@ struct World: Sendable {
         return agent.id
     }
 
+    /// A person with a temporary password an administrator set: their email and that password.
+    func localAccount() async throws -> (email: String, password: String) {
+        let http = clients[.tierQueue]!
+        let email = "local-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        let person = try await http.send(
+            .post, "/v1/agents", token: TestCredentials.adminToken, json: CreateAgentRequest(name: "Local", email: email, tiers: [1])
+        ).decode(Agent.self)
+        let reset = try await http.send(.post, "/v1/staff/\(person.id)/password", token: TestCredentials.adminToken).decode(TemporaryPassword.self)
+        return (email, reset.temporaryPassword)
+    }
+
+    /// A spare person and the id of their live token.
+    func spareToken() async throws -> (person: UUID, token: UUID) {
+        let person = try await spareAgent()
+        let tokens = try await clients[.tierQueue]!.send(.get, "/v1/staff/\(person)/tokens", token: TestCredentials.adminToken)
+        return (person, try #require(try tokens.decode(Page<StaffTokenSummary>.self).items.first).id)
+    }
+
     func spareVendor() async throws -> UUID {
         try await VendorStore(sealingKey: TestCredentials.sealingKey).create(
             CreateVendorRequest(name: "Spare \(UUID())", webhookUrl: "https://spare.example.com", categories: []), on: db.client, now: Date(), logger: db.logger
@@ -952,9 +1034,16 @@ struct World: Sendable {
         after.keys.filter { before[$0] != after[$0] }.sorted()
     }
 
-    /// The tokens, keys and signing secrets in a response body.
+    /// The tokens, keys and signing secrets in a response body; a temporary password, and a TOTP
+    /// secret both as the app is given it (base32) and as its key's text.
     static func secrets(in body: String) -> Set<String> {
-        Set(body.matches(of: /(tda_|tdv_|tdi_|tdr_|tdp_)[A-Za-z0-9_-]{40,}|whsec_[A-Za-z0-9+\/=]{20,}/).map { String($0.output.0) })
+        var found = Set(body.matches(of: /(tda_|tdv_|tdi_|tdr_|tdp_)[A-Za-z0-9_-]{40,}|whsec_[A-Za-z0-9+\/=]{20,}/).map { String($0.output.0) })
+        for match in body.matches(of: /"temporaryPassword":"([^"]+)"/) { found.insert(String(match.output.1)) }
+        for match in body.matches(of: /"secret":"([A-Z2-7]{16,})"/) {
+            found.insert(String(match.output.1))
+            if let key = Base32.decode(String(match.output.1)) { found.insert(key) }
+        }
+        return found
     }
 
     /// No token, key or signing secret the run handed out rests in the database in plain text:
@@ -975,10 +1064,16 @@ struct World: Sendable {
             everything += rows.joined(separator: "\n")
         }
         #expect(everything.contains("Matrix mail"), "the scan reads the data it should")
+        #expect(try await db.count("staff_credentials") > 0, "the run set passwords and TOTP secrets")
+        #expect(secrets.contains { $0.count == 20 && !$0.contains("_") }, "temporary passwords were handed out")
+        // A password rests only as its bcrypt hash, and that sealed: no bcrypt hash in plain form.
+        let bcrypt = /\$2[abxy]\$[0-9]{2}\$/
+        #expect(everything.firstMatch(of: bcrypt) == nil, "a bcrypt hash rests in plain text")
         for secret in secrets { #expect(!everything.contains(secret), "\(secret.prefix(8))… rests in plain text") }
         let dump = try pgDump()
         #expect(dump.contains("Matrix mail"))
         for secret in secrets { #expect(!dump.contains(secret), "\(secret.prefix(8))… is in the database dump") }
+        #expect(dump.firstMatch(of: bcrypt) == nil, "a bcrypt hash is in the database dump")
     }
 
     /// What the run left behind (events, outbox payloads, webhook bodies, stored answers, actors)

@@ -70,7 +70,7 @@ struct AdminPages: Sendable {
         let page = try await backend.page(Agent.self, .tierQueue, "/v1/agents", limit: Pages.pageSize, cursor: cursor, token: context.session.token)
         let rows = page.items.map { agent -> HTML in
             """
-            <tr><td>\(agent.name)</td><td>\(agent.email)</td><td>\(agent.role.rawValue)</td><td>\(agent.tiers.map { String($0.rawValue) }.joined(separator: ", "))</td>
+            <tr><td><a href="/admin/staff/\(agent.id)">\(agent.name)</a></td><td>\(agent.email)</td><td>\(agent.role.rawValue)</td><td>\(agent.tiers.map { String($0.rawValue) }.joined(separator: ", "))</td>
             <td>\(agent.skills.joined(separator: ", "))</td><td>\(agent.wipLimit)</td><td>\(agent.active ? "active" : "deactivated")</td>
             <td><form method="post" action="/admin/agents/\(agent.id)/token" class="inline">\(Pages.csrf(context))<button type="submit">New token</button></form>
             \(agent.active ? "<form method=\"post\" action=\"/admin/agents/\(agent.id)/deactivate\" class=\"inline\">\(Pages.csrf(context))<button type=\"submit\">Deactivate</button></form>" as HTML : "")</td></tr>

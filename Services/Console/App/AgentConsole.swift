@@ -37,6 +37,8 @@ struct AgentConsole: Sendable {
             "Sign in", context, notice: notice, error: error,
             """
             <h1>Sign in</h1>
+            <h2>With your email and password</h2>\(StaffAccountPages.passwordForm(context))
+            <h2>With a token</h2>
             <p>Agents, administrators and vendors: paste the token you were given. This site keeps it on its server, never in your browser, until you sign out or leave the console unused for a while.</p>
             <form method="post" action="/signin" id="signin">\(Pages.csrf(context))
             <label for="token">Token</label><input type="password" id="token" name="token" required autocomplete="off" maxlength="200">
@@ -84,10 +86,21 @@ struct AgentConsole: Sendable {
         }
     }
 
-    /// Ends the staff session: its row is deleted, so the cookie (or a copy of it) opens nothing after.
+    /// Ends the staff session: its row is deleted, so the cookie (or a copy of it) opens nothing after,
+    /// and tier-queue revokes the session token a password sign-in minted (a pasted personal token
+    /// stays: it is its scripts' too). When tier-queue cannot be told, the page says so.
     @Sendable func signOut(request: Request, context: ConsoleContext) async throws -> Response {
+        var error: String?
+        if let token = context.session.token, token.hasPrefix("tda_") {
+            do {
+                _ = try await backend.raw(.POST, .tierQueue, "/v1/sign-out", token: token, body: NoBody?.none)
+            } catch let failure as Backend.Failure where failure.status != 401 {
+                failure.log("signing out at tier-queue", logger: context.logger)
+                error = "You are signed out here, but the help desk could not be told to end the session: it ends at its time limit."
+            }
+        }
         if let id = context.sessionID { try await sessions.store.delete(id: id, logger: context.logger) }
-        var response = Pages.redirect("/", notice: .signedOut)
+        var response = error.map { Pages.redirect("/", error: $0) } ?? Pages.redirect("/", notice: .signedOut)
         response.setCookie(sessions.clearing(sessions.staffCookie))
         return response
     }

@@ -26,6 +26,8 @@ struct Backend: Sendable {
         var tokenHash: Data? = nil
         /// What went wrong underneath (a connection error, an answer that did not decode), for the log only.
         var cause: String? = nil
+        /// The problem's `type`, where a page tells refusals apart (a sign-in that needs a code).
+        var type: String? = nil
 
         /// A form value the console refuses before sending anything.
         static func refused(_ message: String) -> Failure { Failure(status: 422, detail: message, fields: []) }
@@ -128,7 +130,7 @@ struct Backend: Sendable {
             let problem = try? JSONCoding.decoder.decode(Problem.self, from: Data(buffer: buffer))  // try?: not problem+json: it fails with its status
             throw Failure(
                 status: Int(response.status.code), detail: problem?.detail ?? problem?.title ?? "\(service.rawValue) answered \(response.status.code)",
-                fields: problem?.errors ?? [], service: service, tokenHash: token.map(Secrets.hash))
+                fields: problem?.errors ?? [], service: service, tokenHash: token.map(Secrets.hash), type: problem?.type)
         }
         return buffer
     }

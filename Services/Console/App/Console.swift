@@ -160,6 +160,7 @@ func buildRouter(_ configuration: ConsoleConfiguration, sessions: Sessions, logg
     ReportsPage(backend: backend).addRoutes(to: groups)
     AdminPages(backend: backend).addRoutes(to: groups)
     AuditPages(backend: backend).addRoutes(to: groups)
+    StaffAccountPages(backend: backend, sessions: sessions).addRoutes(to: groups)
     SettingsPages(backend: backend).addRoutes(to: groups)
     RoutingPages(backend: backend).addRoutes(to: groups)
     return router

@@ -27,7 +27,9 @@ enum Pages {
         let account: HTML =
             context.session.role == nil || context.session.role == .requester
             ? #"<a href="/signin">Staff and vendors: sign in</a>"#
-            : "<form method=\"post\" action=\"/signout\" class=\"inline\">\(csrf(context))<button type=\"submit\" id=\"signout\">Sign out</button></form>"
+            : context.session.role == .vendor
+                ? "<form method=\"post\" action=\"/signout\" class=\"inline\">\(csrf(context))<button type=\"submit\" id=\"signout\">Sign out</button></form>"
+                : "<a href=\"/account\" id=\"my-account-link\">My account</a> <form method=\"post\" action=\"/signout\" class=\"inline\">\(csrf(context))<button type=\"submit\" id=\"signout\">Sign out</button></form>"
         // Staff pages listen to the live stream (`console.js`): the agent's notifications, and the queues' changes.
         let staff = context.session.role == .agent || context.session.role == .admin
         let live: HTML = staff ? #" data-stream="/agent/notifications/stream""# : ""
@@ -138,7 +140,7 @@ enum Notice: Equatable, Sendable {
     case signedOut, agentDeactivated, ruleCreated, ruleDeleted, vendorSaved, vendorReactivated, vendorDeactivated, webhookQueued
     case deadLetterQueued, claimed, commented, resolved, resolvedAndPublished, pending, handedOver, swarming, sentToVendor
     case voted, solved, filed, replied, confirmed, calendarSaved, saved, problemResolved, updatePosted
-    case workModeRemoved, vipAdded, vipRemoved, signInSent, signedIn, requesterSignedOut, rated, mailQueued
+    case workModeRemoved, vipAdded, vipRemoved, signInSent, signedIn, requesterSignedOut, rated, mailQueued, revoked
     case queueEmpty(Tier)
     case escalated(Tier)
     case deescalated(Tier)
@@ -150,7 +152,7 @@ enum Notice: Equatable, Sendable {
         .signedOut, .agentDeactivated, .ruleCreated, .ruleDeleted, .vendorSaved, .vendorReactivated, .vendorDeactivated, .webhookQueued,
         .deadLetterQueued, .claimed, .commented, .resolved, .resolvedAndPublished, .pending, .handedOver, .swarming, .sentToVendor, .voted,
         .solved, .filed, .replied, .confirmed, .calendarSaved, .saved, .problemResolved, .updatePosted, .workModeRemoved, .vipAdded, .vipRemoved,
-        .signInSent, .signedIn, .requesterSignedOut, .rated, .mailQueued,
+        .signInSent, .signedIn, .requesterSignedOut, .rated, .mailQueued, .revoked,
     ]
 
     /// The code in the address: `saved`, `escalated-2`, `sla-saved-P5`.
@@ -229,6 +231,7 @@ enum Notice: Equatable, Sendable {
         case .signedIn: "You are signed in: here are all your tickets."
         case .requesterSignedOut: "You are signed out of your tickets."
         case .rated: "Thank you: your answer is saved. You can change it for 7 days."
+        case .revoked: "Revoked: it stops working within seconds."
         case .queueEmpty(let tier): "The level \(tier.rawValue) queue has nothing you can take."
         case .escalated(let tier): "The ticket went to \(Pages.level(tier))."
         case .deescalated(let tier): "The ticket went back to \(Pages.level(tier))."

@@ -95,11 +95,15 @@ struct Sessions: Sendable {
 
     func clearing(_ name: String) -> Cookie { cookie(name, "", maxAge: 0) }
 
-    /// A new staff session for a token its service accepted, in place of `replacing`; its cookie.
-    func startStaff(role: Session.Role, token: String, replacing: String?, logger: Logger) async throws -> Cookie {
+    /// A new staff session for a token its service accepted, in place of `replacing`; its cookie. It
+    /// ends at `until` at the latest (a signed-in session token's own end).
+    func startStaff(role: Session.Role, token: String, replacing: String?, until: Date? = nil, logger: Logger) async throws -> Cookie {
         if let replacing { try await store.delete(id: replacing, logger: logger) }
-        let id = try await store.create(role: role, token: token, ticketID: nil, lifetime: staff, now: clock.now(), logger: logger)
-        return cookie(staffCookie, id, maxAge: Int(staff.absolute))
+        let now = clock.now()
+        var lifetime = staff
+        if let until { lifetime.absolute = max(0, min(lifetime.absolute, until.timeIntervalSince(now))) }
+        let id = try await store.create(role: role, token: token, ticketID: nil, lifetime: lifetime, now: now, logger: logger)
+        return cookie(staffCookie, id, maxAge: Int(lifetime.absolute))
     }
 
     /// A new requester session for a token intake vouched for (a ticket's, or a signed-in requester's

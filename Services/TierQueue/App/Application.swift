@@ -26,6 +26,8 @@ public struct TierQueueConfiguration: Sendable {
     /// the console it links to (`TIERDESK_PUBLIC_URL`).
     let mailTemplates: MailTemplates
     public let publicURL: String
+    /// Local accounts: bcrypt's cost, the lockout, the lives of sessions and personal tokens.
+    public let accounts: LocalAccountSettings
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let text = reader.string(forKey: "tierdesk.tiers", default: "1,2,3")
@@ -57,6 +59,7 @@ public struct TierQueueConfiguration: Sendable {
         notifyPollInterval = .milliseconds(poll)
         publicURL = try MailLinkSettings.publicURL(reader)
         mailTemplates = try MailLinkSettings.templates(AgentMailTemplates.defaults, folder: try MailLinkSettings.templateFolder(reader))
+        accounts = try LocalAccountSettings(reader: reader)
     }
 
     /// What `init(reader:)` reads.
@@ -67,12 +70,13 @@ public struct TierQueueConfiguration: Sendable {
             ConfigSetting("tierdesk.sla.check.ms", "how often the SLA watcher and push assignment run (default 1000)"),
             ConfigSetting("tierdesk.push.assignment", "levels that push tickets to agents, e.g. 1:least-loaded,2:round-robin (default none)"),
             ConfigSetting("tierdesk.notify.poll.ms", "how often notification streams look for other replicas' notifications and queue changes (default 1000)"),
-        ] + MailLinkSettings.settings
+        ] + MailLinkSettings.settings + LocalAccountSettings.settings
 
     public init(
         tiers: Set<Tier>, costs: LevelCosts = .standard, slaCheckInterval: Duration = .seconds(1), push: [Tier: PushStrategy] = [:],
-        notifyPollInterval: Duration = .seconds(1)
+        notifyPollInterval: Duration = .seconds(1), accounts: LocalAccountSettings = LocalAccountSettings(bcryptCost: 4)
     ) {
+        self.accounts = accounts
         self.notifyPollInterval = notifyPollInterval
         mailTemplates = AgentMailTemplates.builtIn
         publicURL = "http://127.0.0.1:8084"
@@ -88,6 +92,8 @@ public struct TierQueueDependencies: ServiceDependencies {
     public let runtime: ServiceRuntime
     public let configuration: TierQueueConfiguration
     public let agents: AgentStore
+    /// Local accounts' passwords and TOTP secrets, sealed under the `staff-credentials` key.
+    public let credentials: StaffCredentialStore
     public let vendorBridge: any VendorBridgeClient
     public let intake: any IntakeClient
     public let triage: any TriageClient
@@ -102,6 +108,8 @@ public struct TierQueueDependencies: ServiceDependencies {
         self.runtime = runtime
         self.configuration = configuration
         self.agents = AgentStore()
+        credentials = StaffCredentialStore(
+            key: runtime.configuration.keys.key(.staffCredentials).map(SealingKey.init(key:)), settings: configuration.accounts)
         self.vendorBridge = vendorBridge
         self.intake = intake
         self.triage = triage
@@ -122,6 +130,8 @@ public enum TierQueue {
 
 extension TierQueue: TierdeskService {
     public static let ownSettings = TierQueueConfiguration.settings
+    /// Seals local accounts' bcrypt hashes and TOTP secrets.
+    public static let keyPurposes: Set<KeyPurpose> = [.staffCredentials]
     public static let sendsMail = true
 
     /// tier-queue's peers: vendor-bridge (level 4 cases), intake (the requester's view) and triage (problems).
@@ -138,6 +148,7 @@ extension TierQueue: TierdeskService {
         // Before the routes (and the event receiver after them): a request that told agents rings their streams after its commit.
         router.add(middleware: NotificationRingMiddleware(hub: deps.notifications))
         AgentController(deps: deps).addRoutes(to: router)
+        StaffAccountController(deps: deps).addRoutes(to: router)
         QueueController(deps: deps).addRoutes(to: router)
         TicketWorkController(deps: deps).addRoutes(to: router)
         SLAController(deps: deps).addRoutes(to: router)

@@ -41,10 +41,18 @@ public struct AuthMiddleware: RouterMiddleware {
             if let throttled { throw RateLimited(retryAfter: throttled).problem }
             throw problem
         }
-        if context.principal?.readOnly == true, request.method != .get, request.method != .head {
+        if context.principal?.readOnly == true, request.method != .get, request.method != .head, !Self.isOwnAccount(request, context.principal) {
             throw Problem.forbidden("this token only reads")
         }
         return try await next(request, context)
+    }
+
+    /// An auditor's own password, second factor, tokens and sign-out: every token of an auditor only
+    /// reads, yet they keep their own credentials like anyone else (never above `read`: their role's scopes).
+    static func isOwnAccount(_ request: Request, _ principal: Principal?) -> Bool {
+        guard case .auditor = principal else { return false }
+        let path = request.uri.path
+        return path == "/v1/sign-out" || path == "/v1/me/password" || path.hasPrefix("/v1/me/totp") || path.hasPrefix("/v1/me/tokens")
     }
 
     /// The token of an `Authorization: Bearer <token>` header, or nil.

@@ -145,6 +145,7 @@ public struct Authenticator: Sendable {
             let rows = try await client.query(
                 """
                 SELECT id FROM vendors WHERE api_key_hash = \(hash) AND active
+                    AND (api_key_expires_at IS NULL OR api_key_expires_at > \(clock.now()))
                 UNION ALL
                 SELECT id FROM vendors WHERE previous_api_key_hash = \(hash) AND previous_api_key_until > now() AND active
                 LIMIT 1
@@ -152,7 +153,10 @@ public struct Authenticator: Sendable {
             for try await id in rows.decode(UUID.self) { return .vendor(id: id) }
         case .integration:
             let rows = try await client.query(
-                "SELECT id, name, channels, rate_per_minute FROM integrations WHERE key_hash = \(hash) AND revoked_at IS NULL", logger: logger)
+                """
+                SELECT id, name, channels, rate_per_minute FROM integrations
+                WHERE key_hash = \(hash) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(clock.now()))
+                """, logger: logger)
             for try await (id, name, channels, rate) in rows.decode((UUID, String, [String], Int32).self) {
                 return .integration(
                     IntegrationIdentity(id: id, name: name, channels: Set(channels.compactMap(Channel.init(rawValue:))), ratePerMinute: Int(rate)))

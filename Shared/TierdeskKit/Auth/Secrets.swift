@@ -153,6 +153,8 @@ public struct KeyPurpose: Hashable, Sendable {
     public static let sealing = KeyPurpose("sealing")
     /// Makes and checks tickets' reply addresses (`ReplyAddress`): intake, and later the mail sender.
     public static let mailReply = KeyPurpose("mail-reply")
+    /// Seals local accounts' bcrypt hashes and TOTP secrets at rest (tier-queue alone).
+    public static let staffCredentials = KeyPurpose("staff-credentials")
 }
 
 /// The keys a service was given, each derived from `TIERDESK_SECRET` for one purpose; the server

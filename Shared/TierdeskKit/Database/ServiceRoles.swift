@@ -85,6 +85,8 @@ public enum DatabaseGrants {
             "push_assignments")
         // Agents are told (migration 0020): tier-queue alone writes and reads them.
         own(.tierQueue, "notifications")
+        // Local accounts' passwords and TOTP secrets, sealed (migration 0024): tier-queue alone checks them.
+        own(.tierQueue, "staff_credentials")
         own(.vendorBridge, "vendors", "vendor_cases", "vendor_case_updates", "webhook_deliveries", "webhook_delivery_attempts")
         // vendor-bridge's idempotent POSTs keep their keys through the shared idempotency store (scoped "vendor-bridge ...").
         own(.vendorBridge, "idempotency_keys")

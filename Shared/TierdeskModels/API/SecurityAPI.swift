@@ -39,11 +39,14 @@ public struct CreateIntegrationRequest: Sendable, Codable, Equatable {
     public var name: String
     public var channels: [Channel]
     public var ratePerMinute: Int?
+    /// When the key stops working (in the future); nil: never.
+    public var expiresAt: Date?
 
-    public init(name: String, channels: [Channel], ratePerMinute: Int? = nil) {
+    public init(name: String, channels: [Channel], ratePerMinute: Int? = nil, expiresAt: Date? = nil) {
         self.name = name
         self.channels = channels
         self.ratePerMinute = ratePerMinute
+        self.expiresAt = expiresAt
     }
 
     public func validate() throws(Problem) {
@@ -64,9 +67,14 @@ public struct Integration: Sendable, Codable, Equatable {
     public var ratePerMinute: Int
     public var active: Bool
     public var createdAt: Date
+    /// When the key stops working; nil: never.
+    public var expiresAt: Date?
     public var key: String?
 
-    public init(id: UUID, name: String, channels: [Channel], ratePerMinute: Int, active: Bool, createdAt: Date, key: String? = nil) {
+    public init(
+        id: UUID, name: String, channels: [Channel], ratePerMinute: Int, active: Bool, createdAt: Date, expiresAt: Date? = nil, key: String? = nil
+    ) {
+        self.expiresAt = expiresAt
         self.id = id
         self.name = name
         self.channels = channels

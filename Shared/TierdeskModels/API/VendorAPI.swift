@@ -8,8 +8,13 @@ public struct CreateVendorRequest: Sendable, Codable, Equatable {
     /// Products covered, beside the categories (free text, e.g. "Cisco ASR 1000").
     public var products: [String]?
     public var contract: VendorContract?
+    /// When the API key stops working (in the future); nil: never.
+    public var apiKeyExpiresAt: Date?
 
-    public init(name: String, webhookUrl: String, categories: [String], products: [String]? = nil, contract: VendorContract? = nil) {
+    public init(
+        name: String, webhookUrl: String, categories: [String], products: [String]? = nil, contract: VendorContract? = nil, apiKeyExpiresAt: Date? = nil
+    ) {
+        self.apiKeyExpiresAt = apiKeyExpiresAt
         self.name = name
         self.webhookUrl = webhookUrl
         self.categories = categories
@@ -141,13 +146,16 @@ public struct Vendor: Sendable, Codable, Equatable {
     public var active: Bool
     /// After a rotation with overlap: until when the previous API key still works.
     public var previousKeyValidUntil: Date?
+    /// When the current API key stops working; nil: never.
+    public var apiKeyExpiresAt: Date?
     public var apiKey: String?
     public var signingSecret: String?
 
     public init(
         id: UUID, name: String, webhookUrl: String, categories: [String], products: [String] = [], contract: VendorContract = VendorContract(),
-        active: Bool = true, previousKeyValidUntil: Date? = nil, apiKey: String? = nil, signingSecret: String? = nil
+        active: Bool = true, previousKeyValidUntil: Date? = nil, apiKeyExpiresAt: Date? = nil, apiKey: String? = nil, signingSecret: String? = nil
     ) {
+        self.apiKeyExpiresAt = apiKeyExpiresAt
         self.active = active
         self.id = id
         self.name = name
@@ -297,8 +305,13 @@ public struct VendorMessageRequest: Sendable, Codable, Equatable {
 /// `overlapMinutes` (default 0: it stops at once; at most a week).
 public struct RotateVendorKeyRequest: Sendable, Codable, Equatable {
     public var overlapMinutes: Int?
+    /// When the new key stops working (in the future); nil: never.
+    public var expiresAt: Date?
 
-    public init(overlapMinutes: Int? = nil) { self.overlapMinutes = overlapMinutes }
+    public init(overlapMinutes: Int? = nil, expiresAt: Date? = nil) {
+        self.overlapMinutes = overlapMinutes
+        self.expiresAt = expiresAt
+    }
 
     public func validate() throws(Problem) {
         var v = Validation()

@@ -30,14 +30,22 @@ struct ConsoleSystem: Sendable {
     let log: LogRecorder
 
     /// Runs `test` with the three started; `insecureCookies` as scripts/dev and the browser test run it.
-    static func run(insecureCookies: Bool = true, refusingTriage: Bool = false, _ test: @Sendable (ConsoleSystem) async throws -> Void) async throws {
+    /// `tierQueue` adds to tier-queue's environment and puts it on the console's clock (local accounts' tests).
+    static func run(
+        insecureCookies: Bool = true, refusingTriage: Bool = false, tierQueue tierQueueEnvironment: [String: String]? = nil,
+        _ test: @Sendable (ConsoleSystem) async throws -> Void
+    ) async throws {
         let clock = ManualClock(Date())
         let log = LogRecorder()
         try await Self.unavailable.test(.live) { down in
             let down = "http://127.0.0.1:\(down.port!)"
             try await withLiveApp(as: .intake, environment: ["TIERDESK_RATE_LIMIT_PER_MINUTE": "100000"], IntakeApp.buildApplication) { intake in
                 let peers = ["TIERDESK_INTAKE_URL": "http://127.0.0.1:\(intake.port!)", "TIERDESK_TRIAGE_URL": down, "TIERDESK_VENDOR_BRIDGE_URL": down]
-                try await withLiveApp(as: .tierQueue, environment: peers, TierQueueApp.buildApplication) { tierQueue in
+                let onClock = tierQueueEnvironment != nil
+                try await withLiveApp(
+                    as: .tierQueue, environment: peers.merging(tierQueueEnvironment ?? [:]) { $1 },
+                    { try await TierQueueApp.buildApplication(reader: $0, clock: onClock ? clock : SystemClock()) }
+                ) { tierQueue in
                     // The console logs to the recorder only, at info as in production.
                     let environment = [
                         "TIERDESK_CONSOLE_SECRET": secret, "TIERDESK_INTAKE_URL": "http://127.0.0.1:\(intake.port!)",

@@ -12,6 +12,9 @@ struct IntegrationController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateIntegrationRequest.self, context: context)
             try input.validate()
+            if let expiresAt = input.expiresAt, expiresAt <= deps.runtime.clock.now() {
+                throw Problem.validation([FieldError(field: "expiresAt", message: "must be in the future")])
+            }
             let (actor, now, integrations) = (try AuditActor(context), deps.runtime.clock.now(), deps.integrations)
             let created = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
                 let created = try await integrations.create(

@@ -9,7 +9,7 @@ import TierdeskModels
 public struct IntegrationStore: Sendable {
     public init() {}
 
-    static let columns = "id, name, channels, rate_per_minute, created_at, revoked_at"
+    static let columns = "id, name, channels, rate_per_minute, created_at, revoked_at, expires_at"
 
     /// Creates an integration and its key; 409 when the name is taken.
     public func create(_ input: CreateIntegrationRequest, defaultRate: Int, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws
@@ -21,8 +21,8 @@ public struct IntegrationStore: Sendable {
         do {
             let created = try await executor.first(
                 """
-                INSERT INTO integrations (id, name, key_hash, channels, rate_per_minute, created_at)
-                VALUES (\(UUID()), \(input.name), \(Secrets.hash(key)), \(channels), \(Int32(rate)), \(now))
+                INSERT INTO integrations (id, name, key_hash, channels, rate_per_minute, created_at, expires_at)
+                VALUES (\(UUID()), \(input.name), \(Secrets.hash(key)), \(channels), \(Int32(rate)), \(now), \(input.expiresAt))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger, Integration.init(row:))
             guard var created else { throw IntakeError.concurrentChange("the integration could not be stored; retry") }
@@ -75,7 +75,7 @@ extension Integration {
         self.init(
             id: try row.get("id"), name: try row.get("name"), channels: try row.get("channels", as: [String].self).compactMap(Channel.init(rawValue:)),
             ratePerMinute: Int(try row.get("rate_per_minute", as: Int32.self)), active: try row.get("revoked_at", as: Date?.self) == nil,
-            createdAt: try row.get("created_at"))
+            createdAt: try row.get("created_at"), expiresAt: try row.get("expires_at"))
     }
 }
 

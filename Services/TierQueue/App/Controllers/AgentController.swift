@@ -120,10 +120,13 @@ struct AgentController: Sendable {
             let input = try await request.decodeJSON(UpdateAgentRequest.self, context: context)
             try input.validate()
             let (agents, actor, now) = (deps.agents, try AuditActor(context), deps.runtime.clock.now())
+            // Deactivation also ends the person's sessions, so a reactivation brings none back.
             let agent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-                try await AuditTrail.change("agent.updated", .agent, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
+                let agent = try await AuditTrail.change("agent.updated", .agent, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
                     try await agents.update(id, with: input, on: connection, logger: context.logger)
                 }
+                if agent != nil, input.active == false { try await StaffTokenStore().endSessions(of: id, on: connection, now: now, logger: context.logger) }
+                return agent
             }
             guard let agent else { throw TierQueueError.agentNotFound }
             return JSONResponse(agent)

@@ -24,12 +24,18 @@ struct VendorController: Sendable {
         }
     }
 
+    /// 422 on `field` when a key's expiry is not in the future.
+    static func checkExpiry(_ expiresAt: Date?, field: String, now: Date) throws {
+        if let expiresAt, expiresAt <= now { throw Problem.validation([FieldError(field: field, message: "must be in the future")]) }
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
         let (postgres, vendors) = (deps.runtime.postgres, deps.vendors)
         router.post("v1/vendors") { request, context in
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateVendorRequest.self, context: context)
             try input.validate()
+            try Self.checkExpiry(input.apiKeyExpiresAt, field: "apiKeyExpiresAt", now: deps.runtime.clock.now())
             try await checkTarget(input.webhookUrl)
             let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let vendor = try await postgres.transaction(logger: context.logger) { connection in
@@ -73,10 +79,12 @@ struct VendorController: Sendable {
             let id = try vendorID(context)
             let input = try await request.decodeJSONIfPresent(RotateVendorKeyRequest.self, context: context) ?? RotateVendorKeyRequest()
             try input.validate()
+            try Self.checkExpiry(input.expiresAt, field: "expiresAt", now: deps.runtime.clock.now())
             let (actor, now) = (try AuditActor(context), deps.runtime.clock.now())
             let vendor = try await postgres.transaction(logger: context.logger) { connection in
                 try await AuditTrail.change("vendor.key_rotated", .vendor, id: "\(id)", by: actor, on: connection, now: now, logger: context.logger) {
-                    try await vendors.rotateKey(id: id, overlap: .seconds(60 * (input.overlapMinutes ?? 0)), on: connection, logger: context.logger)
+                    try await vendors.rotateKey(
+                        id: id, overlap: .seconds(60 * (input.overlapMinutes ?? 0)), expiresAt: input.expiresAt, on: connection, logger: context.logger)
                 }
             }
             guard let vendor else { throw VendorBridgeError.vendorNotFound }

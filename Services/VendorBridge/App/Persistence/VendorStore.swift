@@ -23,9 +23,10 @@ public struct VendorStore: Sendable {
         do {
             vendor = try await executor.first(
                 """
-                INSERT INTO vendors (id, name, webhook_url, categories, products, contract, api_key_hash, signing_secret_sealed, created_at)
+                INSERT INTO vendors (
+                    id, name, webhook_url, categories, products, contract, api_key_hash, api_key_expires_at, signing_secret_sealed, created_at)
                 VALUES (\(id), \(input.name), \(input.webhookUrl), \(categories), \(input.products ?? []), \(contract)::jsonb, \(Secrets.hash(apiKey)),
-                        \(try sealingKey.seal(signingSecret)), \(now))
+                        \(input.apiKeyExpiresAt), \(try sealingKey.seal(signingSecret)), \(now))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger, Vendor.init(row:))
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
@@ -64,7 +65,7 @@ public struct VendorStore: Sendable {
     }
 
     static let columns = """
-        id, name, webhook_url, categories, products, contract::text AS contract, active,
+        id, name, webhook_url, categories, products, contract::text AS contract, active, api_key_expires_at,
         CASE WHEN previous_api_key_until > now() THEN previous_api_key_until END AS previous_api_key_until
         """
 
@@ -91,16 +92,17 @@ public struct VendorStore: Sendable {
             """, logger: logger, Vendor.init(row:))
     }
 
-    /// Gives a vendor a new API key; the old one keeps working for `overlap` (not at all when zero).
-    /// The vendor with its new key, or nil when there is no such vendor.
-    public func rotateKey(id: UUID, overlap: Duration, on executor: some DatabaseExecutor, logger: Logger) async throws -> Vendor? {
+    /// Gives a vendor a new API key, good until `expiresAt` (nil: no end); the old one keeps working
+    /// for `overlap` (not at all when zero, nor past its own expiry). The vendor with its new key, or nil when there is no such vendor.
+    public func rotateKey(id: UUID, overlap: Duration, expiresAt: Date? = nil, on executor: some DatabaseExecutor, logger: Logger) async throws -> Vendor? {
         let apiKey = Secrets.newToken(.vendorKey)
         let seconds = overlap.seconds
         var vendor = try await executor.first(
             """
             UPDATE vendors SET previous_api_key_hash = CASE WHEN \(seconds) > 0 THEN api_key_hash END,
-                previous_api_key_until = CASE WHEN \(seconds) > 0 THEN now() + make_interval(secs => \(seconds)) END,
-                api_key_hash = \(Secrets.hash(apiKey))
+                previous_api_key_until = CASE WHEN \(seconds) > 0
+                    THEN LEAST(now() + make_interval(secs => \(seconds)), COALESCE(api_key_expires_at, 'infinity')) END,
+                api_key_hash = \(Secrets.hash(apiKey)), api_key_expires_at = \(expiresAt)
             WHERE id = \(id) RETURNING \(unescaped: Self.columns)
             """, logger: logger, Vendor.init(row:))
         vendor?.apiKey = apiKey
@@ -146,6 +148,6 @@ extension Vendor {
         self.init(
             id: try row.get("id"), name: try row.get("name"), webhookUrl: try row.get("webhook_url"), categories: try row.get("categories"),
             products: try row.get("products"), contract: try VendorStore.contract(row), active: try row.get("active"),
-            previousKeyValidUntil: try row.get("previous_api_key_until"))
+            previousKeyValidUntil: try row.get("previous_api_key_until"), apiKeyExpiresAt: try row.get("api_key_expires_at"))
     }
 }
