@@ -15,6 +15,8 @@ struct Session: Sendable {
 
     var token: String?
     var role: Role?
+    /// The provider's ID token of a session begun by single sign-on (its sign-out's `id_token_hint`).
+    var idToken: String?
 
     /// The role a pasted token claims by its prefix (the service it belongs to then checks it).
     static func role(of token: String) -> Role {
@@ -83,9 +85,9 @@ struct Sessions: Sendable {
     func clearing(_ name: String) -> Cookie { cookie(name, "", maxAge: 0) }
 
     /// A new staff session for a token its service accepted, in place of `replacing`; its cookie.
-    func startStaff(role: Session.Role, token: String, replacing: String?, logger: Logger) async throws -> Cookie {
+    func startStaff(role: Session.Role, token: String, idToken: String? = nil, replacing: String?, logger: Logger) async throws -> Cookie {
         if let replacing { try await store.delete(id: replacing, logger: logger) }
-        let id = try await store.create(role: role, token: token, ticketID: nil, lifetime: staff, now: clock.now(), logger: logger)
+        let id = try await store.create(role: role, token: token, idToken: idToken, ticketID: nil, lifetime: staff, now: clock.now(), logger: logger)
         return cookie(staffCookie, id, maxAge: Int(staff.absolute))
     }
 
@@ -150,7 +152,7 @@ struct SessionMiddleware: RouterMiddleware {
                 if let found = try await sessions.store.find(id: id, idle: sessions.staff.idle, now: context.now, logger: context.logger),
                     found.role != .requester
                 {
-                    context.session = Session(token: found.token, role: found.role)
+                    context.session = Session(token: found.token, role: found.role, idToken: found.idToken)
                     context.sessionID = id
                     staffSecret = found
                 } else {
