@@ -30,7 +30,10 @@ struct ConsoleSystem: Sendable {
     let log: LogRecorder
 
     /// Runs `test` with the three started; `insecureCookies` as scripts/dev and the browser test run it.
-    static func run(insecureCookies: Bool = true, refusingTriage: Bool = false, _ test: @Sendable (ConsoleSystem) async throws -> Void) async throws {
+    static func run(
+        insecureCookies: Bool = true, refusingTriage: Bool = false, console extra: [String: String] = [:],
+        _ test: @Sendable (ConsoleSystem) async throws -> Void
+    ) async throws {
         let clock = ManualClock(Date())
         let log = LogRecorder()
         try await Self.unavailable.test(.live) { down in
@@ -44,7 +47,7 @@ struct ConsoleSystem: Sendable {
                         "TIERDESK_TIER_QUEUE_URL": "http://127.0.0.1:\(tierQueue.port!)", "TIERDESK_TRIAGE_URL": refusingTriage ? refusing : down,
                         "TIERDESK_VENDOR_BRIDGE_URL": down, "TIERDESK_CONSOLE_INSECURE_COOKIES": insecureCookies ? "true" : "false",
                         "TIERDESK_LOG_LEVEL": "info",
-                    ]
+                    ].merging(extra) { _, new in new }
                     let logger = Logger(label: "console") { _ in log.handler() }
                     try await withLiveApp(
                         as: .console, environment: environment, { try await ConsoleApp.buildApplication(reader: $0, clock: clock, logger: logger) }
