@@ -1,10 +1,15 @@
 import Configuration
 import Crypto
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import JWTKit
+import Synchronization
 import Testing
 import TierdeskKit
 import TierdeskModels
+import TierdeskTestSupport
 
 @testable import ConsoleApp
 
@@ -27,8 +32,13 @@ import TierdeskModels
         var nonce: String? = IDTokenVerifierTests.nonce
         var azp: String?
         var email = "ada@example.com"
-        var email_verified = true
+        var emailVerified = true
         var groups = ["helpdesk-l2"]
+
+        enum CodingKeys: String, CodingKey {
+            case iss, sub, aud, exp, iat, nbf, nonce, azp, email, groups
+            case emailVerified = "email_verified"
+        }
 
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
@@ -106,9 +116,18 @@ import TierdeskModels
         #expect(await refusal(try await sign(claims { $0.aud = ["another-app"] })) == .wrongAudience(["another-app"]))
         // Several audiences need azp naming this client.
         #expect(await refusal(try await sign(claims { $0.aud = [Self.clientID, "another-app"] })) == .wrongAuthorizedParty(nil))
-        #expect(
-            await refusal(try await sign(claims { $0.aud = [Self.clientID, "another-app"]; $0.azp = "another-app" })) == .wrongAuthorizedParty("another-app"))
-        _ = try await verify(try await sign(claims { $0.aud = [Self.clientID, "another-app"]; $0.azp = Self.clientID }))
+        let forAnother = try await sign(
+            claims {
+                $0.aud = [Self.clientID, "another-app"]
+                $0.azp = "another-app"
+            })
+        #expect(await refusal(forAnother) == .wrongAuthorizedParty("another-app"))
+        let forUs = try await sign(
+            claims {
+                $0.aud = [Self.clientID, "another-app"]
+                $0.azp = Self.clientID
+            })
+        _ = try await verify(forUs)
     }
 
     @Test func aTokenFromAnotherIssuerIsRefused() async throws {
@@ -131,6 +150,90 @@ import TierdeskModels
         #expect(await refusal("\(header).\(payload).") == .algorithmRefused("none"))
         #expect(await refusal(try await sign(claims(), kid: "k2")) == .unknownKey("k2"))
         #expect(await refusal("not.a-token") == .malformed("not three base64url parts"))
+    }
+}
+
+/// Issue 26, item 1: the provider's key set is cached, fetched again when a token names a key it
+/// lacks (at most every 10 s) and when the hour is up. The documents come from a small server the
+/// test controls, so that it can rotate the keys (the end-to-end suite uses a real provider).
+@Suite struct OIDCProviderKeyCacheTests {
+    final class Documents: Sendable {
+        let keys = Mutex<[ES256PrivateKey]>([])
+        let port = Mutex(0)
+        let keyFetches = Mutex(0)
+
+        var issuer: String { "http://127.0.0.1:\(port.withLock { $0 })" }
+
+        func router() -> Router<BasicRequestContext> {
+            let router = Router()
+            router.get(".well-known/openid-configuration") { _, _ -> Response in
+                let body = """
+                    {"issuer": "\(self.issuer)", "authorization_endpoint": "\(self.issuer)/authorize", "token_endpoint": "\(self.issuer)/token",
+                     "jwks_uri": "\(self.issuer)/jwks", "id_token_signing_alg_values_supported": ["ES256"]}
+                    """
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+            }
+            router.get("jwks") { _, _ -> Response in
+                self.keyFetches.withLock { $0 += 1 }
+                let keys = self.keys.withLock { $0 }.enumerated().map { index, key in
+                    JWK.ecdsa(nil, identifier: JWKIdentifier(string: "k\(index)"), x: key.parameters!.x, y: key.parameters!.y, curve: .p256)
+                }
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(data: try JSONEncoder().encode(JWKS(keys: keys)))))
+            }
+            return router
+        }
+    }
+
+    @Test func anUnknownKeyFetchesTheKeySetAgainAtMostEveryTenSeconds() async throws {
+        let documents = Documents()
+        let first = ES256PrivateKey()
+        let second = ES256PrivateKey()
+        documents.keys.withLock { $0 = [first] }
+        let clock = ManualClock(Date())
+        try await Application(router: documents.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
+            documents.port.withLock { $0 = client.port! }
+            let settings = OIDCSettings(
+                issuer: documents.issuer, clientID: "tierdesk", clientSecret: "s", scopes: ["openid"], emailClaim: "email", nameClaim: "name",
+                groupsClaim: "groups", groups: try GroupMapping.parse("a=admin").get(), createStaff: true, displayName: "Test",
+                publicURL: "http://console.test", internalToken: String(repeating: "i", count: 20))
+            let provider = OIDCProvider(settings: settings, clock: clock)
+            func token(_ key: ES256PrivateKey, kid: String) async throws -> String {
+                let now = Int(clock.now().timeIntervalSince1970)
+                let claims = IDTokenVerifierTests.Claims(iss: documents.issuer, exp: now + 3600, iat: now)
+                let collection = JWTKeyCollection()
+                await collection.add(ecdsa: key, kid: JWKIdentifier(string: kid))
+                return try await collection.sign(claims, kid: JWKIdentifier(string: kid))
+            }
+            let logger = TestDatabase.logger
+            let nonce = Secrets.hash(IDTokenVerifierTests.nonce)
+            _ = try await provider.verify(try await token(first, kid: "k0"), nonceHash: nonce, logger: logger)
+            _ = try await provider.verify(try await token(first, kid: "k0"), nonceHash: nonce, logger: logger)
+            #expect(documents.keyFetches.withLock { $0 } == 1, "the key set is cached")
+
+            // The provider adds a key: the first token naming it fetches the set again (the last fetch
+            // being more than 10 s ago).
+            documents.keys.withLock { $0 = [first, second] }
+            clock.advance(by: 11)
+            _ = try await provider.verify(try await token(second, kid: "k1"), nonceHash: nonce, logger: logger)
+            #expect(documents.keyFetches.withLock { $0 } == 2)
+            // A kid the provider does not have: refused; a flood of them does not flood the provider.
+            for _ in 0..<3 {
+                await #expect(throws: IDTokenError.unknownKey("k9")) {
+                    try await provider.verify(try await token(second, kid: "k9"), nonceHash: nonce, logger: logger)
+                }
+            }
+            #expect(documents.keyFetches.withLock { $0 } == 2, "at most one fetch in 10 s")
+            clock.advance(by: 11)
+            await #expect(throws: IDTokenError.unknownKey("k9")) {
+                try await provider.verify(try await token(second, kid: "k9"), nonceHash: nonce, logger: logger)
+            }
+            #expect(documents.keyFetches.withLock { $0 } == 3)
+            clock.advance(by: 3600)
+            _ = try await provider.verify(try await token(second, kid: "k1"), nonceHash: nonce, logger: logger)
+            #expect(documents.keyFetches.withLock { $0 } == 4, "an hour later the set is fetched again")
+        }
     }
 }
 
@@ -184,7 +287,10 @@ import TierdeskModels
             (["TIERDESK_OIDC_GROUPS": ""], "TIERDESK_OIDC_GROUPS must map at least one group, e.g. helpdesk-l1=agent:1,helpdesk-admins=admin"),
             (["TIERDESK_OIDC_SCOPES": "email profile"], "TIERDESK_OIDC_SCOPES must contain openid (space-separated scopes)"),
             (["TIERDESK_OIDC_CLIENT_SECRET": ""], "TIERDESK_OIDC_CLIENT_SECRET_FILE (or TIERDESK_OIDC_CLIENT_SECRET) is required with TIERDESK_OIDC_ISSUER"),
-            (["TIERDESK_OIDC_CLIENT_SECRET": "", "TIERDESK_OIDC_CLIENT_SECRET_FILE": "/nonexistent"], "TIERDESK_OIDC_CLIENT_SECRET_FILE names a file that cannot be read: '/nonexistent'"),
+            (
+                ["TIERDESK_OIDC_CLIENT_SECRET": "", "TIERDESK_OIDC_CLIENT_SECRET_FILE": "/nonexistent"],
+                "TIERDESK_OIDC_CLIENT_SECRET_FILE names a file that cannot be read: '/nonexistent'"
+            ),
             (["TIERDESK_OIDC_CREATE_STAFF": "yes"], "TIERDESK_OIDC_CREATE_STAFF must be true or false, not 'yes'"),
             (["TIERDESK_OIDC_ISSUER": "id.example.com"], "TIERDESK_OIDC_ISSUER must be the provider's http(s) issuer URL, not 'id.example.com'"),
             (["TIERDESK_OIDC_CLIENT_ID": ""], "TIERDESK_OIDC_CLIENT_ID is required"),

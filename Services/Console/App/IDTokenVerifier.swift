@@ -57,7 +57,11 @@ struct IDTokenClaims: JWTPayload, Equatable {
 
     /// A claim's JSON value, as far as the console reads claims.
     enum ClaimValue: Codable, Equatable, Sendable {
-        case string(String), bool(Bool), number(Double), strings([String]), other
+        case string(String)
+        case bool(Bool)
+        case number(Double)
+        case strings([String])
+        case other
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()

@@ -24,7 +24,7 @@ struct OIDCSettings: Sendable {
     var displayName: String
     /// The console's public URL (`TIERDESK_PUBLIC_URL`): the callback and the page after the provider's sign-out are below it.
     var publicURL: String
-    /// The internal token, for tier-queue's `/internal/staff-sign-ins` (required with an issuer).
+    /// The internal token, for tier-queue's `/internal/v1/staff-sign-ins` (required with an issuer).
     var internalToken: String
 
     /// How far the provider's clock may be from ours when `exp`, `iat` and `nbf` are checked.
@@ -102,9 +102,11 @@ struct OIDCSettings: Sendable {
             "tierdesk.oidc.groups",
             "group=role mapping, comma-separated: helpdesk-l2=agent:2,helpdesk-leads=lead:1+2,helpdesk-admins=admin,helpdesk-audit=auditor (required with an issuer)"
         ),
-        ConfigSetting("tierdesk.oidc.create.staff", "true: a first sign-in of someone unknown creates a staff person; false: only existing ones link (default true)"),
+        ConfigSetting(
+            "tierdesk.oidc.create.staff", "true: a first sign-in of someone unknown creates a staff person; false: only existing ones link (default true)"),
         ConfigSetting("tierdesk.oidc.display.name", "the provider's name on the sign-in button (default the issuer's host)"),
-        ConfigSetting("tierdesk.public.url", "the console's public URL: the sign-in callback and the page after sign-out are below it (default http://127.0.0.1:8084)"),
+        ConfigSetting(
+            "tierdesk.public.url", "the console's public URL: the sign-in callback and the page after sign-out are below it (default http://127.0.0.1:8084)"),
         ConfigSetting("tierdesk.internal.token", "the services' internal token, for tier-queue's staff sign-ins (required with an issuer)"),
     ]
 }

@@ -52,7 +52,8 @@ struct SingleSignOn: Sendable {
                 state: state, browser: browser, nonce: nonce, verifier: verifier, now: context.now, lifetime: Self.lifetime, logger: context.logger)
         } catch {
             context.logger.error("single sign-on cannot start", metadata: ["error": "\(String(reflecting: error))"])
-            return refused(context, status: .serviceUnavailable, "Signing in with \(provider.settings.displayName) is not available right now; try again shortly.")
+            return refused(
+                context, status: .serviceUnavailable, "Signing in with \(provider.settings.displayName) is not available right now; try again shortly.")
         }
         var response = Response(status: .seeOther, headers: [.location: target, .cacheControl: "no-store"])
         response.setCookie(
@@ -114,14 +115,14 @@ struct SingleSignOn: Sendable {
         let groups = claims.strings(settings.groupsClaim)
         let grant = settings.groups.grant(for: groups)
         let sessionEnd = context.now.addingTimeInterval(sessions.staff.absolute)
-        let signIn = StaffSignIn(
+        let signIn = StaffSignInRequest(
             issuer: claims.iss.value, subject: claims.sub.value, email: claims.string(settings.emailClaim), emailVerified: claims.bool("email_verified"),
             name: claims.string(settings.nameClaim), role: grant?.role.rawValue, tiers: grant?.tiers.map(\.rawValue) ?? [], createStaff: settings.createStaff,
             sessionExpiresAt: sessionEnd)
-        let person: StaffSignInResult
+        let person: StaffSignInResponse
         do {
             person = try await backend.send(
-                StaffSignInResult.self, .POST, .tierQueue, "/internal/staff-sign-ins", token: settings.internalToken, body: signIn)
+                StaffSignInResponse.self, .POST, .tierQueue, "/internal/v1/staff-sign-ins", token: settings.internalToken, body: signIn)
         } catch let failure as Backend.Failure {
             failure.log("single sign-on: tier-queue's staff sign-in", logger: context.logger)
             switch failure.status {
@@ -181,7 +182,7 @@ struct SingleSignOn: Sendable {
         if let token {
             do {
                 _ = try await backend.raw(
-                    .POST, .tierQueue, "/internal/staff-sign-outs", token: provider.settings.internalToken, body: StaffSignOut(token: token))
+                    .POST, .tierQueue, "/internal/v1/staff-sign-outs", token: provider.settings.internalToken, body: StaffSignOutRequest(token: token))
             } catch let failure as Backend.Failure {
                 failure.log("single sign-on: revoking the session token at sign-out", logger: context.logger)
             } catch {
@@ -195,35 +196,6 @@ struct SingleSignOn: Sendable {
             return nil
         }
     }
-}
-
-/// What the console tells tier-queue about a verified ID token (`POST /internal/staff-sign-ins`).
-struct StaffSignIn: Codable, Sendable {
-    var issuer: String
-    var subject: String
-    var email: String?
-    var emailVerified: Bool
-    var name: String?
-    /// The role the groups give (`agent`, `lead`, `admin`, `auditor`); nil: no mapped group, refused.
-    var role: String?
-    var tiers: [Int]
-    var createStaff: Bool
-    var sessionExpiresAt: Date
-}
-
-/// tier-queue's answer: the person as now stored, and the session token (shown this once).
-struct StaffSignInResult: Codable, Sendable {
-    var id: UUID
-    var name: String
-    var email: String
-    var role: String
-    var tiers: [Int]
-    var token: String
-}
-
-/// `POST /internal/staff-sign-outs`: the session token to revoke.
-struct StaffSignOut: Codable, Sendable {
-    var token: String
 }
 
 /// `console_sign_ins`: single sign-ons under way, each taken once by its callback.
