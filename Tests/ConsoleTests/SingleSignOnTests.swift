@@ -88,7 +88,9 @@ import TierdeskTestSupport
         try await Self.run(provider) { system in
             let agent = system.browser()
             let (signedIn, _) = try await Self.signIn(agent, provider, "lena")
-            #expect(signedIn.status == .ok && signedIn.text.contains("url=/agent/") && signedIn.setCookies["td_session"] != nil)
+            #expect(
+                signedIn.status == .ok && signedIn.text.contains("url=/agent/") && signedIn.setCookies["td_session"] != nil,
+                "\(signedIn.status): \(signedIn.text.firstMatch(of: /id="error">([^<]*)/)?.1 ?? "")")
             let queues = try await agent.get("/agent/")
             #expect(queues.status == .ok && queues.text.contains("Level 2"))
             let lena = try #require(try await Self.stored(subject: "lena"))

@@ -66,6 +66,22 @@ struct SingleSignOn: Sendable {
     /// Every refusal shows the sign-in page with why, with nothing signed in (and the flow spent).
     @Sendable func callback(request: Request, context: ConsoleContext) async throws -> Response {
         let query = request.uri.queryParameters
+        if let error = query["error"] {
+            // The provider refused (a wrong password, a disabled account, the person said no); some
+            // providers send no state with it. The sign-in under way, if named, is spent.
+            if let state = query["state"].map(String.init), !state.isEmpty {
+                do {
+                    _ = try await signIns.take(state: state, now: context.now, logger: context.logger)
+                } catch {
+                    context.logger.error("single sign-on: the sign-in cannot be read", metadata: ["error": "\(String(reflecting: error))"])
+                }
+            }
+            let code = String(error.prefix(64).filter { $0.isASCII && ($0.isLetter || $0 == "_") })
+            context.logger.notice("single sign-on: the provider refused", metadata: ["oidc.error": "\(code)"])
+            var response = refused(context, status: .forbidden, "\(provider.settings.displayName) did not sign you in (\(code)).")
+            response.setCookie(sessions.clearing(browserCookie))
+            return response
+        }
         guard let state = query["state"].map(String.init), !state.isEmpty else {
             return refused(context, status: .badRequest, "This sign-in did not come back from \(provider.settings.displayName) as it should. Start again.")
         }
@@ -90,11 +106,6 @@ struct SingleSignOn: Sendable {
         guard let browser = request.cookies[browserCookie]?.value, Secrets.hash(browser) == pending.browserHash else {
             context.logger.notice("single sign-on: the state came back to another browser than the one that began it")
             return refused(context, status: .badRequest, "This sign-in was begun in another browser or window. Start again here.")
-        }
-        if let error = query["error"] {
-            // The provider refused: a wrong password, a disabled account, the person said no.
-            context.logger.notice("single sign-on: the provider refused", metadata: ["oidc.error": "\(error)"])
-            return refused(context, status: .forbidden, "\(provider.settings.displayName) did not sign you in (\(String(error.prefix(100)))).")
         }
         guard let code = query["code"].map(String.init), !code.isEmpty else {
             return refused(context, status: .badRequest, "This sign-in came back without its code. Start again.")
