@@ -21,7 +21,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 CONSOLE = os.environ["CONSOLE_URL"]
 INTAKE = os.environ["INTAKE_URL"]
 TIER_QUEUE = os.environ["TIER_QUEUE_URL"]
-ADMIN = os.environ["TIERDESK_ADMIN_TOKEN"]
+ADMIN = os.environ["TIERDESK_DEMO_ADMIN_TOKEN"]
 LEVEL1, LEVEL2, LEVEL3 = (os.environ[f"TIERDESK_DEMO_TIER{n}_TOKEN"] for n in (1, 2, 3))
 VENDOR = os.environ["TIERDESK_DEMO_VENDOR_KEY"]
 SHOTS = os.environ.get("SCREENSHOTS", "")

@@ -21,6 +21,8 @@ struct SeedDemo: AsyncParsableCommand {
         ("TIER1", CreateAgentRequest(name: "Alice Hotline", email: "alice@demo.tierdesk.dev", tiers: [1], skills: [], wipLimit: 10)),
         ("TIER2", CreateAgentRequest(name: "Bob Backoffice", email: "bob@demo.tierdesk.dev", tiers: [2], skills: ["network", "accounts"], wipLimit: 5)),
         ("TIER3", CreateAgentRequest(name: "Carol Specialist", email: "carol@demo.tierdesk.dev", tiers: [3], skills: ["network"], wipLimit: 3)),
+        ("LEAD", CreateAgentRequest(name: "Dana Lead", email: "dana@demo.tierdesk.dev", tiers: [1, 2], skills: [], wipLimit: 5, role: .lead)),
+        ("ADMIN", CreateAgentRequest(name: "Erin Admin", email: "erin@demo.tierdesk.dev", tiers: [], role: .admin)),
     ]
     static let vendorName = "Acme Network Services"
 
@@ -135,11 +137,13 @@ struct SeedDemo: AsyncParsableCommand {
             let agents = AgentStore()
             var lines: [(String, String)] = []
             for (key, request) in Self.agents {
-                if let token = try await agents.rotateToken(email: request.email, on: client, logger: logger) {
-                    lines.append(("TIERDESK_DEMO_\(key)_TOKEN", token))
-                } else {
-                    lines.append(("TIERDESK_DEMO_\(key)_TOKEN", try await agents.create(request, on: client, now: now, logger: logger).token ?? ""))
+                let token = try await client.transaction(logger: logger) { connection in
+                    if let id = try await agents.id(email: request.email, on: connection, logger: logger) {
+                        return try await agents.rotateToken(id: id, on: connection, now: now, logger: logger)?.token
+                    }
+                    return try await agents.create(request, on: connection, now: now, logger: logger).token
                 }
+                lines.append(("TIERDESK_DEMO_\(key)_TOKEN", token ?? ""))
             }
             let vendors = VendorStore(sealingKey: SealingKey(purpose: KeyPurpose.sealing.name, secret: secret))
             if let reissued = try await vendors.reissueDemoCredentials(name: vendor.name, webhookUrl: vendor.webhookUrl, on: client, logger: logger) {

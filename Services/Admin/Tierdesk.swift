@@ -92,21 +92,28 @@ struct Migrate: AsyncParsableCommand {
 }
 
 struct CreateAgent: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create an agent and print its token (shown once).")
+    static let configuration = CommandConfiguration(
+        abstract: "Create a staff person (an agent unless --role says otherwise) and print their first token (shown once).")
 
     @Option var name: String
     @Option var email: String
-    @Option(help: "Levels, e.g. 1,2") var tiers: String
+    @Option(help: "Levels, e.g. 1,2 (none for an admin or auditor)") var tiers: String = ""
     @Option(help: "Skills, e.g. network,accounts") var skills: String = ""
     @Option var wipLimit: Int?
+    @Option(help: "agent, lead, admin or auditor") var role: String = "agent"
 
     func run() async throws {
+        guard let role = StaffRole(rawValue: role) else { throw ValidationError("--role must be agent, lead, admin or auditor") }
         let input = CreateAgentRequest(
             name: name, email: email, tiers: tiers.split(separator: ",").compactMap { Int($0) },
-            skills: skills.split(separator: ",").map(String.init), wipLimit: wipLimit)
+            skills: skills.split(separator: ",").map(String.init), wipLimit: wipLimit, role: role)
         try input.validate()
-        let agent = try await withDatabase { client, logger in try await AgentStore().create(input, on: client, now: SystemClock().now(), logger: logger) }
-        print("agent \(agent.id) \(agent.email)\ntoken \(agent.token ?? "")")
+        let agent = try await withDatabase { client, logger in
+            try await client.transaction(logger: logger) { connection in
+                try await AgentStore().create(input, on: connection, now: SystemClock().now(), logger: logger)
+            }
+        }
+        print("\(agent.role.rawValue) \(agent.id) \(agent.email)\ntoken \(agent.token ?? "")")
     }
 }
 

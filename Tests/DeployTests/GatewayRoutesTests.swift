@@ -432,7 +432,7 @@ enum RouteExpansion {
         let folder = ComposeTests.root.appendingPathComponent("Services/Console/App")
         let files = try #require(FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil))
         // `RouteGroups`' prefixes.
-        let prefixes = ["open": "", "agent": "agent", "agentOnly": "agent", "admin": "admin", "vendor": "vendor", "requester": "t"]
+        let prefixes = ["open": "", "agent": "agent", "agentOnly": "agent", "reports": "agent", "admin": "admin", "vendor": "vendor", "requester": "t"]
         var pages = Set<String>()
         for case let file as URL in files where file.pathExtension == "swift" {
             let text = try String(contentsOf: file, encoding: .utf8)

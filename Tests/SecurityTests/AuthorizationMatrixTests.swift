@@ -98,8 +98,10 @@ func upperCaseIDs(in text: String) -> [String] {
 /// Who calls.
 enum Who: String, CaseIterable, Sendable {
     /// `signedInRequester`: the other requester (ticket B's), signed in by email: a session for all their tickets.
-    case anonymous, bogusToken, requester, otherRequester, signedInRequester, levelAgent, otherLevelAgent, assignee, owningVendor, otherVendor, integration,
-        mailGateway, admin, `internal`
+    /// `lead`: a team lead of level 1 (answered as `levelAgent` unless a rule says otherwise); `auditor`
+    /// reads reports; `bootstrap` is `TIERDESK_ADMIN_TOKEN`, which only creates the first administrator.
+    case anonymous, bogusToken, requester, otherRequester, signedInRequester, levelAgent, otherLevelAgent, assignee, lead, owningVendor, otherVendor,
+        integration, mailGateway, admin, auditor, bootstrap, `internal`
 }
 
 enum Service: String, CaseIterable, Sendable {
@@ -166,7 +168,10 @@ struct Rule: Sendable {
 
     func expected(_ who: Who) -> Int {
         if who == .bogusToken || (service != .intake && Service.intakeOnly.contains(who)) { return 401 }
+        // An auditor's token only reads: anything else is refused before the route.
+        if who == .auditor, methodAndPath.0 != .get { return 403 }
         if let status = allowed[who] { return status }
+        if who == .lead { return expected(.levelAgent) }
         if who == .anonymous { return anonymous }
         return hidden.contains(who) ? 404 : 403
     }
@@ -323,7 +328,7 @@ enum Rules {
                 return Target(path: "/v1/tickets/\(ticket)/satisfaction", body: json(SatisfactionRequest(rating: 4)), ticket: ticket)
             },
             Rule(
-                service: .intake, route: "GET /v1/reports/satisfaction", allowed: [.otherLevelAgent: 200, .admin: 200],
+                service: .intake, route: "GET /v1/reports/satisfaction", allowed: [.otherLevelAgent: 200, .lead: 200, .admin: 200, .auditor: 200],
                 setup: path("/v1/reports/satisfaction?by=agent")),
             // Last of intake's: it ends the signed-in requester's session (its setup opens it again for this rule's cells).
             Rule(service: .intake, route: "DELETE /v1/requester-sessions/current", allowed: [.signedInRequester: 204]) { world in
@@ -431,7 +436,10 @@ enum Rules {
                 let ticket = try await world.db.inProgress(tier: .backOffice, agent: world.assignee)
                 return Target(path: "/v1/tickets/\(ticket.id)/de-escalate", body: json(DeescalateRequest(note: "Known issue")), ticket: ticket.id)
             },
-            Rule(service: .tierQueue, route: "POST /v1/tickets/{id}/reassign", allowed: [.assignee: 200, .admin: 200], hidden: [.otherLevelAgent]) { world in
+            // The level's team lead hands a ticket on whoever holds it.
+            Rule(
+                service: .tierQueue, route: "POST /v1/tickets/{id}/reassign", allowed: [.assignee: 200, .lead: 200, .admin: 200], hidden: [.otherLevelAgent]
+            ) { world in
                 let ticket = try await world.workedTicket()
                 return Target(path: "/v1/tickets/\(ticket)/reassign", body: json(ReassignRequest(agentId: world.levelAgent.id)), ticket: ticket)
             },
@@ -463,7 +471,9 @@ enum Rules {
             // Each agent its own notifications (`World.notificationLeaks` checks every body); the admin has none.
             Rule(service: .tierQueue, route: "GET /v1/notifications", allowed: anyAgent, setup: path("/v1/notifications")),
             Rule(service: .tierQueue, route: "POST /v1/notifications/read", allowed: anyAgent, setup: path("/v1/notifications/read")),
-            Rule(service: .tierQueue, route: "POST /v1/notifications/{id}/read", allowed: [.levelAgent: 200], hidden: [.otherLevelAgent, .assignee]) { world in
+            Rule(
+                service: .tierQueue, route: "POST /v1/notifications/{id}/read", allowed: [.levelAgent: 200, .lead: 404], hidden: [.otherLevelAgent, .assignee]
+            ) { world in
                 Target(path: "/v1/notifications/\(world.notifications[.levelAgent]!.id)/read")
             },
             Rule(service: .tierQueue, route: "GET /v1/notifications/settings", allowed: anyAgent, setup: path("/v1/notifications/settings")),
@@ -498,7 +508,20 @@ enum Rules {
                 return Target(path: "/v1/work-modes/matrix")
             },
             // Level 3 reads the reports with the admin (otherLevelAgent is the level 3 agent).
-            Rule(service: .tierQueue, route: "GET /v1/reports/summary", allowed: [.admin: 200, .otherLevelAgent: 200], setup: path("/v1/reports/summary")),
+            Rule(
+                service: .tierQueue, route: "GET /v1/reports/summary", allowed: [.admin: 200, .auditor: 200, .lead: 200, .otherLevelAgent: 200],
+                setup: path("/v1/reports/summary")),
+            // The tests' administrator exists: the bootstrap token creates no other.
+            Rule(service: .tierQueue, route: "POST /v1/bootstrap", allowed: [.bootstrap: 409]) { _ in
+                Target(path: "/v1/bootstrap", body: json(BootstrapRequest(name: "Second", email: "second@example.com")))
+            },
+            Rule(
+                service: .tierQueue, route: "GET /v1/staff/me",
+                allowed: [.levelAgent: 200, .otherLevelAgent: 200, .assignee: 200, .lead: 200, .admin: 200, .auditor: 200], setup: path("/v1/staff/me")),
+            // A lead reads the worklists of its levels' agents (the assignee works level 1); other agents may not.
+            Rule(service: .tierQueue, route: "GET /v1/agents/{id}/tickets", allowed: [.lead: 200, .admin: 200]) { world in
+                Target(path: "/v1/agents/\(world.assignee.id)/tickets")
+            },
         ]
     }
 
@@ -602,6 +625,9 @@ struct World: Sendable {
         tokens[.levelAgent] = try await db.agentToken(levelAgent)
         tokens[.otherLevelAgent] = try await db.agentToken(otherLevelAgent)
         tokens[.assignee] = try await db.agentToken(assignee)
+        tokens[.lead] = try await db.agentToken(AgentIdentity.fixture(tiers: [.firstLine], isLead: true))
+        tokens[.auditor] = try await db.staffToken(role: .auditor)
+        tokens[.bootstrap] = TestCredentials.bootstrapToken
         let vendors = VendorStore(sealingKey: TestCredentials.sealingKey)
         let owning = try await vendors.create(
             CreateVendorRequest(name: "Owning", webhookUrl: "https://owning.example.com", categories: ["network"]), on: db.client, now: Date(),
@@ -970,7 +996,7 @@ struct World: Sendable {
 /// the desk's assignment (assignee, vendor, skills) or where an article came from; vendors never
 /// read `internal`.
 enum BodyRule {
-    static let outsiders: Set<Who> = [.anonymous, .requester, .otherRequester, .signedInRequester, .integration, .mailGateway]
+    static let outsiders: Set<Who> = [.anonymous, .requester, .otherRequester, .signedInRequester, .integration, .mailGateway, .bootstrap]
     static let vendors: Set<Who> = [.owningVendor, .otherVendor]
     /// Keys an outsider's answer never holds with a value.
     static let staffOnly: Set<String> = [
@@ -992,7 +1018,7 @@ enum BodyRule {
             if path.hasSuffix(".requester.name") || path.hasSuffix(".requester.phone") || path.hasSuffix(".requester.organization"), !isEmpty(value) {
                 found.append(path)
             }
-            if case .string(let text) = value, text.hasPrefix("agent:") || text.hasPrefix("system:") || text.hasPrefix("integration:") {
+            if case .string(let text) = value, ["agent:", "admin:", "system:", "integration:"].contains(where: text.hasPrefix) {
                 found.append(path)
             }
         }

@@ -59,8 +59,8 @@ public struct StoreFixture: Sendable {
 }
 
 extension AgentIdentity {
-    public static func fixture(tiers: Set<Tier> = [.firstLine], skills: [String] = [], wipLimit: Int = 1000) -> AgentIdentity {
-        AgentIdentity(id: UUID(), tiers: tiers, skills: skills, wipLimit: wipLimit)
+    public static func fixture(tiers: Set<Tier> = [.firstLine], skills: [String] = [], wipLimit: Int = 1000, isLead: Bool = false) -> AgentIdentity {
+        AgentIdentity(id: UUID(), tiers: tiers, skills: skills, wipLimit: wipLimit, isLead: isLead)
     }
 }
 
@@ -74,14 +74,35 @@ extension StoreFixture {
         }
     }
 
-    /// Inserts an agent row for `identity` and returns its token.
+    /// Inserts a staff row for `identity` (an agent, or a lead) and returns its token.
     public func agentToken(_ identity: AgentIdentity) async throws -> String {
         let token = Secrets.newToken(.agent)
         try await client.execute(
             """
-            INSERT INTO agents (id, name, email, tiers, skills, wip_limit, token_hash, created_at)
+            INSERT INTO agents (id, name, email, tiers, skills, wip_limit, role, created_at)
             VALUES (\(identity.id), 'Agent', \("agent-\(identity.id.uuidString.lowercased())@example.com"),
-                    \(identity.tiers.map { Int16($0.rawValue) }), \(identity.skills), \(Int32(identity.wipLimit)), \(Secrets.hash(token)), now())
+                    \(identity.tiers.map { Int16($0.rawValue) }), \(identity.skills), \(Int32(identity.wipLimit)), \(identity.isLead ? "lead" : "agent"), now())
+            """, logger: logger)
+        try await client.execute(
+            """
+            INSERT INTO staff_tokens (id, person_id, kind, name, scope, token_hash, created_at)
+            VALUES (\(UUID()), \(identity.id), 'personal', 'tests', 'work', \(Secrets.hash(token)), now())
+            """, logger: logger)
+        return token
+    }
+
+    /// Inserts an administrator or auditor and returns a token of `scope` (the role's widest when nil).
+    public func staffToken(role: StaffRole, scope: TokenScope? = nil) async throws -> String {
+        let (id, token) = (UUID(), Secrets.newToken(.agent))
+        try await client.execute(
+            """
+            INSERT INTO agents (id, name, email, tiers, role, created_at)
+            VALUES (\(id), \("A \(role.rawValue)"), \("\(role.rawValue)-\(id.uuidString.lowercased())@example.com"), '{}', \(role.rawValue), now())
+            """, logger: logger)
+        try await client.execute(
+            """
+            INSERT INTO staff_tokens (id, person_id, kind, name, scope, token_hash, created_at)
+            VALUES (\(UUID()), \(id), 'personal', 'tests', \((scope ?? role.widestScope).rawValue), \(Secrets.hash(token)), now())
             """, logger: logger)
         return token
     }

@@ -8,7 +8,11 @@ import TierdeskModels
 
 /// Credentials and settings every test service uses.
 public enum TestCredentials {
-    public static let adminToken = "test-admin-token-0123456789abcdef"
+    /// The personal token of "Test Administrator" (`adminID`), seeded in every test database.
+    public static let adminToken = "tda_test-administrator-token-0123456789abcdefgh"
+    public static let adminID = UUID(uuidString: "ad000000-0000-4000-8000-000000000001")!
+    /// The services' `TIERDESK_ADMIN_TOKEN`: it only creates the first administrator.
+    public static let bootstrapToken = "test-bootstrap-token-0123456789abcdef"
     public static let internalToken = "test-internal-token-0123456789abcdef"
     public static let secret = "test-server-secret-0123456789abcdef"
     public static let mailGatewayToken = "test-mail-gateway-token-0123456789abcdef"
@@ -21,7 +25,7 @@ public enum TestCredentials {
     public static func environment(database: DatabaseSettings, as role: ServiceRole? = nil, _ extra: [String: String] = [:]) -> [String: String] {
         var environment = [
             "TIERDESK_DATABASE_URL": (role.map { database.with(username: $0.rawValue) } ?? database).url,
-            "TIERDESK_ADMIN_TOKEN": adminToken,
+            "TIERDESK_ADMIN_TOKEN": bootstrapToken,
             "TIERDESK_INTERNAL_TOKEN": internalToken,
             "TIERDESK_SECRET": secret,
             "TIERDESK_MAIL_GATEWAY_TOKEN": mailGatewayToken,

@@ -31,7 +31,7 @@ public enum TestDatabase {
     }
 
     static func templateDatabaseName() throws -> String {
-        let digest = try Migrator.bundled().map(\.checksum).joined() + DatabaseGrants.fingerprint
+        let digest = try Migrator.bundled().map(\.checksum).joined() + DatabaseGrants.fingerprint + "admin-seed-1"
         var hash: UInt64 = 14_695_981_039_346_656_037
         for byte in digest.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         return "tierdesk_tpl_\(String(hash, radix: 16))"
@@ -56,6 +56,7 @@ public enum TestDatabase {
             try await client.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(building)"), logger: logger)
             try await server.with(database: building).withClient(logger: logger) { templateClient in
                 try await Migrator().migrate(client: templateClient, logger: logger)
+                try await seedAdministrator(templateClient)
             }
             do {
                 try await client.execute(PostgresQuery(unsafeSQL: "ALTER DATABASE \(building) RENAME TO \(templateName)"), logger: logger)
@@ -64,6 +65,21 @@ public enum TestDatabase {
                 try? await client.execute(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(building)"), logger: logger)
             }
         }
+    }
+
+    /// "Test Administrator", whose personal token is `TestCredentials.adminToken`: tests act as a
+    /// named administrator, as every administrative action names a person.
+    static func seedAdministrator(_ client: PostgresClient) async throws {
+        try await client.execute(
+            """
+            INSERT INTO agents (id, name, email, tiers, role, created_at)
+            VALUES (\(TestCredentials.adminID), 'Test Administrator', 'test-admin@example.com', '{}', 'admin', now());
+            """, logger: logger)
+        try await client.execute(
+            """
+            INSERT INTO staff_tokens (id, person_id, kind, name, scope, token_hash, created_at)
+            VALUES (gen_random_uuid(), \(TestCredentials.adminID), 'personal', 'tests', 'admin', \(Secrets.hash(TestCredentials.adminToken)), now())
+            """, logger: logger)
     }
 
     /// A new database cloned from the migrated template.

@@ -18,7 +18,7 @@ struct Notify: AsyncParsableCommand {
     @Option(help: "The tier-queue replica the streams are opened on (default: --url): another replica's are found by its poll.")
     var streamURL: String?
     @Option(help: "A file with one agent token a line (agents of --tier); one stream per agent.") var tokens: String
-    @Option(help: "The admin token (assigns the tickets).") var adminToken: String
+    @Option(help: "An administrator's token (assigns the tickets).") var adminToken: String
     @Option(help: "Where the queued tickets are read from (the ids to assign).") var databaseURL: String
     @Option var tier = 1
     @Option(help: "Assignments a second.") var rate = 50

@@ -55,21 +55,21 @@ struct AgentConsole: Sendable {
     /// place of any earlier one): the browser gets the session's random id, never the token.
     @Sendable func signIn(request: Request, context: ConsoleContext) async throws -> Response {
         let token = (context.form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let role = Session.role(of: token)
+        var role = Session.role(of: token)
         let target: String
         do {
             switch role {
-            case .agent:
-                _ = try await backend.get(Agent.self, .tierQueue, "/v1/agents/me", token: token)
-                target = "/agent/"
+            case .agent, .admin, .auditor:
+                let staff = Session.role(of: try await backend.get(Agent.self, .tierQueue, "/v1/staff/me", token: token).role)
+                role = staff
+                target = Self.home(of: staff)
             case .vendor:
                 _ = try await backend.raw(.GET, .vendorBridge, "/v1/vendor/cases?limit=1", token: token, body: NoBody?.none)
                 target = "/vendor/"
-            case .admin:
-                _ = try await backend.raw(.GET, .tierQueue, "/v1/agents?limit=1", token: token, body: NoBody?.none)
-                target = "/admin/"
             case .requester:
                 return Pages.redirect("/signin", error: "Requesters sign in with their email on the “Your tickets” page; this form is for staff and vendors.")
+            case nil:
+                return Pages.redirect("/signin", error: "That token is not accepted.")
             }
         } catch let failure as Backend.Failure {
             failure.log("sign-in", logger: context.logger)
@@ -77,8 +77,18 @@ struct AgentConsole: Sendable {
             return Pages.redirect("/signin", error: "That token is not accepted.")
         }
         var response = Pages.redirect(target)
-        response.setCookie(try await sessions.startStaff(role: role, token: token, replacing: context.sessionID, logger: context.logger))
+        response.setCookie(try await sessions.startStaff(role: role ?? .agent, token: token, replacing: context.sessionID, logger: context.logger))
         return response
+    }
+
+    /// Where a staff person lands after signing in.
+    static func home(of role: Session.Role) -> String {
+        switch role {
+        case .admin: "/admin/"
+        case .auditor: "/agent/reports"
+        case .vendor: "/vendor/"
+        case .agent, .requester: "/agent/"
+        }
     }
 
     /// Ends the staff session: its row is deleted, so the cookie (or a copy of it) opens nothing after.

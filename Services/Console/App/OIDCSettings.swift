@@ -113,11 +113,7 @@ struct OIDCSettings: Sendable {
 
 /// A staff role single sign-on gives, and its levels (agents and team leads only).
 struct StaffGrant: Sendable, Equatable {
-    enum Role: String, Sendable, Codable, CaseIterable {
-        case agent, lead, admin, auditor
-    }
-
-    var role: Role
+    var role: StaffRole
     var tiers: [Tier]
 }
 
@@ -130,7 +126,7 @@ struct GroupMapping: Sendable, Equatable {
     var entries: [String: StaffGrant]
 
     /// What the strongest role is: first in this list.
-    static let precedence: [StaffGrant.Role] = [.admin, .lead, .agent, .auditor]
+    static let precedence: [StaffRole] = [.admin, .lead, .agent, .auditor]
 
     /// A mapping that does not parse: the entry and what is wrong with it.
     struct Failure: Error, Equatable, CustomStringConvertible {
@@ -149,7 +145,7 @@ struct GroupMapping: Sendable, Equatable {
             guard parts.count == 2, !group.isEmpty else { return .failure(Failure(entry: entry, problem: "must be group=role[:levels]")) }
             guard entries[group] == nil else { return .failure(Failure(entry: entry, problem: "maps the group '\(group)' a second time")) }
             let grant = parts[1].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let role = StaffGrant.Role(rawValue: grant[0].trimmingCharacters(in: .whitespaces)) else {
+            guard let role = StaffRole(rawValue: grant[0].trimmingCharacters(in: .whitespaces)) else {
                 return .failure(Failure(entry: entry, problem: "the role must be agent, lead, admin or auditor"))
             }
             var tiers: [Tier] = []

@@ -15,6 +15,7 @@ enum Pages {
                 #"<a href="/agent/notifications" id="notifications-link">Notifications <span class="count" id="unread-count" data-latest="/agent/notifications.json"></span></a>"#,
             ]
         case .admin?: links += [#"<a href="/admin/">Administration</a>"#, #"<a href="/agent/">Queues</a>"#, #"<a href="/agent/reports">Reports</a>"#]
+        case .auditor?: links += [#"<a href="/agent/reports">Reports</a>"#]
         case .vendor?: links += [#"<a href="/vendor/">My cases</a>"#]
         case .requester?, nil: break
         }

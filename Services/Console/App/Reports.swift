@@ -2,13 +2,13 @@ import Foundation
 import Hummingbird
 import TierdeskModels
 
-/// `/agent/reports` (level 3 agents and the admin; the API refuses others): the summary report over a
+/// `/agent/reports` (administrators, auditors, team leads and level 3 agents; the API refuses others): the summary report over a
 /// chosen window, with server-drawn SVG bar charts.
 struct ReportsPage: Sendable {
     let backend: Backend
 
     func addRoutes(to groups: RouteGroups) {
-        groups.agent.get("reports", use: show)
+        groups.reports.get("reports", use: show)
     }
 
     /// A horizontal bar chart: one bar per label, scaled to the largest value, labelled with `format`.

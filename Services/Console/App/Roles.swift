@@ -8,6 +8,8 @@ struct RouteGroups {
     let open: Router<ConsoleContext>
     /// `/agent/...`: agents, and the admin, who sees every level.
     let agent: RouterGroup<ConsoleContext>
+    /// `/agent/reports`: agents, administrators and auditors (the API decides which agents).
+    let reports: RouterGroup<ConsoleContext>
     /// `/agent/claim`: agents only (the admin holds no tickets).
     let agentOnly: RouterGroup<ConsoleContext>
     /// `/admin/...`: the admin.
@@ -20,6 +22,8 @@ struct RouteGroups {
     init(_ router: Router<ConsoleContext>) {
         open = router
         agent = router.group("agent").add(middleware: RoleMiddleware(allowed: [.agent, .admin], refusal: "Sign in with an agent token first."))
+        reports = router.group("agent").add(
+            middleware: RoleMiddleware(allowed: [.agent, .admin, .auditor], refusal: "Sign in as an agent, administrator or auditor first."))
         agentOnly = router.group("agent").add(middleware: RoleMiddleware(allowed: [.agent], refusal: "Sign in with an agent token first."))
         admin = router.group("admin").add(middleware: RoleMiddleware(allowed: [.admin], refusal: "Sign in with the admin token first."))
         vendor = router.group("vendor").add(middleware: RoleMiddleware(allowed: [.vendor], refusal: "Sign in with your vendor API key first."))

@@ -4,13 +4,15 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import TierdeskKit
+import TierdeskModels
 
 /// Who is signed in as staff (an agent, a vendor or the admin, who pasted their token once): the
 /// token comes from the server-side session the cookie names, never from the cookie itself. Every
 /// API call carries it, so the API's own authorization decides what each page may show or do.
 struct Session: Sendable {
+    /// Team leads sign in as agents (their lead's rights are the API's); auditors read reports and the audit trail.
     enum Role: String, Sendable {
-        case agent, vendor, admin, requester
+        case agent, vendor, admin, auditor, requester
     }
 
     var token: String?
@@ -18,12 +20,23 @@ struct Session: Sendable {
     /// The provider's ID token of a session begun by single sign-on (its sign-out's `id_token_hint`).
     var idToken: String?
 
-    /// The role a pasted token claims by its prefix (the service it belongs to then checks it).
-    static func role(of token: String) -> Role {
+    /// The kind of caller a pasted token claims by its prefix (the service it belongs to then checks
+    /// it): a staff person's (`tda_`, whose role tier-queue tells), a vendor's or a requester's; nil
+    /// for anything else.
+    static func role(of token: String) -> Role? {
         if token.hasPrefix("tda_") { return .agent }
         if token.hasPrefix("tdv_") { return .vendor }
         if token.hasPrefix("tdr_") || token.hasPrefix("tdp_") { return .requester }
-        return .admin
+        return nil
+    }
+
+    /// The console role of a staff person's role.
+    static func role(of staff: StaffRole) -> Role {
+        switch staff {
+        case .agent, .lead: .agent
+        case .admin: .admin
+        case .auditor: .auditor
+        }
     }
 
     /// Whether a requester's token is a signed-in requester's (all their tickets), not one ticket's link.

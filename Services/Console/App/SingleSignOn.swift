@@ -128,7 +128,7 @@ struct SingleSignOn: Sendable {
         let sessionEnd = context.now.addingTimeInterval(sessions.staff.absolute)
         let signIn = StaffSignInRequest(
             issuer: claims.iss.value, subject: claims.sub.value, email: claims.string(settings.emailClaim), emailVerified: claims.bool("email_verified"),
-            name: claims.string(settings.nameClaim), role: grant?.role.rawValue, tiers: grant?.tiers.map(\.rawValue) ?? [], createStaff: settings.createStaff,
+            name: claims.string(settings.nameClaim), role: grant?.role, tiers: grant?.tiers.map(\.rawValue) ?? [], createStaff: settings.createStaff,
             sessionExpiresAt: sessionEnd)
         let person: StaffSignInResponse
         do {
@@ -141,12 +141,9 @@ struct SingleSignOn: Sendable {
             default: return refused(context, status: .serviceUnavailable, failure.shown)
             }
         }
-        guard let role = StaffGrant.Role(rawValue: person.role) else {
-            return refused(context, status: .badGateway, "tier-queue answered a role the console does not know: \(person.role).")
-        }
         context.logger.info(
-            "single sign-on: signed in", metadata: ["staff.id": "\(person.id)", "staff.role": "\(person.role)", "oidc.sub": "\(claims.sub.value)"])
-        let landing = Self.landing(role)
+            "single sign-on: signed in", metadata: ["staff.id": "\(person.id)", "staff.role": "\(person.role.rawValue)", "oidc.sub": "\(claims.sub.value)"])
+        let landing = AgentConsole.home(of: Session.role(of: person.role))
         var response = HTML(
             """
             <!doctype html>
@@ -159,25 +156,8 @@ struct SingleSignOn: Sendable {
         // the session's SameSite=Strict cookie would not go with a redirect at its end.
         response.setCookie(
             try await sessions.startStaff(
-                role: Self.consoleRole(role), token: person.token, idToken: idToken, replacing: context.sessionID, logger: context.logger))
+                role: Session.role(of: person.role), token: person.token, idToken: idToken, replacing: context.sessionID, logger: context.logger))
         return response
-    }
-
-    /// The console's session role for a staff role: agents and team leads work the agent pages.
-    static func consoleRole(_ role: StaffGrant.Role) -> Session.Role {
-        switch role {
-        case .agent, .lead: .agent
-        case .admin, .auditor: .admin
-        }
-    }
-
-    /// Where a role lands after sign-in.
-    static func landing(_ role: StaffGrant.Role) -> String {
-        switch role {
-        case .agent, .lead: "/agent/"
-        case .admin: "/admin/"
-        case .auditor: "/agent/reports"
-        }
     }
 
     /// The sign-in page with why this sign-in was refused (shown here, not after a redirect: at the

@@ -135,7 +135,7 @@ public struct IntakeDependencies: ServiceDependencies {
     func idempotencyScope(_ endpoint: String, _ context: AppRequestContext) -> String {
         let caller: String
         switch context.principal {
-        case .admin: caller = "admin"
+        case .admin(let admin): caller = "admin:\(admin.id)"
         case .agent(let agent): caller = "agent:\(agent.id)"
         case .integration(let integration): caller = "integration:\(integration.id)"
         default: caller = "public"

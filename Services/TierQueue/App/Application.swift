@@ -88,6 +88,8 @@ public struct TierQueueDependencies: ServiceDependencies {
     public let runtime: ServiceRuntime
     public let configuration: TierQueueConfiguration
     public let agents: AgentStore
+    /// Single sign-on's staff sign-ins (the console's, internal token).
+    let staffSignIns = StaffSignInStore(tokens: StaffTokenStore())
     public let vendorBridge: any VendorBridgeClient
     public let intake: any IntakeClient
     public let triage: any TriageClient
@@ -138,6 +140,7 @@ extension TierQueue: TierdeskService {
         // Before the routes (and the event receiver after them): a request that told agents rings their streams after its commit.
         router.add(middleware: NotificationRingMiddleware(hub: deps.notifications))
         AgentController(deps: deps).addRoutes(to: router)
+        StaffSignInController(deps: deps).addRoutes(to: router)
         QueueController(deps: deps).addRoutes(to: router)
         TicketWorkController(deps: deps).addRoutes(to: router)
         SLAController(deps: deps).addRoutes(to: router)

@@ -8,6 +8,8 @@ public enum TierQueueError: Error, Equatable, ProblemConvertible {
     case agentNotFound
     case queueNotFound
     case duplicateAgent(email: String)
+    /// The bootstrap token creates an administrator only while none is active.
+    case alreadyBootstrapped
     /// This instance does not serve the level (another instance does).
     case tierNotServed(tier: Int, served: [Int])
     /// Pausing and resolving are the assignee's.
@@ -44,6 +46,8 @@ public enum TierQueueError: Error, Equatable, ProblemConvertible {
         case .agentNotFound: .notFound("agent")
         case .queueNotFound: .notFound("queue")
         case .duplicateAgent: .conflict("an agent with this email exists", type: "duplicate")
+        case .alreadyBootstrapped:
+            .conflict("an administrator exists: the bootstrap token creates only the first; sign in as one", type: "already-bootstrapped")
         case .tierNotServed(let tier, let served):
             Problem(
                 type: Problem.typeBase + "tier-not-served", title: "Not found", status: 404,

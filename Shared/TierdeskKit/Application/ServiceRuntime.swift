@@ -96,7 +96,7 @@ public struct ServiceRuntime: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RingAfterWritesMiddleware(doorbell: dispatcher.doorbell))
         let settings = AuthSettings(
-            adminTokenDigest: configuration.adminTokenDigest, internalToken: configuration.internalToken, mailGatewayToken: mailGatewayToken,
+            bootstrapTokenDigest: configuration.bootstrapTokenDigest, internalToken: configuration.internalToken, mailGatewayToken: mailGatewayToken,
             requesterTokens: requesterTokens ? configuration.keys.requesterTokens : nil, integrations: integrations)
         router.add(
             middleware: AuthMiddleware(

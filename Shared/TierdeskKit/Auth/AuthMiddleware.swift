@@ -11,7 +11,8 @@ import TierdeskModels
 /// address's tokens are still checked, but one that would need a database lookup and was not
 /// found valid lately is refused with 429 and `Retry-After` without the lookup (per replica). So a
 /// flood of made-up tokens neither reaches the database nor locks out a valid token sent from the
-/// same address: an agent behind the attacker's NAT keeps working.
+/// same address: an agent behind the attacker's NAT keeps working. A token that only reads (scope
+/// `read`, or an auditor's) is refused on anything but GET and HEAD.
 public struct AuthMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
     let authenticator: Authenticator
@@ -38,6 +39,9 @@ public struct AuthMiddleware: RouterMiddleware {
             failures.spend(address)
             if let throttled { throw RateLimited(retryAfter: throttled).problem }
             throw problem
+        }
+        if context.principal?.readOnly == true, request.method != .get, request.method != .head {
+            throw Problem.forbidden("this token only reads")
         }
         return try await next(request, context)
     }

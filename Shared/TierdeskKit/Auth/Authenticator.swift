@@ -7,9 +7,10 @@ import TierdeskModels
 
 /// The secrets and token kinds a service's authenticator knows. Each service is given only what it
 /// uses: no mail gateway token outside intake, no requester-token key where no requester token is
-/// read. Tokens that are only ever checked (admin, internal, mail gateway) are held as SHA-256 digests.
+/// read. Tokens that are only ever checked (bootstrap, internal, mail gateway) are held as SHA-256 digests.
 public struct AuthSettings: Sendable {
-    public var adminTokenDigest: Data
+    /// The bootstrap token's digest (`TIERDESK_ADMIN_TOKEN`); nil: switched off.
+    public var bootstrapTokenDigest: Data?
     public var internalTokenDigest: Data
     /// The mail gateway token's digest (intake); nil: no caller is the mail gateway.
     public var mailGatewayTokenDigest: Data?
@@ -19,10 +20,10 @@ public struct AuthSettings: Sendable {
     public var integrations: Bool
 
     public init(
-        adminTokenDigest: Data, internalToken: String, mailGatewayToken: String? = nil, requesterTokens: RequesterTokenKey? = nil,
+        bootstrapTokenDigest: Data?, internalToken: String, mailGatewayToken: String? = nil, requesterTokens: RequesterTokenKey? = nil,
         integrations: Bool = false
     ) {
-        self.adminTokenDigest = adminTokenDigest
+        self.bootstrapTokenDigest = bootstrapTokenDigest
         internalTokenDigest = Secrets.digest(internalToken)
         mailGatewayTokenDigest = mailGatewayToken.map(Secrets.digest)
         self.requesterTokens = requesterTokens
@@ -30,10 +31,11 @@ public struct AuthSettings: Sendable {
     }
 
     public init(
-        adminToken: String, internalToken: String, mailGatewayToken: String? = nil, requesterTokens: RequesterTokenKey? = nil, integrations: Bool = false
+        bootstrapToken: String?, internalToken: String, mailGatewayToken: String? = nil, requesterTokens: RequesterTokenKey? = nil,
+        integrations: Bool = false
     ) {
         self.init(
-            adminTokenDigest: Secrets.digest(adminToken), internalToken: internalToken, mailGatewayToken: mailGatewayToken,
+            bootstrapTokenDigest: bootstrapToken.map(Secrets.digest), internalToken: internalToken, mailGatewayToken: mailGatewayToken,
             requesterTokens: requesterTokens, integrations: integrations)
     }
 }
@@ -42,8 +44,8 @@ public struct AuthSettings: Sendable {
 /// are over their limit: refused (429) without the lookup.
 public struct LookupRefused: Error {}
 
-/// Checks tokens: the configured admin, internal and mail gateway tokens; requester tokens (derived,
-/// checked against the ticket's current generation); agents', vendors' and integrations' hashed
+/// Checks tokens: the configured bootstrap, internal and mail gateway tokens; requester tokens (derived,
+/// checked against the ticket's current generation); staff people's, vendors' and integrations' hashed
 /// tokens. A malformed token is refused before any query. Every answer from the database, found or
 /// not, is remembered for `cacheLifetime`, so a busy agent costs one lookup per 5 s and a flood of
 /// bogus tokens costs one each; a deactivated, rotated or revoked token stops working on every
@@ -73,7 +75,7 @@ public struct Authenticator: Sendable {
     /// The principal of a bearer token, or 401. With `mayLookUp` false (a throttled address), a
     /// token that needs the database and was not found valid lately throws `LookupRefused` instead.
     public func principal(for token: String, mayLookUp: Bool = true, logger: Logger) async throws -> Principal {
-        if Secrets.matches(token, digest: settings.adminTokenDigest) { return .admin }
+        if let bootstrap = settings.bootstrapTokenDigest, Secrets.matches(token, digest: bootstrap) { return .bootstrap }
         if Secrets.matches(token, digest: settings.internalTokenDigest) { return .internal }
         if let mail = settings.mailGatewayTokenDigest, Secrets.matches(token, digest: mail) { return .mailGateway }
         let hash = Secrets.hash(token)
@@ -122,15 +124,21 @@ public struct Authenticator: Sendable {
         return generation
     }
 
-    /// Agents, vendors, integrations and requesters' sessions are read here for authentication only;
-    /// tier-queue, vendor-bridge and intake alone write them.
+    /// Staff people's tokens, vendors, integrations and requesters' sessions are read here for
+    /// authentication only; tier-queue, vendor-bridge and intake alone write them.
     func lookUp(_ kind: Secrets.Kind, hash: Data, logger: Logger) async throws -> Principal? {
         switch kind {
         case .agent:
+            // A staff token works while it is not revoked or past its end and its person is active.
             let rows = try await client.query(
-                "SELECT id, tiers, skills, wip_limit FROM agents WHERE token_hash = \(hash) AND active", logger: logger)
-            for try await (id, tiers, skills, wipLimit) in rows.decode((UUID, [Int16], [String], Int32).self) {
-                return .agent(AgentIdentity(id: id, tiers: Set(tiers.compactMap { Tier(rawValue: Int($0)) }), skills: skills, wipLimit: Int(wipLimit)))
+                """
+                SELECT a.id, a.role, a.tiers, a.skills, a.wip_limit, t.scope FROM staff_tokens t JOIN agents a ON a.id = t.person_id
+                WHERE t.token_hash = \(hash) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > \(clock.now())) AND a.active
+                """, logger: logger)
+            for try await (id, role, tiers, skills, wipLimit, scope) in rows.decode((UUID, String, [Int16], [String], Int32, String).self) {
+                return Self.staff(
+                    id: id, role: StaffRole(rawValue: role), tiers: Set(tiers.compactMap { Tier(rawValue: Int($0)) }), skills: skills,
+                    wipLimit: Int(wipLimit), scope: TokenScope(rawValue: scope))
             }
         case .vendorKey:
             // A key rotated with an overlap keeps working until its time is up.
@@ -157,6 +165,18 @@ public struct Authenticator: Sendable {
             break
         }
         return nil
+    }
+
+    /// The principal of a staff person's token: what the role is, narrowed by the token's scope.
+    static func staff(id: UUID, role: StaffRole?, tiers: Set<Tier>, skills: [String], wipLimit: Int, scope: TokenScope?) -> Principal? {
+        guard let role, let scope, role.scopes.contains(scope) else { return nil }
+        let readOnly = scope == .read
+        switch role {
+        case .agent, .lead:
+            return .agent(AgentIdentity(id: id, tiers: tiers, skills: skills, wipLimit: wipLimit, isLead: role == .lead, readOnly: readOnly))
+        case .admin: return .admin(StaffRef(id: id, readOnly: readOnly))
+        case .auditor: return .auditor(StaffRef(id: id, readOnly: true))
+        }
     }
 }
 

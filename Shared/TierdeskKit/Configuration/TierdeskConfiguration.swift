@@ -11,8 +11,9 @@ public struct TierdeskConfiguration: Sendable {
     public var port: Int
     public var databaseURL: String
     public var databasePoolSize: Int
-    /// The SHA-256 digest of the admin token: services only check it, so they never hold it.
-    public var adminTokenDigest: Data
+    /// The SHA-256 digest of the bootstrap token (`TIERDESK_ADMIN_TOKEN`), which only creates the
+    /// first administrator; nil when it is switched off (unset). Services only check it, never hold it.
+    public var bootstrapTokenDigest: Data?
     /// The token this service sends to its peers (and checks from them).
     public var internalToken: String
     /// The keys derived from the server secret (`TIERDESK_SECRET`) for the purposes this service
@@ -42,7 +43,7 @@ public struct TierdeskConfiguration: Sendable {
         databaseURL = try Self.required(reader, "tierdesk.database.url", secret: true)
         _ = try DatabaseSettings(url: databaseURL)
         databasePoolSize = try Self.int(reader, "tierdesk.database.pool.size", default: 8, range: 1...200)
-        adminTokenDigest = Secrets.digest(try Self.required(reader, "tierdesk.admin.token", secret: true, minLength: 16))
+        bootstrapTokenDigest = try Self.optional(reader, "tierdesk.admin.token", minLength: 16).map(Secrets.digest)
         internalToken = try Self.required(reader, "tierdesk.internal.token", secret: true, minLength: 16)
         if purposes.isEmpty {
             keys = .none

@@ -73,14 +73,16 @@ public enum DatabaseGrants {
         everyService("outbox", .owner)
         everyService("inbox", [.select, .insert, .delete])
         // Read across ownership (authentication, the agent view, the ticket read rule, readiness).
-        for name in ["requesters", "agents", "vendors", "ticket_collaborators", "schema_migrations"] { everyService(name, .select) }
+        for name in ["requesters", "agents", "staff_tokens", "vendors", "ticket_collaborators", "schema_migrations"] { everyService(name, .select) }
 
         own(
             .intake, "requesters", "kb_articles", "kb_lexicon", "kb_votes", "idempotency_keys", "email_messages", "integrations",
             "requester_token_generations", "requester_changes", "requester_sign_in_links", "requester_sessions", "satisfaction_answers",
             "requester_reminders")
         own(.triage, "triage_rules", "vip_entries", "category_defaults", "classifier_models", "triage_policy_version", "problems", "problem_incidents")
-        own(.tierQueue, "agents", "sla_policies", "calendars", "sla_clocks", "escalation_contracts", "work_modes", "ticket_collaborators", "push_assignments")
+        own(
+            .tierQueue, "agents", "staff_tokens", "sla_policies", "calendars", "sla_clocks", "escalation_contracts", "work_modes", "ticket_collaborators",
+            "push_assignments")
         // Agents are told (migration 0020): tier-queue alone writes and reads them.
         own(.tierQueue, "notifications")
         own(.vendorBridge, "vendors", "vendor_cases", "vendor_case_updates", "webhook_deliveries", "webhook_delivery_attempts")

@@ -1,37 +1,64 @@
 import Foundation
 
-/// `POST /v1/agents` (admin).
+/// `POST /v1/agents` (admin): a staff person. `role` is `agent` unless given; agents and team
+/// leads work at least one level, administrators and auditors none (`tiers: []`).
 public struct CreateAgentRequest: Sendable, Codable, Equatable {
     public var name: String
     public var email: String
     public var tiers: [Int]
     public var skills: [String]?
     public var wipLimit: Int?
+    public var role: StaffRole?
 
-    public init(name: String, email: String, tiers: [Int], skills: [String]? = nil, wipLimit: Int? = nil) {
+    public init(name: String, email: String, tiers: [Int], skills: [String]? = nil, wipLimit: Int? = nil, role: StaffRole? = nil) {
         self.name = name
         self.email = email
         self.tiers = tiers
         self.skills = skills
         self.wipLimit = wipLimit
+        self.role = role
     }
 
     public func validate() throws(Problem) {
         var v = Validation()
         v.text(name, field: "name", maxLength: 200)
         v.email(email, field: "email")
+        Self.validate(tiers: tiers, role: role ?? .agent, into: &v)
         Self.validate(tiers: tiers, skills: skills, wipLimit: wipLimit, into: &v)
         try v.check()
     }
 
+    /// Agents and team leads have levels, administrators and auditors none.
+    static func validate(tiers: [Int], role: StaffRole, into v: inout Validation) {
+        switch role {
+        case .agent, .lead: if tiers.isEmpty { v.fail("tiers", "an agent or team lead must work at least one level") }
+        case .admin, .auditor: if !tiers.isEmpty { v.fail("tiers", "an administrator or auditor works no level: give []") }
+        }
+    }
+
     /// The rules an agent's levels, skills and WIP limit follow, when given (creation and `PATCH` alike).
     static func validate(tiers: [Int]?, skills: [String]?, wipLimit: Int?, into v: inout Validation) {
-        if let tiers {
-            if tiers.isEmpty { v.fail("tiers", "must name at least one level") }
-            if tiers.contains(where: { !(1...3).contains($0) }) { v.fail("tiers", "levels are 1, 2 or 3") }
-        }
+        if let tiers, tiers.contains(where: { !(1...3).contains($0) }) { v.fail("tiers", "levels are 1, 2 or 3") }
         for (index, skill) in (skills ?? []).enumerated() { v.slug(skill, field: "skills[\(index)]", maxLength: 50) }
         if let wipLimit, !(1...100).contains(wipLimit) { v.fail("wipLimit", "must be between 1 and 100") }
+    }
+}
+
+/// `POST /v1/bootstrap` (the bootstrap token): the first administrator.
+public struct BootstrapRequest: Sendable, Codable, Equatable {
+    public var name: String
+    public var email: String
+
+    public init(name: String, email: String) {
+        self.name = name
+        self.email = email
+    }
+
+    public func validate() throws(Problem) {
+        var v = Validation()
+        v.text(name, field: "name", maxLength: 200)
+        v.email(email, field: "email")
+        try v.check()
     }
 }
 
@@ -43,11 +70,16 @@ public struct Agent: Sendable, Codable, Equatable {
     public var tiers: [Tier]
     public var skills: [String]
     public var wipLimit: Int
-    /// False once deactivated: its token no longer opens anything.
+    public var role: StaffRole
+    /// False once deactivated: its tokens and sessions no longer open anything.
     public var active: Bool
     public var token: String?
 
-    public init(id: UUID, name: String, email: String, tiers: [Tier], skills: [String], wipLimit: Int, active: Bool = true, token: String? = nil) {
+    public init(
+        id: UUID, name: String, email: String, tiers: [Tier], skills: [String], wipLimit: Int, role: StaffRole = .agent, active: Bool = true,
+        token: String? = nil
+    ) {
+        self.role = role
         self.active = active
         self.id = id
         self.name = name

@@ -78,23 +78,33 @@ public struct Integration: Sendable, Codable, Equatable {
 }
 
 /// `PATCH /v1/agents/{id}` (admin): the fields given replace the stored ones; `active: false`
-/// deactivates the agent (its token stops working within the auth cache's 5 s).
+/// deactivates the person (their tokens and sessions stop working within the auth cache's 5 s). A
+/// new `role` comes with the levels it needs (`tiers`, `[]` for an administrator or auditor).
 public struct UpdateAgentRequest: Sendable, Codable, Equatable {
     public var tiers: [Int]?
     public var skills: [String]?
     public var wipLimit: Int?
     public var active: Bool?
+    public var role: StaffRole?
 
-    public init(tiers: [Int]? = nil, skills: [String]? = nil, wipLimit: Int? = nil, active: Bool? = nil) {
+    public init(tiers: [Int]? = nil, skills: [String]? = nil, wipLimit: Int? = nil, active: Bool? = nil, role: StaffRole? = nil) {
         self.tiers = tiers
         self.skills = skills
         self.wipLimit = wipLimit
         self.active = active
+        self.role = role
     }
 
     public func validate() throws(Problem) {
         var v = Validation()
-        if tiers == nil && skills == nil && wipLimit == nil && active == nil { v.fail("active", "give at least one of tiers, skills, wipLimit, active") }
+        if tiers == nil && skills == nil && wipLimit == nil && active == nil && role == nil {
+            v.fail("active", "give at least one of tiers, skills, wipLimit, active, role")
+        }
+        if let role {
+            if let tiers { CreateAgentRequest.validate(tiers: tiers, role: role, into: &v) } else { v.fail("tiers", "a new role comes with its levels") }
+        } else if tiers?.isEmpty == true {
+            v.fail("tiers", "must name at least one level")
+        }
         CreateAgentRequest.validate(tiers: tiers, skills: skills, wipLimit: wipLimit, into: &v)
         try v.check()
     }

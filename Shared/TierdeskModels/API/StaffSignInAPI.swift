@@ -12,15 +12,15 @@ public struct StaffSignInRequest: Sendable, Codable, Equatable {
     public var email: String?
     public var emailVerified: Bool
     public var name: String?
-    /// `agent`, `lead`, `admin` or `auditor`; nil when the person's groups give none.
-    public var role: String?
+    /// What the person's groups give; nil when they give none.
+    public var role: StaffRole?
     /// The levels of an agent or team lead (1-3); empty for the others.
     public var tiers: [Int]
     public var createStaff: Bool
     public var sessionExpiresAt: Date
 
     public init(
-        issuer: String, subject: String, email: String?, emailVerified: Bool, name: String?, role: String?, tiers: [Int], createStaff: Bool,
+        issuer: String, subject: String, email: String?, emailVerified: Bool, name: String?, role: StaffRole?, tiers: [Int], createStaff: Bool,
         sessionExpiresAt: Date
     ) {
         self.issuer = issuer
@@ -34,9 +34,6 @@ public struct StaffSignInRequest: Sendable, Codable, Equatable {
         self.sessionExpiresAt = sessionExpiresAt
     }
 
-    /// The roles single sign-on may give.
-    public static let roles: Set<String> = ["agent", "lead", "admin", "auditor"]
-
     public func validate() throws(Problem) {
         var v = Validation()
         v.text(issuer, field: "issuer", maxLength: 500)
@@ -44,8 +41,7 @@ public struct StaffSignInRequest: Sendable, Codable, Equatable {
         if let email { v.email(email, field: "email") }
         v.text(name, field: "name", required: false, maxLength: 200)
         if let role {
-            if !Self.roles.contains(role) { v.fail("role", "must be agent, lead, admin or auditor") }
-            if role == "agent" || role == "lead" {
+            if role == .agent || role == .lead {
                 if tiers.isEmpty { v.fail("tiers", "an agent or team lead needs at least one level") }
             } else if !tiers.isEmpty {
                 v.fail("tiers", "only agents and team leads have levels")
@@ -61,11 +57,11 @@ public struct StaffSignInResponse: Sendable, Codable, Equatable {
     public var id: UUID
     public var name: String
     public var email: String
-    public var role: String
+    public var role: StaffRole
     public var tiers: [Int]
     public var token: String
 
-    public init(id: UUID, name: String, email: String, role: String, tiers: [Int], token: String) {
+    public init(id: UUID, name: String, email: String, role: StaffRole, tiers: [Int], token: String) {
         self.id = id
         self.name = name
         self.email = email

@@ -97,7 +97,7 @@ public struct TicketTimeline: Sendable, Equatable {
 
     /// Whether an event is a first response: an agent (or the admin) answering the requester.
     public static func isResponse(_ event: TicketEvent) -> Bool {
-        guard event.actor.hasPrefix("agent:") || event.actor == "admin" else { return false }
+        guard event.actor.hasPrefix("agent:") || event.actor.hasPrefix("admin") else { return false }
         switch event.type {
         case .ticketPending, .ticketResolved: return true
         case .ticketCommented: return event.data["audience"]?.stringValue != "agents"

@@ -100,7 +100,7 @@ public enum RequesterView {
     /// `system:triage`, `admin`): one word, so a message that merely starts so is kept.
     static func isActor(_ value: JSONValue) -> Bool {
         guard let text = value.stringValue, !text.contains(where: \.isWhitespace) else { return false }
-        return text == "admin" || ["agent:", "system:", "integration:", "vendor:"].contains { text.hasPrefix($0) }
+        return text == "admin" || ["agent:", "admin:", "system:", "integration:", "vendor:"].contains { text.hasPrefix($0) }
     }
 
     /// The ticket as its requester sees it: the contact details this submission gave (`contact`),

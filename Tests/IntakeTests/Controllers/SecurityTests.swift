@@ -235,6 +235,7 @@ import TierdeskTestSupport
         try await withIntake(["TIERDESK_AUTH_FAILURES_PER_MINUTE": "3"]) { http, db in
             let agent = try await db.agentToken(.fixture())
             #expect(try await http.send(.get, "/v1/kb/search?q=vpn", token: agent).status == .ok)
+            #expect(try await http.send(.get, "/v1/kb/search?q=vpn", token: TestCredentials.adminToken).status == .ok)
             for bogus in ["tda_" + String(repeating: "A", count: 43), "tdv_nope", "Basic"] {
                 #expect(
                     try await http.send(.get, "/v1/kb/search?q=vpn", headers: [.authorization: bogus == "Basic" ? "Basic abc" : "Bearer \(bogus)"]).status
@@ -247,8 +248,10 @@ import TierdeskTestSupport
                 try await http.send(
                     .get, "/v1/kb/search?q=vpn", token: "tda_" + String(repeating: "C", count: 43), headers: [Self.forwardedFor: "203.0.113.9"]
                 ).status == .tooManyRequests)
-            // Valid tokens from the throttled address go on: the admin's, and an agent's it showed before.
+            // Valid tokens from the throttled address go on: an administrator's and an agent's it showed
+            // before, and the bootstrap token, checked against its digest without a lookup.
             #expect(try await http.send(.get, "/v1/kb/search?q=vpn", token: TestCredentials.adminToken).status == .ok)
+            #expect(try await http.send(.get, "/v1/kb/search?q=vpn", token: TestCredentials.bootstrapToken).status == .ok)
             #expect(try await http.send(.get, "/v1/kb/search?q=vpn", token: agent).status == .ok)
             // Without a token, public reads go on.
             #expect(try await http.send(.get, "/v1/kb/search?q=vpn").status == .ok)
@@ -259,7 +262,7 @@ import TierdeskTestSupport
         // A client whose pool never runs: any query would wait for ever.
         let client = try DatabaseSettings(url: "postgres://nobody@127.0.0.1:9/none").makeClient(poolSize: 1, logger: TestDatabase.logger)
         let authenticator = Authenticator(
-            settings: AuthSettings(adminToken: TestCredentials.adminToken, internalToken: TestCredentials.internalToken), client: client)
+            settings: AuthSettings(bootstrapToken: TestCredentials.bootstrapToken, internalToken: TestCredentials.internalToken), client: client)
         for token in ["tda_short", "tdv_" + String(repeating: "!", count: 43), "tdi_" + String(repeating: "a", count: 43), "tdr_abc", "random", ""] {
             let refused = try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {

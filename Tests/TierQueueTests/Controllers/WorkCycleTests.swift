@@ -153,7 +153,7 @@ import TierdeskTestSupport
                 seen += page.items
                 cursor = page.nextCursor
             } while cursor != nil
-            #expect(seen.map(\.name) == (0..<5).map { "Agent \($0)" })
+            #expect(seen.map(\.name) == (0..<5).map { "Agent \($0)" } + ["Test Administrator"])
             #expect(try await admin(http, .get, "/v1/agents/\(seen[0].id)").decode(Agent.self).email == "a0@example.com")
             #expect(try await admin(http, .get, "/v1/agents/\(UUID())").status == .notFound)
             let me = AgentIdentity.fixture(tiers: [.backOffice])

@@ -49,10 +49,14 @@ import TierdeskTestSupport
                     ticket.id, by: .agent(colleague), message: "hi", isInternal: true, expectedVersion: ticket.version - 1, now: now, logger: db.logger)
             }
             await #expect(throws: TierQueueError.escalationTarget(current: 1)) {
-                try await work(db).escalate(ticket.id, by: .admin, EscalateRequest(reason: "r", toTier: 1), expectedVersion: nil, now: now, logger: db.logger)
+                try await work(db).escalate(
+                    ticket.id, by: .admin(StaffRef(id: TestCredentials.adminID)), EscalateRequest(reason: "r", toTier: 1), expectedVersion: nil, now: now,
+                    logger: db.logger)
             }
             await #expect(throws: TierQueueError.noVendor("no vendor covers category 'network'; name a vendorId")) {
-                try await work(db).escalate(ticket.id, by: .admin, EscalateRequest(reason: "r", toTier: 4), expectedVersion: nil, now: now, logger: db.logger)
+                try await work(db).escalate(
+                    ticket.id, by: .admin(StaffRef(id: TestCredentials.adminID)), EscalateRequest(reason: "r", toTier: 4), expectedVersion: nil, now: now,
+                    logger: db.logger)
             }
             let resolved = try await work(db).resolve(
                 ticket.id, by: .agent(owner), ResolveRequest(resolution: "done", article: .init(title: "T", body: "B")), expectedVersion: nil, now: now,

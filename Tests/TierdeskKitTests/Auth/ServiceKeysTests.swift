@@ -65,8 +65,9 @@ import TierdeskTestSupport
 
     @Test func checkedTokensAreHeldAsDigests() throws {
         let configuration = try Self.configuration("triage", keys: [])
-        #expect(configuration.adminTokenDigest == Secrets.digest(TestCredentials.adminToken))
-        #expect(Secrets.matches(TestCredentials.adminToken, digest: configuration.adminTokenDigest))
-        #expect(!Secrets.matches(TestCredentials.adminToken + "x", digest: configuration.adminTokenDigest))
+        let bootstrap = try #require(configuration.bootstrapTokenDigest)
+        #expect(bootstrap == Secrets.digest(TestCredentials.bootstrapToken))
+        #expect(Secrets.matches(TestCredentials.bootstrapToken, digest: bootstrap))
+        #expect(!Secrets.matches(TestCredentials.bootstrapToken + "x", digest: bootstrap))
     }
 }

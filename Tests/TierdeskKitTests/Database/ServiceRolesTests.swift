@@ -26,8 +26,9 @@ import TierdeskTestSupport
             // agents belong to tier-queue
             (
                 .triage,
-                "INSERT INTO agents (id, name, email, tiers, skills, wip_limit, token_hash, created_at) VALUES (gen_random_uuid(), 'x', 'x@example.com', '{1}', '{}', 5, '\\x00', now())"
+                "INSERT INTO agents (id, name, email, tiers, skills, wip_limit, created_at) VALUES (gen_random_uuid(), 'x', 'x@example.com', '{1}', '{}', 5, now())"
             ),
+            (.intake, "UPDATE staff_tokens SET revoked_at = NULL"),
             (.intake, "UPDATE agents SET active = false"),
             // vendors belong to vendor-bridge, requesters to intake, triage rules to triage
             (.tierQueue, "UPDATE vendors SET name = name"),

@@ -14,8 +14,8 @@ import TierdeskTestSupport
             let agent = AgentIdentity(id: UUID(), tiers: [.backOffice], skills: [], wipLimit: 5)
             try await client.execute(
                 """
-                INSERT INTO agents (id, name, email, tiers, token_hash, created_at)
-                VALUES (\(agent.id), 'Ada', 'ada@example.com', '{2}'::smallint[], \(Data(agent.id.uuidString.utf8)), now())
+                INSERT INTO agents (id, name, email, tiers, created_at)
+                VALUES (\(agent.id), 'Ada', 'ada@example.com', '{2}'::smallint[], now())
                 """, logger: db.logger)
             let atLevel = try await db.queued(tier: .backOffice)
             let elsewhere = try await db.queued(tier: .specialist)

@@ -203,7 +203,8 @@ struct KnowledgeBaseController: Sendable {
     /// The requester solved it from an article: see `SelfService`.
     @Sendable func resolve(request: Request, context: AppRequestContext) async throws -> Response {
         switch context.principal {
-        case .vendor, .internal, .mailGateway, .integration: throw Problem.forbidden("level 0 resolutions are recorded by requesters, agents and the admin")
+        case .vendor, .internal, .mailGateway, .integration, .bootstrap, .auditor:
+            throw Problem.forbidden("level 0 resolutions are recorded by requesters, agents and administrators")
         default: break
         }
         let key = try Idempotency.key(of: request)

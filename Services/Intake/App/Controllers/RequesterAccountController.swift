@@ -104,11 +104,9 @@ struct RequesterAccountController: Sendable {
         return JSONResponse(saved)
     }
 
-    /// `?by=level|agent|category|vendor|week&from=&to=`: level 3 agents and the admin, as the summary report.
+    /// `?by=level|agent|category|vendor|week&from=&to=`: the readers of the summary report.
     @Sendable func report(request: Request, context: AppRequestContext) async throws -> JSONResponse<SatisfactionReport> {
-        if let agent = try context.requireAgentOrAdmin(), !agent.tiers.contains(.specialist) {
-            throw Problem.forbidden("reports are for level 3 agents and the admin")
-        }
+        try context.requireReportReader()
         let text = request.uri.queryParameters["by"].map(String.init) ?? SatisfactionGrouping.level.rawValue
         guard let grouping = SatisfactionGrouping(rawValue: text) else {
             throw Problem.validation([

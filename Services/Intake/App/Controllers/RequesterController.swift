@@ -36,7 +36,7 @@ struct RequesterController: Sendable {
                 requesterID: id, excluding: nil, readableBy: agent, limit: 1, on: runtime.postgres, logger: context.logger)
             guard !readable.isEmpty else { throw IntakeError.requesterNotFound }
         }
-        let actor = agent.map(TicketStore.actor) ?? "admin"
+        let actor = context.principal?.trailName ?? "admin"
         let updated = try await runtime.postgres.transaction(logger: context.logger) { connection in
             try await requesters.update(id, with: input, actor: actor, on: connection, now: now, logger: context.logger)
         }

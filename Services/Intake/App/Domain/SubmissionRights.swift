@@ -13,8 +13,8 @@ enum SubmissionRights {
         case .agent: .agent
         case .admin: .admin
         case .integration: .integration
-        case .vendor, .internal, .mailGateway:
-            throw Problem.forbidden("tickets are submitted by requesters, agents, integrations and the admin")
+        case .vendor, .internal, .mailGateway, .bootstrap, .auditor:
+            throw Problem.forbidden("tickets are submitted by requesters, agents, integrations and administrators")
         }
     }
 

@@ -3,7 +3,8 @@ import Hummingbird
 import TierdeskKit
 import TierdeskModels
 
-/// Admin: agents and their tokens.
+/// Staff people (agents, team leads, administrators, auditors) and their first tokens; the bootstrap
+/// token's one route.
 struct AgentController: Sendable {
     let deps: TierQueueDependencies
 
@@ -17,8 +18,34 @@ struct AgentController: Sendable {
             try context.requireAdmin()
             let input = try await request.decodeJSON(CreateAgentRequest.self, context: context)
             try input.validate()
-            let agent = try await deps.agents.create(input, on: deps.runtime.postgres, now: deps.runtime.clock.now(), logger: context.logger)
+            let (agents, now) = (deps.agents, deps.runtime.clock.now())
+            let agent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                try await agents.create(input, on: connection, now: now, logger: context.logger)
+            }
             return JSONResponse(agent, status: .created)
+        }
+        /// The bootstrap token (`TIERDESK_ADMIN_TOKEN`) creates an administrator while no active one
+        /// exists (a new install, or every administrator deactivated); 409 after. Its answer carries
+        /// the administrator's first token; after that the bootstrap token can be switched off.
+        router.post("v1/bootstrap") { request, context in
+            guard try context.authenticated() == .bootstrap else { throw Problem.forbidden("this needs the bootstrap token (TIERDESK_ADMIN_TOKEN)") }
+            let input = try await request.decodeJSON(BootstrapRequest.self, context: context)
+            try input.validate()
+            let (agents, now) = (deps.agents, deps.runtime.clock.now())
+            let admin = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                // One bootstrap at a time: two racing calls do not both find no administrator.
+                try await connection.execute("LOCK TABLE agents IN SHARE ROW EXCLUSIVE MODE", logger: context.logger)
+                guard try await !agents.hasActiveAdministrator(on: connection, logger: context.logger) else { throw TierQueueError.alreadyBootstrapped }
+                return try await agents.create(
+                    CreateAgentRequest(name: input.name, email: input.email, tiers: [], role: .admin), on: connection, now: now, logger: context.logger)
+            }
+            return JSONResponse(admin, status: .created)
+        }
+        /// Who the calling staff token belongs to: any staff person (the console asks at sign-in).
+        router.get("v1/staff/me") { _, context in
+            guard let id = try context.authenticated().personID else { throw Problem.forbidden("this needs a staff token") }
+            guard let person = try await deps.agents.find(id, on: deps.runtime.postgres, logger: context.logger) else { throw TierQueueError.agentNotFound }
+            return JSONResponse(person)
         }
         router.get("v1/agents") { request, context in
             try context.requireAdmin()
@@ -39,6 +66,23 @@ struct AgentController: Sendable {
             return JSONResponse(
                 try await deps.runtime.tickets.worklist(
                     of: me.id, limit: try Pagination.limit(request), after: cursor, on: deps.runtime.postgres, logger: context.logger))
+        }
+        /// Another agent's worklist: for administrators, and for team leads when the agent works one of
+        /// their levels (a lead sees only the tickets at its own levels: a page may hold fewer than `limit`).
+        router.get("v1/agents/{id}/tickets") { request, context in
+            let id = try agentID(context)
+            let lead = try context.requireAgentOrAdmin()
+            if let lead {
+                guard lead.isLead else { throw Problem.forbidden("another agent's worklist is for its team leads and administrators") }
+                guard let agent = try await deps.agents.find(id, on: deps.runtime.postgres, logger: context.logger),
+                    !lead.tiers.isDisjoint(with: agent.tiers)
+                else { throw TierQueueError.agentNotFound }
+            }
+            let cursor = try Pagination.cursor(request, QueueCursor.init(encoded:))
+            var page = try await deps.runtime.tickets.worklist(
+                of: id, limit: try Pagination.limit(request), after: cursor, on: deps.runtime.postgres, logger: context.logger)
+            if let lead { page.items.removeAll { !($0.tier.map(lead.tiers.contains) ?? false) } }
+            return JSONResponse(page)
         }
         /// Whom an agent can hand a ticket to or invite to swarm: any agent or the admin may look.
         router.get("v1/agents/colleagues") { request, context in
@@ -73,12 +117,15 @@ struct AgentController: Sendable {
             }
             return JSONResponse(agent)
         }
-        /// A new token, shown once; the old one stops working (within 5 s on every replica).
+        /// New credentials, shown once: every token and session of the person stops working (within
+        /// 5 s on every replica).
         router.post("v1/agents/{id}/token") { _, context in
             try context.requireAdmin()
-            guard let agent = try await deps.agents.rotateToken(id: try agentID(context), on: deps.runtime.postgres, logger: context.logger) else {
-                throw TierQueueError.agentNotFound
+            let (id, agents, now) = (try agentID(context), deps.agents, deps.runtime.clock.now())
+            let agent = try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
+                try await agents.rotateToken(id: id, on: connection, now: now, logger: context.logger)
             }
+            guard let agent else { throw TierQueueError.agentNotFound }
             return JSONResponse(agent)
         }
     }

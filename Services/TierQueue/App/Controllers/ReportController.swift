@@ -4,16 +4,14 @@ import Logging
 import TierdeskKit
 import TierdeskModels
 
-/// `GET /v1/reports/summary?from=&to=` (level 3 agents and the admin): how the department did in a
+/// `GET /v1/reports/summary?from=&to=` (administrators, auditors, team leads and level 3 agents): how the department did in a
 /// period (default the last 30 days, at most 366 days); `ReportBuilder` holds the definitions.
 struct ReportController: Sendable {
     let deps: TierQueueDependencies
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("v1/reports/summary") { request, context in
-            if let agent = try context.requireAgentOrAdmin(), !agent.tiers.contains(.specialist) {
-                throw Problem.forbidden("reports are for level 3 agents and the admin")
-            }
+            try context.requireReportReader()
             let now = deps.runtime.clock.now()
             let (from, to) = try Pagination.window(request, now: now)
             return JSONResponse(try await summary(from: from, to: to, now: now, logger: context.logger))

@@ -205,6 +205,10 @@ struct TicketWorkController: Sendable {
 
     func caller(_ context: AppRequestContext) throws -> (UUID, TicketWorker) {
         guard let id = context.parameters.get("id", as: UUID.self) else { throw TierQueueError.ticketNotFound }
-        return (id, try context.requireAgentOrAdmin().map(TicketWorker.agent) ?? .admin)
+        switch try context.authenticated() {
+        case .agent(let agent): return (id, .agent(agent))
+        case .admin(let admin): return (id, .admin(admin))
+        default: throw Problem.forbidden("this needs an agent or an administrator")
+        }
     }
 }

@@ -6,13 +6,13 @@ import TierdeskModels
 
 /// Who works a ticket, and the rule for what they may touch.
 enum TicketWorker: Sendable {
-    case admin
+    case admin(StaffRef)
     case agent(AgentIdentity)
 
     /// How the trail names them.
     var name: String {
         switch self {
-        case .admin: "admin"
+        case .admin(let admin): Principal.admin(admin).trailName ?? "admin"
         case .agent(let agent): TicketStore.actor(agent)
         }
     }
@@ -21,6 +21,12 @@ enum TicketWorker: Sendable {
     var agent: AgentIdentity? {
         if case .agent(let agent) = self { return agent }
         return nil
+    }
+
+    /// A team lead of the ticket's level: it reassigns the ticket within the level, whoever holds it.
+    func leads(_ ticket: Ticket) -> Bool {
+        guard case .agent(let agent) = self, agent.isLead, let tier = ticket.tier else { return false }
+        return agent.tiers.contains(tier)
     }
 
     /// An agent works tickets of its levels, and those assigned to it; `asAssignee` requires the
@@ -209,7 +215,7 @@ struct TicketWork: Sendable {
         let told = worker.agent?.id == agent.id || before.assigneeId == agent.id ? nil : agent.id
         let tell: @Sendable (Ticket) -> [NotificationDraft] = { ticket in told.map { [.assigned(ticket, to: $0)] } ?? [] }
         return try await change(id, expectedVersion: expectedVersion, event: event, now: now, logger: logger, first: holdsRoom, tell: tell) { ticket in
-            try worker.mayWork(on: ticket, asAssignee: ticket.status != .queued)
+            try worker.mayWork(on: ticket, asAssignee: ticket.status != .queued && !worker.leads(ticket))
             guard ticket.tier == tier, ticket.status == .queued || ticket.status == .inProgress || ticket.status.isPending else {
                 throw TicketStoreError.invalidTransition(from: ticket.status, to: .inProgress)
             }

@@ -14,7 +14,8 @@ struct ProblemController: Sendable {
 
     /// The admin or any agent; answers who, for the trail.
     func reader(_ context: AppRequestContext) throws -> String {
-        try context.requireAgentOrAdmin().map(TicketStore.actor) ?? "admin"
+        _ = try context.requireAgentOrAdmin()
+        return context.principal?.trailName ?? "admin"
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {

@@ -39,13 +39,14 @@ struct CompanyCaseController: Sendable {
             let input = try await request.decodeJSON(VendorMessageRequest.self, context: context)
             try input.validate()
             let (work, now) = (deps.work, deps.runtime.clock.now())
-            let who = caller.map { "agent:\($0.id.uuidString.lowercased())" } ?? "admin"
+            let who = context.principal?.trailName ?? "admin"
             let scope = "vendor-bridge:\(who):POST /v1/tickets/\(ticketID.uuidString.lowercased())/vendor-messages"
             let stored = try await Idempotency().run(
                 key: key, scope: scope, fingerprint: try Idempotency.fingerprint(input), client: deps.runtime.postgres, now: now, logger: context.logger
             ) { connection in
                 try StoredResponse(
-                    try await work.message(input, ticketID: ticketID, by: caller, on: connection, now: now, logger: context.logger), status: .created)
+                    try await work.message(input, ticketID: ticketID, by: caller, actor: who, on: connection, now: now, logger: context.logger),
+                    status: .created)
             }
             return stored.response()
         }

@@ -92,7 +92,7 @@ struct CaseWork: Sendable {
     /// The company's message to the vendor on the ticket's open case. `reopen` sends a resolved
     /// case back to the vendor with the message as its reason, and the ticket back to level 4.
     func message(
-        _ input: VendorMessageRequest, ticketID: UUID, by caller: AgentIdentity?, on connection: PostgresConnection, now: Date, logger: Logger
+        _ input: VendorMessageRequest, ticketID: UUID, by caller: AgentIdentity?, actor: String, on connection: PostgresConnection, now: Date, logger: Logger
     ) async throws -> VendorCase {
         guard let ticket = try await tickets.find(ticketID, forUpdate: true, on: connection, logger: logger) else { throw VendorBridgeError.ticketNotFound }
         if let agent = caller, !(try await tickets.agentMayRead(ticket, agent: agent, on: connection, logger: logger)) {
@@ -109,7 +109,6 @@ struct CaseWork: Sendable {
         let reopen = input.reopen ?? false
         if reopen && current.status != .resolved { throw VendorBridgeError.notReopenable(status: current.status) }
         try await cases.addMessage(input.message, reopen: reopen, caseID: current.id, on: connection, now: now, logger: logger)
-        let actor = caller.map { "agent:\($0.id.uuidString.lowercased())" } ?? "admin"
         let event = EventDraft(VendorMessageSent(caseId: current.id, message: input.message, reopened: reopen), actor: actor, isPublic: false)
         if reopen && ticket.status != .pendingVendor {
             _ = try await tickets.update(ticketID, to: .pendingVendor, event: event, handOff: ["tier-queue"], on: connection, now: now, logger: logger) {
