@@ -518,6 +518,16 @@ enum Rules {
             Rule(
                 service: .tierQueue, route: "GET /v1/staff/me",
                 allowed: [.levelAgent: 200, .otherLevelAgent: 200, .assignee: 200, .lead: 200, .admin: 200, .auditor: 200], setup: path("/v1/staff/me")),
+            // Single sign-on (issue 26, item 1): the console, after it verified an ID token. Each call a new person of the provider.
+            Rule(service: .tierQueue, route: "POST /internal/v1/staff-sign-ins", allowed: [.internal: 201]) { _ in
+                Target(path: "/internal/v1/staff-sign-ins", body: json(World.staffSignIn()))
+            },
+            Rule(service: .tierQueue, route: "POST /internal/v1/staff-sign-outs", allowed: [.internal: 204]) { world in
+                let signedIn = try await world.clients[.tierQueue]!.send(
+                    .post, "/internal/v1/staff-sign-ins", token: TestCredentials.internalToken, json: World.staffSignIn())
+                let token = try signedIn.decode(StaffSignInResponse.self).token
+                return Target(path: "/internal/v1/staff-sign-outs", body: json(StaffSignOutRequest(token: token)))
+            },
             // A lead reads the worklists of its levels' agents (the assignee works level 1); other agents may not.
             Rule(service: .tierQueue, route: "GET /v1/agents/{id}/tickets", allowed: [.lead: 200, .admin: 200]) { world in
                 Target(path: "/v1/agents/\(world.assignee.id)/tickets")
@@ -928,6 +938,14 @@ struct World: Sendable {
     }
 
     /// The tokens, keys and signing secrets in a response body.
+    /// A sign-in of a new person of an OpenID provider, an agent of level 1, as the console sends it.
+    static func staffSignIn() -> StaffSignInRequest {
+        let subject = UUID().uuidString.lowercased()
+        return StaffSignInRequest(
+            issuer: "https://id.example.com", subject: subject, email: "sso-\(subject.prefix(8))@example.com", emailVerified: true, name: "Signed On",
+            role: .agent, tiers: [1], createStaff: true, sessionExpiresAt: Date().addingTimeInterval(3600))
+    }
+
     static func secrets(in body: String) -> Set<String> {
         Set(body.matches(of: /(tda_|tdv_|tdi_|tdr_|tdp_)[A-Za-z0-9_-]{40,}|whsec_[A-Za-z0-9+\/=]{20,}/).map { String($0.output.0) })
     }

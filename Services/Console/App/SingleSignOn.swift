@@ -128,7 +128,7 @@ struct SingleSignOn: Sendable {
         let sessionEnd = context.now.addingTimeInterval(sessions.staff.absolute)
         let signIn = StaffSignInRequest(
             issuer: claims.iss.value, subject: claims.sub.value, email: claims.string(settings.emailClaim), emailVerified: claims.bool("email_verified"),
-            name: claims.string(settings.nameClaim), role: grant?.role, tiers: grant?.tiers.map(\.rawValue) ?? [], createStaff: settings.createStaff,
+            name: claims.string(settings.nameClaim).map { String($0.prefix(200)) }, role: grant?.role, tiers: grant?.tiers.map(\.rawValue) ?? [], createStaff: settings.createStaff,
             sessionExpiresAt: sessionEnd)
         let person: StaffSignInResponse
         do {
@@ -137,7 +137,7 @@ struct SingleSignOn: Sendable {
         } catch let failure as Backend.Failure {
             failure.log("single sign-on: tier-queue's staff sign-in", logger: context.logger)
             switch failure.status {
-            case 403, 409, 422: return refused(context, status: .forbidden, failure.detail)
+            case 403, 409, 422: return refused(context, status: .forbidden, failure.message)
             default: return refused(context, status: .serviceUnavailable, failure.shown)
             }
         }
