@@ -15,8 +15,9 @@ struct StaffSignInController: Sendable {
             let input = try await request.decodeJSON(StaffSignInRequest.self, context: context)
             try input.validate()
             let now = deps.runtime.clock.now()
-            guard input.sessionExpiresAt > now else {
-                throw Problem.validation([FieldError(field: "sessionExpiresAt", message: "must be in the future")])
+            // A console session lasts at most 720 hours (TIERDESK_CONSOLE_SESSION_MAX_HOURS).
+            guard input.sessionExpiresAt > now, input.sessionExpiresAt <= now.addingTimeInterval(720 * 3600) else {
+                throw Problem.validation([FieldError(field: "sessionExpiresAt", message: "must be in the future, within 720 hours")])
             }
             let outcome = try await deps.staffSignIns.signIn(input, on: deps.runtime.postgres, now: now, logger: context.logger)
             switch outcome {
