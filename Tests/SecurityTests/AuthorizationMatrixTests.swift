@@ -23,6 +23,8 @@ import VendorBridgeApp
             let environment = [
                 "TIERDESK_RATE_LIMIT_PER_MINUTE": "1000000", "TIERDESK_REQUESTER_RATE_LIMIT_PER_MINUTE": "1000000",
                 "TIERDESK_AUTH_FAILURES_PER_MINUTE": "1000000",
+                // The SLA watcher changes tickets on its own: once a minute, it rarely lands inside a refused cell's check.
+                "TIERDESK_SLA_CHECK_MS": "60000",
             ]
             try await withLiveApp(as: .intake, environment: environment, IntakeApp.buildApplication) { intake in
                 try await withLiveApp(as: .triage, environment: environment, TriageApp.buildApplication) { triage in

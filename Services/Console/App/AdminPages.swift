@@ -70,23 +70,25 @@ struct AdminPages: Sendable {
         let page = try await backend.page(Agent.self, .tierQueue, "/v1/agents", limit: Pages.pageSize, cursor: cursor, token: context.session.token)
         let rows = page.items.map { agent -> HTML in
             """
-            <tr><td>\(agent.name)</td><td>\(agent.email)</td><td>\(agent.tiers.map { String($0.rawValue) }.joined(separator: ", "))</td>
+            <tr><td>\(agent.name)</td><td>\(agent.email)</td><td>\(agent.role.rawValue)</td><td>\(agent.tiers.map { String($0.rawValue) }.joined(separator: ", "))</td>
             <td>\(agent.skills.joined(separator: ", "))</td><td>\(agent.wipLimit)</td><td>\(agent.active ? "active" : "deactivated")</td>
             <td><form method="post" action="/admin/agents/\(agent.id)/token" class="inline">\(Pages.csrf(context))<button type="submit">New token</button></form>
             \(agent.active ? "<form method=\"post\" action=\"/admin/agents/\(agent.id)/deactivate\" class=\"inline\">\(Pages.csrf(context))<button type=\"submit\">Deactivate</button></form>" as HTML : "")</td></tr>
             """
         }
         return Pages.page(
-            "Agents", context, notice: notice, error: error,
+            "Staff", context, notice: notice, error: error,
             """
-            <h1>Agents</h1>\(Self.menu)\(issued)
-            <table id="agents"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Levels</th><th scope="col">Skills</th>
+            <h1>Staff</h1>\(Self.menu)\(issued)
+            <table id="agents"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Levels</th><th scope="col">Skills</th>
             <th scope="col">WIP limit</th><th scope="col">Standing</th><th scope="col">Actions</th></tr></thead><tbody>\(rows)</tbody></table>
             \(request.map { Pages.more($0, next: page.nextCursor) } ?? Pages.more("/admin/agents", next: page.nextCursor))
-            <form method="post" action="/admin/agents" id="new-agent">\(Pages.csrf(context))<h2>New agent</h2>
+            <form method="post" action="/admin/agents" id="new-agent">\(Pages.csrf(context))<h2>New staff member</h2>
             <label for="agent-name">Name</label><input type="text" id="agent-name" name="name" required maxlength="200">
             <label for="agent-email">Email</label><input type="email" id="agent-email" name="email" required>
-            <label for="agent-tiers">Levels (e.g. 1 or 2,3)</label><input type="text" id="agent-tiers" name="tiers" required>
+            <label for="agent-role">Role</label><select id="agent-role" name="role"><option value="agent" selected>Agent</option>
+            <option value="lead">Team lead</option><option value="admin">Administrator</option><option value="auditor">Auditor</option></select>
+            <label for="agent-tiers">Levels (e.g. 1 or 2,3; none for an administrator or auditor)</label><input type="text" id="agent-tiers" name="tiers">
             <label for="agent-skills">Skills (comma separated)</label><input type="text" id="agent-skills" name="skills">
             <label for="agent-wip">WIP limit</label><input type="text" id="agent-wip" name="wipLimit" inputmode="numeric">
             <button type="submit" id="create-agent">Create</button></form>
@@ -99,7 +101,8 @@ struct AdminPages: Sendable {
         return try await Pages.attempt(orBackTo: "/admin/agents", context) {
             let input = CreateAgentRequest(
                 name: form["name"] ?? "", email: form["email"] ?? "", tiers: try FormValue.numbers(form["tiers"], "Each level"),
-                skills: Self.list(form["skills"]), wipLimit: try FormValue.number(form["wipLimit"], "The WIP limit"))
+                skills: Self.list(form["skills"]), wipLimit: try FormValue.number(form["wipLimit"], "The WIP limit"),
+                role: StaffRole(rawValue: form["role"] ?? "agent"))
             let agent = try await backend.send(Agent.self, .POST, .tierQueue, "/v1/agents", token: context.session.token, body: input)
             return try await agentsPage(context, notice: "\(agent.name) is created.", token: (agent.name, agent.token ?? ""))
         }

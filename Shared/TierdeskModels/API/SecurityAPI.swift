@@ -79,7 +79,7 @@ public struct Integration: Sendable, Codable, Equatable {
 
 /// `PATCH /v1/agents/{id}` (admin): the fields given replace the stored ones; `active: false`
 /// deactivates the person (their tokens and sessions stop working within the auth cache's 5 s). A
-/// new `role` comes with the levels it needs (`tiers`, `[]` for an administrator or auditor).
+/// new `role` of agent or team lead comes with its levels (`tiers`); an administrator or auditor has none.
 public struct UpdateAgentRequest: Sendable, Codable, Equatable {
     public var tiers: [Int]?
     public var skills: [String]?
@@ -100,10 +100,11 @@ public struct UpdateAgentRequest: Sendable, Codable, Equatable {
         if tiers == nil && skills == nil && wipLimit == nil && active == nil && role == nil {
             v.fail("active", "give at least one of tiers, skills, wipLimit, active, role")
         }
-        if let role {
-            if let tiers { CreateAgentRequest.validate(tiers: tiers, role: role, into: &v) } else { v.fail("tiers", "a new role comes with its levels") }
-        } else if tiers?.isEmpty == true {
-            v.fail("tiers", "must name at least one level")
+        switch (role, tiers) {
+        case (.admin?, _?), (.auditor?, _?): v.fail("tiers", "an administrator or auditor works no level: leave tiers out")
+        case (.agent?, nil), (.lead?, nil): v.fail("tiers", "a new role of agent or team lead comes with its levels")
+        case (_, let tiers?) where tiers.isEmpty: v.fail("tiers", "must name at least one level")
+        default: break
         }
         CreateAgentRequest.validate(tiers: tiers, skills: skills, wipLimit: wipLimit, into: &v)
         try v.check()

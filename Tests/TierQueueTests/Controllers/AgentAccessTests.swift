@@ -101,4 +101,54 @@ import TierdeskTestSupport
             #expect(try await http.send(.get, "/v1/queues/1", token: newToken).status == .ok)
         }
     }
+
+    /// Issue 26, item 3: the bootstrap token creates the first administrator and nothing else; roles
+    /// change with their levels; a token of scope `read` only reads; an auditor reads the reports.
+    @Test(.freshDatabase) func theBootstrapTokenMakesTheFirstAdministratorAndRolesDecideTheRest() async throws {
+        let clock = ManualClock(Date())
+        try await withTierQueue(clock: clock) { http, db in
+            let first = BootstrapRequest(name: "Rita Root", email: "rita@example.com")
+            #expect(
+                try await http.send(.get, "/v1/agents", token: TestCredentials.bootstrapToken).status == .forbidden, "the bootstrap token opens nothing else")
+            #expect(try await http.send(.post, "/v1/bootstrap", token: TestCredentials.adminToken, json: first).status == .forbidden)
+            #expect(
+                try await http.send(.post, "/v1/bootstrap", token: TestCredentials.bootstrapToken, json: first).status == .conflict, "an administrator exists")
+            try await db.client.execute("UPDATE agents SET active = false WHERE role = 'admin'", logger: db.logger)
+            let created = try await http.send(.post, "/v1/bootstrap", token: TestCredentials.bootstrapToken, json: first)
+            #expect(created.status == .created)
+            let rita = try created.decode(Agent.self)
+            #expect(rita.role == .admin && rita.tiers.isEmpty && rita.token?.hasPrefix("tda_") == true)
+            #expect(try await http.send(.get, "/v1/staff/me", token: rita.token).decode(Agent.self).email == "rita@example.com")
+            #expect(try await http.send(.post, "/v1/bootstrap", token: TestCredentials.bootstrapToken, json: first).status == .conflict)
+
+            // Roles come with their levels.
+            let admin = rita.token
+            let bad = try await http.send(
+                .post, "/v1/agents", token: admin, json: CreateAgentRequest(name: "A", email: "a@example.com", tiers: [1], role: .auditor))
+            #expect(try bad.problem().errors?.map(\.field) == ["tiers"])
+            let ada = try await http.send(.post, "/v1/agents", token: admin, json: CreateAgentRequest(name: "Ada", email: "ada@example.com", tiers: [1]))
+                .decode(Agent.self)
+            #expect(try await http.send(.patch, "/v1/agents/\(ada.id)", token: admin, json: UpdateAgentRequest(role: .lead)).status == .unprocessableContent)
+            let lead = try await http.send(.patch, "/v1/agents/\(ada.id)", token: admin, json: UpdateAgentRequest(tiers: [1, 2], role: .lead)).decode(
+                Agent.self)
+            #expect(lead.role == .lead && lead.tiers == [.firstLine, .backOffice])
+            #expect(try await http.send(.get, "/v1/reports/summary", token: ada.token).status == .ok, "a team lead reads the reports")
+            let auditor = try await http.send(.patch, "/v1/agents/\(ada.id)", token: admin, json: UpdateAgentRequest(role: .auditor)).decode(Agent.self)
+            #expect(auditor.role == .auditor && auditor.tiers.isEmpty)
+            clock.advance(by: Authenticator.cacheLifetime)
+            // Ada's first token had scope `work`, which an auditor cannot hold: it stops working.
+            #expect(try await http.send(.get, "/v1/reports/summary", token: ada.token).status == .unauthorized)
+
+            // An auditor reads reports and writes nothing; a read-only administrator's token reads only.
+            let reader = try await db.staffToken(role: .auditor)
+            #expect(try await http.send(.get, "/v1/reports/summary", token: reader).status == .ok)
+            #expect(try await http.send(.get, "/v1/agents", token: reader).status == .forbidden)
+            #expect(try await http.send(.put, "/v1/work-modes/printing", token: reader, json: WorkModeRequest(mode: .swarm)).status == .forbidden)
+            let readOnlyAdmin = try await db.staffToken(role: .admin, scope: .read)
+            #expect(try await http.send(.get, "/v1/agents", token: readOnlyAdmin).status == .ok)
+            let refused = try await http.send(.put, "/v1/work-modes/printing", token: readOnlyAdmin, json: WorkModeRequest(mode: .swarm))
+            #expect(try refused.status == .forbidden && refused.problem().detail == "this token only reads")
+            #expect(try await db.count("work_modes") == 0)
+        }
+    }
 }

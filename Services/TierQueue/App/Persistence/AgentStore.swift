@@ -40,7 +40,8 @@ public struct AgentStore: Sendable {
     /// Changes a person's levels, skills, WIP limit, role or standing; nil when there is no such
     /// person. Levels that do not fit the role (an administrator with a level) are 422.
     public func update(_ id: UUID, with change: UpdateAgentRequest, on executor: some DatabaseExecutor, logger: Logger) async throws -> Agent? {
-        let tiers = change.tiers.map { Array(Set($0)).sorted().map { Int16($0) } }
+        // An administrator or auditor works no level.
+        let tiers = change.role == .admin || change.role == .auditor ? [] : change.tiers.map { Array(Set($0)).sorted().map { Int16($0) } }
         let skills = change.skills.map { Array(Set($0)).sorted() }
         do {
             return try await executor.first(
