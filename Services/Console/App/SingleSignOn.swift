@@ -128,7 +128,8 @@ struct SingleSignOn: Sendable {
         let sessionEnd = context.now.addingTimeInterval(sessions.staff.absolute)
         let signIn = StaffSignInRequest(
             issuer: claims.iss.value, subject: claims.sub.value, email: claims.string(settings.emailClaim), emailVerified: claims.bool("email_verified"),
-            name: claims.string(settings.nameClaim).map { String($0.prefix(200)) }, role: grant?.role, tiers: grant?.tiers.map(\.rawValue) ?? [], createStaff: settings.createStaff,
+            name: claims.string(settings.nameClaim).map { String($0.prefix(200)) }, role: grant?.role, tiers: grant?.tiers.map(\.rawValue) ?? [],
+            createStaff: settings.createStaff,
             sessionExpiresAt: sessionEnd)
         let person: StaffSignInResponse
         do {
