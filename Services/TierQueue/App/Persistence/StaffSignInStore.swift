@@ -33,7 +33,7 @@ struct StaffSignInStore: Sendable {
                 SELECT id, name, email, active, oidc_subject FROM agents
                 WHERE oidc_issuer = \(input.issuer) AND oidc_subject = \(input.subject) FOR UPDATE
                 """, logger: logger, Person.init(row:))
-            if found == nil, let email = input.email?.lowercased(), input.emailVerified, input.role != nil {
+            if found == nil, let email = input.email?.trimmingCharacters(in: .whitespaces).lowercased(), input.emailVerified, input.role != nil {
                 // The first sign-in: the staff person with that address, when the provider vouches for it.
                 found = try await connection.first(
                     "SELECT id, name, email, active, oidc_subject FROM agents WHERE email = \(email) FOR UPDATE", logger: logger, Person.init(row:))
@@ -61,7 +61,7 @@ struct StaffSignInStore: Sendable {
                     WHERE id = \(existing.id) RETURNING id, name, email, active, oidc_subject
                     """, logger: logger, Person.init(row:))!
             } else {
-                guard let email = input.email?.lowercased(), input.emailVerified else {
+                guard let email = input.email?.trimmingCharacters(in: .whitespaces).lowercased(), input.emailVerified else {
                     return .notStaff("the provider did not vouch for your email address, so no staff person can be found or made for you")
                 }
                 guard input.createStaff else { return .notStaff("you are not on the help desk's staff; ask an administrator to add \(email)") }
