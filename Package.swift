@@ -51,7 +51,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // 4.x: jwt-kit (the console's ID token checks) needs it.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
@@ -59,6 +60,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         .target(
@@ -107,6 +109,7 @@ let package = Package(
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "Configuration", package: "swift-configuration"),
                     .product(name: "PostgresNIO", package: "postgres-nio"),
+                    .product(name: "JWTKit", package: "jwt-kit"),
                 ],
                 path: "Services/Console/App",
                 resources: [.copy("Static")],
@@ -190,7 +193,7 @@ let package = Package(
                 name: "ConsoleTests",
                 dependencies: [
                     "ConsoleApp", "IntakeApp", "TierQueueApp", "TierdeskTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
-                    .product(name: "Configuration", package: "swift-configuration"),
+                    .product(name: "Configuration", package: "swift-configuration"), .product(name: "JWTKit", package: "jwt-kit"),
                 ],
                 path: "Tests/ConsoleTests"),
             .testTarget(

@@ -220,6 +220,29 @@ def told_live():
         watcher.quit()
 
 
+def single_sign_on():
+    """An agent of level 2 by group signs in through the OpenID provider's own login page."""
+    provider = os.environ["OIDC_ISSUER"]
+    api("PUT", provider + "/users/sso-lena", body={
+        "email": "lena.sso@example.com", "email_verified": True, "name": "Lena Single", "groups": ["helpdesk-l2"]})
+    driver = browser()
+    try:
+        driver.get(CONSOLE + "/signin")
+        driver.find_element(By.ID, "signin-oidc").click()
+        WebDriverWait(driver, 30).until(lambda d: d.current_url.startswith(provider) and d.find_elements(By.NAME, "sub"))
+        driver.find_element(By.NAME, "sub").send_keys("sso-lena")
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]:not([name])").click()
+        WebDriverWait(driver, 30).until(lambda d: d.current_url.startswith(CONSOLE + "/agent/"))
+        check("Level 2" in driver.page_source and driver.find_elements(By.ID, "signout"),
+              "an agent of level 2 by group signs in through the provider's login page and sees level 2's queue")
+        accessible(driver, "sso-agent-queues")
+        submit(driver, "signout")
+        WebDriverWait(driver, 30).until(lambda d: d.current_url.startswith(provider))
+        check("end_session" in driver.current_url, "sign-out goes on to the provider's sign-out")
+    finally:
+        driver.quit()
+
+
 def main():
     requester, agent = browser(), browser()
     try:
@@ -581,6 +604,7 @@ def main():
         finally:
             vendor.quit()
         told_live()
+        single_sign_on()
     finally:
         requester.quit()
         agent.quit()

@@ -463,7 +463,8 @@ enum RouteExpansion {
         }
         let answeredByTheGateway = [
             "/v1", "/v1/", "/v1/unknown", "/v1/ticketsx", "/v1/queues/4", "/v1/queues/12", "/v1/admin/dead-letters", "/v1/signin",
-            "/internal", "/internal/", "/internal/v1/events", "/internal/v1/vendors/match", "/metrics", "/openapi.yaml",
+            "/internal", "/internal/", "/internal/v1/events", "/internal/v1/vendors/match", "/internal/v1/staff-sign-ins",
+            "/metrics", "/openapi.yaml",
         ]
         for path in answeredByTheGateway {
             let location = try gateway.location(for: path)

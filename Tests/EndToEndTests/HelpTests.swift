@@ -78,7 +78,18 @@ import VendorBridgeApp
         case "triage": _ = try await TriageApp.buildApplication(reader: reader)
         case "tier-queue": _ = try await TierQueueApp.buildApplication(reader: reader)
         case "vendor-bridge": _ = try await VendorBridgeApp.buildApplication(reader: reader)
-        default: _ = try await ConsoleApp.buildApplication(reader: reader)
+        default:
+            _ = try await ConsoleApp.buildApplication(reader: reader)
+            // With single sign-on configured it reads its settings too (the client secret from a file).
+            let secret = FileManager.default.temporaryDirectory.appendingPathComponent("oidc-secret-\(UUID())")
+            try Data("client-secret\n".utf8).write(to: secret)
+            defer { try? FileManager.default.removeItem(at: secret) }  // a leftover temporary file harms nothing
+            let oidc = environment.merging([
+                "TIERDESK_OIDC_ISSUER": "https://id.example.com", "TIERDESK_OIDC_CLIENT_ID": "tierdesk",
+                "TIERDESK_OIDC_CLIENT_SECRET_FILE": secret.path, "TIERDESK_OIDC_GROUPS": "helpdesk-admins=admin",
+            ]) { _, new in new }
+            _ = try await ConsoleApp.buildApplication(
+                reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: oidc), accessReporter: recorder))
         }
         // The logging bootstrap reads its two straight from the environment, before configuration.
         return recorder.keys.withLock { $0 }.union(TierdeskLogging.settings.map(\.name))

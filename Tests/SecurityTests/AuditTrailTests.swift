@@ -92,6 +92,10 @@ enum AuditClassification {
             "PUT /v1/sla/calendar": .audited("calendar.set"),
             "PUT /v1/escalation-contracts/{tier}": .audited("escalation_contract.set"),
             "PUT /v1/work-modes/{category}": .audited("work_mode.set"),
+            // Single sign-on: the console's call after it verified an ID token. It records on the person what it changes
+            // (agent.linked, agent.created, agent.updated, agent.sessions_revoked), and nothing for a sign-in that changes nothing.
+            "POST /internal/v1/staff-sign-ins": .notAudited(
+                "a sign-in, recorded only where it changes the person (linked, created, role or levels, sessions revoked): StaffSignInTests"),
             // Local accounts (issue 26, items 2 and 4): what changes a person's credentials is recorded on the person.
             "POST /v1/sign-in": .notAudited("a sign-in: the session it opens is its own record (staff_tokens, kind session: who, when it began, when it ends)"),
             "POST /v1/sign-out": .notAudited("a sign-out: the session's own record says when it ended (staff_tokens.revoked_at)"),

@@ -599,6 +599,10 @@ enum Rules {
             Rule(
                 service: .tierQueue, route: "GET /v1/staff/me",
                 allowed: [.levelAgent: 200, .otherLevelAgent: 200, .assignee: 200, .lead: 200, .admin: 200, .auditor: 200], setup: path("/v1/staff/me")),
+            // Single sign-on (issue 26, item 1): the console, after it verified an ID token. Each call a new person of the provider.
+            Rule(service: .tierQueue, route: "POST /internal/v1/staff-sign-ins", allowed: [.internal: 201]) { _ in
+                Target(path: "/internal/v1/staff-sign-ins", body: json(World.staffSignIn()))
+            },
             // A lead reads the worklists of its levels' agents (the assignee works level 1); other agents may not.
             Rule(service: .tierQueue, route: "GET /v1/agents/{id}/tickets", allowed: [.lead: 200, .admin: 200]) { world in
                 Target(path: "/v1/agents/\(world.assignee.id)/tickets")
@@ -1032,6 +1036,14 @@ struct World: Sendable {
 
     static func changed(_ before: [String: String], _ after: [String: String]) -> [String] {
         after.keys.filter { before[$0] != after[$0] }.sorted()
+    }
+
+    /// A sign-in of a new person of an OpenID provider, an agent of level 1, as the console sends it.
+    static func staffSignIn() -> StaffSignInRequest {
+        let subject = UUID().uuidString.lowercased()
+        return StaffSignInRequest(
+            issuer: "https://id.example.com", subject: subject, email: "sso-\(subject.prefix(8))@example.com", emailVerified: true, name: "Signed On",
+            role: .agent, tiers: [1], createStaff: true, sessionExpiresAt: Date().addingTimeInterval(3600))
     }
 
     /// The tokens, keys and signing secrets in a response body; a temporary password, and a TOTP

@@ -9,14 +9,17 @@ import TierdeskModels
 struct AgentConsole: Sendable {
     let backend: Backend
     let sessions: Sessions
+    /// Single sign-on, when an issuer is configured: the sign-in page offers it, sign-out ends it.
+    let singleSignOn: SingleSignOn?
     /// An agent's levels by its token's hash, for as long as the services remember a token (5 s by
     /// the console's clock): the queue page and its live refresh would otherwise ask tier-queue for
     /// them on every load.
     let levelsByToken: TimedCache<Data, [Tier]>
 
-    init(backend: Backend, sessions: Sessions) {
+    init(backend: Backend, sessions: Sessions, singleSignOn: SingleSignOn? = nil) {
         self.backend = backend
         self.sessions = sessions
+        self.singleSignOn = singleSignOn
         levelsByToken = TimedCache(clock: sessions.clock)
     }
 
@@ -33,17 +36,21 @@ struct AgentConsole: Sendable {
 
     @Sendable func signInPage(request: Request, context: ConsoleContext) async throws -> HTML {
         let (notice, error) = Pages.notices(request, context)
-        return Pages.page(
-            "Sign in", context, notice: notice, error: error,
-            """
-            <h1>Sign in</h1>
-            <h2>With your email and password</h2>\(StaffAccountPages.passwordForm(context))
-            <h2>With a token</h2>
-            <p>Agents, administrators and vendors: paste the token you were given. This site keeps it on its server, never in your browser, until you sign out or leave the console unused for a while.</p>
-            <form method="post" action="/signin" id="signin">\(Pages.csrf(context))
-            <label for="token">Token</label><input type="password" id="token" name="token" required autocomplete="off" maxlength="200">
-            <button type="submit" id="signin-button">Sign in</button></form>
-            """)
+        return Pages.page("Sign in", context, notice: notice, error: error, Self.signInForm(context, offer: singleSignOn?.offer() ?? ""))
+    }
+
+    /// The sign-in page's content: single sign-on's offer (when configured), the password form, then the token form.
+    static func signInForm(_ context: ConsoleContext, offer: HTML) -> HTML {
+        """
+        <h1>Sign in</h1>
+        \(offer)
+        <h2>With your email and password</h2>\(StaffAccountPages.passwordForm(context))
+        <h2>With a token</h2>
+        <p>Agents, administrators and vendors: paste the token you were given. This site keeps it on its server, never in your browser, until you sign out or leave the console unused for a while.</p>
+        <form method="post" action="/signin" id="signin">\(Pages.csrf(context))
+        <label for="token">Token</label><input type="password" id="token" name="token" required autocomplete="off" maxlength="200">
+        <button type="submit" id="signin-button">Sign in</button></form>
+        """
     }
 
     /// Checks the token with the service it belongs to, then starts a server-side session for it (in
@@ -87,8 +94,10 @@ struct AgentConsole: Sendable {
     }
 
     /// Ends the staff session: its row is deleted, so the cookie (or a copy of it) opens nothing after,
-    /// and tier-queue revokes the session token a password sign-in minted (a pasted personal token
-    /// stays: it is its scripts' too). When tier-queue cannot be told, the page says so.
+    /// and tier-queue revokes the session token a sign-in minted (a pasted personal token stays: it is
+    /// its scripts' too); when tier-queue cannot be told, the page says so. A session begun by single
+    /// sign-on then sends the browser on to the provider's sign-out where it offers one (a page, not a
+    /// redirect: the form-action policy stops a form's redirect to another site).
     @Sendable func signOut(request: Request, context: ConsoleContext) async throws -> Response {
         var error: String?
         if let token = context.session.token, token.hasPrefix("tda_") {
@@ -101,6 +110,17 @@ struct AgentConsole: Sendable {
         }
         if let id = context.sessionID { try await sessions.store.delete(id: id, logger: context.logger) }
         var response = error.map { Pages.redirect("/", error: $0) } ?? Pages.redirect("/", notice: .signedOut)
+        if let singleSignOn, let idToken = context.session.idToken, let target = await singleSignOn.endSessionURL(idToken: idToken, context: context) {
+            response = HTML(
+                """
+                <!doctype html>
+                <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=\(target)">
+                <title>Signed out · Tierdesk</title><link rel="stylesheet" href="/static/console.css"></head>
+                <body><main id="main"><h1>Signed out of Tierdesk</h1>
+                <p><a href="\(target)" id="provider-sign-out">Sign out of \(singleSignOn.provider.settings.displayName) too</a></p></main></body></html>
+                """
+            ).response()
+        }
         response.setCookie(sessions.clearing(sessions.staffCookie))
         return response
     }

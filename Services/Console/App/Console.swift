@@ -34,6 +34,8 @@ public struct ConsoleConfiguration: Sendable {
     public var services: [String: String]
     /// Whose X-Forwarded-For names the visitor (`TIERDESK_TRUSTED_PROXIES`: the gateway).
     public var clientAddress: ClientAddress
+    /// Single sign-on (`TIERDESK_OIDC_*`); nil without an issuer.
+    var oidc: OIDCSettings?
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         host = reader.string(forKey: "tierdesk.host", default: "127.0.0.1")
@@ -80,7 +82,13 @@ public struct ConsoleConfiguration: Sendable {
             services["tier-queue:\(tier)"] = url.hasSuffix("/") ? String(url.dropLast()) : url
         }
         self.services = services
+        oidc = try OIDCSettings.read(reader)
     }
+}
+
+extension ConsoleConfiguration {
+    /// What single sign-on reads (`TIERDESK_OIDC_*`, and with an issuer the public URL and the internal token), for `--help`.
+    public static var singleSignOnSettings: [ConfigSetting] { OIDCSettings.settings }
 }
 
 public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
@@ -100,6 +108,7 @@ func buildApplication(reader: ConfigReader, clock: any WallClock, logger: Logger
     let postgres = try DatabaseSettings(url: configuration.databaseURL).makeClient(poolSize: configuration.databasePoolSize, logger: logger)
     let taskLogger = logger
     let sessions = Sessions(configuration, postgres: postgres, clock: clock)
+    let signIns = SignInStore(client: postgres, sessions: sessions.store)  // the clean-up's; the routes make their own
     var app = Application(
         router: buildRouter(configuration, sessions: sessions, logger: logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: Console.serviceName), logger: logger)
@@ -107,6 +116,7 @@ func buildApplication(reader: ConfigReader, clock: any WallClock, logger: Logger
         postgres,
         PeriodicTask(name: "console-session-prune", interval: .seconds(300), logger: logger) {
             try await sessions.store.prune(now: clock.now(), logger: taskLogger)
+            try await signIns.prune(now: clock.now(), logger: taskLogger)
         })
     return app
 }
@@ -154,7 +164,13 @@ func buildRouter(_ configuration: ConsoleConfiguration, sessions: Sessions, logg
     let groups = RouteGroups(router)
     Portal(backend: backend, sessions: sessions).addRoutes(to: groups)
     RequesterAccount(backend: backend, sessions: sessions).addRoutes(to: groups)
-    AgentConsole(backend: backend, sessions: sessions).addRoutes(to: groups)
+    let singleSignOn = configuration.oidc.map {
+        SingleSignOn(
+            provider: OIDCProvider(settings: $0, clock: sessions.clock), backend: backend, sessions: sessions,
+            signIns: SignInStore(client: sessions.store.client, sessions: sessions.store))
+    }
+    singleSignOn?.addRoutes(to: groups)
+    AgentConsole(backend: backend, sessions: sessions, singleSignOn: singleSignOn).addRoutes(to: groups)
     NotificationPages(backend: backend).addRoutes(to: groups)
     VendorView(backend: backend).addRoutes(to: groups)
     ReportsPage(backend: backend).addRoutes(to: groups)

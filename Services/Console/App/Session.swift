@@ -17,6 +17,8 @@ struct Session: Sendable {
 
     var token: String?
     var role: Role?
+    /// The provider's ID token of a session begun by single sign-on (its sign-out's `id_token_hint`).
+    var idToken: String?
 
     /// The kind of caller a pasted token claims by its prefix (the service it belongs to then checks
     /// it): a staff person's (`tda_`, whose role tier-queue tells), a vendor's or a requester's; nil
@@ -96,13 +98,14 @@ struct Sessions: Sendable {
     func clearing(_ name: String) -> Cookie { cookie(name, "", maxAge: 0) }
 
     /// A new staff session for a token its service accepted, in place of `replacing`; its cookie. It
-    /// ends at `until` at the latest (a signed-in session token's own end).
-    func startStaff(role: Session.Role, token: String, replacing: String?, until: Date? = nil, logger: Logger) async throws -> Cookie {
+    /// ends at `until` at the latest (a signed-in session token's own end); `idToken` is single
+    /// sign-on's, kept sealed for the provider's sign-out.
+    func startStaff(role: Session.Role, token: String, idToken: String? = nil, replacing: String?, until: Date? = nil, logger: Logger) async throws -> Cookie {
         if let replacing { try await store.delete(id: replacing, logger: logger) }
         let now = clock.now()
         var lifetime = staff
         if let until { lifetime.absolute = max(0, min(lifetime.absolute, until.timeIntervalSince(now))) }
-        let id = try await store.create(role: role, token: token, ticketID: nil, lifetime: lifetime, now: now, logger: logger)
+        let id = try await store.create(role: role, token: token, idToken: idToken, ticketID: nil, lifetime: lifetime, now: now, logger: logger)
         return cookie(staffCookie, id, maxAge: Int(lifetime.absolute))
     }
 
@@ -167,7 +170,7 @@ struct SessionMiddleware: RouterMiddleware {
                 if let found = try await sessions.store.find(id: id, idle: sessions.staff.idle, now: context.now, logger: context.logger),
                     found.role != .requester
                 {
-                    context.session = Session(token: found.token, role: found.role)
+                    context.session = Session(token: found.token, role: found.role, idToken: found.idToken)
                     context.sessionID = id
                     staffSecret = found
                 } else {

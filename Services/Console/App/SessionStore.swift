@@ -26,6 +26,8 @@ struct StoredSession: Sendable {
     var csrfSecret: Data
     /// The ticket a requester's session opens; nil for staff.
     var ticketID: UUID?
+    /// The provider's ID token, when single sign-on began the session.
+    var idToken: String? = nil
 
     /// The `_csrf` value of this session's forms: an HMAC under the session's own secret, so a token
     /// from one session is worthless in another.
@@ -47,22 +49,29 @@ struct SessionStore: Sendable {
     /// The AES-256 key the tokens are sealed with (`ConsoleKeys.sealPurpose`).
     let sealKey: Data
 
+    /// What the ID token's seal authenticates besides the row's hash: neither sealed column opens in the other's place.
+    static let idTokenBinding = Data("id_token".utf8)
+
     /// A request within this long of the last one does not write `last_seen_at` again: the idle
     /// expiry moves in steps of 30 s, and a page's polls do not each cost a write.
     static let touchInterval: TimeInterval = 30
 
     /// Stores a new session and returns its id (the cookie's value, 256 random bits).
-    func create(role: Session.Role, token: String, ticketID: UUID?, lifetime: SessionLifetime, now: Date, logger: Logger) async throws -> String {
+    func create(
+        role: Session.Role, token: String, idToken: String? = nil, ticketID: UUID?, lifetime: SessionLifetime, now: Date, logger: Logger
+    ) async throws -> String {
         let id = Secrets.base64URL(Secrets.randomBytes(32))
         let idHash = Secrets.hash(id)
         let sealed = try seal(token, idHash: idHash)
+        let sealedIDToken = try idToken.map { try seal($0, idHash: idHash + Self.idTokenBinding) }
         let csrfSecret = Secrets.randomBytes(32)
         let idle = now.addingTimeInterval(min(lifetime.idle, lifetime.absolute))
         let absolute = now.addingTimeInterval(lifetime.absolute)
         try await client.query(
             """
-            INSERT INTO console_sessions (id_hash, role, sealed_token, csrf_secret, ticket_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at)
-            VALUES (\(idHash), \(role.rawValue), \(sealed), \(csrfSecret), \(ticketID), \(now), \(now), \(idle), \(absolute))
+            INSERT INTO console_sessions (
+                id_hash, role, sealed_token, sealed_id_token, csrf_secret, ticket_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at)
+            VALUES (\(idHash), \(role.rawValue), \(sealed), \(sealedIDToken), \(csrfSecret), \(ticketID), \(now), \(now), \(idle), \(absolute))
             """, logger: logger)
         return id
     }
@@ -76,17 +85,19 @@ struct SessionStore: Sendable {
         let rows = try await client.query(
             """
             WITH found AS (
-                SELECT id_hash, role, sealed_token, csrf_secret, ticket_id, last_seen_at FROM console_sessions
+                SELECT id_hash, role, sealed_token, sealed_id_token, csrf_secret, ticket_id, last_seen_at FROM console_sessions
                 WHERE id_hash = \(idHash) AND idle_expires_at > \(now) AND absolute_expires_at > \(now)),
             touched AS (
                 UPDATE console_sessions s SET last_seen_at = \(now), idle_expires_at = LEAST(\(idleUntil), s.absolute_expires_at)
                 FROM found WHERE s.id_hash = found.id_hash AND found.last_seen_at < \(touchBefore))
-            SELECT role, sealed_token, csrf_secret, ticket_id FROM found
+            SELECT role, sealed_token, sealed_id_token, csrf_secret, ticket_id FROM found
             """, logger: logger)
-        for try await (role, sealed, csrfSecret, ticketID) in rows.decode((String, Data, Data, UUID?).self) {
+        for try await (role, sealed, sealedIDToken, csrfSecret, ticketID) in rows.decode((String, Data, Data?, Data, UUID?).self) {
             guard let role = Session.Role(rawValue: role) else { return nil }
             do {
-                return StoredSession(role: role, token: try open(sealed, idHash: idHash), csrfSecret: csrfSecret, ticketID: ticketID)
+                return StoredSession(
+                    role: role, token: try open(sealed, idHash: idHash), csrfSecret: csrfSecret, ticketID: ticketID,
+                    idToken: try sealedIDToken.map { try open($0, idHash: idHash + Self.idTokenBinding) })
             } catch {
                 // Sealed under another key (the console's secret changed) or copied from another row: no session.
                 logger.warning("a console session's token does not open", metadata: ["error": "\(String(reflecting: error))"])

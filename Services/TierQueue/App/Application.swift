@@ -94,6 +94,8 @@ public struct TierQueueDependencies: ServiceDependencies {
     public let agents: AgentStore
     /// Local accounts' passwords and TOTP secrets, sealed under the `staff-credentials` key.
     public let credentials: StaffCredentialStore
+    /// Single sign-on's staff sign-ins (the console's, internal token).
+    let staffSignIns = StaffSignInStore(tokens: StaffTokenStore())
     public let vendorBridge: any VendorBridgeClient
     public let intake: any IntakeClient
     public let triage: any TriageClient
@@ -149,6 +151,7 @@ extension TierQueue: TierdeskService {
         router.add(middleware: NotificationRingMiddleware(hub: deps.notifications))
         AgentController(deps: deps).addRoutes(to: router)
         StaffAccountController(deps: deps).addRoutes(to: router)
+        StaffSignInController(deps: deps).addRoutes(to: router)
         QueueController(deps: deps).addRoutes(to: router)
         TicketWorkController(deps: deps).addRoutes(to: router)
         SLAController(deps: deps).addRoutes(to: router)

@@ -104,6 +104,8 @@ public enum DatabaseGrants {
         tables["kb_article_versions", default: [:]][.intake] = [.select, .insert]
         // The console's server-side sessions (migration 0016).
         own(.console, "console_sessions")
+        // Single sign-on under way at the provider (migration 0025).
+        own(.console, "console_sign_ins")
         tables["schema_migrations", default: [:]][.console] = .select
         return tables
     }()

@@ -30,9 +30,11 @@ struct ConsoleSystem: Sendable {
     let log: LogRecorder
 
     /// Runs `test` with the three started; `insecureCookies` as scripts/dev and the browser test run it.
-    /// `tierQueue` adds to tier-queue's environment and puts it on the console's clock (local accounts' tests).
+    /// `tierQueue` adds to tier-queue's environment and puts it on the console's clock (local accounts' tests);
+    /// `console` adds to the console's (single sign-on's tests).
     static func run(
         insecureCookies: Bool = true, refusingTriage: Bool = false, tierQueue tierQueueEnvironment: [String: String]? = nil,
+        console extra: [String: String] = [:],
         _ test: @Sendable (ConsoleSystem) async throws -> Void
     ) async throws {
         let clock = ManualClock(Date())
@@ -52,7 +54,7 @@ struct ConsoleSystem: Sendable {
                         "TIERDESK_TIER_QUEUE_URL": "http://127.0.0.1:\(tierQueue.port!)", "TIERDESK_TRIAGE_URL": refusingTriage ? refusing : down,
                         "TIERDESK_VENDOR_BRIDGE_URL": down, "TIERDESK_CONSOLE_INSECURE_COOKIES": insecureCookies ? "true" : "false",
                         "TIERDESK_LOG_LEVEL": "info",
-                    ]
+                    ].merging(extra) { _, new in new }
                     let logger = Logger(label: "console") { _ in log.handler() }
                     try await withLiveApp(
                         as: .console, environment: environment, { try await ConsoleApp.buildApplication(reader: $0, clock: clock, logger: logger) }

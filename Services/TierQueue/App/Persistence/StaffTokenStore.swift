@@ -30,6 +30,18 @@ public struct StaffTokenStore: Sendable {
         return token
     }
 
+    /// Revokes every live session token of the person (single sign-on refused them: their console
+    /// sessions end; their personal tokens stay); how many it revoked.
+    @discardableResult
+    public func revokeSessions(personID: UUID, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws -> Int {
+        try await executor.all(
+            """
+            UPDATE staff_tokens SET revoked_at = \(now)
+            WHERE person_id = \(personID) AND kind = 'session' AND revoked_at IS NULL RETURNING id
+            """, logger: logger
+        ) { _ in () }.count
+    }
+
     /// Revokes every live token of the person (new credentials, or a person who must sign in again).
     public func revokeAll(personID: UUID, on executor: some DatabaseExecutor, now: Date, logger: Logger) async throws {
         try await executor.execute(
