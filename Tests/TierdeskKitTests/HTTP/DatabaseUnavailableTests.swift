@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Testing
+import TierdeskTestSupport
+
+@testable import TierdeskKit
+
+/// A database that goes away is 503 with Retry-After, never 500: also when PostgreSQL ends the
+/// connection itself, as a restart does (`docker compose restart postgres` in scripts/compose-test
+/// found it answered 500).
+@Suite struct DatabaseUnavailableTests {
+    @Test(.freshDatabase) func aConnectionTheServerTerminatesIsUnavailableNotAnError() async throws {
+        let error = try await TestDatabase.settings().withClient(poolSize: 1, logger: TestDatabase.logger) { client in
+            try await client.withConnection { connection -> (any Error)? in
+                // The server ends this very backend, as a restart's fast shutdown ends every one (57P01).
+                do {
+                    try await connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: TestDatabase.logger)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+        }
+        let thrown = try #require(error)
+        #expect((thrown as? PSQLError)?.serverInfo?[.sqlState] == "57P01", "\(String(reflecting: thrown))")
+        #expect(ProblemMiddleware<BasicRequestContext>.isDatabaseUnreachable(thrown))
+    }
+
+    @Test func shuttingDownStartingUpAndLostConnectionsAreUnavailableQueryErrorsAreNot() {
+        for state in ["57P01", "57P02", "57P03", "08006", "08001"] { #expect(ProblemMiddleware<BasicRequestContext>.isUnavailableState(state)) }
+        for state in ["57014", "23505", "42501", "40001", nil] { #expect(!ProblemMiddleware<BasicRequestContext>.isUnavailableState(state)) }
+    }
+}
