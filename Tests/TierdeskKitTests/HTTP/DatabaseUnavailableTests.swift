@@ -11,11 +11,18 @@ import TierdeskTestSupport
 /// found it answered 500).
 @Suite struct DatabaseUnavailableTests {
     @Test(.freshDatabase) func aConnectionTheServerTerminatesIsUnavailableNotAnError() async throws {
-        let error = try await TestDatabase.settings().withClient(poolSize: 1, logger: TestDatabase.logger) { client in
-            try await client.withConnection { connection -> (any Error)? in
-                // The server ends this very backend, as a restart's fast shutdown ends every one (57P01).
+        let error = try await TestDatabase.settings().withClient(poolSize: 2, logger: TestDatabase.logger) { client in
+            try await client.withConnection { victim -> (any Error)? in
+                var pid: Int32 = 0
+                for try await backend in try await victim.query("SELECT pg_backend_pid()", logger: TestDatabase.logger).decode(Int32.self) { pid = backend }
+                // While it works, the server ends it, as a restart's fast shutdown ends every backend (57P01).
+                let terminate = Task {
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await client.query("SELECT pg_terminate_backend(\(pid))", logger: TestDatabase.logger)
+                }
+                defer { terminate.cancel() }
                 do {
-                    try await connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: TestDatabase.logger)
+                    for try await _ in try await victim.query("SELECT pg_sleep(10)", logger: TestDatabase.logger) {}
                     return nil
                 } catch {
                     return error
