@@ -165,10 +165,9 @@ def main():
     # The administrator: the bootstrap credential (TIERDESK_ADMIN_TOKEN) only creates the first one.
     bootstrap = open(f"{WORK}/secrets/admin_token").read().strip()
     status, answer = http("POST", "/v1/bootstrap", {"name": "Compose Administrator", "email": "admin@compose.test"}, token=bootstrap)
-    if status == 404:  # TEMPORARY until the staff identity core lands: the token is still the admin's
-        admin = bootstrap
-    else:
-        admin = expect(status, answer, [200, 201], "POST /v1/bootstrap")["token"]
+    admin = expect(status, answer, [200, 201], "POST /v1/bootstrap")["token"]
+    status, answer = http("GET", "/v1/agents", token=bootstrap)
+    expect(status, answer, [401, 403], "the bootstrap token on anything but POST /v1/bootstrap")
     step("the first administrator created through POST /v1/bootstrap; its personal token opens the admin API")
 
     agents = {}

@@ -233,6 +233,8 @@ final class KeyRecorder: AccessReporter {
         #expect(holders(of: "server_secret") == ["migrate", "intake", "vendor-bridge"])
         #expect(holders(of: "mail_gateway_token") == ["intake"])
         #expect(holders(of: "console_secret") == ["console"])
+        // The bootstrap token opens only tier-queue's POST /v1/bootstrap.
+        #expect(holders(of: "admin_token") == ["tier1-queue", "tier2-queue", "tier3-queue"])
         #expect(holders(of: "postgres_password") == ["postgres", "migrate"])
         // The SMTP password: the services that send mail (intake, the tier-queues), no other.
         #expect(holders(of: "smtp_password") == ["intake", "tier1-queue", "tier2-queue", "tier3-queue"])

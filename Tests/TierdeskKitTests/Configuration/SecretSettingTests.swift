@@ -62,7 +62,7 @@ import Testing
                 }
             }
         }
-        #expect(configuration.adminTokenDigest == Secrets.digest(token) && configuration.internalToken == String(repeating: "i", count: 20))
+        #expect(configuration.bootstrapTokenDigest == Secrets.digest(token) && configuration.internalToken == String(repeating: "i", count: 20))
         let database = try DatabaseSettings(url: configuration.databaseURL)
         #expect(database.username == "tierdesk_intake" && database.password == "compose-password" && database.host == "postgres")
     }

@@ -34,6 +34,24 @@ import TierdeskTestSupport
         #expect(ProblemMiddleware<BasicRequestContext>.isDatabaseUnreachable(thrown))
     }
 
+    /// A transaction the server ends (in its body, or at its COMMIT) throws PostgreSQL's own error, not
+    /// PostgresNIO's wrapper: the problem mapping sees a database that went away.
+    @Test(.freshDatabase) func aTransactionTheServerEndsIsUnavailableNotAnError() async throws {
+        let error = try await TestDatabase.settings().withClient(poolSize: 1, logger: TestDatabase.logger) { client -> (any Error)? in
+            do {
+                try await client.transaction(logger: TestDatabase.logger) { connection in
+                    for try await _ in try await connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: TestDatabase.logger) {}
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let thrown = try #require(error)
+        #expect(thrown is PSQLError, "\(String(reflecting: thrown))")
+        #expect(ProblemMiddleware<BasicRequestContext>.isDatabaseUnreachable(thrown))
+    }
+
     @Test func shuttingDownStartingUpAndLostConnectionsAreUnavailableQueryErrorsAreNot() {
         for state in ["57P01", "57P02", "57P03", "08006", "08001"] { #expect(ProblemMiddleware<BasicRequestContext>.isUnavailableState(state)) }
         for state in ["57014", "23505", "42501", "40001", nil] { #expect(!ProblemMiddleware<BasicRequestContext>.isUnavailableState(state)) }

@@ -72,11 +72,9 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ printf "http://%s-vendor-bridge:8083" .Release.Name | quote }}
 {{- end -}}
 
-{{/* What the four services read besides: the tokens (as files), the trusted proxies, the pool. */}}
+{{/* What the four services read besides: the internal token (a file), the trusted proxies, the pool. */}}
 {{- define "tierdesk.serviceEnv" -}}
 {{ include "tierdesk.serverEnv" . }}
-- name: TIERDESK_ADMIN_TOKEN_FILE
-  value: /run/secrets/tierdesk/admin_token
 - name: TIERDESK_INTERNAL_TOKEN_FILE
   value: /run/secrets/tierdesk/internal_token
 - name: TIERDESK_TRUSTED_PROXIES
