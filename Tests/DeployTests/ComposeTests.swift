@@ -317,7 +317,8 @@ final class KeyRecorder: AccessReporter {
         let chart = try #require(try Yams.load(yaml: Self.text("deploy/helm/tierdesk/Chart.yaml")) as? [String: Any])
         #expect(chart["appVersion"] as? String == TierdeskVersion.current)
         #expect(
-            try Self.text("deploy/helm/tierdesk/files/nginx.conf") == (try Self.text("deploy/nginx.conf")), "the chart's files/nginx.conf is a symbolic link to deploy/nginx.conf")
+            try Self.text("deploy/helm/tierdesk/files/nginx.conf") == (try Self.text("deploy/nginx.conf")),
+            "the chart's files/nginx.conf is a symbolic link to deploy/nginx.conf")
     }
 
     /// The services believe X-Forwarded-For from the gateway alone: its fixed address on the compose network,
