@@ -18,12 +18,12 @@ struct Tierdesk: AsyncParsableCommand {
     /// What the subcommands read from the environment (`withDatabase`, `environmentSecret`,
     /// `SeedDemo`, `DatabaseGrants.setPasswords`).
     static let settings =
-        [
-            ConfigSetting("TIERDESK_DATABASE_URL", "postgres://user:password@host:port/database (required)"),
-            ConfigSetting("TIERDESK_SECRET", "server secret, at least 16 characters: seals vendors' signing secrets (create-vendor, seed-demo)"),
+        TierdeskConfiguration.databaseSettings
+        + ConfigSetting.secret("TIERDESK_SECRET", "server secret, at least 16 characters: seals vendors' signing secrets (create-vendor, seed-demo)")
+        + [
             ConfigSetting(
-                "TIERDESK_DEMO_VENDOR_WEBHOOK_URL", "where seed-demo points the demo vendor's webhooks (default https://vendor.example.com/tierdesk/webhooks)"),
-        ] + ServiceRole.allCases.map { ConfigSetting($0.passwordVariable, "migrate sets \($0.rawValue)'s password to it, when set") }
+                "TIERDESK_DEMO_VENDOR_WEBHOOK_URL", "where seed-demo points the demo vendor's webhooks (default https://vendor.example.com/tierdesk/webhooks)")
+        ] + ServiceRole.allCases.flatMap { ConfigSetting.secret($0.passwordVariable, "migrate sets \($0.rawValue)'s password to it, when set") }
         + MailInSettings.settings.map { ConfigSetting($0.name, "mail-in: " + $0.help) }
 }
 
@@ -31,16 +31,25 @@ struct Tierdesk: AsyncParsableCommand {
 func withDatabase<T: Sendable>(_ body: @Sendable (PostgresClient, Logger) async throws -> T) async throws -> T {
     var logger = Logger(label: "tierdesk")
     logger.logLevel = .notice
-    guard let url = ProcessInfo.processInfo.environment["TIERDESK_DATABASE_URL"], !url.isEmpty else {
-        throw ValidationError("TIERDESK_DATABASE_URL is required")
+    let url: String
+    do {
+        url = try TierdeskConfiguration.databaseURL(in: ProcessInfo.processInfo.environment)
+    } catch {
+        throw ValidationError(error.description)
     }
     let log = logger
     return try await DatabaseSettings(url: url).withClient(logger: log) { client in try await body(client, log) }
 }
 
 func environmentSecret() throws -> String {
-    guard let secret = ProcessInfo.processInfo.environment["TIERDESK_SECRET"], secret.count >= 16 else {
-        throw ValidationError("TIERDESK_SECRET is required (at least 16 characters)")
+    let secret: String?
+    do {
+        secret = try TierdeskConfiguration.secret("TIERDESK_SECRET", in: ProcessInfo.processInfo.environment)
+    } catch {
+        throw ValidationError(error.description)
+    }
+    guard let secret, secret.count >= 16 else {
+        throw ValidationError("TIERDESK_SECRET (or TIERDESK_SECRET_FILE) is required (at least 16 characters)")
     }
     return secret
 }

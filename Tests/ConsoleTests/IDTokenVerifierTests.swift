@@ -286,7 +286,7 @@ import TierdeskTestSupport
             (["TIERDESK_OIDC_GROUPS": "helpdesk-l2=agent"], "TIERDESK_OIDC_GROUPS 'helpdesk-l2=agent': agent needs its levels, e.g. helpdesk-l2=agent:1"),
             (["TIERDESK_OIDC_GROUPS": ""], "TIERDESK_OIDC_GROUPS must map at least one group, e.g. helpdesk-l1=agent:1,helpdesk-admins=admin"),
             (["TIERDESK_OIDC_SCOPES": "email profile"], "TIERDESK_OIDC_SCOPES must contain openid (space-separated scopes)"),
-            (["TIERDESK_OIDC_CLIENT_SECRET": ""], "TIERDESK_OIDC_CLIENT_SECRET_FILE (or TIERDESK_OIDC_CLIENT_SECRET) is required with TIERDESK_OIDC_ISSUER"),
+            (["TIERDESK_OIDC_CLIENT_SECRET": ""], "TIERDESK_OIDC_CLIENT_SECRET (or TIERDESK_OIDC_CLIENT_SECRET_FILE) is required with TIERDESK_OIDC_ISSUER"),
             (
                 ["TIERDESK_OIDC_CLIENT_SECRET": "", "TIERDESK_OIDC_CLIENT_SECRET_FILE": "/nonexistent"],
                 "TIERDESK_OIDC_CLIENT_SECRET_FILE names a file that cannot be read: '/nonexistent'"
@@ -294,7 +294,7 @@ import TierdeskTestSupport
             (["TIERDESK_OIDC_CREATE_STAFF": "yes"], "TIERDESK_OIDC_CREATE_STAFF must be true or false, not 'yes'"),
             (["TIERDESK_OIDC_ISSUER": "id.example.com"], "TIERDESK_OIDC_ISSUER must be the provider's http(s) issuer URL, not 'id.example.com'"),
             (["TIERDESK_OIDC_CLIENT_ID": ""], "TIERDESK_OIDC_CLIENT_ID is required"),
-            (["TIERDESK_INTERNAL_TOKEN": ""], "TIERDESK_INTERNAL_TOKEN is required"),
+            (["TIERDESK_INTERNAL_TOKEN": ""], "TIERDESK_INTERNAL_TOKEN is required (or TIERDESK_INTERNAL_TOKEN_FILE)"),
         ] {
             #expect(throws: ConfigurationError.self) { try read(good.merging(change) { _, new in new }) }
             do {

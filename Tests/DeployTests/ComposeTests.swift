@@ -71,7 +71,9 @@ final class KeyRecorder: AccessReporter {
 
     @Test func everyVariableComposeSetsIsReadByTheCode() throws {
         // `tierdesk migrate` sets the roles' passwords from these (DatabaseGrants.setPasswords).
-        let read = try Self.variablesRead().union(try Self.variablesNamedInServices()).union(ServiceRole.allCases.map(\.passwordVariable))
+        var read = try Self.variablesRead().union(try Self.variablesNamedInServices()).union(ServiceRole.allCases.map(\.passwordVariable))
+        // Every secret is also read from a file (HelpTests.everySecretSettingAlsoReadsAFile holds each executable to it).
+        read.formUnion(read.filter { $0.wholeMatch(of: /TIERDESK_.*(TOKEN|SECRET|PASSWORD)/) != nil }.map { $0 + "_FILE" })
         #expect(read.contains("TIERDESK_TIER2_QUEUE_URL") && read.contains("TIERDESK_TIERS"))
         #expect(read.contains("TIERDESK_WEBHOOK_ALLOWED_HOSTS") && read.contains("TIERDESK_VENDOR_SIM_SECRET"))
         let services = try #require(try Self.compose()["services"] as? [String: [String: Any]])
@@ -180,41 +182,73 @@ final class KeyRecorder: AccessReporter {
         #expect(block.contains("add_header Retry-After") && block.contains("return 429"))
     }
 
-    /// Each secret reaches only the services that use it: TIERDESK_SECRET the `tierdesk` command (run in the
+    /// The Docker secrets (`secrets:`) a compose service mounts.
+    static func secrets(of service: [String: Any]) -> Set<String> {
+        Set((service["secrets"] as? [Any] ?? []).compactMap { ($0 as? String) ?? ($0 as? [String: Any])?["source"] as? String })
+    }
+
+    /// Issue 29, item 3: every secret is a Docker secret, a file of its own passed by its `_FILE` variable; no
+    /// secret rests in the environment (which `docker inspect` and /proc show), none has a default, and each file
+    /// is one `deploy/make-secrets` makes.
+    @Test func everySecretIsAMountedFileNeverAValue() throws {
+        let compose = try Self.compose()
+        let services = try #require(compose["services"] as? [String: [String: Any]])
+        let declared = try #require(compose["secrets"] as? [String: [String: Any]])
+        let makeSecrets = try Self.text("deploy/make-secrets")
+        for (name, secret) in declared {
+            #expect("\(secret["file"] ?? "")" == "${TIERDESK_SECRETS_DIR:-./secrets}/\(name)", "\(name) is a file of the secrets folder")
+            #expect(makeSecrets.contains(" \(name)") || makeSecrets.contains("(\(name)"), "deploy/make-secrets makes \(name)")
+        }
+        // A test double's credentials (the demo vendor's key and signing secret) are the only ones given as values.
+        let valuesAllowed: Set<String> = ["TIERDESK_VENDOR_SIM_KEY", "TIERDESK_VENDOR_SIM_SECRET"]
+        for (name, service) in services {
+            let environment = service["environment"] as? [String: Any] ?? [:]
+            let mounted = Self.secrets(of: service)
+            #expect(mounted.isSubset(of: Set(declared.keys)), "\(name) mounts an undeclared secret")
+            for (key, value) in environment where !valuesAllowed.contains(key) {
+                #expect(key.wholeMatch(of: /.*(TOKEN|SECRET|PASSWORD)/) == nil, "\(name) sets the secret \(key) as a value, not as \(key)_FILE")
+                guard key.hasSuffix("_FILE") else { continue }
+                let path = "\(value)"
+                #expect(
+                    path.hasPrefix("/run/secrets/") && mounted.contains(String(path.dropFirst("/run/secrets/".count))),
+                    "\(name)'s \(key) is no secret it mounts")
+            }
+            #expect(!"\(environment["TIERDESK_DATABASE_URL"] ?? "")".contains(":${"), "\(name)'s database URL holds no password")
+        }
+        #expect(!(try Self.text("docker-compose.yml")).contains(":-tierdesk}"), "no secret falls back to a default")
+        let postgres = try #require(services["postgres"]?["environment"] as? [String: Any])
+        #expect(postgres["POSTGRES_PASSWORD_FILE"] as? String == "/run/secrets/postgres_password" && postgres["POSTGRES_PASSWORD"] == nil)
+    }
+
+    /// Each secret reaches only the services that use it: the server secret the `tierdesk` command (run in the
     /// migrate container), intake, vendor-bridge and the tier-queues (local accounts' seal); the mail gateway's token intake alone; the SMTP password the
     /// services that send mail; the console's secret the console alone, which holds no other credential.
     @Test func secretsReachOnlyTheServicesThatUseThem() throws {
         let compose = try Self.compose()
         let services = try #require(compose["services"] as? [String: [String: Any]])
         let shared = try #require(compose["x-tierdesk-env"] as? [String: Any])
-        let own = ["TIERDESK_SECRET", "TIERDESK_MAIL_GATEWAY_TOKEN", "TIERDESK_CONSOLE_SECRET"]
+        let own = ["TIERDESK_SECRET_FILE", "TIERDESK_MAIL_GATEWAY_TOKEN_FILE", "TIERDESK_CONSOLE_SECRET_FILE"]
         #expect(own.allSatisfy { shared[$0] == nil }, "the shared anchor holds none of \(own)")
-        func holders(of key: String) -> Set<String> {
-            Set(services.filter { ($0.value["environment"] as? [String: Any])?[key] != nil }.keys)
-        }
-        #expect(holders(of: "TIERDESK_SECRET") == ["migrate", "intake", "vendor-bridge", "tier1-queue", "tier2-queue", "tier3-queue"])
-        #expect(holders(of: "TIERDESK_MAIL_GATEWAY_TOKEN") == ["intake"])
-        #expect(holders(of: "TIERDESK_CONSOLE_SECRET") == ["console"])
+        func holders(of secret: String) -> Set<String> { Set(services.filter { Self.secrets(of: $0.value).contains(secret) }.keys) }
+        #expect(holders(of: "server_secret") == ["migrate", "intake", "vendor-bridge", "tier1-queue", "tier2-queue", "tier3-queue"])
+        #expect(holders(of: "mail_gateway_token") == ["intake"])
+        #expect(holders(of: "console_secret") == ["console"])
+        // The bootstrap token opens only tier-queue's POST /v1/bootstrap.
+        #expect(holders(of: "admin_token") == ["tier1-queue", "tier2-queue", "tier3-queue"])
+        #expect(holders(of: "postgres_password") == ["postgres", "migrate"])
         // The SMTP password: the services that send mail (intake, the tier-queues), no other.
-        #expect(holders(of: "TIERDESK_SMTP_PASSWORD") == ["intake", "tier1-queue", "tier2-queue", "tier3-queue"])
+        #expect(holders(of: "smtp_password") == ["intake", "tier1-queue", "tier2-queue", "tier3-queue"])
         let withoutCredentials = services.filter { name, service in
             let executable = String(((service["command"] as? [String])?.first ?? "").dropFirst(2))
             return Self.outsideTheGateway[name] != nil || Self.withoutDatabase[executable] != nil
         }
         #expect(Set(withoutCredentials.keys) == ["vendor-sim"])
         // The console holds the database (its sessions) and its own secret, none of the services' credentials.
-        let console = try #require(services["console"]?["environment"] as? [String: Any])
-        #expect(["TIERDESK_ADMIN_TOKEN", "TIERDESK_INTERNAL_TOKEN", "TIERDESK_SECRET"].allSatisfy { console[$0] == nil })
+        #expect(Self.secrets(of: try #require(services["console"])) == ["console_database_password", "console_secret"])
         for (name, service) in withoutCredentials {
             let environment = try #require(service["environment"] as? [String: Any])
-            let held = ["TIERDESK_DATABASE_URL", "TIERDESK_ADMIN_TOKEN", "TIERDESK_INTERNAL_TOKEN", "TIERDESK_SECRET"].filter { environment[$0] != nil }
-            #expect(held.isEmpty, "\(name) holds no Tierdesk credential: \(held)")
-        }
-        for key in ["TIERDESK_SECRET", "TIERDESK_CONSOLE_SECRET"] {
-            for name in holders(of: key) {
-                let environment = try #require(services[name]?["environment"] as? [String: Any])
-                #expect("\(environment[key] ?? "")".hasPrefix("${\(key):?"), "\(name) refuses to start without \(key)")
-            }
+            let held = environment.keys.filter { $0 == "TIERDESK_DATABASE_URL" || $0.hasSuffix("_FILE") }
+            #expect(held.isEmpty && Self.secrets(of: service).isEmpty, "\(name) holds no Tierdesk credential: \(held)")
         }
     }
 
@@ -225,29 +259,66 @@ final class KeyRecorder: AccessReporter {
         let services = try #require(compose["services"] as? [String: [String: Any]])
         #expect((compose["x-tierdesk-env"] as? [String: Any])?["TIERDESK_DATABASE_URL"] == nil, "no database URL is shared")
         let migrate = try #require(services["migrate"]?["environment"] as? [String: Any])
-        #expect("\(migrate["TIERDESK_DATABASE_URL"] ?? "")".hasPrefix("postgres://tierdesk:"))
+        #expect("\(migrate["TIERDESK_DATABASE_URL"] ?? "")" == "postgres://tierdesk@postgres:5432/tierdesk")
+        #expect("\(migrate["TIERDESK_DATABASE_PASSWORD_FILE"] ?? "")" == "/run/secrets/postgres_password")
         for (name, service) in services {
             let environment = service["environment"] as? [String: Any] ?? [:]
             guard name != "migrate", let url = environment["TIERDESK_DATABASE_URL"] as? String else { continue }
             let executable = String(((service["command"] as? [String])?.first ?? "").dropFirst(2))
             let role = try #require(ServiceRole(service: executable), "\(name) runs \(executable), which has no role")
-            #expect(url.hasPrefix("postgres://\(role.rawValue):${\(role.passwordVariable):?"), "\(name) connects as \(role.rawValue): \(url)")
+            // TIERDESK_INTAKE_DATABASE_PASSWORD is the secret intake_database_password.
+            let secret = role.passwordVariable.dropFirst("TIERDESK_".count).lowercased()
+            #expect(url == "postgres://\(role.rawValue)@postgres:5432/tierdesk", "\(name) connects as \(role.rawValue): \(url)")
+            #expect("\(environment["TIERDESK_DATABASE_PASSWORD_FILE"] ?? "")" == "/run/secrets/\(secret)")
             for other in ServiceRole.allCases where other != role {
-                #expect(!url.contains(other.passwordVariable) && environment[other.passwordVariable] == nil, "\(name) holds \(other.passwordVariable)")
+                let otherSecret = other.passwordVariable.dropFirst("TIERDESK_".count).lowercased()
+                #expect(!Self.secrets(of: service).contains(otherSecret), "\(name) holds \(otherSecret)")
             }
-            #expect("\(migrate[role.passwordVariable] ?? "")".hasPrefix("${\(role.passwordVariable):?"), "migrate sets \(role.rawValue)'s password")
+            #expect("\(migrate[role.passwordVariable + "_FILE"] ?? "")" == "/run/secrets/\(secret)", "migrate sets \(role.rawValue)'s password")
+            #expect(Self.secrets(of: try #require(services["migrate"])).contains(secret))
         }
     }
 
-    /// Every variable compose refuses to start without (`${NAME:?...}`) is in the example environment file, with
-    /// how to make it.
-    @Test func everyRequiredVariableIsInTheExampleEnvironment() throws {
-        let required = Set(try Self.text("docker-compose.yml").matches(of: /\$\{([A-Z0-9_]+):\?/).map { String($0.1) })
-        #expect(required.isSuperset(of: ["TIERDESK_ADMIN_TOKEN", "TIERDESK_SECRET", "TIERDESK_CONSOLE_SECRET"]))
-        let example = try Self.text("deploy/tierdesk.env.example").split(separator: "\n")
-        for name in required.sorted() {
-            #expect(example.contains { $0.hasPrefix("\(name)=") }, "deploy/tierdesk.env.example sets \(name)")
+    /// The example environment file holds no secret (they are files), and sets every variable compose refuses
+    /// to start without.
+    @Test func theExampleEnvironmentHoldsNoSecret() throws {
+        let example = try Self.text("deploy/tierdesk.env.example").split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let names = example.compactMap { $0.split(separator: "=", maxSplits: 1).first.map(String.init) }
+        #expect(names.contains("TIERDESK_SECRETS_DIR") && names.contains("TIERDESK_PUBLIC_URL"))
+        for name in names {
+            #expect(name.wholeMatch(of: /.*(TOKEN|SECRET|PASSWORD)/) == nil, "deploy/tierdesk.env.example holds the secret \(name)")
         }
+        let required = try Self.text("docker-compose.yml").matches(of: /\$\{([A-Z0-9_]+):\?/).map { String($0.1) }
+        for name in required { #expect(names.contains(name), "deploy/tierdesk.env.example sets \(name)") }
+    }
+
+    /// Every container's log is rotated (Docker's json-file driver, a size and a count), so a busy service never
+    /// fills the disk.
+    @Test func everyContainersLogIsRotated() throws {
+        let services = try #require(try Self.compose()["services"] as? [String: [String: Any]])
+        for (name, service) in services {
+            let logging = service["logging"] as? [String: Any]
+            let options = logging?["options"] as? [String: Any] ?? [:]
+            #expect(logging?["driver"] as? String == "json-file" && options["max-size"] != nil && options["max-file"] != nil, "\(name) rotates its log")
+        }
+    }
+
+    /// Debian 12's docker-compose is v1 (scripts/compose-test runs it): nothing only v2 reads.
+    @Test func composeV1ReadsTheFile() throws {
+        let compose = try Self.compose()
+        #expect(compose["name"] == nil && compose["version"] == nil, "no top-level name: (v2 only) and no obsolete version:")
+        for (name, secret) in try #require(compose["secrets"] as? [String: [String: Any]]) {
+            #expect(secret.keys.sorted() == ["file"], "\(name): v1 mounts only file-based secrets")
+        }
+    }
+
+    /// The Helm chart deploys this release (its appVersion) and its gateway runs deploy/nginx.conf unchanged.
+    @Test func theHelmChartFollowsTheRelease() throws {
+        let chart = try #require(try Yams.load(yaml: Self.text("deploy/helm/tierdesk/Chart.yaml")) as? [String: Any])
+        #expect(chart["appVersion"] as? String == TierdeskVersion.current)
+        #expect(
+            try Self.text("deploy/helm/tierdesk/files/nginx.conf") == (try Self.text("deploy/nginx.conf")),
+            "the chart's files/nginx.conf is a symbolic link to deploy/nginx.conf")
     }
 
     /// The services believe X-Forwarded-For from the gateway alone: its fixed address on the compose network,

@@ -24,8 +24,12 @@ import VendorBridgeApp
     }
 
     @Test func adminHelpListsTheSettingsItReads() throws {
+        // Secrets are read with their `_FILE` form: those the command names, the database's
+        // (`TierdeskConfiguration.databaseURL(in:)`) and the roles' passwords (`DatabaseGrants.setPasswords`).
+        let secrets = try Self.namesInSources("Services/Admin", /secret\("(TIERDESK_[A-Z0-9_]+)", in:/)
+            .union(ServiceRole.allCases.map(\.passwordVariable)).union(["TIERDESK_DATABASE_URL", "TIERDESK_DATABASE_PASSWORD"])
         let read = try Self.namesInSources("Services/Admin", /environment\["(TIERDESK_[A-Z0-9_]+)"\]/)
-            .union(ServiceRole.allCases.map(\.passwordVariable)).union(try Self.settingsReadByMailIn())
+            .union(secrets).union(secrets.map { $0 + "_FILE" }).union(try Self.settingsReadByMailIn())
         #expect(read.contains("TIERDESK_SECRET") && read.contains("TIERDESK_DEMO_VENDOR_WEBHOOK_URL"))
         let (status, output) = try ExecutableTests().run("tierdesk", ["--help"])
         #expect(status == 0 && output.contains("migrate"))
@@ -38,6 +42,18 @@ import VendorBridgeApp
         #expect(status == 0)
         let named = Set(output.matches(of: /TIERDESK_[A-Z0-9_]+/).map { String($0.0) })
         #expect(named == read, "tierdesk-vendor-sim --help:\n\(output)")
+    }
+
+    /// Issue 29, item 3: every secret setting also reads a file (`_FILE`), as Docker and Kubernetes mount
+    /// secrets, and `--help` says so.
+    @Test(arguments: ["intake", "triage", "tier-queue", "vendor-bridge", "console", "tierdesk", "tierdesk-vendor-sim"])
+    func everySecretSettingAlsoReadsAFile(_ name: String) throws {
+        let (status, output) = try ExecutableTests().run(name, ["--help"])
+        #expect(status == 0)
+        let named = Set(output.matches(of: /TIERDESK_[A-Z0-9_]+/).map { String($0.0) })
+        let secrets = named.filter { $0.wholeMatch(of: /TIERDESK_.*(TOKEN|SECRET|PASSWORD|_KEY)|TIERDESK_DATABASE_URL/) != nil }
+        #expect(!secrets.isEmpty)
+        for secret in secrets.sorted() { #expect(named.contains(secret + "_FILE"), "\(name) --help names \(secret) but not \(secret)_FILE") }
     }
 
     @Test(arguments: ["intake", "triage", "tier-queue", "vendor-bridge", "console", "tierdesk", "tierdesk-vendor-sim"])

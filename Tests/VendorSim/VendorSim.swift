@@ -32,6 +32,8 @@ struct VendorSim: AsyncParsableCommand {
     @Option(help: "Port to listen on, 0 for any free one (TIERDESK_VENDOR_SIM_PORT; default 8090).") var port: Int?
     @Option(help: "The vendor's webhook signing secret, whsec_... (TIERDESK_VENDOR_SIM_SECRET; required).") var secret: String?
     @Option(help: "The vendor's API key, tdv_... (TIERDESK_VENDOR_SIM_KEY; required).") var key: String?
+    @Option(help: "A file holding the signing secret, instead of it (TIERDESK_VENDOR_SIM_SECRET_FILE: a mounted secret).") var secretFile: String?
+    @Option(help: "A file holding the API key, instead of it (TIERDESK_VENDOR_SIM_KEY_FILE: a mounted secret).") var keyFile: String?
     @Option(help: "vendor-bridge's base URL (TIERDESK_VENDOR_BRIDGE_URL; default http://127.0.0.1:8083).") var bridgeUrl: String?
     @Option(help: "Milliseconds before a new case is acknowledged (TIERDESK_VENDOR_SIM_ACK_AFTER_MS; default 500).") var ackAfterMs: Int?
     @Option(help: "Milliseconds of work before a case is resolved (TIERDESK_VENDOR_SIM_RESOLVE_AFTER_MS; default 3000).") var resolveAfterMs: Int?
@@ -39,7 +41,8 @@ struct VendorSim: AsyncParsableCommand {
 
     func run() async throws {
         let given: [String: String?] = [
-            "--host": host, "--port": port.map(String.init), "--secret": secret, "--key": key, "--bridge-url": bridgeUrl,
+            "--host": host, "--port": port.map(String.init), "--secret": secret, "--key": key, "--secret-file": secretFile,
+            "--key-file": keyFile, "--bridge-url": bridgeUrl,
             "--ack-after-ms": ackAfterMs.map(String.init), "--resolve-after-ms": resolveAfterMs.map(String.init), "--ask-every": askEvery.map(String.init),
         ]
         var flags: [AbsoluteConfigKey: ConfigValue] = [:]
@@ -82,6 +85,7 @@ struct VendorSimConfiguration: Sendable {
     static let settings: [(key: String, flag: String, isSecret: Bool)] = [
         ("tierdesk.vendor.sim.host", "--host", false), ("tierdesk.vendor.sim.port", "--port", false),
         ("tierdesk.vendor.sim.secret", "--secret", true), ("tierdesk.vendor.sim.key", "--key", true),
+        ("tierdesk.vendor.sim.secret.file", "--secret-file", false), ("tierdesk.vendor.sim.key.file", "--key-file", false),
         ("tierdesk.vendor.bridge.url", "--bridge-url", false), ("tierdesk.vendor.sim.ack.after.ms", "--ack-after-ms", false),
         ("tierdesk.vendor.sim.resolve.after.ms", "--resolve-after-ms", false), ("tierdesk.vendor.sim.ask.every", "--ask-every", false),
     ]

@@ -41,12 +41,11 @@ public struct ConsoleConfiguration: Sendable {
         host = reader.string(forKey: "tierdesk.host", default: "127.0.0.1")
         port = try TierdeskConfiguration.int(reader, "tierdesk.port", default: Console.defaultPort, range: 1...65_535)
         // Its own secret: the server secret (TIERDESK_SECRET) derives requester tokens, which the console must not be able to mint.
-        guard let secret = reader.string(forKey: "tierdesk.console.secret", isSecret: true), secret.count >= 16 else {
+        guard let secret = try TierdeskConfiguration.secret(reader, "tierdesk.console.secret"), secret.count >= 16 else {
             throw ConfigurationError(key: "tierdesk.console.secret", problem: "is required by the console (at least 16 characters)")
         }
         self.secret = secret
-        databaseURL = try TierdeskConfiguration.required(reader, "tierdesk.database.url", secret: true)
-        _ = try DatabaseSettings(url: databaseURL)
+        databaseURL = try TierdeskConfiguration.databaseURL(reader)
         databasePoolSize = try TierdeskConfiguration.int(reader, "tierdesk.database.pool.size", default: 4, range: 1...200)
         switch reader.string(forKey: "tierdesk.console.insecure.cookies", default: "false") {
         case "true": insecureCookies = true

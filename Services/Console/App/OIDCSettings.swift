@@ -72,43 +72,35 @@ struct OIDCSettings: Sendable {
             internalToken: try TierdeskConfiguration.required(reader, "tierdesk.internal.token", secret: true, minLength: 16))
     }
 
-    /// `TIERDESK_OIDC_CLIENT_SECRET`, or the first line of the file `TIERDESK_OIDC_CLIENT_SECRET_FILE` names (a mounted secret).
+    /// `TIERDESK_OIDC_CLIENT_SECRET`, or the file `TIERDESK_OIDC_CLIENT_SECRET_FILE` names (a mounted secret).
     static func clientSecret(_ reader: ConfigReader) throws(ConfigurationError) -> String {
-        let direct = reader.string(forKey: "tierdesk.oidc.client.secret", isSecret: true, default: "")
-        if !direct.isEmpty { return direct }
-        let file = reader.string(forKey: "tierdesk.oidc.client.secret.file", default: "")
-        guard !file.isEmpty else {
-            throw ConfigurationError(key: "tierdesk.oidc.client.secret.file", problem: "(or TIERDESK_OIDC_CLIENT_SECRET) is required with TIERDESK_OIDC_ISSUER")
+        guard let secret = try TierdeskConfiguration.secret(reader, "tierdesk.oidc.client.secret") else {
+            throw ConfigurationError(key: "tierdesk.oidc.client.secret", problem: "(or TIERDESK_OIDC_CLIENT_SECRET_FILE) is required with TIERDESK_OIDC_ISSUER")
         }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {  // try?: the error is the setting's, named below
-            throw ConfigurationError(key: "tierdesk.oidc.client.secret.file", problem: "names a file that cannot be read: '\(file)'")
-        }
-        let secret = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
-        guard !secret.isEmpty else { throw ConfigurationError(key: "tierdesk.oidc.client.secret.file", problem: "names an empty file: '\(file)'") }
         return secret
     }
 
     /// What `read(_:)` reads, for `--help`.
-    static let settings = [
-        ConfigSetting("tierdesk.oidc.issuer", "single sign-on: the OpenID provider's issuer URL (unset: no single sign-on)"),
-        ConfigSetting("tierdesk.oidc.client.id", "the console's client id at the provider (required with an issuer)"),
-        ConfigSetting("tierdesk.oidc.client.secret", "the client secret (or TIERDESK_OIDC_CLIENT_SECRET_FILE)"),
-        ConfigSetting("tierdesk.oidc.client.secret.file", "a file whose first line is the client secret, instead of TIERDESK_OIDC_CLIENT_SECRET"),
-        ConfigSetting("tierdesk.oidc.scopes", "the scopes asked for, space-separated (default openid email profile groups)"),
-        ConfigSetting("tierdesk.oidc.email.claim", "the ID token claim with the person's email (default email; email_verified must be true)"),
-        ConfigSetting("tierdesk.oidc.name.claim", "the claim with the person's name (default name)"),
-        ConfigSetting("tierdesk.oidc.groups.claim", "the claim with the person's groups (default groups)"),
-        ConfigSetting(
-            "tierdesk.oidc.groups",
-            "group=role mapping, comma-separated: helpdesk-l2=agent:2,helpdesk-leads=lead:1+2,helpdesk-admins=admin,helpdesk-audit=auditor (required with an issuer)"
-        ),
-        ConfigSetting(
-            "tierdesk.oidc.create.staff", "true: a first sign-in of someone unknown creates a staff person; false: only existing ones link (default true)"),
-        ConfigSetting("tierdesk.oidc.display.name", "the provider's name on the sign-in button (default the issuer's host)"),
-        ConfigSetting(
-            "tierdesk.public.url", "the console's public URL: the sign-in callback and the page after sign-out are below it (default http://127.0.0.1:8084)"),
-        ConfigSetting("tierdesk.internal.token", "the services' internal token, for tier-queue's staff sign-ins (required with an issuer)"),
-    ]
+    static let settings =
+        [
+            ConfigSetting("tierdesk.oidc.issuer", "single sign-on: the OpenID provider's issuer URL (unset: no single sign-on)"),
+            ConfigSetting("tierdesk.oidc.client.id", "the console's client id at the provider (required with an issuer)"),
+        ] + ConfigSetting.secret("tierdesk.oidc.client.secret", "the console's client secret at the provider (required with an issuer)") + [
+            ConfigSetting("tierdesk.oidc.scopes", "the scopes asked for, space-separated (default openid email profile groups)"),
+            ConfigSetting("tierdesk.oidc.email.claim", "the ID token claim with the person's email (default email; email_verified must be true)"),
+            ConfigSetting("tierdesk.oidc.name.claim", "the claim with the person's name (default name)"),
+            ConfigSetting("tierdesk.oidc.groups.claim", "the claim with the person's groups (default groups)"),
+            ConfigSetting(
+                "tierdesk.oidc.groups",
+                "group=role mapping, comma-separated: helpdesk-l2=agent:2,helpdesk-leads=lead:1+2,helpdesk-admins=admin,helpdesk-audit=auditor (required with an issuer)"
+            ),
+            ConfigSetting(
+                "tierdesk.oidc.create.staff", "true: a first sign-in of someone unknown creates a staff person; false: only existing ones link (default true)"),
+            ConfigSetting("tierdesk.oidc.display.name", "the provider's name on the sign-in button (default the issuer's host)"),
+            ConfigSetting(
+                "tierdesk.public.url", "the console's public URL: the sign-in callback and the page after sign-out are below it (default http://127.0.0.1:8084)"
+            ),
+        ] + ConfigSetting.secret("tierdesk.internal.token", "the services' internal token, for tier-queue's staff sign-ins (required with an issuer)")
 }
 
 /// A staff role single sign-on gives, and its levels (agents and team leads only).

@@ -16,9 +16,10 @@ struct ConsoleCommand: ServiceCommand {
         [
             ConfigSetting("tierdesk.host", "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)"),
             ConfigSetting("tierdesk.port", "port to listen on (default 8084)"),
-            ConfigSetting(
-                "tierdesk.console.secret", "derives the sessions' sealing key and the CSRF keys, 16+ characters, not the server secret's value (required)"),
-            ConfigSetting("tierdesk.database.url", "postgres://user:password@host:port/database, for the console's sessions (required)"),
+        ]
+        + ConfigSetting.secret(
+            "tierdesk.console.secret", "derives the sessions' sealing key and the CSRF keys, 16+ characters, not the server secret's value (required)")
+        + TierdeskConfiguration.databaseSettings + [
             ConfigSetting("tierdesk.database.pool.size", "PostgreSQL connections (default 4)"),
             ConfigSetting("tierdesk.console.insecure.cookies", "true: cookies without Secure and __Host-, for plain http on localhost (default false)"),
             ConfigSetting("tierdesk.console.session.idle.minutes", "a staff session ends this long unused (default 30)"),

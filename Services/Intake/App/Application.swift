@@ -47,9 +47,9 @@ public struct IntakeConfiguration: Sendable {
             ConfigSetting("tierdesk.requester.rate.limit.per.minute", "submissions a minute per requester email (default 30)"),
             ConfigSetting(
                 "tierdesk.integration.rate.limit.per.minute", "submissions a minute per integration key that sets no rate of its own (default 600)"),
-            ConfigSetting(
-                "tierdesk.mail.gateway.token", "the mail gateway's bearer token for POST /v1/inbound/email, 16+ characters (unset: the endpoint is closed)"),
         ]
+        + ConfigSetting.secret(
+            "tierdesk.mail.gateway.token", "the mail gateway's bearer token for POST /v1/inbound/email, 16+ characters (unset: the endpoint is closed)")
         + MailLinkSettings.settings + [
             ConfigSetting(
                 "tierdesk.reminder.after.days", "days a ticket waits on its requester before they are mailed one reminder (default 3; 0: no reminder)"),

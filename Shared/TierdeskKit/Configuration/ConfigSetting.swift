@@ -28,15 +28,16 @@ extension TierdeskConfiguration {
         var settings = [
             ConfigSetting("tierdesk.host", "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)"),
             ConfigSetting("tierdesk.port", "port to listen on (default \(defaultPort))"),
-            ConfigSetting("tierdesk.database.url", "postgres://user:password@host:port/database (required)"),
-            ConfigSetting("tierdesk.database.pool.size", "PostgreSQL connections per replica (default 8)"),
-            ConfigSetting("tierdesk.admin.token", "the admin bearer token, at least 16 characters (required)"),
-            ConfigSetting("tierdesk.internal.token", "the token services use with each other, at least 16 characters (required)"),
         ]
+        settings += TierdeskConfiguration.databaseSettings
+        settings.append(ConfigSetting("tierdesk.database.pool.size", "PostgreSQL connections per replica (default 8)"))
+        settings += ConfigSetting.secret(
+            "tierdesk.admin.token", "the bootstrap token, at least 16 characters: opens only POST /v1/bootstrap, the first administrator (unset: off)")
+        settings += ConfigSetting.secret("tierdesk.internal.token", "the token services use with each other, at least 16 characters (required)")
         if !purposes.isEmpty {
             let names = purposes.map(\.name).sorted().joined(separator: ", ")
-            settings.append(
-                ConfigSetting("tierdesk.secret", "server secret, at least 16 characters (required); this service derives its \(names) keys from it"))
+            settings += ConfigSetting.secret(
+                "tierdesk.secret", "server secret, at least 16 characters (required); this service derives its \(names) keys from it")
         }
         settings += [
             ConfigSetting("tierdesk.trusted.proxies", "addresses or CIDR ranges whose X-Forwarded-For names the client (default none)"),

@@ -40,8 +40,7 @@ public struct TierdeskConfiguration: Sendable {
         self.serviceName = serviceName
         host = reader.string(forKey: "tierdesk.host", default: "127.0.0.1")
         port = try Self.int(reader, "tierdesk.port", default: defaultPort, range: 1...65535)
-        databaseURL = try Self.required(reader, "tierdesk.database.url", secret: true)
-        _ = try DatabaseSettings(url: databaseURL)
+        databaseURL = try Self.databaseURL(reader)
         databasePoolSize = try Self.int(reader, "tierdesk.database.pool.size", default: 8, range: 1...200)
         bootstrapTokenDigest = try Self.optional(reader, "tierdesk.admin.token", minLength: 16).map(Secrets.digest)
         internalToken = try Self.required(reader, "tierdesk.internal.token", secret: true, minLength: 16)
@@ -77,17 +76,20 @@ public struct TierdeskConfiguration: Sendable {
         key.uppercased().replacingOccurrences(of: ".", with: "_")
     }
 
+    /// A required value of at least `minLength` characters; a `secret` one may also come from the
+    /// file its `_FILE` form names (`secret(_:_:)`).
     public static func required(_ reader: ConfigReader, _ key: String, secret: Bool = false, minLength: Int = 1) throws(ConfigurationError) -> String {
-        guard let value = reader.string(forKey: ConfigKey(key), isSecret: secret), !value.isEmpty else {
-            throw ConfigurationError(key: key, problem: "is required")
+        let value = secret ? try Self.secret(reader, key) : reader.string(forKey: ConfigKey(key))
+        guard let value, !value.isEmpty else {
+            throw ConfigurationError(key: key, problem: secret ? "is required (or \(environmentName(key))_FILE)" : "is required")
         }
         guard value.count >= minLength else { throw ConfigurationError(key: key, problem: "must be at least \(minLength) characters") }
         return value
     }
 
-    /// An optional secret: nil when unset or empty, else at least `minLength` characters.
+    /// An optional secret (or its `_FILE` form): nil when unset or empty, else at least `minLength` characters.
     public static func optional(_ reader: ConfigReader, _ key: String, minLength: Int) throws(ConfigurationError) -> String? {
-        guard let value = reader.string(forKey: ConfigKey(key), isSecret: true), !value.isEmpty else { return nil }
+        guard let value = try secret(reader, key) else { return nil }
         guard value.count >= minLength else { throw ConfigurationError(key: key, problem: "must be at least \(minLength) characters") }
         return value
     }

@@ -114,13 +114,15 @@ public struct UnexpectedColumnValue: Error, CustomStringConvertible {
 }
 
 extension PostgresClient {
-    /// `withTransaction` that rethrows the body's own error: PostgresNIO wraps it in a
-    /// `PostgresTransactionError`, which would hide a 404 or 409 from the problem mapping.
+    /// `withTransaction` that rethrows the body's own error, or the failed BEGIN's or COMMIT's:
+    /// PostgresNIO wraps them in a `PostgresTransactionError`, which would hide a 404 or 409, or a
+    /// database that went away (a restart ends BEGIN and COMMIT with 57P01 too: a 503, not a 500;
+    /// an unknown COMMIT outcome is safe to retry with the same Idempotency-Key).
     public func transaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws -> T {
         do {
             return try await withTransaction(logger: logger, body)
         } catch let error as PostgresTransactionError {
-            if let closureError = error.closureError { throw closureError }
+            if let cause = error.closureError ?? error.beginError ?? error.commitError { throw cause }
             throw error
         }
     }

@@ -22,8 +22,9 @@ public struct DatabaseSettings: Sendable {
         }
         host = components.host ?? "127.0.0.1"
         port = components.port ?? 5432
-        username = user.removingPercentEncoding ?? user
-        password = components.password?.removingPercentEncoding
+        // Decoded once: a password may hold `%` itself (TIERDESK_DATABASE_PASSWORD_FILE puts any password in).
+        username = components.percentEncodedUser?.removingPercentEncoding ?? user
+        password = components.percentEncodedPassword?.removingPercentEncoding
         self.database = database
         if let socketDirectory = components.queryItems?.first(where: { $0.name == "host" })?.value {
             socketPath = "\(socketDirectory)/.s.PGSQL.\(port)"

@@ -175,15 +175,15 @@ public enum DatabaseGrants {
         return unknown
     }
 
-    /// Sets the password of every service role whose variable (`ServiceRole.passwordVariable`) is
-    /// set in `environment`; returns the roles changed. For a server that checks passwords (the
+    /// Sets the password of every service role whose variable (`ServiceRole.passwordVariable`, or its
+    /// `_FILE` form) is set in `environment`; returns the roles changed. For a server that checks passwords (the
     /// compose file's PostgreSQL); a local trust-authenticated cluster needs none.
     public static func setPasswords(from environment: [String: String], on connection: PostgresConnection, logger: Logger) async throws
         -> [ServiceRole]
     {
         var changed: [ServiceRole] = []
         for role in ServiceRole.allCases {
-            guard let password = environment[role.passwordVariable], !password.isEmpty else { continue }
+            guard let password = try TierdeskConfiguration.secret(role.passwordVariable, in: environment) else { continue }
             guard !password.contains("\0") else { throw ConfigurationError(key: role.passwordVariable, problem: "must not contain NUL") }
             let literal = "'" + password.replacingOccurrences(of: "'", with: "''") + "'"
             try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE \(quote(role.rawValue)) PASSWORD \(literal)"), logger: logger)

@@ -71,14 +71,25 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// Whether `error` says the database cannot be reached (a lost or refused connection, or the
-    /// pool's circuit breaker), rather than that a query was wrong.
+    /// Whether `error` says the database cannot be reached (a lost or refused connection, the
+    /// server shutting down or starting up, or the pool's circuit breaker), rather than that a query
+    /// was wrong.
     static func isDatabaseUnreachable(_ error: any Error) -> Bool {
         if let error = error as? PSQLError {
-            return [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed].contains(error.code)
+            if [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed].contains(error.code) { return true }
+            // A restart ends open connections with 57P01 (admin_shutdown) and refuses new ones with 57P03
+            // (cannot_connect_now) while it starts: found by scripts/compose-test's `restart postgres`.
+            return error.code == .server && Self.isUnavailableState(error.serverInfo?[.sqlState])
         }
         // The pool's own error type lives in a module of PostgresNIO's that is not public API.
         return String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError")
+    }
+
+    /// SQLSTATEs that mean the server is unavailable for now: class 57P (shutting down, starting up)
+    /// and class 08 (the connection failed).
+    static func isUnavailableState(_ state: String?) -> Bool {
+        guard let state else { return false }
+        return state.hasPrefix("57P") || state.hasPrefix("08")
     }
 
     static func slug(_ text: String) -> String {

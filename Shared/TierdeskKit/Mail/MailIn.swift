@@ -36,37 +36,26 @@ public struct MailInSettings: Sendable {
 
     public init(reader: ConfigReader) throws(ConfigurationError) {
         intakeURL = try PeerDirectory.url(reader.string(forKey: "tierdesk.intake.url", default: "http://127.0.0.1:8080"), key: "tierdesk.intake.url")
-        if let token = try TierdeskConfiguration.optional(reader, "tierdesk.mail.gateway.token", minLength: 16) {
-            self.token = token
-        } else if let file = reader.string(forKey: "tierdesk.mail.gateway.token.file"), !file.isEmpty {
-            let contents: String
-            do {
-                contents = try String(contentsOfFile: file, encoding: .utf8)
-            } catch {
-                throw ConfigurationError(key: "tierdesk.mail.gateway.token.file", problem: "names a file that cannot be read: \(file) (\(error))")
-            }
-            let token = contents.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard token.count >= 16 else { throw ConfigurationError(key: "tierdesk.mail.gateway.token.file", problem: "must hold at least 16 characters") }
-            self.token = token
-        } else {
+        guard let token = try TierdeskConfiguration.optional(reader, "tierdesk.mail.gateway.token", minLength: 16) else {
             throw ConfigurationError(key: "tierdesk.mail.gateway.token", problem: "is required (or TIERDESK_MAIL_GATEWAY_TOKEN_FILE)")
         }
+        self.token = token
         authservID = reader.string(forKey: "tierdesk.mail.authserv.id").flatMap { $0.isEmpty ? nil : $0 }
         timeout = .milliseconds(try TierdeskConfiguration.int(reader, "tierdesk.mail.in.timeout.ms", default: 30_000, range: 100...600_000))
         maxBytes = try TierdeskConfiguration.int(reader, "tierdesk.mail.in.max.bytes", default: 32 << 20, range: 1024...(1 << 30))
     }
 
     /// What `init(reader:)` reads.
-    public static let settings = [
-        ConfigSetting("tierdesk.intake.url", "intake's base URL, where mail-in posts (default http://127.0.0.1:8080)"),
-        ConfigSetting("tierdesk.mail.gateway.token", "the mail gateway's bearer token, as intake has it (this or the file is required)"),
-        ConfigSetting("tierdesk.mail.gateway.token.file", "a file holding the mail gateway's token (for an MTA whose configuration others can read)"),
-        ConfigSetting(
-            "tierdesk.mail.authserv.id",
-            "the authserv-id of our own MTA's Authentication-Results (unset: mail-in reads none, and only reply addresses thread)"),
-        ConfigSetting("tierdesk.mail.in.timeout.ms", "longest wait for intake's answer before the message is left to the MTA's retry (default 30000)"),
-        ConfigSetting("tierdesk.mail.in.max.bytes", "largest message mail-in reads (default 33554432; larger ones are refused with 65)"),
-    ]
+    public static let settings =
+        [
+            ConfigSetting("tierdesk.intake.url", "intake's base URL, where mail-in posts (default http://127.0.0.1:8080)")
+        ] + ConfigSetting.secret("tierdesk.mail.gateway.token", "the mail gateway's bearer token, as intake has it (this or the file is required)") + [
+            ConfigSetting(
+                "tierdesk.mail.authserv.id",
+                "the authserv-id of our own MTA's Authentication-Results (unset: mail-in reads none, and only reply addresses thread)"),
+            ConfigSetting("tierdesk.mail.in.timeout.ms", "longest wait for intake's answer before the message is left to the MTA's retry (default 30000)"),
+            ConfigSetting("tierdesk.mail.in.max.bytes", "largest message mail-in reads (default 33554432; larger ones are refused with 65)"),
+        ]
 }
 
 /// One message from an MTA to intake's mail gateway, as `tierdesk mail-in` does it: read, parse,

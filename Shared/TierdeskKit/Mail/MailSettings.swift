@@ -62,38 +62,31 @@ public struct MailSettings: Sendable {
             caFile: caFile.isEmpty ? nil : caFile, timeout: .milliseconds(timeout))
     }
 
-    /// `TIERDESK_SMTP_PASSWORD`, or the first line of the file `TIERDESK_SMTP_PASSWORD_FILE` names (a mounted secret).
+    /// `TIERDESK_SMTP_PASSWORD`, or the content of the file `TIERDESK_SMTP_PASSWORD_FILE` names (a mounted secret).
     static func password(_ reader: ConfigReader) throws(ConfigurationError) -> String? {
-        let direct = reader.string(forKey: "tierdesk.smtp.password", isSecret: true, default: "")
-        let file = reader.string(forKey: "tierdesk.smtp.password.file", default: "")
-        if !direct.isEmpty { return direct }
-        guard !file.isEmpty else { return nil }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw ConfigurationError(key: "tierdesk.smtp.password.file", problem: "names a file that cannot be read: '\(file)'")
-        }
-        return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+        try TierdeskConfiguration.secret(reader, "tierdesk.smtp.password")
     }
 
     /// What `init(reader:)` reads.
-    public static let settings = [
-        ConfigSetting("tierdesk.smtp.host", "the SMTP server that sends mail (unset: mail waits in the outbox)"),
-        ConfigSetting("tierdesk.smtp.port", "its port (default 587; 465 with TIERDESK_SMTP_TLS=tls)"),
-        ConfigSetting(
-            "tierdesk.smtp.tls",
-            "starttls (default: refuse a server without it), tls (implicit TLS) or none (a development server on this machine: loopback only)"),
-        ConfigSetting("tierdesk.smtp.user", "the user for AUTH PLAIN or LOGIN (unset: no authentication)"),
-        ConfigSetting("tierdesk.smtp.password", "its password"),
-        ConfigSetting("tierdesk.smtp.password.file", "a file whose first line is the password, instead of TIERDESK_SMTP_PASSWORD"),
-        ConfigSetting("tierdesk.smtp.from", "the sender, `help@example.com` or `Help desk <help@example.com>` (required with TIERDESK_SMTP_HOST)"),
-        ConfigSetting("tierdesk.smtp.ca.file", "PEM file of a private CA to trust besides the system's, for the server's certificate"),
-        ConfigSetting("tierdesk.smtp.timeout.ms", "longest wait to connect and for each reply of the server (default 30000)"),
-        ConfigSetting("tierdesk.smtp.batch.size", "mails sent per leased batch over one connection (default 100)"),
-        ConfigSetting("tierdesk.smtp.connections", "SMTP connections per replica, each sending its own batches (default 4)"),
-        ConfigSetting("tierdesk.smtp.max.attempts", "attempts before a mail is dead-lettered (default 30)"),
-        ConfigSetting("tierdesk.smtp.max.backoff.ms", "longest wait between attempts of one mail (default 600000)"),
-        ConfigSetting("tierdesk.mail.retention.days", "days a sent mail is kept for the admin list and resend (default 30)"),
-        ConfigSetting("tierdesk.mail.reply.domain", "the domain of the tickets' reply addresses, reply+…@domain"),
-    ]
+    public static let settings =
+        [
+            ConfigSetting("tierdesk.smtp.host", "the SMTP server that sends mail (unset: mail waits in the outbox)"),
+            ConfigSetting("tierdesk.smtp.port", "its port (default 587; 465 with TIERDESK_SMTP_TLS=tls)"),
+            ConfigSetting(
+                "tierdesk.smtp.tls",
+                "starttls (default: refuse a server without it), tls (implicit TLS) or none (a development server on this machine: loopback only)"),
+            ConfigSetting("tierdesk.smtp.user", "the user for AUTH PLAIN or LOGIN (unset: no authentication)"),
+        ] + ConfigSetting.secret("tierdesk.smtp.password", "its password") + [
+            ConfigSetting("tierdesk.smtp.from", "the sender, `help@example.com` or `Help desk <help@example.com>` (required with TIERDESK_SMTP_HOST)"),
+            ConfigSetting("tierdesk.smtp.ca.file", "PEM file of a private CA to trust besides the system's, for the server's certificate"),
+            ConfigSetting("tierdesk.smtp.timeout.ms", "longest wait to connect and for each reply of the server (default 30000)"),
+            ConfigSetting("tierdesk.smtp.batch.size", "mails sent per leased batch over one connection (default 100)"),
+            ConfigSetting("tierdesk.smtp.connections", "SMTP connections per replica, each sending its own batches (default 4)"),
+            ConfigSetting("tierdesk.smtp.max.attempts", "attempts before a mail is dead-lettered (default 30)"),
+            ConfigSetting("tierdesk.smtp.max.backoff.ms", "longest wait between attempts of one mail (default 600000)"),
+            ConfigSetting("tierdesk.mail.retention.days", "days a sent mail is kept for the admin list and resend (default 30)"),
+            ConfigSetting("tierdesk.mail.reply.domain", "the domain of the tickets' reply addresses, reply+…@domain"),
+        ]
 }
 
 /// Where and how mail is sent.
