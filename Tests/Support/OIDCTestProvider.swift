@@ -4,10 +4,6 @@ import NIOCore
 import NIOHTTP1
 import TierdeskKit
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A real OpenID provider for a test: oidc-provider-mock (PyPI, in the venv `scripts/mail-tools`
 /// makes; `python -m oidc_provider_mock`) on a free loopback port, with nonces required. It signs
 /// ID tokens with its own RSA key, takes any client id and secret, and signs in whichever subject
@@ -15,8 +11,7 @@ import TierdeskKit
 public final class OIDCTestProvider: @unchecked Sendable {
     public let port: Int
     let directory: URL
-    private var process: Process?
-    private let lock = NSLock()
+    let server: TestServerProcess
 
     /// Its issuer: the address it is reached at, as its tokens name it.
     public var issuer: String { "http://127.0.0.1:\(port)" }
@@ -34,42 +29,23 @@ public final class OIDCTestProvider: @unchecked Sendable {
         port = try Cluster.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tierdesk-oidc-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try SMTPTestServer.python())
-        process.arguments = ["-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", "\(port)", "--require-nonce"]
+        server = TestServerProcess(log: directory.appendingPathComponent("provider.log"))
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
-        process.environment = environment
-        let log = directory.appendingPathComponent("provider.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        lock.withLock { self.process = process }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let (status, _) = try? await send(.GET, "/.well-known/openid-configuration"), status == 200 { return }  // try?: not up yet
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(100))
+        try await server.start(
+            try SMTPTestServer.python(), ["-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", "\(port)", "--require-nonce"],
+            environment: environment, what: "the OpenID provider", timeout: .seconds(30)
+        ) {
+            // try?: not up yet
+            if let (status, _) = try? await send(.GET, "/.well-known/openid-configuration") { return status == 200 }
+            return false
         }
-        stop()
-        throw TestSetupError("the OpenID provider did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 
     deinit { stop() }
 
     /// Stops the provider.
-    public func stop() {
-        guard
-            let process = lock.withLock({ () -> Process? in
-                defer { self.process = nil }
-                return self.process
-            })
-        else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    public func stop() { server.stop() }
 
     /// Gives `subject` these claims in its next ID tokens (replacing what it had): `email`,
     /// `email_verified`, `name`, `groups` ...

@@ -1,10 +1,6 @@
 import Foundation
 import TierdeskKit
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A real SMTP server for a test: aiosmtpd (`scripts/smtp-server.py`, from the venv
 /// `scripts/mail-tools` makes) on a free loopback port, requiring STARTTLS (or implicit TLS) with
 /// a certificate of a CA made for the test by openssl, and AUTH; every message it accepts lands as
@@ -23,8 +19,7 @@ public final class SMTPTestServer: @unchecked Sendable {
     let pipelining: Bool
     let requiresAuth: Bool
     let directory: URL
-    private var process: Process?
-    private let lock = NSLock()
+    let server: TestServerProcess
 
     /// Makes the certificates and the mail folder and starts the server.
     public init(
@@ -38,6 +33,7 @@ public final class SMTPTestServer: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tierdesk-smtp-\(UUID().uuidString.prefix(8))")
         folder = directory.appendingPathComponent("mail")
         caFile = directory.appendingPathComponent("ca.pem").path
+        server = TestServerProcess(log: directory.appendingPathComponent("server.log"))
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Self.makeCertificates(in: directory)
         try await start()
@@ -62,8 +58,6 @@ public final class SMTPTestServer: @unchecked Sendable {
     }
 
     public func start() async throws {
-        let process = Process()
-        process.executableURL = try URL(fileURLWithPath: Self.python())
         var arguments = [Self.repositoryRoot.appendingPathComponent("scripts/smtp-server.py").path, "--port", "\(port)", "--maildir", folder.path]
         if requiresAuth { arguments += ["--user", user, "--password", password, "--mechanisms", mechanisms] }
         if pipelining { arguments.append("--pipelining") }
@@ -75,35 +69,14 @@ public final class SMTPTestServer: @unchecked Sendable {
             ]
         case .plain: break
         }
-        process.arguments = arguments
-        let log = directory.appendingPathComponent("server.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        lock.withLock { self.process = process }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if (try? String(contentsOf: log, encoding: .utf8))?.contains("ready \(port)") == true { return }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(50))
+        let (server, port) = (server, port)
+        try await server.start(try Self.python(), arguments, what: "the SMTP test server", timeout: .seconds(20)) {
+            server.output.contains("ready \(port)")
         }
-        throw TestSetupError("the SMTP test server did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 
     /// Stops the server (the port refuses connections until `start()`).
-    public func stop() {
-        guard
-            let process = lock.withLock({ () -> Process? in
-                defer { self.process = nil }
-                return self.process
-            })
-        else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    public func stop() { server.stop() }
 
     /// The messages received so far, oldest first (file names sort by arrival).
     public func messages() throws -> [String] {
