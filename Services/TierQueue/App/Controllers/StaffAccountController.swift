@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import PostgresNIO
 import TierdeskKit
 import TierdeskModels
 
@@ -150,13 +151,9 @@ struct StaffAccountController: Sendable {
             let temporary = Passwords.temporary()
             let hash = try await Passwords.hash(temporary, cost: settings.bcryptCost)
             let expiresAt = now.addingTimeInterval(Self.temporaryPasswordLifetime)
-            let (actor, now) = (try AuditActor(context), now)
-            try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-                try await AuditTrail.set("agent.password_reset", .agent, id: "\(person)", by: actor, on: connection, now: now, logger: context.logger) {
-                    try await credentials.setPassword(
-                        person, hash: hash, temporary: true, expiresAt: expiresAt, on: connection, now: now, logger: context.logger)
-                    try await tokens.endSessions(of: person, on: connection, now: now, logger: context.logger)
-                }
+            try await recordedChange("agent.password_reset", of: person, by: try AuditActor(context), logger: context.logger) { connection, now in
+                try await credentials.setPassword(person, hash: hash, temporary: true, expiresAt: expiresAt, on: connection, now: now, logger: context.logger)
+                try await tokens.endSessions(of: person, on: connection, now: now, logger: context.logger)
             }
             context.logger.notice("a staff member's password was reset", metadata: ["person.id": "\(person)"])
             return JSONResponse(TemporaryPassword(personId: person, temporaryPassword: temporary, expiresAt: expiresAt))
@@ -165,23 +162,17 @@ struct StaffAccountController: Sendable {
         router.delete("v1/staff/{id}/totp") { _, context in
             _ = try context.requireAdmin()
             let person = try await existing(personID(context), logger: context.logger)
-            let (actor, now) = (try AuditActor(context), now)
-            try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-                try await AuditTrail.set("agent.totp_removed", .agent, id: "\(person)", by: actor, on: connection, now: now, logger: context.logger) {
-                    try await credentials.resetTOTP(person, on: connection, now: now, logger: context.logger)
-                    try await tokens.endSessions(of: person, on: connection, now: now, logger: context.logger)
-                }
+            try await recordedChange("agent.totp_removed", of: person, by: try AuditActor(context), logger: context.logger) { connection, now in
+                try await credentials.resetTOTP(person, on: connection, now: now, logger: context.logger)
+                try await tokens.endSessions(of: person, on: connection, now: now, logger: context.logger)
             }
             return JSONResponse(try await status(of: person, logger: context.logger))
         }
         router.post("v1/staff/{id}/unlock") { _, context in
             _ = try context.requireAdmin()
             let person = try await existing(personID(context), logger: context.logger)
-            let (actor, now) = (try AuditActor(context), now)
-            try await deps.runtime.postgres.transaction(logger: context.logger) { connection in
-                try await AuditTrail.set("agent.unlocked", .agent, id: "\(person)", by: actor, on: connection, now: now, logger: context.logger) {
-                    try await credentials.unlock(person, on: connection, now: now, logger: context.logger)
-                }
+            try await recordedChange("agent.unlocked", of: person, by: try AuditActor(context), logger: context.logger) { connection, now in
+                try await credentials.unlock(person, on: connection, now: now, logger: context.logger)
             }
             return JSONResponse(try await status(of: person, logger: context.logger))
         }
@@ -296,10 +287,21 @@ struct StaffAccountController: Sendable {
                 throw StaffAccountError.wrongCurrentPassword
             }
         }
-        let (hash, credentials, now) = (try await Passwords.hash(input.newPassword, cost: settings.bcryptCost), credentials, now)
+        let (hash, credentials) = (try await Passwords.hash(input.newPassword, cost: settings.bcryptCost), credentials)
+        try await recordedChange("agent.password_changed", of: person, by: actor, logger: logger) { connection, now in
+            try await credentials.setPassword(person, hash: hash, temporary: false, expiresAt: nil, on: connection, now: now, logger: logger)
+        }
+    }
+
+    /// A change to `person`'s credentials, run with the clock's now in one transaction with its row
+    /// in the audit trail (recorded on the person: no secret column is ever copied).
+    func recordedChange(
+        _ action: String, of person: UUID, by actor: AuditActor, logger: Logger, _ change: (PostgresConnection, Date) async throws -> Void
+    ) async throws {
+        let now = now
         try await deps.runtime.postgres.transaction(logger: logger) { connection in
-            try await AuditTrail.set("agent.password_changed", .agent, id: "\(person)", by: actor, on: connection, now: now, logger: logger) {
-                try await credentials.setPassword(person, hash: hash, temporary: false, expiresAt: nil, on: connection, now: now, logger: logger)
+            try await AuditTrail.set(action, .agent, id: "\(person)", by: actor, on: connection, now: now, logger: logger) {
+                try await change(connection, now)
             }
         }
     }

@@ -74,7 +74,7 @@ struct StaffSignInStore: Sendable {
                     WHERE id = \(existing.id) AND (role, tiers, name) IS DISTINCT FROM (\(role.rawValue), \(tiers), COALESCE(\(input.name), name))
                     RETURNING id, name, email, active, oidc_subject
                     """, logger: logger, Person.init(row:))
-                if let changed {
+                if changed != nil {
                     try await AuditTrail.record(
                         "agent.updated", .agent, id: "\(existing.id)", before: before, by: by(existing.id), on: connection, now: now, logger: logger)
                 }
